@@ -1,0 +1,121 @@
+package dosim
+
+import (
+	"time"
+)
+
+// actionEffects apply what an action does to the world once it completes, by action type.
+// They run under s.mu. Files serving other resources add their own.
+var actionEffects = map[string]func(s *Sim, a *Action){}
+
+// startAction records an in-progress action and schedules its completion after delay.
+func (s *Sim) startAction(typ, resourceType string, resourceID int, region string, params map[string]string, delay time.Duration) *Action {
+	s.w.NextAction++
+	now := s.now()
+	a := &Action{
+		ID: s.w.NextAction, Status: "in-progress", Type: typ, StartedAt: now, DoneAt: now.Add(delay),
+		ResourceID: resourceID, ResourceType: resourceType, Region: region, Params: params,
+	}
+	s.w.Actions[a.ID] = a
+	if typ != "create" {
+		s.scheduleAction(a)
+	}
+	return a
+}
+
+func (s *Sim) scheduleAction(a *Action) {
+	s.schedule(a.ID, a.DoneAt, func() { s.completeAction(a, "completed") })
+}
+
+// completeAction ends an action and applies its effect. Runs under s.mu.
+func (s *Sim) completeAction(a *Action, status string) {
+	if a.Status != "in-progress" {
+		return
+	}
+	t := s.now()
+	a.Status, a.CompletedAt = status, &t
+	if status == "completed" {
+		if fx, ok := actionEffects[a.Type]; ok {
+			fx(s, a)
+		}
+	}
+}
+
+// schedule runs fn under s.mu at the given time (at once if it has passed).
+func (s *Sim) schedule(key int, at time.Time, fn func()) {
+	if old, ok := s.timers[key]; ok {
+		old.Stop()
+	}
+	s.timers[key] = time.AfterFunc(max(0, time.Until(at)), func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return
+		}
+		delete(s.timers, key)
+		fn()
+		s.saveStateLocked()
+	})
+}
+
+func (s *Sim) unschedule(key int) {
+	if t, ok := s.timers[key]; ok {
+		t.Stop()
+		delete(s.timers, key)
+	}
+}
+
+// scheduleActivation moves a new droplet to active at its ReadyAt, unless its image is stuck.
+func (s *Sim) scheduleActivation(d *Droplet) {
+	if im, ok := s.w.Images[d.ImageID]; ok && im.Stuck {
+		return
+	}
+	s.schedule(d.ID, d.ReadyAt, func() { s.activate(d.ID) })
+}
+
+func (s *Sim) activate(id int) {
+	d, ok := s.w.Droplets[id]
+	if !ok || d.Status != "new" {
+		return
+	}
+	d.Status = "active"
+	s.openHealth(d)
+	for _, a := range s.w.Actions {
+		if a.Type == "create" && a.ResourceID == id {
+			s.completeAction(a, "completed")
+		}
+	}
+}
+
+func (s *Sim) openHealth(d *Droplet) {
+	if err := s.health.open(d.ID, d.PublicIP); err != nil && s.cfg.Logger != nil {
+		s.cfg.Logger.Print(err)
+	}
+}
+
+// resumeLifecycle restarts timers and listeners for a world just seeded or loaded.
+func (s *Sim) resumeLifecycle() {
+	for _, d := range s.w.Droplets {
+		switch d.Status {
+		case "new":
+			s.scheduleActivation(d)
+		case "active":
+			s.openHealth(d)
+		}
+	}
+	for _, a := range s.w.Actions {
+		if a.Status == "in-progress" && a.Type != "create" {
+			s.scheduleAction(a)
+		}
+	}
+}
+
+// locked reports whether a droplet has an action in progress, as DigitalOcean's `locked`.
+func (w *world) locked(dropletID int) bool {
+	for _, a := range w.Actions {
+		if a.ResourceType == "droplet" && a.ResourceID == dropletID && a.Status == "in-progress" && a.Type != "create" {
+			return true
+		}
+	}
+	return false
+}

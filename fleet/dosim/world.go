@@ -1,0 +1,245 @@
+package dosim
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"time"
+)
+
+// Region is a DigitalOcean datacenter region as the simulator knows it.
+type Region struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// Size is a droplet size plan.
+type Size struct {
+	Slug   string  `json:"slug"`
+	Memory int     `json:"memory"`
+	VCPUs  int     `json:"vcpus"`
+	Disk   int     `json:"disk"`
+	Price  float64 `json:"price_monthly"`
+}
+
+// Image is a distribution image or a private snapshot.
+type Image struct {
+	ID          int       `json:"id"`
+	Name        string    `json:"name"`
+	Type        string    `json:"type"` // base, snapshot, backup, custom
+	Distro      string    `json:"distribution"`
+	Slug        string    `json:"slug,omitempty"`
+	Public      bool      `json:"public"`
+	Regions     []string  `json:"regions"`
+	CreatedAt   time.Time `json:"created_at"`
+	MinDiskSize int       `json:"min_disk_size"`
+	SizeGB      float64   `json:"size_gigabytes"`
+	Description string    `json:"description,omitempty"`
+	Tags        []string  `json:"tags"`
+	Status      string    `json:"status"`
+	// Unhealthy makes /healthz on droplets built from this image answer 500.
+	Unhealthy bool `json:"unhealthy,omitempty"`
+	// Stuck keeps droplets built from this image in status "new" forever.
+	Stuck bool `json:"stuck,omitempty"`
+	// SourceDroplet is the droplet a snapshot was taken from (0 for others).
+	SourceDroplet int `json:"source_droplet,omitempty"`
+}
+
+// Droplet is one simulated server.
+type Droplet struct {
+	ID         int       `json:"id"`
+	Name       string    `json:"name"`
+	Region     string    `json:"region"`
+	Size       string    `json:"size"`
+	ImageID    int       `json:"image_id"`
+	Status     string    `json:"status"` // new, active, off
+	CreatedAt  time.Time `json:"created_at"`
+	ReadyAt    time.Time `json:"ready_at"`
+	Tags       []string  `json:"tags"`
+	PublicIP   string    `json:"public_ip,omitempty"`
+	PrivateIP  string    `json:"private_ip,omitempty"`
+	IPv6       bool      `json:"ipv6,omitempty"`
+	Monitoring bool      `json:"monitoring,omitempty"`
+	Backups    bool      `json:"backups,omitempty"`
+	VPCUUID    string    `json:"vpc_uuid"`
+	VolumeIDs  []string  `json:"volume_ids"`
+	Snapshots  []int     `json:"snapshot_ids"`
+	UserData   string    `json:"user_data,omitempty"`
+}
+
+// Action is an asynchronous event on a resource.
+type Action struct {
+	ID           int        `json:"id"`
+	Status       string     `json:"status"` // in-progress, completed, errored
+	Type         string     `json:"type"`
+	StartedAt    time.Time  `json:"started_at"`
+	CompletedAt  *time.Time `json:"completed_at"`
+	DoneAt       time.Time  `json:"done_at"`
+	ResourceID   int        `json:"resource_id"`
+	ResourceType string     `json:"resource_type"`
+	Region       string     `json:"region_slug"`
+	// Params carries what the action needs when it completes (a new name, an IP).
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// LoadBalancer lists droplets by ID, or by tag when Tag is set.
+type LoadBalancer struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	IP         string    `json:"ip"`
+	Region     string    `json:"region"`
+	Tag        string    `json:"tag,omitempty"`
+	DropletIDs []int     `json:"droplet_ids"`
+	CreatedAt  time.Time `json:"created_at"`
+	VPCUUID    string    `json:"vpc_uuid"`
+}
+
+// ReservedIP is a public address that can move between droplets of a region.
+type ReservedIP struct {
+	IP        string `json:"ip"`
+	Region    string `json:"region"`
+	DropletID int    `json:"droplet_id,omitempty"`
+	Locked    bool   `json:"locked"`
+}
+
+// Volume is block storage attachable to one droplet of its region.
+type Volume struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Region     string    `json:"region"`
+	SizeGB     int       `json:"size_gigabytes"`
+	DropletIDs []int     `json:"droplet_ids"`
+	CreatedAt  time.Time `json:"created_at"`
+	Tags       []string  `json:"tags"`
+}
+
+// world is the whole simulated account. Every field is guarded by Sim.mu.
+type world struct {
+	Droplets      map[int]*Droplet         `json:"droplets"`
+	Images        map[int]*Image           `json:"images"`
+	Actions       map[int]*Action          `json:"actions"`
+	LoadBalancers map[string]*LoadBalancer `json:"load_balancers"`
+	ReservedIPs   map[string]*ReservedIP   `json:"reserved_ips"`
+	Volumes       map[string]*Volume       `json:"volumes"`
+	Tags          map[string]bool          `json:"tags"`
+	NextID        int                      `json:"next_id"`
+	NextAction    int                      `json:"next_action"`
+	NextHost      int                      `json:"next_host"`
+	Net16         int                      `json:"net16"`
+	DropletLimit  int                      `json:"droplet_limit"`
+	Created       int                      `json:"droplets_created"`
+	Deleted       int                      `json:"droplets_deleted"`
+}
+
+func newWorld(net16 int) *world {
+	return &world{
+		Droplets:      map[int]*Droplet{},
+		Images:        map[int]*Image{},
+		Actions:       map[int]*Action{},
+		LoadBalancers: map[string]*LoadBalancer{},
+		ReservedIPs:   map[string]*ReservedIP{},
+		Volumes:       map[string]*Volume{},
+		Tags:          map[string]bool{},
+		NextID:        300000000,
+		NextAction:    1900000000,
+		Net16:         net16,
+		DropletLimit:  100,
+	}
+}
+
+func (w *world) newID() int {
+	w.NextID++
+	return w.NextID
+}
+
+// allocIPs hands out the next public (127.N.x.y) and private (10.N.x.y) pair.
+func (w *world) allocIPs() (public, private string) {
+	w.NextHost++
+	h := w.NextHost
+	hi, lo := (h>>8)&0xff, h&0xff
+	if lo == 0 {
+		w.NextHost++
+		hi, lo = (w.NextHost>>8)&0xff, w.NextHost&0xff
+	}
+	public = netip.AddrFrom4([4]byte{127, byte(w.Net16), byte(hi), byte(lo)}).String()
+	private = fmt.Sprintf("10.%d.%d.%d", w.Net16%250+1, hi, lo)
+	return public, private
+}
+
+// sortedDroplets returns the droplets in ID order, the order DigitalOcean lists them in.
+func (w *world) sortedDroplets(keep func(*Droplet) bool) []*Droplet {
+	out := make([]*Droplet, 0, len(w.Droplets))
+	for _, d := range w.Droplets {
+		if keep == nil || keep(d) {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (w *world) tagDroplets(tag string) []*Droplet {
+	return w.sortedDroplets(func(d *Droplet) bool { return hasString(d.Tags, tag) })
+}
+
+func (w *world) addTag(name string) { w.Tags[name] = true }
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func removeInt(list []int, v int) []int {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var regions = map[string]Region{
+	"nyc1": {"nyc1", "New York 1"},
+	"nyc3": {"nyc3", "New York 3"},
+	"ams3": {"ams3", "Amsterdam 3"},
+	"fra1": {"fra1", "Frankfurt 1"},
+	"sfo3": {"sfo3", "San Francisco 3"},
+	"lon1": {"lon1", "London 1"},
+	"sgp1": {"sgp1", "Singapore 1"},
+}
+
+var sizes = map[string]Size{
+	"s-1vcpu-1gb": {"s-1vcpu-1gb", 1024, 1, 25, 6},
+	"s-1vcpu-2gb": {"s-1vcpu-2gb", 2048, 1, 50, 12},
+	"s-2vcpu-2gb": {"s-2vcpu-2gb", 2048, 2, 60, 18},
+	"s-2vcpu-4gb": {"s-2vcpu-4gb", 4096, 2, 80, 24},
+	"s-4vcpu-8gb": {"s-4vcpu-8gb", 8192, 4, 160, 48},
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortActions(list []*Action) {
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+}
