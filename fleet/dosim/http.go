@@ -100,6 +100,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ri *reqInfo, h ha
 	}
 	s.stats.count(r.Method, ri.route)
 	if !s.authorized(r) {
+		s.limiter.peek(time.Now()).setHeaders(w.Header())
 		return s.write(w, ri, http.StatusUnauthorized, &errorBody{ID: "Unauthorized", Message: "Unable to authenticate you"})
 	}
 	lim := s.limiter.take(time.Now())

@@ -56,13 +56,21 @@ func newRateLimiter(perMinute, perHour int) *rateLimiter {
 	return &rateLimiter{minute: newBucket(perMinute, time.Minute), hour: newBucket(perHour, time.Hour), limit: perHour}
 }
 
-func (l *rateLimiter) take(now time.Time) limitResult {
+// take spends one request of the allowance, if there is one.
+func (l *rateLimiter) take(now time.Time) limitResult { return l.check(now, true) }
+
+// peek reports the allowance without spending it (for answers that do not count).
+func (l *rateLimiter) peek(now time.Time) limitResult { return l.check(now, false) }
+
+func (l *rateLimiter) check(now time.Time, spend bool) limitResult {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.minute.refill(now)
 	l.hour.refill(now)
 	res := limitResult{limit: l.limit}
-	if l.minute.tokens >= 1 && l.hour.tokens >= 1 {
+	if !spend {
+		res.ok = true
+	} else if l.minute.tokens >= 1 && l.hour.tokens >= 1 {
 		l.minute.tokens--
 		l.hour.tokens--
 		res.ok = true
