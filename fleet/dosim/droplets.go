@@ -28,10 +28,13 @@ func (s *Sim) listDroplets(r *http.Request, _ *reqInfo) (int, any) {
 	if tag != "" && name != "" {
 		return unprocessable("tag_name and name cannot be combined")
 	}
-	list := s.w.sortedDroplets(func(d *Droplet) bool {
-		return (tag == "" || hasString(d.Tags, tag)) && (name == "" || d.Name == name)
-	})
-	return s.listing(r, "droplets", len(list), func(i int) any { return s.w.renderDroplet(list[i]) })
+	var keep func(*Droplet) bool
+	if tag != "" || name != "" {
+		keep = func(d *Droplet) bool { return (tag == "" || hasString(d.Tags, tag)) && (name == "" || d.Name == name) }
+	}
+	list := s.w.sortedDroplets(keep)
+	rd := s.w.dropletRenderer()
+	return s.listing(r, "droplets", len(list), func(i int) any { return rd.render(list[i]) })
 }
 
 func (s *Sim) droplet(r *http.Request) (*Droplet, bool) {
@@ -127,10 +130,12 @@ func (s *Sim) createDroplets(r *http.Request, ri *reqInfo) (int, any) {
 	}
 	var droplets []any
 	var actions []obj
+	rd := s.w.dropletRenderer()
 	for _, n := range names {
 		d := s.newDroplet(n, &req, spec)
 		a := s.startAction("create", "droplet", d.ID, d.Region, nil, 0)
-		droplets = append(droplets, s.w.renderDroplet(d))
+		d.CreateAction = a.ID
+		droplets = append(droplets, rd.render(d))
 		actions = append(actions, obj{"id": a.ID, "rel": "create", "href": s.base(r) + "/v2/actions/" + strconv.Itoa(a.ID)})
 	}
 	links := obj{"actions": actions}
@@ -180,11 +185,8 @@ func (s *Sim) validateCreate(req *createRequest, n int) (createSpec, int, any) {
 		}
 	}
 	if len(s.w.Droplets)+n > s.w.DropletLimit {
-		what := "this Droplet"
-		if n > 1 {
-			what = "these Droplets"
-		}
-		return fail(unprocessable("creating %s will exceed your Droplet limit", what))
+		// DigitalOcean's own wording, which clients match on.
+		return fail(unprocessable("creating this/these droplet(s) will exceed your droplet limit"))
 	}
 	for _, raw := range req.Volumes {
 		v, status, body := s.createVolume(raw, spec.region, n)
@@ -247,7 +249,7 @@ func (s *Sim) newDroplet(name string, req *createRequest, spec createSpec) *Drop
 		v.DropletIDs = []int{d.ID}
 		d.VolumeIDs = append(d.VolumeIDs, v.ID)
 	}
-	s.w.Droplets[d.ID] = d
+	s.w.putDroplet(d)
 	s.w.Created++
 	s.scheduleActivation(d)
 	return d
@@ -293,7 +295,8 @@ func (s *Sim) deleteDropletsByTag(r *http.Request, _ *reqInfo) (int, any) {
 
 // removeDroplet deletes a droplet and everything pointing at it.
 func (s *Sim) removeDroplet(d *Droplet) {
-	delete(s.w.Droplets, d.ID)
+	s.abortActions(d)
+	s.w.dropDroplet(d.ID)
 	s.w.Deleted++
 	s.unschedule(d.ID)
 	s.health.close(d.ID)
@@ -308,8 +311,20 @@ func (s *Sim) removeDroplet(d *Droplet) {
 	for _, v := range s.w.Volumes {
 		v.DropletIDs = removeInt(v.DropletIDs, d.ID)
 	}
+}
+
+// abortActions ends the actions in progress on a droplet about to be deleted as errored:
+// its create, if it is still new, and whatever locks it (scanning only then, since a
+// fleet's history holds many actions).
+func (s *Sim) abortActions(d *Droplet) {
+	if a, ok := s.w.Actions[d.CreateAction]; ok {
+		s.completeAction(a, "errored")
+	}
+	if !s.w.locked(d.ID) {
+		return
+	}
 	for _, a := range s.w.Actions {
-		if a.ResourceType == "droplet" && a.ResourceID == d.ID && a.Status == "in-progress" {
+		if a.ResourceID == d.ID && a.locks() {
 			s.unschedule(a.ID)
 			s.completeAction(a, "errored")
 		}
@@ -493,4 +508,3 @@ func init() {
 		d.Snapshots = append(d.Snapshots, im.ID)
 	}
 }
-

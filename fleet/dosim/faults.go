@@ -16,6 +16,8 @@ import (
 // path glob (path.Match syntax, empty: any) match. A matching request is delayed by Delay,
 // then answered with Status or a dropped connection. With After, the request is carried out
 // first and only its answer is replaced: a create that is committed but answered 500.
+// Count, when positive, retires the rule after that many hits; Probability, when set,
+// fires the rule on that fraction of matching requests (0: never, 1: always).
 type Fault struct {
 	ID          int           `json:"id"`
 	Method      string        `json:"method,omitempty"`
@@ -25,7 +27,7 @@ type Fault struct {
 	Delay       time.Duration `json:"delay,omitempty"`
 	After       bool          `json:"after,omitempty"`
 	Count       int           `json:"count,omitempty"`
-	Probability float64       `json:"probability,omitempty"`
+	Probability *float64      `json:"probability,omitempty"`
 	Hits        int           `json:"hits"`
 }
 
@@ -60,7 +62,7 @@ func (f *Fault) validate() error {
 	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
 		return fmt.Errorf("status %d is not an error status", f.Status)
 	}
-	if f.Probability < 0 || f.Probability > 1 {
+	if f.Probability != nil && (*f.Probability < 0 || *f.Probability > 1) {
 		return fmt.Errorf("probability must be between 0 and 1")
 	}
 	if _, err := path.Match(f.Path, "/"); err != nil {
@@ -95,7 +97,9 @@ func ParseFault(spec string) (Fault, error) {
 		case "count":
 			f.Count, err = strconv.Atoi(v)
 		case "probability":
-			f.Probability, err = strconv.ParseFloat(v, 64)
+			var p float64
+			p, err = strconv.ParseFloat(v, 64)
+			f.Probability = &p
 		default:
 			err = fmt.Errorf("unknown key")
 		}
@@ -149,7 +153,7 @@ func (fs *faultSet) match(method, urlPath, route string) *Fault {
 		if ok, _ := path.Match(f.Path, urlPath); f.Path != "" && !ok {
 			continue
 		}
-		if f.Probability > 0 && rand.Float64() >= f.Probability {
+		if f.Probability != nil && rand.Float64() >= *f.Probability {
 			continue
 		}
 		f.Hits++

@@ -106,7 +106,6 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ri *reqInfo, h ha
 	lim := s.limiter.take(time.Now())
 	lim.setHeaders(w.Header())
 	if !lim.ok {
-		w.Header().Set("retry-after", strconv.Itoa(lim.retryAfter))
 		return s.write(w, ri, http.StatusTooManyRequests, &errorBody{ID: "too_many_requests", Message: "API Rate limit exceeded."})
 	}
 	f := s.faults.match(r.Method, r.URL.Path, ri.route)
@@ -159,9 +158,12 @@ func (s *Sim) write(w http.ResponseWriter, ri *reqInfo, status int, body any) in
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(buf)+1))
 	w.WriteHeader(status)
-	_, _ = w.Write(append(buf, '\n'))
+	_, _ = w.Write(buf)
+	_, _ = w.Write(newline)
 	return status
 }
+
+var newline = []byte("\n")
 
 // decode reads a JSON body into v. An empty body leaves v as it is.
 func decode(r *http.Request, v any) error {
@@ -233,7 +235,12 @@ func (s *Sim) paginate(r *http.Request, total int) (page, bool) {
 		pages["next"] = link(num + 1)
 		pages["last"] = link(last)
 	}
-	p.links = obj{"pages": pages}
+	// DigitalOcean sends an empty links object for a listing that fits on one page, and
+	// godo's Links.CurrentPage reads an empty pages object as page 0.
+	p.links = obj{}
+	if len(pages) > 0 {
+		p.links["pages"] = pages
+	}
 	return p, true
 }
 

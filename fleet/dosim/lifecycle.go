@@ -17,6 +17,9 @@ func (s *Sim) startAction(typ, resourceType string, resourceID int, region strin
 		ResourceID: resourceID, ResourceType: resourceType, Region: region, Params: params,
 	}
 	s.w.Actions[a.ID] = a
+	if a.locks() {
+		s.w.busy[a.ResourceID]++
+	}
 	if typ != "create" {
 		s.scheduleAction(a)
 	}
@@ -31,6 +34,11 @@ func (s *Sim) scheduleAction(a *Action) {
 func (s *Sim) completeAction(a *Action, status string) {
 	if a.Status != "in-progress" {
 		return
+	}
+	if a.locks() {
+		if s.w.busy[a.ResourceID]--; s.w.busy[a.ResourceID] <= 0 {
+			delete(s.w.busy, a.ResourceID)
+		}
 	}
 	t := s.now()
 	a.Status, a.CompletedAt = status, &t
@@ -80,10 +88,8 @@ func (s *Sim) activate(id int) {
 	}
 	d.Status = "active"
 	s.openHealth(d)
-	for _, a := range s.w.Actions {
-		if a.Type == "create" && a.ResourceID == id {
-			s.completeAction(a, "completed")
-		}
+	if a, ok := s.w.Actions[d.CreateAction]; ok {
+		s.completeAction(a, "completed")
 	}
 }
 
@@ -110,12 +116,11 @@ func (s *Sim) resumeLifecycle() {
 	}
 }
 
-// locked reports whether a droplet has an action in progress, as DigitalOcean's `locked`.
-func (w *world) locked(dropletID int) bool {
-	for _, a := range w.Actions {
-		if a.ResourceType == "droplet" && a.ResourceID == dropletID && a.Status == "in-progress" && a.Type != "create" {
-			return true
-		}
-	}
-	return false
+// locks reports whether an action locks its droplet: one in progress on a droplet, other
+// than the create that DigitalOcean runs while the droplet is "new" and unlocked.
+func (a *Action) locks() bool {
+	return a.ResourceType == "droplet" && a.Status == "in-progress" && a.Type != "create"
 }
+
+// locked reports whether a droplet has an action in progress, as DigitalOcean's `locked`.
+func (w *world) locked(dropletID int) bool { return w.busy[dropletID] > 0 }

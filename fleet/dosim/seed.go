@@ -147,7 +147,7 @@ func seedDroplet(w *world, name, region, size string, imageID int, created time.
 	pub, priv := w.allocIPs()
 	d := &Droplet{ID: w.newID(), Name: name, Region: region, Size: size, ImageID: imageID, Status: "active",
 		CreatedAt: created, ReadyAt: created, Tags: tags, PublicIP: pub, PrivateIP: priv, VPCUUID: defaultVPC(region)}
-	w.Droplets[d.ID] = d
+	w.putDroplet(d)
 	for _, t := range tags {
 		w.addTag(t)
 	}

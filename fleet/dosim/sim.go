@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"log"
 	"math/big"
+	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +60,7 @@ type Sim struct {
 	faults  *faultSet
 	stats   *stats
 	timers  map[int]*time.Timer
+	claim   net.Listener // holds this simulator's 127.N.0.0/16 on the health port
 	closed  bool
 	reqSeq  atomic.Uint64
 	baseURL atomic.Value // string: scheme://host the clients use, for links
@@ -77,13 +81,20 @@ func New(cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !loaded {
-		w, err := buildSeed(cfg, nextNet16())
+	if loaded {
+		s.claimLoaded()
+	} else {
+		net16, claim := claimNet16(cfg.HealthPort)
+		w, err := buildSeed(cfg, net16)
 		if err != nil {
+			if claim != nil {
+				_ = claim.Close()
+			}
 			return nil, err
 		}
-		s.w = w
+		s.w, s.claim = w, claim
 	}
+	s.w.reindex()
 	s.routes()
 	s.mu.Lock()
 	s.resumeLifecycle()
@@ -132,16 +143,44 @@ func RandomToken() string {
 	return "dop_v1_" + hex.EncodeToString(b)
 }
 
+// The simulators' networks are 127.N.0.0/16 with N in [net16Min, net16Min+net16Count).
+const (
+	net16Min   = 20
+	net16Count = 230
+)
+
 var net16Next atomic.Int64
 
-// nextNet16 picks the second octet of this simulator's 127.N.0.0/16: random per process,
-// then sequential, so that simulators in one process or on one machine do not collide.
+// nextNet16 proposes the second octet of a simulator's 127.N.0.0/16: from a random start
+// per process, then sequential, so that simulators in one process do not collide.
 func nextNet16() int {
 	if net16Next.Load() == 0 {
-		n, _ := rand.Int(rand.Reader, big.NewInt(200))
-		net16Next.CompareAndSwap(0, n.Int64()+20)
+		n, _ := rand.Int(rand.Reader, big.NewInt(net16Count))
+		net16Next.CompareAndSwap(0, n.Int64()+1)
 	}
-	return int((net16Next.Add(1)-21)%230) + 20
+	return int((net16Next.Add(1)-2)%net16Count) + net16Min
+}
+
+// claimAddr is the address a simulator holds, on the health port, to claim its /16:
+// droplets never get it (see allocIPs).
+func claimAddr(net16, port int) string {
+	return net.JoinHostPort(netip.AddrFrom4([4]byte{127, byte(net16), 255, 254}).String(), strconv.Itoa(port))
+}
+
+// claimNet16 picks a /16 no other simulator on this machine uses on the same health port,
+// by binding claimAddr there and holding it until Close: simulators in other processes
+// (other test binaries, a `molt sim`) start from other random points and skip it.
+func claimNet16(port int) (int, net.Listener) {
+	if port < 0 {
+		return nextNet16(), nil
+	}
+	for range net16Count {
+		n := nextNet16()
+		if ln, err := net.Listen("tcp", claimAddr(n, port)); err == nil {
+			return n, ln
+		}
+	}
+	return nextNet16(), nil
 }
 
 // Token is the bearer token the simulator accepts.
@@ -159,8 +198,29 @@ func (s *Sim) Close() {
 		t.Stop()
 		delete(s.timers, id)
 	}
+	claim := s.claim
+	s.claim = nil
 	s.mu.Unlock()
 	s.health.closeAll()
+	if claim != nil {
+		_ = claim.Close()
+	}
+}
+
+// claimLoaded claims the /16 of a world loaded from a state file, which keeps its
+// addresses; if another simulator holds it, the health listeners that collide fail.
+func (s *Sim) claimLoaded() {
+	if s.cfg.HealthPort < 0 {
+		return
+	}
+	ln, err := net.Listen("tcp", claimAddr(s.w.Net16, s.cfg.HealthPort))
+	if err != nil {
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Printf("network 127.%d.0.0/16 of the saved world is in use by another simulator: %v", s.w.Net16, err)
+		}
+		return
+	}
+	s.claim = ln
 }
 
 // ServeHTTP implements http.Handler.

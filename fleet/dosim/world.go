@@ -65,6 +65,8 @@ type Droplet struct {
 	VolumeIDs  []string  `json:"volume_ids"`
 	Snapshots  []int     `json:"snapshot_ids"`
 	UserData   string    `json:"user_data,omitempty"`
+	// CreateAction is the action that completes when the droplet becomes active.
+	CreateAction int `json:"create_action,omitempty"`
 }
 
 // Action is an asynchronous event on a resource.
@@ -115,6 +117,7 @@ type Volume struct {
 
 // world is the whole simulated account. Every field is guarded by Sim.mu.
 type world struct {
+	// Droplets changes only through putDroplet and dropDroplet, which keep order.
 	Droplets      map[int]*Droplet         `json:"droplets"`
 	Images        map[int]*Image           `json:"images"`
 	Actions       map[int]*Action          `json:"actions"`
@@ -129,6 +132,15 @@ type world struct {
 	DropletLimit  int                      `json:"droplet_limit"`
 	Created       int                      `json:"droplets_created"`
 	Deleted       int                      `json:"droplets_deleted"`
+
+	// TaggedAt is when the tags API last tagged a resource, by "tag kind/id" (kind is
+	// droplets, images or volumes), for each tag's last_tagged_uri.
+	TaggedAt map[string]time.Time `json:"tagged_at,omitempty"`
+
+	// order caches the droplets in ID order, nil when stale; busy counts, per droplet,
+	// the in-progress actions that lock it. Neither is saved: reindex rebuilds them.
+	order []*Droplet
+	busy  map[int]int
 }
 
 func newWorld(net16 int) *world {
@@ -140,6 +152,8 @@ func newWorld(net16 int) *world {
 		ReservedIPs:   map[string]*ReservedIP{},
 		Volumes:       map[string]*Volume{},
 		Tags:          map[string]bool{},
+		TaggedAt:      map[string]time.Time{},
+		busy:          map[int]int{},
 		NextID:        300000000,
 		NextAction:    1900000000,
 		Net16:         net16,
@@ -152,29 +166,66 @@ func (w *world) newID() int {
 	return w.NextID
 }
 
-// allocIPs hands out the next public (127.N.x.y) and private (10.N.x.y) pair.
+// Droplet addresses are 127.N.x.y with x below dropletNets and y in 1..254: load
+// balancers live in 127.N.250.0/24, reserved IPs in 127.N.251.0/24, and the simulator's
+// claim on its /16 at 127.N.255.254 (see claimNet16).
+const dropletNets = 250
+
+// allocIPs hands out the next public (127.N.x.y) and private (10.M.x.y) pair. After
+// 63,500 droplets the addresses wrap around, to those of droplets long gone.
 func (w *world) allocIPs() (public, private string) {
+	h := w.NextHost % (dropletNets * 254)
 	w.NextHost++
-	h := w.NextHost
-	hi, lo := (h>>8)&0xff, h&0xff
-	if lo == 0 {
-		w.NextHost++
-		hi, lo = (w.NextHost>>8)&0xff, w.NextHost&0xff
-	}
+	hi, lo := h/254, h%254+1
 	public = netip.AddrFrom4([4]byte{127, byte(w.Net16), byte(hi), byte(lo)}).String()
 	private = fmt.Sprintf("10.%d.%d.%d", w.Net16%250+1, hi, lo)
 	return public, private
 }
 
-// sortedDroplets returns the droplets in ID order, the order DigitalOcean lists them in.
+// putDroplet adds a droplet to the world.
+func (w *world) putDroplet(d *Droplet) {
+	w.Droplets[d.ID] = d
+	w.order = nil
+}
+
+// dropDroplet removes a droplet from the world.
+func (w *world) dropDroplet(id int) {
+	delete(w.Droplets, id)
+	delete(w.busy, id)
+	w.order = nil
+}
+
+// reindex rebuilds what the world derives from its maps, after a load or a seed.
+func (w *world) reindex() {
+	w.order = nil
+	w.busy = map[int]int{}
+	for _, a := range w.Actions {
+		if a.locks() {
+			w.busy[a.ResourceID]++
+		}
+	}
+}
+
+// sortedDroplets returns the droplets that keep (nil: all) accepts, in ID order, the
+// order DigitalOcean lists them in. The caller must not modify the slice.
 func (w *world) sortedDroplets(keep func(*Droplet) bool) []*Droplet {
-	out := make([]*Droplet, 0, len(w.Droplets))
-	for _, d := range w.Droplets {
-		if keep == nil || keep(d) {
+	if w.order == nil || len(w.order) != len(w.Droplets) {
+		order := make([]*Droplet, 0, len(w.Droplets))
+		for _, d := range w.Droplets {
+			order = append(order, d)
+		}
+		sort.Slice(order, func(i, j int) bool { return order[i].ID < order[j].ID })
+		w.order = order
+	}
+	if keep == nil {
+		return w.order
+	}
+	out := []*Droplet{}
+	for _, d := range w.order {
+		if keep(d) {
 			out = append(out, d)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

@@ -48,8 +48,9 @@ func (c *Counter) Add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
 // Get returns the count.
 func (c *Counter) Get() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
 
-// Start runs a simulator for the test's lifetime. Provision, ActionDelay and HealthPort
-// left zero in cfg get fast test values (20ms, 10ms, a free port per simulator).
+// Start runs a simulator for the test's lifetime. Provision and ActionDelay left zero in
+// cfg get fast test values (20ms, 10ms); HealthPort left zero is dosim's default, 8080,
+// on an address range (127.N.0.0/16) that no other simulator on the machine uses.
 func Start(t testing.TB, cfg dosim.Config) *Env {
 	t.Helper()
 	if cfg.Token == "" {
@@ -231,18 +232,14 @@ var KnownDifferences = []struct{ Match, Why string }{
 			"droplet_next_backup_window nullable but wraps it in allOf, which kin-openapi reads as not nullable."},
 }
 
+// withoutKnownDifferences drops the known differences from err, leaf by leaf: a response
+// with a known difference and a real mismatch still fails.
 func withoutKnownDifferences(err error) error {
 	if err == nil {
 		return nil
 	}
-	var errs []error
-	if me, ok := err.(openapi3.MultiError); ok {
-		errs = me
-	} else {
-		errs = []error{err}
-	}
 	var kept openapi3.MultiError
-	for _, e := range errs {
+	for _, e := range leafErrors(err) {
 		if !isKnownDifference(e) {
 			kept = append(kept, e)
 		}
@@ -253,16 +250,30 @@ func withoutKnownDifferences(err error) error {
 	return kept
 }
 
+// leafErrors flattens the multi-errors inside err, keeping what each was about.
+func leafErrors(err error) []error {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		var out []error
+		for _, x := range e {
+			out = append(out, leafErrors(x)...)
+		}
+		return out
+	case *openapi3filter.ResponseError:
+		if e.Err == nil {
+			return []error{e}
+		}
+		var out []error
+		for _, x := range leafErrors(e.Err) {
+			out = append(out, fmt.Errorf("%s: %w", e.Reason, x))
+		}
+		return out
+	}
+	return []error{err}
+}
+
 func isKnownDifference(err error) bool {
 	msg := err.Error()
-	if me, ok := err.(openapi3.MultiError); ok {
-		for _, e := range me {
-			if !isKnownDifference(e) {
-				return false
-			}
-		}
-		return len(me) > 0
-	}
 	for _, k := range KnownDifferences {
 		if strings.Contains(msg, k.Match) {
 			return true

@@ -1,0 +1,184 @@
+package dosim
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+func demoWorld(t *testing.T, now time.Time) *world {
+	t.Helper()
+	w, err := buildSeed(withDefaults(Config{Now: func() time.Time { return now }}), 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestDemoSeedDeterministic(t *testing.T) {
+	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	a, b := demoWorld(t, now), demoWorld(t, now)
+	line := func(w *world, d *Droplet) string {
+		return fmt.Sprintf("%d %s %s %s %d %v %s %s", d.ID, d.Name, d.Region, d.Size, d.ImageID, d.Tags, d.CreatedAt, d.Status)
+	}
+	da, db := a.sortedDroplets(nil), b.sortedDroplets(nil)
+	if len(da) != len(db) {
+		t.Fatalf("%d droplets, then %d", len(da), len(db))
+	}
+	for i := range da {
+		if line(a, da[i]) != line(b, db[i]) {
+			t.Errorf("droplet %d: %s, then %s", i, line(a, da[i]), line(b, db[i]))
+		}
+	}
+	if len(da) < 40 || len(da) > 60 {
+		t.Errorf("the demo has %d droplets, want about 50", len(da))
+	}
+	if c := demoWorld(t, now.Add(24*time.Hour)); c.Droplets[da[0].ID].CreatedAt.Equal(da[0].CreatedAt) {
+		t.Errorf("the demo's dates do not follow Config.Now")
+	}
+}
+
+func TestDemoSeedShape(t *testing.T) {
+	w := demoWorld(t, time.Now())
+	byRole := map[string]int{}
+	envs := map[string]int{}
+	for _, d := range w.Droplets {
+		var role, env string
+		for _, tag := range d.Tags {
+			if r, ok := strings.CutPrefix(tag, "role:"); ok {
+				role = r
+			}
+			if e, ok := strings.CutPrefix(tag, "env:"); ok {
+				env = e
+			}
+		}
+		byRole[role]++
+		envs[env]++
+		im := w.Images[d.ImageID]
+		if im == nil || !strings.HasPrefix(im.Name, role+"-") || im.Unhealthy || d.Status != "active" {
+			t.Errorf("droplet %s (role %q) runs image %v", d.Name, role, im)
+		}
+	}
+	if len(byRole) != 3 || byRole["web"] == 0 || byRole["worker"] == 0 || byRole["edge"] == 0 {
+		t.Errorf("droplets by role: %v", byRole)
+	}
+	if len(envs) != 2 || envs["prod"] == 0 || envs["staging"] == 0 {
+		t.Errorf("droplets by env: %v", envs)
+	}
+	semver := regexp.MustCompile(`^(web|worker|edge)-(\d+\.\d+\.\d+)(-broken)?$`)
+	versions := map[string][]*Image{}
+	broken := map[string]int{}
+	for _, im := range w.Images {
+		if im.Type != "snapshot" {
+			continue
+		}
+		m := semver.FindStringSubmatch(im.Name)
+		if m == nil {
+			t.Errorf("snapshot %q is not named <role>-<semver>", im.Name)
+			continue
+		}
+		if m[3] != "" {
+			broken[m[1]]++
+			if !im.Unhealthy {
+				t.Errorf("%s is not marked unhealthy", im.Name)
+			}
+			continue
+		}
+		versions[m[1]] = append(versions[m[1]], im)
+	}
+	for _, role := range []string{"web", "worker", "edge"} {
+		list := versions[role]
+		if len(list) < 3 || len(list) > 4 || broken[role] != 1 {
+			t.Errorf("%s: %d versions, %d broken", role, len(list), broken[role])
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		for i := 1; i < len(list); i++ {
+			if !list[i].CreatedAt.After(list[i-1].CreatedAt) || list[i].Name <= list[i-1].Name {
+				t.Errorf("%s: %s (%s) does not follow %s (%s)", role, list[i].Name, list[i].CreatedAt, list[i-1].Name, list[i-1].CreatedAt)
+			}
+		}
+	}
+}
+
+func TestAllocIPsStayInDropletRange(t *testing.T) {
+	w := newWorld(33)
+	seen := map[string]bool{}
+	for range dropletNets * 254 {
+		pub, _ := w.allocIPs()
+		ip := net.ParseIP(pub).To4()
+		if seen[pub] || ip[0] != 127 || ip[1] != 33 || ip[2] >= dropletNets || ip[3] == 0 || ip[3] == 255 {
+			t.Fatalf("address %s (repeated: %v)", pub, seen[pub])
+		}
+		seen[pub] = true
+	}
+	if pub, _ := w.allocIPs(); pub != "127.33.0.1" {
+		t.Errorf("after the range is used up the addresses wrap to 127.33.0.1, got %s", pub)
+	}
+}
+
+// TestClaimNet16 stands in for a simulator of another process holding the /16 this
+// process would pick next: the claim must skip it.
+func TestClaimNet16(t *testing.T) {
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	nextNet16() // make sure the sequence has started
+	upcoming := int((net16Next.Load()+1-2)%net16Count) + net16Min
+	foreign, err := net.Listen("tcp", claimAddr(upcoming, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer foreign.Close()
+	n, ln := claimNet16(port)
+	if ln == nil || n == upcoming {
+		t.Fatalf("claimed 127.%d.0.0/16 (listener %v), which another simulator holds", n, ln)
+	}
+	defer ln.Close()
+	if m, ln2 := claimNet16(port); ln2 == nil || m == n {
+		t.Errorf("a second claim got 127.%d.0.0/16 after 127.%d.0.0/16", m, n)
+	} else {
+		ln2.Close()
+	}
+	if m, ln3 := claimNet16(-1); ln3 != nil || m < net16Min || m >= net16Min+net16Count {
+		t.Errorf("without health listeners: 127.%d, listener %v", m, ln3)
+	}
+}
+
+func TestRateWindows(t *testing.T) {
+	l := newRateLimiter(3, 5)
+	t0 := time.Unix(1_700_000_000, 0)
+	for i := range 3 {
+		if r := l.take(t0.Add(time.Duration(i) * time.Second)); !r.ok || r.remaining != 5-(i+1) {
+			t.Fatalf("request %d: %+v", i+1, r)
+		}
+	}
+	r := l.take(t0.Add(10 * time.Second))
+	if r.ok || r.remaining != 0 || r.retryAfter != 50 {
+		t.Errorf("over the burst limit: %+v, want refused, remaining 0, retry after 50s", r)
+	}
+	if r.reset != t0.Add(time.Hour).Unix() {
+		t.Errorf("reset %d, want when the first request expires (%d)", r.reset, t0.Add(time.Hour).Unix())
+	}
+	if r := l.peek(t0.Add(10 * time.Second)); !r.ok || r.remaining != 2 {
+		t.Errorf("peek after a refusal: %+v", r)
+	}
+	for i := range 2 {
+		if r := l.take(t0.Add(time.Minute + time.Duration(i)*time.Second)); !r.ok {
+			t.Fatalf("request %d after the minute: %+v", i+4, r)
+		}
+	}
+	r = l.take(t0.Add(2 * time.Minute))
+	if r.ok || r.retryAfter != 0 || r.remaining != 0 {
+		t.Errorf("over the hourly limit: %+v, want refused without retry-after", r)
+	}
+	if r := l.take(t0.Add(time.Hour)); !r.ok || r.remaining != 0 || r.reset != t0.Add(time.Hour+time.Second).Unix() {
+		t.Errorf("an hour after the first request: %+v", r)
+	}
+}
