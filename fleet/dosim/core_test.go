@@ -374,17 +374,22 @@ func TestFaultAfterCommit(t *testing.T) {
 
 func TestStuckImage(t *testing.T) {
 	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
-	probe := create(t, env, createReq("probe"))
-	resp, body := raw(t, env, http.MethodPost, "/_sim/images/"+strconv.Itoa(probe.Image.ID), "", map[string]any{"stuck": true})
+	probe := waitStatus(t, env, create(t, env, createReq("probe")).ID, "active")
+	path := "/_sim/images/" + strconv.Itoa(probe.Image.ID)
+	resp, body := raw(t, env, http.MethodPost, path, "", map[string]any{"stuck": true})
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("mark stuck: %d %s", resp.StatusCode, body)
 	}
 	stuck := create(t, env, createReq("stuck"))
-	waitStatus(t, env, probe.ID, "active") // created before the mark
-	time.Sleep(100 * time.Millisecond)     // five provisioning delays
+	time.Sleep(100 * time.Millisecond) // five provisioning delays
 	if d := getDroplet(t, env, stuck.ID); d.Status != "new" || len(d.Networks.V4) != 0 {
 		t.Errorf("a droplet of a stuck image is %s", d.Status)
 	}
+	if d := getDroplet(t, env, probe.ID); d.Status != "active" {
+		t.Errorf("a droplet active before the mark is %s", d.Status)
+	}
+	raw(t, env, http.MethodPost, path, "", map[string]any{"stuck": false})
+	waitStatus(t, env, stuck.ID, "active")
 	if resp, _ := raw(t, env, http.MethodPost, "/_sim/images/1", "", map[string]any{"stuck": true}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("flags on an unknown image: %d", resp.StatusCode)
 	}
@@ -420,7 +425,7 @@ func summary(d godo.Droplet) string {
 
 func TestStateRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "world.json")
-	cfg := dosim.Config{Seed: "empty", HealthPort: -1, StatePath: path, Provision: 300 * time.Millisecond}
+	cfg := dosim.Config{Seed: "empty", HealthPort: -1, StatePath: path, Provision: 300 * time.Millisecond, ActionDelay: 300 * time.Millisecond}
 	first := dosimtest.Start(t, cfg)
 	ctx := context.Background()
 	kept := create(t, first, createReq("kept", "role:web"))
@@ -430,6 +435,9 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	waitStatus(t, first, kept.ID, "active")
 	pending := create(t, first, createReq("pending", "role:web", "slot:1"))
+	if _, _, err := first.Client.DropletActions.PowerOff(ctx, kept.ID); err != nil {
+		t.Fatal(err)
+	}
 	before := listAll(t, first, "", 200)
 	first.Server.Close()
 	first.Sim.Close()
@@ -447,7 +455,13 @@ func TestStateRoundTrip(t *testing.T) {
 	if d := getDroplet(t, second, pending.ID); d.Status != "new" {
 		t.Errorf("a droplet saved while new is %s right after the load", d.Status)
 	}
+	if d := getDroplet(t, second, kept.ID); !d.Locked || d.Status != "active" {
+		t.Errorf("a droplet saved during its power_off: locked %v, %s", d.Locked, d.Status)
+	}
 	waitStatus(t, second, pending.ID, "active")
+	if d := waitStatus(t, second, kept.ID, "off"); d.Locked {
+		t.Errorf("still locked once its action completed")
+	}
 	next := create(t, second, createReq("next"))
 	if next.ID <= pending.ID {
 		t.Errorf("IDs restart after a load: %d after %d", next.ID, pending.ID)

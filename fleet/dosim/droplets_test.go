@@ -47,6 +47,10 @@ func TestCreateOne(t *testing.T) {
 	if err != nil || len(tagged) != 1 || tagged[0].ID != d.ID {
 		t.Errorf("list by a tag named at create: %d droplets, %v", len(tagged), err)
 	}
+	tag, _, err := env.Client.Tags.Get(ctx, "env:test")
+	if err != nil || tag.Resources == nil || tag.Resources.Droplets == nil || tag.Resources.Droplets.Count != 1 {
+		t.Errorf("a tag named at create does not exist as a tag: %+v, %v", tag, err)
+	}
 }
 
 func TestCreateMultiple(t *testing.T) {
@@ -385,4 +389,30 @@ func TestActionsByTagAndList(t *testing.T) {
 	}
 	hr, body := raw(t, env, http.MethodPost, "/v2/droplets/actions?tag_name=role:edge", "", map[string]any{"type": "rename", "name": "x"})
 	checkErrorBody(t, hr, body, http.StatusUnprocessableEntity, "unprocessable_entity")
+}
+
+func TestDeleteEndsActions(t *testing.T) {
+	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 200 * time.Millisecond, ActionDelay: time.Second})
+	ctx := context.Background()
+	short, resp, err := env.Client.Droplets.Create(ctx, createReq("short-lived"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Client.Droplets.Delete(ctx, short.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, err := env.Client.Actions.Get(ctx, resp.Links.Actions[0].ID); err != nil || a.Status != "errored" {
+		t.Errorf("the create of a droplet deleted while new: %+v, %v", a, err)
+	}
+	d := waitStatus(t, env, create(t, env, createReq("busy")).ID, "active")
+	a, _, err := env.Client.DropletActions.Snapshot(ctx, d.ID, "busy-snap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Client.Droplets.Delete(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := env.Client.Actions.Get(ctx, a.ID); err != nil || got.Status != "errored" {
+		t.Errorf("a snapshot whose droplet was deleted: %+v, %v", got, err)
+	}
 }

@@ -217,7 +217,7 @@ func (s *Sim) AddFault(f Fault) (Fault, error) {
 func (s *Sim) ClearFaults() { s.faults.clear() }
 
 // SetImageFlags marks an image unhealthy (its droplets' /healthz answers 500) and/or
-// stuck (its new droplets never leave "new").
+// stuck (its droplets stay "new" until the mark is lifted).
 func (s *Sim) SetImageFlags(imageID int, unhealthy, stuck bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,7 +225,15 @@ func (s *Sim) SetImageFlags(imageID int, unhealthy, stuck bool) error {
 	if !ok {
 		return fmt.Errorf("image %d not found", imageID)
 	}
+	released := im.Stuck && !stuck
 	im.Unhealthy, im.Stuck = unhealthy, stuck
+	if released {
+		for _, d := range s.w.Droplets {
+			if d.ImageID == imageID && d.Status == "new" {
+				s.scheduleActivation(d)
+			}
+		}
+	}
 	s.saveStateLocked()
 	return nil
 }

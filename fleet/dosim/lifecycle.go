@@ -73,17 +73,24 @@ func (s *Sim) unschedule(key int) {
 	}
 }
 
-// scheduleActivation moves a new droplet to active at its ReadyAt, unless its image is stuck.
+// scheduleActivation moves a new droplet to active at its ReadyAt (or at once, if that
+// has passed), unless its image is stuck; SetImageFlags schedules it again on release.
 func (s *Sim) scheduleActivation(d *Droplet) {
-	if im, ok := s.w.Images[d.ImageID]; ok && im.Stuck {
+	if s.stuck(d) {
 		return
 	}
 	s.schedule(d.ID, d.ReadyAt, func() { s.activate(d.ID) })
 }
 
+// stuck reports whether a droplet's image holds it in "new".
+func (s *Sim) stuck(d *Droplet) bool {
+	im, ok := s.w.Images[d.ImageID]
+	return ok && im.Stuck
+}
+
 func (s *Sim) activate(id int) {
 	d, ok := s.w.Droplets[id]
-	if !ok || d.Status != "new" {
+	if !ok || d.Status != "new" || s.stuck(d) {
 		return
 	}
 	d.Status = "active"
