@@ -507,6 +507,8 @@ func TestStateAtomic(t *testing.T) {
 	if n := <-reads; n == 0 {
 		t.Fatal("the reader never saw the state file")
 	}
+	// Activation timers save too; Close waits for a save in progress and stops the rest.
+	env.Sim.Close()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
