@@ -22,15 +22,15 @@ func newSimCmd() *cobra.Command {
 	var (
 		cfg     dosim.Config
 		addr    string
-		faults  []string
-		verbose bool
+		faults []string
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Serve the simulated DigitalOcean API",
 		Long: "Serve a simulated DigitalOcean API (the v2 subset molt uses) for demos, tests and\n" +
 			"trying molt without an account. Point molt or any DigitalOcean client at the printed URL\n" +
-			"with the printed token. Admin endpoints live under /_sim/ (see docs/dosim.md).",
+			"with the printed token. Admin endpoints live under /_sim/ (see docs/dosim.md).\n" +
+			"With -v, one log line per request.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, spec := range faults {
@@ -38,7 +38,7 @@ func newSimCmd() *cobra.Command {
 					return usageError("%v", err)
 				}
 			}
-			if verbose {
+			if verbose, _ := cmd.Flags().GetBool("verbose"); verbose {
 				cfg.Logger = log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
 			}
 			return serveSim(cmd, cfg, addr, faults)
@@ -58,9 +58,11 @@ func newSimCmd() *cobra.Command {
 	f.IntVar(&cfg.DropletLimit, "droplet-limit", 0, "the account's droplet limit (default: seed size + 100)")
 	f.StringVar(&cfg.StatePath, "state", "", "load the world from FILE at start and save it there on every change")
 	f.StringArrayVar(&faults, "fault", nil, "fault rule `METHOD PATH key=value...` (repeatable), e.g. 'POST /v2/droplets status=500 after count=1'")
-	f.BoolVarP(&verbose, "verbose", "v", false, "log one line per request")
 	return cmd
 }
+
+// simListening, when set (by tests), is told the URL and token once the simulator listens.
+var simListening func(url, token string)
 
 func serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string) error {
 	if cfg.Provision == 0 {
@@ -85,6 +87,9 @@ func serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string
 		return fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
 	url := "http://" + ln.Addr().String()
+	if simListening != nil {
+		simListening(url, sim.Token())
+	}
 	sim.SetBaseURL(url)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "molt sim: serving the %q world at %s\n", cfg.Seed, url)
@@ -94,7 +99,7 @@ func serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string
 		fmt.Fprintf(out, "  state: %s\n", cfg.StatePath)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
 		<-ctx.Done()

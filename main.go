@@ -3,8 +3,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -45,6 +47,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: 2, err: err}
 	})
+	addConnectFlags(root)
 	for _, add := range commands {
 		root.AddCommand(add())
 	}
@@ -63,10 +66,21 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-func run(args []string) int {
+func run(args []string) int { return runIO(args, os.Stdout, os.Stderr) }
+
+// runIO runs molt with args, writing output to stdout and messages to stderr, and
+// returns the exit code.
+func runIO(args []string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext is runIO under a context whose cancellation stops long-running commands.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
-	err := root.Execute()
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
@@ -77,6 +91,6 @@ func run(args []string) int {
 	} else if isUsage(err) {
 		code = 2
 	}
-	fmt.Fprintln(os.Stderr, "molt: "+err.Error())
+	fmt.Fprintln(stderr, "molt: "+err.Error())
 	return code
 }
