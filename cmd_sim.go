@@ -22,15 +22,15 @@ func newSimCmd() *cobra.Command {
 	var (
 		cfg     dosim.Config
 		addr    string
-		faults []string
+		faults  []string
+		verbose bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Serve the simulated DigitalOcean API",
 		Long: "Serve a simulated DigitalOcean API (the v2 subset molt uses) for demos, tests and\n" +
 			"trying molt without an account. Point molt or any DigitalOcean client at the printed URL\n" +
-			"with the printed token. Admin endpoints live under /_sim/ (see docs/dosim.md).\n" +
-			"With -v, one log line per request.",
+			"with the printed token. Admin endpoints live under /_sim/ (see docs/dosim.md).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, spec := range faults {
@@ -38,7 +38,7 @@ func newSimCmd() *cobra.Command {
 					return usageError("%v", err)
 				}
 			}
-			if verbose, _ := cmd.Flags().GetBool("verbose"); verbose {
+			if verbose {
 				cfg.Logger = log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
 			}
 			return serveSim(cmd, cfg, addr, faults)
@@ -57,6 +57,7 @@ func newSimCmd() *cobra.Command {
 	f.IntVar(&cfg.RatePerHour, "rate-per-hour", 5000, "API requests allowed per hour")
 	f.IntVar(&cfg.DropletLimit, "droplet-limit", 0, "the account's droplet limit (default: seed size + 100)")
 	f.StringVar(&cfg.StatePath, "state", "", "load the world from FILE at start and save it there on every change")
+	f.BoolVarP(&verbose, "verbose", "v", false, "log one line per request")
 	f.StringArrayVar(&faults, "fault", nil, "fault rule `METHOD PATH key=value...` (repeatable), e.g. 'POST /v2/droplets status=500 after count=1'")
 	return cmd
 }
