@@ -88,9 +88,6 @@ func serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string
 		return fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
 	url := "http://" + ln.Addr().String()
-	if simListening != nil {
-		simListening(url, sim.Token())
-	}
 	sim.SetBaseURL(url)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "molt sim: serving the %q world at %s\n", cfg.Seed, url)
@@ -98,6 +95,9 @@ func serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string
 	fmt.Fprintf(out, "  export DIGITALOCEAN_ACCESS_TOKEN=%s\n", sim.Token())
 	if cfg.StatePath != "" {
 		fmt.Fprintf(out, "  state: %s\n", cfg.StatePath)
+	}
+	if simListening != nil {
+		simListening(url, sim.Token())
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

@@ -28,6 +28,21 @@ func ParseSemver(s string) *Semver {
 	return v
 }
 
+// ParseTagSemver reads a version from a tag value. DigitalOcean tags cannot hold dots,
+// so 1-4-2, 1_4_2 and v1-4-2-rc1 read as 1.4.2, 1.4.2 and 1.4.2-rc1.
+func ParseTagSemver(v string) *Semver {
+	if sv := ParseSemver(v); sv != nil {
+		return sv
+	}
+	m := tagSemverRE.FindStringSubmatch(v)
+	if m == nil {
+		return nil
+	}
+	return ParseSemver(m[1] + "." + m[2] + "." + m[3] + strings.Replace(m[4], "_", "-", 1))
+}
+
+var tagSemverRE = regexp.MustCompile(`v?(\d+)[-_](\d+)[-_](\d+)((?:[-_][0-9A-Za-z\-_]+)?)$`)
+
 // String renders the version as major.minor.patch[-pre].
 func (v Semver) String() string {
 	s := strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor) + "." + strconv.Itoa(v.Patch)

@@ -4,6 +4,7 @@
 package fleet
 
 import (
+	"strings"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -11,10 +12,12 @@ import (
 
 // Server is one droplet as molt sees it.
 type Server struct {
-	ID        int
-	Name      string
-	Region    string
-	Size      string
+	ID     int
+	Name   string
+	Region string
+	Size   string
+	// Disk is the size's disk in GB, which an image's min_disk_size must fit.
+	Disk      int
 	Status    string // new, active, off, archive
 	CreatedAt time.Time
 	Tags      []string
@@ -53,6 +56,17 @@ func (s Server) HasTag(tag string) bool {
 	return false
 }
 
+// TagValue returns the value of the first tag starting with prefix ("role:" on
+// "role:web" gives "web"), and whether there was one.
+func (s Server) TagValue(prefix string) (string, bool) {
+	for _, t := range s.Tags {
+		if v, ok := strings.CutPrefix(t, prefix); ok && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
 // HasFeature reports whether the server has the feature enabled.
 func (s Server) HasFeature(f string) bool {
 	for _, x := range s.Features {
@@ -67,7 +81,7 @@ func (s Server) HasFeature(f string) bool {
 // image object, so a deleted image still shows.
 func ServerFromDroplet(d *godo.Droplet) Server {
 	s := Server{
-		ID: d.ID, Name: d.Name, Size: d.SizeSlug, Status: d.Status, Tags: append([]string(nil), d.Tags...),
+		ID: d.ID, Name: d.Name, Size: d.SizeSlug, Disk: d.Disk, Status: d.Status, Tags: append([]string(nil), d.Tags...),
 		VPCUUID: d.VPCUUID, VolumeIDs: append([]string(nil), d.VolumeIDs...), Features: append([]string(nil), d.Features...),
 		Locked: d.Locked,
 	}

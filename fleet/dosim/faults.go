@@ -28,7 +28,9 @@ type Fault struct {
 	After       bool          `json:"after,omitempty"`
 	Count       int           `json:"count,omitempty"`
 	Probability *float64      `json:"probability,omitempty"`
-	Hits        int           `json:"hits"`
+	// RetryAfter is the retry-after (seconds) sent with an injected 429 (default 1).
+	RetryAfter int `json:"retry_after,omitempty"`
+	Hits       int `json:"hits"`
 }
 
 // UnmarshalJSON accepts delay as a Go duration string ("250ms") or nanoseconds.
@@ -96,6 +98,8 @@ func ParseFault(spec string) (Fault, error) {
 			f.Delay, err = time.ParseDuration(v)
 		case "count":
 			f.Count, err = strconv.Atoi(v)
+		case "retry-after":
+			f.RetryAfter, err = strconv.Atoi(v)
 		case "probability":
 			var p float64
 			p, err = strconv.ParseFloat(v, 64)
@@ -183,6 +187,10 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, ri *reqInfo, f 
 			}
 		}
 		panic(http.ErrAbortHandler)
+	}
+	if f.Status == http.StatusTooManyRequests {
+		w.Header().Set("retry-after", strconv.Itoa(max(1, f.RetryAfter)))
+		w.Header().Set("ratelimit-remaining", "0")
 	}
 	if f.Status != 0 {
 		return true, s.write(w, ri, f.Status, &errorBody{ID: faultID(f.Status), Message: "Injected fault: " + http.StatusText(f.Status)})

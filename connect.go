@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
+	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/spf13/cobra"
+)
+
+// The persistent flags that say which account to talk to, shared by every command.
+const (
+	flagAccessToken = "access-token"
+	flagContext     = "context"
+	flagAPIURL      = "api-url"
+	flagVerbose     = "verbose"
+)
+
+// addConnectFlags registers the connection flags on the root command, for all commands.
+func addConnectFlags(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.String(flagAccessToken, "", "DigitalOcean API token (default: $DIGITALOCEAN_ACCESS_TOKEN, $DIGITALOCEAN_TOKEN, then doctl's login)")
+	f.String(flagContext, "", "doctl authentication context to take the token from")
+	f.String(flagAPIURL, "", "API endpoint (default: $DIGITALOCEAN_API_URL, else DigitalOcean's)")
+	f.BoolP(flagVerbose, "v", false, "say where the token came from and what is happening")
+}
+
+// connectOptions adjusts connect to what a command does.
+type connectOptions struct {
+	// health serves /healthz on the embedded simulator's droplets, for commands that
+	// replace servers and check their health; read-only commands leave it off.
+	health bool
+}
+
+// session is a connection to a DigitalOcean API: the operator's account or, without
+// credentials, the embedded simulator. Close it when done.
+type session struct {
+	// Client talks to the API; every request goes through Limiter.
+	Client *godo.Client
+	// Limiter keeps the process within the API's rate limits; share it.
+	Limiter *fleet.Limiter
+	// Creds say where the token came from (never print Creds.Token).
+	Creds fleet.Credentials
+	// Target describes what is being talked to, for headers and messages.
+	Target string
+	// Sim is the embedded simulator, or nil on a real API.
+	Sim *dosim.Sim
+
+	verbose bool
+	stderr  io.Writer
+	closers []func()
+}
+
+// connect resolves the credentials from the flags, the environment and doctl's login, or
+// with none starts the embedded simulator with the demo fleet and says so on stderr.
+func connect(ctx context.Context, cmd *cobra.Command, opt connectOptions) (*session, error) {
+	s := &session{stderr: cmd.ErrOrStderr(), verbose: boolFlag(cmd, flagVerbose)}
+	creds, err := fleet.ResolveCredentials(fleet.CredentialOptions{
+		AccessToken: stringFlag(cmd, flagAccessToken),
+		Context:     stringFlag(cmd, flagContext),
+		APIURL:      stringFlag(cmd, flagAPIURL),
+	})
+	if errors.Is(err, fleet.ErrInvalidAPIURL) && stringFlag(cmd, flagAPIURL) != "" {
+		return nil, usageError("%v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !creds.HasToken() {
+		if creds.APIURL != "" {
+			return nil, fmt.Errorf("no API token for %s (from %s): pass --access-token or set DIGITALOCEAN_ACCESS_TOKEN", creds.APIURL, creds.APIURLSource)
+		}
+		if creds, err = s.startSimulator(ctx, opt); err != nil {
+			return nil, err
+		}
+	}
+	s.Creds, s.Target = creds, describeTarget(creds, s.Sim != nil)
+	s.Limiter = fleet.NewLimiter(fleet.DefaultRequestsPerMinute)
+	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + version, Limiter: s.Limiter})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.logf("token from %s; API %s", creds.Source, creds.Endpoint())
+	return s, nil
+}
+
+// simulatorSource is the token source reported for the embedded simulator.
+const simulatorSource = "the embedded simulator"
+
+// startSimulator serves the demo fleet on a loopback port for this process.
+func (s *session) startSimulator(ctx context.Context, opt connectOptions) (fleet.Credentials, error) {
+	cfg := dosim.Config{Seed: "demo", HealthPort: -1}
+	if opt.health {
+		cfg.HealthPort = 0 // the simulator's default port
+	}
+	sim, err := dosim.New(cfg)
+	if err != nil {
+		return fleet.Credentials{}, fmt.Errorf("start the embedded simulator: %w", err)
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		sim.Close()
+		return fleet.Credentials{}, fmt.Errorf("start the embedded simulator: %w", err)
+	}
+	apiURL := "http://" + ln.Addr().String()
+	sim.SetBaseURL(apiURL)
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.Sim = sim
+	s.closers = append(s.closers, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		sim.Close()
+	})
+	fmt.Fprintln(s.stderr, "molt: no DigitalOcean token found; showing the embedded simulator's demo fleet"+
+		" (set DIGITALOCEAN_ACCESS_TOKEN or log in with doctl to see yours)")
+	return fleet.Credentials{Token: fleet.Secret(sim.Token()), Source: simulatorSource, APIURL: apiURL}, nil
+}
+
+// describeTarget names what the session talks to: the demo, a doctl context, or a host.
+func describeTarget(c fleet.Credentials, simulated bool) string {
+	switch {
+	case simulated:
+		return "demo fleet (embedded simulator)"
+	case c.Context != "" && c.APIURL == "":
+		return fmt.Sprintf("doctl context %q", c.Context)
+	}
+	host := c.Endpoint()
+	if u, err := url.Parse(host); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	if c.Context != "" {
+		return fmt.Sprintf("doctl context %q at %s", c.Context, host)
+	}
+	return host
+}
+
+// Close stops the embedded simulator, if one runs.
+func (s *session) Close() {
+	for _, c := range s.closers {
+		c()
+	}
+	s.closers = nil
+}
+
+// logf writes a line to stderr under -v.
+func (s *session) logf(format string, a ...any) {
+	if s.verbose {
+		fmt.Fprintf(s.stderr, "molt: "+format+"\n", a...)
+	}
+}
+
+// explain turns an API error into one sentence naming the endpoint and the token's
+// source; under -v the details (URL, request ID) go to stderr first.
+func (s *session) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	out := fleet.Explain(err, s.Creds)
+	var ue *fleet.UserError
+	if errors.As(out, &ue) {
+		s.logf("%v", ue.Err)
+	}
+	return out
+}
+
+func stringFlag(cmd *cobra.Command, name string) string {
+	if f := cmd.Flag(name); f != nil {
+		return f.Value.String()
+	}
+	return ""
+}
+
+func boolFlag(cmd *cobra.Command, name string) bool {
+	f := cmd.Flag(name)
+	return f != nil && f.Value.String() == "true"
+}

@@ -1,0 +1,155 @@
+package fleet
+
+import (
+	"math"
+	"strings"
+	"time"
+)
+
+// Report is the spread as `molt status -o json` prints it. Its shape is a public contract
+// (docs/status.md): fields may be added, never renamed or removed.
+type Report struct {
+	GeneratedAt time.Time `json:"generated_at"`
+	// Target names the account or endpoint read.
+	Target    string    `json:"target,omitempty"`
+	Selection Selection `json:"selection"`
+	// Total is the number of droplets selected.
+	Total        int `json:"total"`
+	VersionsLive int `json:"versions_live"`
+	// OldestImageAgeDays is the age of the oldest live image in whole days.
+	OldestImageAgeDays int             `json:"oldest_image_age_days"`
+	OldestImage        *ReleaseRef     `json:"oldest_image"`
+	Versions           []ReportVersion `json:"versions"`
+	Roles              []ReportRole    `json:"roles"`
+	Regions            []ReportRegion  `json:"regions"`
+	Stragglers         []ReportServer  `json:"stragglers"`
+}
+
+// ReleaseRef names a release in a Report.
+type ReleaseRef struct {
+	Key       string `json:"key"`
+	ImageID   int    `json:"image_id"`
+	ImageName string `json:"image_name"`
+	Version   string `json:"version,omitempty"`
+}
+
+// ReportVersion is one live release.
+type ReportVersion struct {
+	ReleaseRef
+	CreatedAt    *time.Time     `json:"created_at"`
+	AgeDays      int            `json:"age_days"`
+	Count        int            `json:"count"`
+	Share        float64        `json:"share"`
+	Role         string         `json:"role"`
+	NewestFor    []string       `json:"newest_for"`
+	Roles        map[string]int `json:"roles"`
+	Regions      map[string]int `json:"regions"`
+	Distribution string         `json:"distribution,omitempty"`
+	ImageType    string         `json:"image_type,omitempty"`
+}
+
+// ReportRole is one role's summary.
+type ReportRole struct {
+	Role       string      `json:"role"`
+	Count      int         `json:"count"`
+	Versions   int         `json:"versions"`
+	Newest     *ReleaseRef `json:"newest"`
+	Stragglers int         `json:"stragglers"`
+}
+
+// ReportRegion is one region's servers per release.
+type ReportRegion struct {
+	Region   string         `json:"region"`
+	Count    int            `json:"count"`
+	Versions []ReleaseCount `json:"versions"`
+}
+
+// ReleaseCount is a count of servers on a release.
+type ReleaseCount struct {
+	ReleaseRef
+	Count int `json:"count"`
+}
+
+// ReportServer is a straggler: a server and the release its role is on.
+type ReportServer struct {
+	ID      int        `json:"id"`
+	Name    string     `json:"name"`
+	Role    string     `json:"role"`
+	Region  string     `json:"region"`
+	Status  string     `json:"status"`
+	Current ReleaseRef `json:"current"`
+	Newest  ReleaseRef `json:"newest"`
+	// ImageID and ImageName repeat Current's, for scripts that want them flat.
+	ImageID   int    `json:"image_id"`
+	ImageName string `json:"image_name"`
+}
+
+// Report renders the spread for scripts; target and sel describe what was read.
+func (s *Spread) Report(target string, sel Selection) Report {
+	r := Report{GeneratedAt: s.At.UTC().Truncate(time.Second), Target: target, Selection: sel, Total: s.Total,
+		VersionsLive: len(s.Releases), Versions: []ReportVersion{}, Roles: []ReportRole{},
+		Regions: []ReportRegion{}, Stragglers: []ReportServer{}}
+	if s.Oldest != nil {
+		r.OldestImageAgeDays = days(s.OldestAge)
+		r.OldestImage = refPtr(s.Oldest)
+	}
+	for _, rel := range s.Releases {
+		r.Versions = append(r.Versions, s.reportVersion(rel))
+	}
+	for _, rs := range s.Roles {
+		r.Roles = append(r.Roles, ReportRole{Role: rs.Role, Count: rs.Count, Versions: len(rs.Releases),
+			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers})
+	}
+	for _, g := range s.Groups(ByRegion) {
+		reg := ReportRegion{Region: g.Key, Count: len(g.Servers), Versions: []ReleaseCount{}}
+		for _, vc := range g.Versions {
+			reg.Versions = append(reg.Versions, ReleaseCount{ReleaseRef: ref(vc.Release), Count: vc.Count})
+		}
+		r.Regions = append(r.Regions, reg)
+	}
+	for _, st := range s.Stragglers {
+		r.Stragglers = append(r.Stragglers, reportServer(st))
+	}
+	return r
+}
+
+func (s *Spread) reportVersion(rel *Release) ReportVersion {
+	v := ReportVersion{ReleaseRef: ref(rel), AgeDays: days(rel.Age(s.At)), Count: rel.Count,
+		Share: math.Round(rel.Share*10000) / 10000, Role: rel.Role, NewestFor: rel.NewestFor,
+		Roles: rel.Roles, Regions: rel.Regions, Distribution: rel.Image.Distribution, ImageType: rel.Image.Type}
+	if v.NewestFor == nil {
+		v.NewestFor = []string{}
+	}
+	if !rel.CreatedAt.IsZero() {
+		t := rel.CreatedAt.UTC()
+		v.CreatedAt = &t
+	}
+	return v
+}
+
+func reportServer(st Straggler) ReportServer {
+	return ReportServer{ID: st.Server.ID, Name: st.Server.Name, Role: st.Role, Region: st.Server.Region,
+		Status: st.Server.Status, Current: ref(st.On), Newest: ref(st.Newest),
+		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name}
+}
+
+func ref(r *Release) ReleaseRef {
+	out := ReleaseRef{Key: r.Key, ImageID: r.Image.ImageID, ImageName: r.Image.Name}
+	switch {
+	case r.Semver != nil:
+		out.Version = r.Semver.String()
+	case strings.HasPrefix(r.Key, "tag:"):
+		out.Version = r.Label
+	}
+	return out
+}
+
+func refPtr(r *Release) *ReleaseRef {
+	if r == nil {
+		return nil
+	}
+	out := ref(r)
+	return &out
+}
+
+func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
