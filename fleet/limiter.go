@@ -2,14 +2,12 @@ package fleet
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/digitalocean/godo"
-	"golang.org/x/time/rate"
 )
 
 // DefaultRequestsPerMinute is DigitalOcean's burst limit on API requests per minute.
@@ -20,46 +18,75 @@ const DefaultRequestsPerMinute = 250
 // and pauses everyone after a 429. Share one Limiter between everything that talks to the
 // same account (the loader, the engine, the TUI).
 type Limiter struct {
-	bucket *rate.Limiter
-
 	mu          sync.Mutex
+	perMinute   int
+	starts      []time.Time // start times of the requests of the last minute, oldest first
 	pausedUntil time.Time
 	remaining   int // the last RateLimit-Remaining seen; -1 until one is
+	now         func() time.Time
 }
 
-// NewLimiter allows perMinute requests a minute, all of them at once if need be, as
-// DigitalOcean does.
+// limiterWindow is the span the per-minute limit counts over.
+const limiterWindow = time.Minute
+
+// NewLimiter allows perMinute requests in any sliding minute, all of them at once if need
+// be: never more than perMinute start within 60 seconds of each other.
 func NewLimiter(perMinute int) *Limiter {
-	perMinute = max(perMinute, 1)
-	return &Limiter{
-		bucket:    rate.NewLimiter(rate.Limit(float64(perMinute)/60), perMinute),
-		remaining: -1,
-	}
+	return &Limiter{perMinute: max(perMinute, 1), remaining: -1, now: time.Now}
 }
 
-// Wait blocks until a request may start: after any pause a 429 imposed, then for a token.
+// Wait blocks until a request may start: after any pause a 429 imposed, then until fewer
+// than the per-minute limit started in the last minute. It counts the request as started.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
-		d := time.Until(l.pauseEnd())
+		d := l.reserve()
 		if d <= 0 {
-			break
+			return nil
 		}
 		if err := sleep(ctx, d); err != nil {
 			return err
 		}
 	}
-	return l.bucket.Wait(ctx)
 }
 
-// Available is how many requests may start now without waiting: the tokens left, bounded
-// by the hourly allowance the API last reported.
+// reserve records a start and returns 0, or returns how long to wait before trying again.
+func (l *Limiter) reserve() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if now.Before(l.pausedUntil) {
+		return l.pausedUntil.Sub(now)
+	}
+	l.prune(now)
+	if len(l.starts) >= l.perMinute {
+		return l.starts[0].Add(limiterWindow).Sub(now)
+	}
+	l.starts = append(l.starts, now)
+	return 0
+}
+
+// prune forgets the starts that left the window. Runs under l.mu.
+func (l *Limiter) prune(now time.Time) {
+	i := 0
+	for i < len(l.starts) && !now.Before(l.starts[i].Add(limiterWindow)) {
+		i++
+	}
+	if i > 0 {
+		l.starts = append(l.starts[:0], l.starts[i:]...)
+	}
+}
+
+// Available is how many requests may start now without waiting: what is left of the
+// per-minute limit, bounded by the hourly allowance the API last reported.
 func (l *Limiter) Available() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if time.Now().Before(l.pausedUntil) {
+	now := l.now()
+	if now.Before(l.pausedUntil) {
 		return 0
 	}
-	n := int(math.Floor(l.bucket.Tokens()))
+	l.prune(now)
+	n := l.perMinute - len(l.starts)
 	if l.remaining >= 0 && l.remaining < n {
 		n = l.remaining
 	}
@@ -75,16 +102,10 @@ func (l *Limiter) Observe(status int, h http.Header) {
 		l.remaining = v
 	}
 	if status == http.StatusTooManyRequests {
-		if until := time.Now().Add(RetryDelay(h)); until.After(l.pausedUntil) {
+		if until := l.now().Add(RetryDelay(h)); until.After(l.pausedUntil) {
 			l.pausedUntil = until
 		}
 	}
-}
-
-func (l *Limiter) pauseEnd() time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.pausedUntil
 }
 
 // Transport wraps base so that every request waits for the limiter and feeds it its answer.

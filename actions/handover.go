@@ -1,0 +1,434 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/godo"
+)
+
+// isClientError reports a definite refusal (4xx other than 429): repeating won't help.
+func isClientError(err error) bool {
+	var er *godo.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil {
+		return false
+	}
+	st := er.Response.StatusCode
+	return st >= 400 && st < 500 && st != 429
+}
+
+// apiMessage is the API's own words for a refusal.
+func apiMessage(err error) string {
+	var er *godo.ErrorResponse
+	if errors.As(err, &er) && er.Message != "" {
+		return er.Message
+	}
+	return err.Error()
+}
+
+// each runs fn for every slot at once and joins the errors.
+func each(slots []*slot, fn func(*slot) error) error {
+	errs := make([]error, len(slots))
+	var wg sync.WaitGroup
+	for i, s := range slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(s)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// lbMove is a change of membership of one load balancer: add some, then remove others.
+type lbMove struct {
+	lb          string
+	add, remove []int
+	slots       []int
+}
+
+// lbMoves groups, per load balancer, the droplets to add and remove.
+func lbMoves(slots []*slot, addID, removeID func(*slot) int) []lbMove {
+	var out []lbMove
+	index := map[string]int{}
+	for _, s := range slots {
+		for _, lb := range s.r.LBs {
+			i, ok := index[lb]
+			if !ok {
+				i = len(out)
+				index[lb] = i
+				out = append(out, lbMove{lb: lb})
+			}
+			out[i].add = append(out[i].add, addID(s))
+			out[i].remove = append(out[i].remove, removeID(s))
+			out[i].slots = append(out[i].slots, s.r.Slot)
+		}
+	}
+	return out
+}
+
+// handover puts healthy new droplets into service in place of the old ones: on each
+// load balancer that lists the old by ID, add the new and then remove the old; move
+// reserved IPs. Tag-based load balancers need nothing: the new droplet has their tag.
+func (e *Executor) handover(ctx context.Context, slots []*slot) error {
+	if len(slots) == 0 {
+		return nil
+	}
+	if err := e.gate(ctx); err != nil {
+		return err
+	}
+	newID := func(s *slot) int { return s.newID }
+	oldID := func(s *slot) int { return s.r.Old.ID }
+	for _, s := range slots {
+		s.handoverBegun = true
+	}
+	for _, m := range lbMoves(slots, newID, oldID) {
+		if err := e.moveLB(ctx, m, e.verifyLB); err != nil {
+			return err
+		}
+	}
+	for _, s := range slots {
+		if s.r.ReservedIP != "" {
+			if err := e.assignIP(ctx, s, s.r.ReservedIP, s.newID); err != nil {
+				return err
+			}
+		}
+	}
+	return e.setPhases(slots, PhaseHandedOver, "")
+}
+
+// moveLB adds then removes. With verify it first reads the load balancer and changes
+// only what is not so already (after a resume, or when handing back).
+func (e *Executor) moveLB(ctx context.Context, m lbMove, verify bool) error {
+	if verify {
+		lb, err := e.getLB(ctx, m.lb)
+		if isStatus(err, 404) {
+			return nil // the load balancer is gone: nothing to hand over
+		}
+		if err != nil {
+			return err
+		}
+		m.add = slices.DeleteFunc(m.add, func(id int) bool { return slices.Contains(lb.DropletIDs, id) })
+		m.remove = slices.DeleteFunc(m.remove, func(id int) bool { return !slices.Contains(lb.DropletIDs, id) })
+	}
+	if len(m.add) > 0 {
+		err := e.do(ctx, Record{Op: "lb_add", Target: m.lb, Droplets: m.add, Slots: m.slots}, mutate,
+			func(c context.Context) (*godo.Response, error) {
+				return e.api.c.LoadBalancers.AddDroplets(c, m.lb, m.add...)
+			})
+		if err != nil {
+			return fmt.Errorf("add droplets %v to load balancer %s: %w", m.add, m.lb, err)
+		}
+	}
+	if len(m.remove) > 0 {
+		err := e.do(ctx, Record{Op: "lb_remove", Target: m.lb, Droplets: m.remove, Slots: m.slots}, mutate,
+			func(c context.Context) (*godo.Response, error) {
+				return e.api.c.LoadBalancers.RemoveDroplets(c, m.lb, m.remove...)
+			})
+		if err != nil && !isClientError(err) {
+			return fmt.Errorf("remove droplets %v from load balancer %s: %w", m.remove, m.lb, err)
+		}
+	}
+	return nil
+}
+
+func (e *Executor) getLB(ctx context.Context, id string) (*godo.LoadBalancer, error) {
+	var lb *godo.LoadBalancer
+	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
+		var resp *godo.Response
+		var err error
+		lb, resp, err = e.api.c.LoadBalancers.Get(c, id)
+		return resp, err
+	})
+	return lb, err
+}
+
+// assignIP points a reserved IP at a droplet, unless it already does.
+func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int) error {
+	var cur *godo.ReservedIP
+	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
+		var resp *godo.Response
+		var err error
+		cur, resp, err = e.api.c.ReservedIPs.Get(c, ip)
+		return resp, err
+	})
+	if err != nil {
+		return fmt.Errorf("read reserved IP %s: %w", ip, err)
+	}
+	if cur.Droplet != nil && cur.Droplet.ID == droplet {
+		return nil
+	}
+	var action *godo.Action
+	err = e.do(ctx, Record{Op: "ip_assign", Target: ip, Droplets: []int{droplet}, Slots: []int{s.r.Slot}}, mutate,
+		func(c context.Context) (*godo.Response, error) {
+			var resp *godo.Response
+			var err error
+			action, resp, err = e.api.c.ReservedIPActions.Assign(c, ip, droplet)
+			return resp, err
+		})
+	if err == nil {
+		// The move is asynchronous: the old droplet must not go before the address has.
+		err = e.awaitAction(ctx, action, func(c context.Context, id int) (*godo.Action, *godo.Response, error) {
+			return e.api.c.ReservedIPActions.Get(c, ip, id)
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("move reserved IP %s to droplet %d: %w", ip, droplet, err)
+	}
+	return nil
+}
+
+// soak keeps new droplets in service for --min-ready, then checks them once more; one
+// that fails is handed back and fails.
+func (e *Executor) soak(ctx context.Context, slots []*slot) error {
+	if len(slots) == 0 {
+		return nil
+	}
+	if d := e.plan.Strategy.MinReady.D(); d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	var soaked []*slot
+	for _, s := range slots {
+		if e.plan.Strategy.Health.Kind != "none" && e.plan.Strategy.MinReady > 0 {
+			if ok, _, detail := e.probe(ctx, s.newIP); !ok {
+				if err := e.fail(ctx, s, "soak", "failed its health check while soaking: "+detail); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		soaked = append(soaked, s)
+	}
+	return e.setPhases(soaked, PhaseSoaked, "")
+}
+
+// handBack returns service to the old droplets (or their restorations): add them back
+// to the load balancers and remove the new ones, move reserved IPs back, and give a
+// kept old droplet back the tags of tag-based load balancers.
+func (e *Executor) handBack(ctx context.Context, slots []*slot, backID func(*slot) int) error {
+	newID := func(s *slot) int { return s.newID }
+	for _, m := range lbMoves(slots, backID, newID) {
+		if err := e.moveLB(ctx, m, true); err != nil {
+			return err
+		}
+	}
+	for _, s := range slots {
+		if s.r.ReservedIP != "" {
+			if err := e.assignIP(ctx, s, s.r.ReservedIP, backID(s)); err != nil {
+				return err
+			}
+		}
+	}
+	return e.retagKept(ctx, slots, backID)
+}
+
+// retagKept gives back tag-based load balancer tags to droplets that lost them.
+func (e *Executor) retagKept(ctx context.Context, slots []*slot, backID func(*slot) int) error {
+	for _, tag := range tagLBTags(slots) {
+		var ids []int
+		for _, s := range slots {
+			if s.kept && slices.Contains(s.r.TagLBs, tag) && backID(s) == s.r.Old.ID {
+				ids = append(ids, s.r.Old.ID)
+			}
+		}
+		if len(ids) > 0 {
+			if err := e.tagDroplets(ctx, "tag", tag, ids); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func tagLBTags(slots []*slot) []string {
+	var out []string
+	for _, s := range slots {
+		for _, t := range s.r.TagLBs {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// retire ends the old droplets' service: destroy them, or power them off and keep them
+// (out of tag-based load balancers) for a fast rollback.
+func (e *Executor) retire(ctx context.Context, slots []*slot) error {
+	if len(slots) == 0 {
+		return nil
+	}
+	if err := e.gate(ctx); err != nil {
+		return err
+	}
+	return e.retireNow(ctx, slots)
+}
+
+// retireNow retires without passing the gate (an abort finishing what is in service).
+func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
+	if err := e.moveVolumes(ctx, slots); err != nil {
+		return err
+	}
+	if e.plan.Strategy.Retire.Mode == "keep" {
+		return e.keepOld(ctx, slots)
+	}
+	if err := e.destroyMany(ctx, slots, "retire"); err != nil {
+		return err
+	}
+	return e.setPhases(slots, PhaseDone, "")
+}
+
+// destroyMany destroys the old droplets of slots at once: the intents are journaled
+// together before the calls, the results together after them.
+func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op string) error {
+	intents := make([]Record, len(slots))
+	for i, s := range slots {
+		intents[i] = Record{Kind: "intent", Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}
+	}
+	refs, err := e.j.AppendBatch(intents)
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(slots))
+	var wg sync.WaitGroup
+	for i, s := range slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = e.step(s, "retire", s.r.Old.ID, func() error {
+				return e.api.call(ctx, mutate, func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, s.r.Old.ID) })
+			})
+		}()
+	}
+	wg.Wait()
+	results := make([]Record, len(slots))
+	for i, s := range slots {
+		results[i] = Record{Kind: "result", Ref: refs[i], Op: op, Slots: []int{s.r.Slot}}
+		if errs[i] != nil && !isStatus(errs[i], 404) {
+			results[i].Err = errs[i].Error()
+		} else {
+			errs[i] = nil
+		}
+	}
+	if _, err := e.j.AppendBatch(results); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Executor) keepOld(ctx context.Context, slots []*slot) error {
+	err := each(slots, func(s *slot) error {
+		return e.step(s, "retire", s.r.Old.ID, func() error { return e.powerOff(ctx, s) })
+	})
+	if err != nil {
+		return err
+	}
+	for _, tag := range tagLBTags(slots) {
+		var ids []int
+		for _, s := range slots {
+			if slices.Contains(s.r.TagLBs, tag) {
+				ids = append(ids, s.r.Old.ID)
+			}
+		}
+		err := e.do(ctx, Record{Op: "untag", Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
+			return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(ids)})
+		})
+		if err != nil && !isStatus(err, 404) {
+			return fmt.Errorf("take kept droplets out of load balancer tag %s: %w", tag, err)
+		}
+	}
+	for _, s := range slots {
+		s.kept = true
+	}
+	return e.setPhases(slots, PhaseDone, "old droplet powered off and kept")
+}
+
+// powerOff powers the old droplet off; one already off (a 422) is fine.
+func (e *Executor) powerOff(ctx context.Context, s *slot) error {
+	err := e.do(ctx, Record{Op: "power_off", Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}, mutate,
+		func(c context.Context) (*godo.Response, error) {
+			_, resp, err := e.api.c.DropletActions.PowerOff(c, s.r.Old.ID)
+			return resp, err
+		})
+	if err != nil && !isStatus(err, 422) {
+		return fmt.Errorf("power off droplet %d: %w", s.r.Old.ID, err)
+	}
+	return e.awaitStatus(ctx, s.r.Old.ID, "off")
+}
+
+// awaitStatus polls a droplet until it has the status (power actions are asynchronous).
+func (e *Executor) awaitStatus(ctx context.Context, id int, status string) error {
+	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
+	for {
+		var d *godo.Droplet
+		err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
+			var resp *godo.Response
+			var err error
+			d, resp, err = e.api.c.Droplets.Get(c, id)
+			return resp, err
+		})
+		switch {
+		case err != nil:
+			return fmt.Errorf("read droplet %d: %w", id, err)
+		case d.Status == status:
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("droplet %d is %s, not %s, after %s", id, d.Status, status, e.plan.Strategy.ActiveTimeout)
+		}
+		if err := sleep(ctx, e.opt.Timing.PollMin); err != nil {
+			return err
+		}
+	}
+}
+
+// release lifts the lock: the rollout's tag goes, except from old droplets kept for a
+// fast rollback, which stay locked until the rollout is finalised.
+func (e *Executor) release(ctx context.Context) error {
+	var kept []int
+	for _, s := range e.slots {
+		if s.kept && s.phase == PhaseDone {
+			kept = append(kept, s.r.Old.ID)
+		}
+	}
+	tag := RolloutTag(e.id)
+	if len(kept) == 0 {
+		err := e.do(ctx, Record{Op: "release", Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
+			return e.api.c.Tags.Delete(c, tag)
+		})
+		if err != nil && !isStatus(err, 404) {
+			return fmt.Errorf("remove the lock tag %s: %w", tag, err)
+		}
+		return nil
+	}
+	return e.untagExcept(ctx, tag, kept)
+}
+
+// untagExcept removes tag from every droplet carrying it but the ones listed.
+func (e *Executor) untagExcept(ctx context.Context, tag string, keep []int) error {
+	found, err := e.api.listByTag(ctx, tag)
+	if err != nil {
+		return err
+	}
+	var ids []int
+	for _, d := range found {
+		if !slices.Contains(keep, d.ID) {
+			ids = append(ids, d.ID)
+		}
+	}
+	for chunk := range slices.Chunk(ids, tagBatch) {
+		err := e.do(ctx, Record{Op: "release", Target: tag, Droplets: chunk}, mutate, func(c context.Context) (*godo.Response, error) {
+			return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(chunk)})
+		})
+		if err != nil {
+			return fmt.Errorf("remove the lock tag %s: %w", tag, err)
+		}
+	}
+	return nil
+}

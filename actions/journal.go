@@ -1,0 +1,266 @@
+package actions
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Record is one line of a journal. Kind says which fields mean something:
+//   - header: Header (the plan, the operator, the start time)
+//   - intent: Op with its target, written before the API call that does it
+//   - result: Ref (the intent's Seq), Err or Unclear, and what the call made (Droplets)
+//   - phase: a replacement (Slots[0]) reached Phase, with its new droplet and IP
+//   - state: the rollout as a whole changed State (running, paused, checkpoint, ...)
+//   - end: the rollout finished in State
+//   - control: Operator asked for Op (pause, resume, continue, abort) on a shared run
+type Record struct {
+	Seq      int       `json:"seq"`
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Op       string    `json:"op,omitempty"`
+	Ref      int       `json:"ref,omitempty"`
+	Wave     int       `json:"wave,omitempty"`
+	Group    int       `json:"group,omitempty"`
+	Slots    []int     `json:"slots,omitempty"`
+	Names    []string  `json:"names,omitempty"`
+	Droplets []int     `json:"droplets,omitempty"`
+	Target   string    `json:"target,omitempty"`
+	Phase    Phase     `json:"phase,omitempty"`
+	State    State     `json:"state,omitempty"`
+	IP       string    `json:"ip,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Err      string    `json:"error,omitempty"`
+	Unclear  bool      `json:"unclear,omitempty"`
+	Header   *Header   `json:"header,omitempty"`
+	Operator *Operator `json:"operator,omitempty"`
+}
+
+// Header opens a journal: which rollout, whose, and the plan it runs.
+type Header struct {
+	ID       string    `json:"id"`
+	Started  time.Time `json:"started"`
+	Operator Operator  `json:"operator"`
+	Molt     string    `json:"molt,omitempty"`
+	Plan     Plan      `json:"plan"`
+}
+
+// Operator is who ran a rollout: user@host, and the SSH connection when there is one.
+type Operator struct {
+	User          string `json:"user"`
+	Host          string `json:"host"`
+	SSHConnection string `json:"ssh_connection,omitempty"`
+	// Key is the SHA256 fingerprint of the SSH key that authenticated the operator
+	// (molt serve), and KeyComment its comment in the authorized keys file.
+	Key        string `json:"key,omitempty"`
+	KeyComment string `json:"key_comment,omitempty"`
+}
+
+// String renders the operator as user@host.
+func (o Operator) String() string { return o.User + "@" + o.Host }
+
+// CurrentOperator describes the user running molt.
+func CurrentOperator() Operator {
+	o := Operator{User: os.Getenv("USER"), SSHConnection: os.Getenv("SSH_CONNECTION")}
+	if u, err := user.Current(); err == nil {
+		o.User = u.Username
+	}
+	o.Host, _ = os.Hostname()
+	return o
+}
+
+// Journal is an append-only JSON-lines file, synced to disk after every record. It is
+// safe for concurrent use.
+type Journal struct {
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	seq  int
+	// crashAt, when above zero, makes the journal behave as if the process died right
+	// after writing record crashAt (tests inject crashes at every boundary this way).
+	crashAt int
+	crashed bool
+}
+
+// errCrashed is what a journal returns once an injected crash has happened.
+var errCrashed = errors.New("injected crash")
+
+// DefaultDir is where journals live: $XDG_STATE_HOME/molt/rollouts, falling back to
+// ~/.local/state/molt/rollouts.
+func DefaultDir() (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" || !filepath.IsAbs(base) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find the journal directory: %w", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "molt", "rollouts"), nil
+}
+
+// JournalPath is the journal file of rollout id in dir.
+func JournalPath(dir, id string) string { return filepath.Join(dir, id+".jsonl") }
+
+// CreateJournal starts the journal of a new rollout and writes its header.
+func CreateJournal(dir string, h Header) (*Journal, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the journal directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restrict the journal directory: %w", err)
+	}
+	path := JournalPath(dir, h.ID)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create the journal: %w", err)
+	}
+	j := &Journal{f: f, path: path}
+	if _, err := j.Append(Record{Kind: "header", Header: &h}); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+// OpenJournal reopens a journal to continue it: it reads the records, cuts off a torn
+// last line, and appends after the last whole record.
+func OpenJournal(path string) (*Journal, []Record, error) {
+	recs, good, err := readRecords(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the journal: %w", err)
+	}
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("cut the torn end of the journal: %w", err)
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("open the journal: %w", err)
+	}
+	j := &Journal{f: f, path: path}
+	if n := len(recs); n > 0 {
+		j.seq = recs[n-1].Seq
+	}
+	return j, recs, nil
+}
+
+// ReadJournal returns the records of a journal, ignoring a torn last line.
+func ReadJournal(path string) ([]Record, error) {
+	recs, _, err := readRecords(path)
+	return recs, err
+}
+
+// readRecords parses the file and returns the offset after the last whole record.
+func readRecords(path string) ([]Record, int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the journal: %w", err)
+	}
+	var recs []Record
+	var good int64
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		end := good + int64(len(sc.Bytes())) + 1
+		var r Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || end > int64(len(data)) {
+			if end >= int64(len(data)) {
+				break // a torn last line: the process died while writing it
+			}
+			return nil, 0, fmt.Errorf("journal %s is damaged at line %d: %v", path, line, err)
+		}
+		recs = append(recs, r)
+		good = end
+	}
+	if len(recs) == 0 || recs[0].Kind != "header" || recs[0].Header == nil {
+		return nil, 0, fmt.Errorf("journal %s has no header", path)
+	}
+	return recs, good, nil
+}
+
+// Append writes a record with the next sequence number and the time, and syncs it.
+// It returns the record's sequence number.
+func (j *Journal) Append(r Record) (int, error) {
+	seqs, err := j.AppendBatch([]Record{r})
+	if err != nil {
+		return 0, err
+	}
+	return seqs[0], nil
+}
+
+// AppendBatch writes records together and syncs once: one boundary for what happened
+// together (a wave's replacements reaching a phase).
+func (j *Journal) AppendBatch(recs []Record) ([]int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.crashed {
+		return nil, errCrashed
+	}
+	var buf []byte
+	seqs := make([]int, len(recs))
+	for i, r := range recs {
+		r.Seq = j.seq + i + 1
+		if r.At.IsZero() {
+			r.At = time.Now().UTC()
+		}
+		line, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("encode journal record: %w", err)
+		}
+		buf = append(append(buf, line...), '\n')
+		seqs[i] = r.Seq
+	}
+	if _, err := j.f.Write(buf); err != nil {
+		return nil, fmt.Errorf("write the journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return nil, fmt.Errorf("sync the journal: %w", err)
+	}
+	j.seq += len(recs)
+	if j.crashAt > 0 && j.seq >= j.crashAt {
+		j.crashed = true
+	}
+	return seqs, nil
+}
+
+// Crashed reports whether an injected crash has happened.
+func (j *Journal) Crashed() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.crashed
+}
+
+// Path is the journal's file.
+func (j *Journal) Path() string { return j.path }
+
+// Close closes the file.
+func (j *Journal) Close() error { return j.f.Close() }
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync the journal directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync the journal directory: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package actions
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestJournalFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "molt", "rollouts")
+	j, err := CreateJournal(dir, Header{ID: "20250101-120000-abcd", Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for path, want := range map[string]os.FileMode{dir: 0o700, j.Path(): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+	}
+}
+
+func TestJournalToleratesATornLastLine(t *testing.T) {
+	dir := t.TempDir()
+	j, err := CreateJournal(dir, Header{ID: "20250101-120000-abcd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append(Record{Kind: "intent", Op: "create"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	f, _ := os.OpenFile(j.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"seq":3,"kind":"res`)
+	f.Close()
+
+	recs, err := ReadJournal(j.Path())
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("read %d records, %v; want 2 and the torn line ignored", len(recs), err)
+	}
+	j2, recs, err := OpenJournal(j.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq, err := j2.Append(Record{Kind: "result", Ref: 2}); err != nil || seq != 3 {
+		t.Fatalf("append after the torn line: seq %d, %v", seq, err)
+	}
+	j2.Close()
+	if recs, err = ReadJournal(j.Path()); err != nil || len(recs) != 3 || recs[2].Kind != "result" {
+		t.Fatalf("after reopening: %d records, %v", len(recs), err)
+	}
+}
+
+func TestJournalRejectsDamageInTheMiddle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.jsonl")
+	os.WriteFile(path, []byte("{\"seq\":1,\"kind\":\"header\",\"header\":{\"id\":\"x\"}}\nnot json\n{\"seq\":3}\n"), 0o600)
+	if _, err := ReadJournal(path); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("err = %v, want damage at line 2", err)
+	}
+}
+
+func TestJournalKeepsNoSecrets(t *testing.T) {
+	st := DefaultStrategy()
+	st.Launch = Launch{UserData: "#cloud-config\npassword: hunter2", UserDataPath: "/etc/molt/web.yaml", UserDataHash: "abc", Source: "flags"}
+	j, err := CreateJournal(t.TempDir(), Header{ID: "20250101-120000-abcd", Plan: Plan{Strategy: st}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	data, _ := os.ReadFile(j.Path())
+	if strings.Contains(string(data), "hunter2") || !strings.Contains(string(data), "/etc/molt/web.yaml") {
+		t.Errorf("journal holds the user data itself, or not its path:\n%s", data)
+	}
+}

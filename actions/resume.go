@@ -1,0 +1,355 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/digitalocean/godo"
+)
+
+// Resume reopens the rollout journaled at path to continue it. Run reconciles the
+// journal with the cloud by tags first: it adopts droplets a create made before the
+// process died, destroys duplicates, re-checks health, and goes on from there. A done
+// rollout that keeps old droplets is finalised: the kept droplets are destroyed.
+func Resume(client *godo.Client, path string, opt Options) (*Executor, error) {
+	e, err := reopen(client, path, opt)
+	if err != nil {
+		return nil, err
+	}
+	if e.state.Final() && !e.holdsKept() {
+		e.j.Close()
+		return nil, fmt.Errorf("rollout %s is already %s; there is nothing to resume", e.id, e.state)
+	}
+	return e, nil
+}
+
+// Rollback reopens the rollout journaled at path to roll it back, whether it is running
+// (stopped), done, or half rolled back already.
+func Rollback(client *godo.Client, path string, opt Options) (*Executor, error) {
+	e, err := reopen(client, path, opt)
+	if err != nil {
+		return nil, err
+	}
+	if e.state == StateRolledBack || e.state == StateAborted && len(e.served()) == 0 {
+		e.j.Close()
+		return nil, fmt.Errorf("rollout %s is already %s; there is nothing to roll back", e.id, e.state)
+	}
+	e.rollbackAsk = true
+	return e, nil
+}
+
+func reopen(client *godo.Client, path string, opt Options) (*Executor, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	j, recs, err := OpenJournal(path)
+	if err != nil {
+		return nil, err
+	}
+	h := recs[0].Header
+	e := newExecutor(client, h.ID, h.Plan, j, opt)
+	e.resumed, e.recs = true, recs
+	e.replay(recs)
+	return e, nil
+}
+
+// served are the replacements whose new droplet went into service.
+func (e *Executor) served() []*slot {
+	return inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack)
+}
+
+// holdsKept reports whether a done rollout still keeps old droplets.
+func (e *Executor) holdsKept() bool {
+	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == "keep" &&
+		!e.finalised()
+}
+
+func (e *Executor) finalised() bool {
+	for _, r := range e.recs {
+		if r.Kind == "state" && r.Reason == "finalised" {
+			return true
+		}
+	}
+	return false
+}
+
+// replay rebuilds the slots and the rollout's state from the journal.
+func (e *Executor) replay(recs []Record) {
+	failures := 0
+	for _, r := range recs {
+		switch r.Kind {
+		case "phase":
+			e.replayPhase(r)
+			if r.Phase == PhaseFailed {
+				failures++
+			}
+		case "state", "end":
+			e.replayState(r)
+		case "intent":
+			if r.Op == "lb_add" || r.Op == "lb_remove" || r.Op == "ip_assign" {
+				for _, n := range r.Slots {
+					if s := e.slot(n); s != nil {
+						s.handoverBegun = true
+					}
+				}
+			}
+		}
+	}
+	e.failures = failures
+	if e.state == StatePaused && failures > e.budget {
+		e.budget = failures + e.plan.Strategy.MaxFailures // resuming a pause accepts the failures
+	}
+	if e.plan.Strategy.Retire.Mode == "keep" {
+		for _, s := range inPhase(e.slots, PhaseDone) {
+			s.kept = true
+		}
+	}
+}
+
+func (e *Executor) replayPhase(r Record) {
+	for _, n := range r.Slots {
+		s := e.slot(n)
+		if s == nil {
+			continue
+		}
+		s.phase = r.Phase
+		if len(r.Droplets) > 0 {
+			s.newID = r.Droplets[0]
+		}
+		if r.IP != "" {
+			s.newIP = r.IP
+		}
+		if r.Target != "" {
+			fmt.Sscan(r.Target, &s.restored)
+		}
+	}
+}
+
+func (e *Executor) replayState(r Record) {
+	switch {
+	case r.State == StateCheckpoint:
+		e.atCheckpoint = r.Wave
+	case r.State == StateRollingBack:
+		e.rollingBack = true
+	case r.State.Final():
+		e.rollingBack = false
+	}
+	e.state = r.State
+	if e.rollingBack {
+		e.state = StateRollingBack
+	}
+}
+
+func (e *Executor) slot(n int) *slot {
+	for _, s := range e.slots {
+		if s.r.Slot == n {
+			return s
+		}
+	}
+	return nil
+}
+
+// reconcile makes the slots agree with the cloud before a resumed run goes on.
+func (e *Executor) reconcile(ctx context.Context) error {
+	final := e.finalBefore()
+	if !final && !e.lockDone() {
+		if err := e.lock(ctx); err != nil {
+			return err
+		}
+	}
+	present, err := e.rolloutDroplets(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.adoptStrays(ctx, present); err != nil {
+		return err
+	}
+	if err := e.cleanUp(ctx, present); err != nil {
+		return err
+	}
+	e.normalise(present)
+	e.verifyLB = true
+	if final && e.state == StateRollingBack {
+		return e.relockNew(ctx)
+	}
+	return nil
+}
+
+// finalBefore reports whether the rollout had ended before this run (a rollback of a
+// finished rollout, or a finalisation).
+func (e *Executor) finalBefore() bool {
+	for _, r := range e.recs {
+		if r.Kind == "end" {
+			return true
+		}
+	}
+	return false
+}
+
+// lockDone reports whether the journal shows the lock tag applied to every selected droplet.
+func (e *Executor) lockDone() bool {
+	results := map[int]bool{}
+	for _, r := range e.recs {
+		if r.Kind == "result" && r.Op == "lock" && r.Err == "" {
+			results[r.Ref] = true
+		}
+	}
+	locked := 0
+	for _, r := range e.recs {
+		if r.Kind == "intent" && r.Op == "lock" && results[r.Seq] {
+			locked += len(r.Droplets)
+		}
+	}
+	return locked >= len(e.slots)
+}
+
+// adoptStrays matches droplets carrying this rollout's create tags to their slots:
+// a slot still pending takes its droplet, any other one is a duplicate and goes.
+func (e *Executor) adoptStrays(ctx context.Context, present map[int]godo.Droplet) error {
+	ids := slices.Sorted(mapKeys(present))
+	for _, id := range ids {
+		d := present[id]
+		s, restore := e.owner(d)
+		if s == nil {
+			continue
+		}
+		if err := e.adoptOne(ctx, s, d, restore); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mapKeys(m map[int]godo.Droplet) func(func(int) bool) {
+	return func(yield func(int) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// owner finds the slot a droplet was created for, from its group or rollback tag and
+// its name; restore says it was a re-creation during a rollback.
+func (e *Executor) owner(d godo.Droplet) (*slot, bool) {
+	for _, t := range d.Tags {
+		rest, ok := strings.CutPrefix(t, RolloutTag(e.id)+":")
+		if !ok {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(rest, "g%d", &n); err == nil {
+			for _, s := range e.slots {
+				if s.r.Group == n && s.r.Old.Name == d.Name {
+					return s, false
+				}
+			}
+		}
+		if _, err := fmt.Sscanf(rest, "b%d", &n); err == nil {
+			return e.slot(n), true
+		}
+	}
+	return nil, false
+}
+
+func (e *Executor) adoptOne(ctx context.Context, s *slot, d godo.Droplet, restore bool) error {
+	switch {
+	case restore && s.restored == 0:
+		s.restored = d.ID
+		return e.setPhase(s, PhaseRollingBack, "adopted a re-creation on resume")
+	case restore && s.restored != d.ID, !restore && s.newID != 0 && s.newID != d.ID:
+		return e.destroy(ctx, s, "destroy_duplicate", d.ID)
+	case !restore && s.newID == 0 && s.phase == PhasePending:
+		s.newID, s.created = d.ID, time.Now()
+		return e.setPhase(s, PhaseCreated, "adopted on resume")
+	case !restore && s.newID == 0:
+		return e.destroy(ctx, s, "destroy_duplicate", d.ID) // made after the slot was given up
+	}
+	return nil
+}
+
+// cleanUp finishes destroys a crash interrupted: new droplets of replacements that
+// failed, were cancelled or were rolled back.
+func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) error {
+	for _, s := range inPhase(e.slots, PhaseFailed, PhaseCancelled, PhaseRolledBack) {
+		if _, ok := present[s.newID]; !ok || s.newID == 0 {
+			continue
+		}
+		if s.phase == PhaseFailed && e.plan.Strategy.KeepFailed {
+			continue
+		}
+		if s.handoverBegun && s.phase != PhaseRolledBack {
+			if err := e.handBack(ctx, []*slot{s}, func(s *slot) int { return s.r.Old.ID }); err != nil {
+				return err
+			}
+		}
+		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// normalise sends replacements whose new droplet vanished back to pending, and those
+// not yet in service back to be checked again: a health check from before the crash
+// proves little now.
+func (e *Executor) normalise(present map[int]godo.Droplet) {
+	for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
+		d, ok := present[s.newID]
+		switch {
+		case !ok:
+			s.phase, s.newID, s.newIP = PhasePending, 0, ""
+		case d.Status == "active" && s.newIP != "":
+			s.phase = PhaseActive
+		default:
+			s.phase, s.created = PhaseCreated, time.Now()
+		}
+	}
+}
+
+// relockNew puts the lock back on the new droplets of a finished rollout being rolled back.
+func (e *Executor) relockNew(ctx context.Context) error {
+	var ids []int
+	for _, s := range e.served() {
+		if ok, err := e.exists(ctx, s.newID); err != nil {
+			return err
+		} else if ok {
+			ids = append(ids, s.newID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+}
+
+// finalise destroys the old droplets a done rollout kept, and lifts its lock.
+func (e *Executor) finalise(ctx context.Context) error {
+	for _, s := range inPhase(e.slots, PhaseDone) {
+		if err := e.destroy(ctx, s, "finalise", s.r.Old.ID); err != nil {
+			return err
+		}
+		s.kept = false
+	}
+	if err := e.setState(StateDone, "finalised"); err != nil {
+		return err
+	}
+	return e.complete(ctx, StateDone)
+}
+
+// exists reports whether a droplet is still there.
+func (e *Executor) exists(ctx context.Context, id int) (bool, error) {
+	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
+		_, resp, err := e.api.c.Droplets.Get(c, id)
+		return resp, err
+	})
+	if isStatus(err, 404) {
+		return false, nil
+	}
+	return err == nil, err
+}

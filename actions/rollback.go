@@ -1,0 +1,236 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/digitalocean/godo"
+)
+
+// rollBack reverses the rollout: replacements not yet in service are cancelled, then
+// those in service are reversed, most recent wave first. The old droplet comes back
+// (powered on if it was kept) or is re-created from its previous image, is health
+// checked, takes its place back, and the new one is destroyed.
+func (e *Executor) rollBack(ctx context.Context, reason string) error {
+	if err := e.setState(StateRollingBack, reason); err != nil {
+		return err
+	}
+	if err := e.cancelInFlight(ctx); err != nil {
+		return err
+	}
+	for w := len(e.plan.Waves) - 1; w >= 0; w-- {
+		slots := inPhase(e.waveSlots(w), PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack)
+		if err := e.rollBackWave(ctx, slots); err != nil {
+			return err
+		}
+	}
+	if err := e.complete(ctx, StateRolledBack); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrRolledBack, reason)
+}
+
+// cancelInFlight stops replacements that never went into service: their new droplets
+// are destroyed and their old ones were never touched.
+func (e *Executor) cancelInFlight(ctx context.Context) error {
+	for _, s := range inPhase(e.slots, PhasePending, PhaseCreated, PhaseActive, PhaseHealthy) {
+		if s.newID != 0 {
+			if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+				return err
+			}
+		}
+		if err := e.setPhase(s, PhaseCancelled, "stopped before going into service"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rollBackWave reverses the replacements of one wave together.
+func (e *Executor) rollBackWave(ctx context.Context, slots []*slot) error {
+	if len(slots) == 0 {
+		return nil
+	}
+	present, err := e.rolloutDroplets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range slots {
+		if err := e.restore(ctx, s, present); err != nil {
+			return err
+		}
+	}
+	ips, err := e.awaitRestored(ctx, slots)
+	if err != nil {
+		return err
+	}
+	err = each(slots, func(s *slot) error {
+		return e.step(s, "health", s.restored, func() error { return e.awaitHealthy(ctx, s, s.restored, ips[s.restored]) })
+	})
+	if err != nil {
+		return fmt.Errorf("roll back: a restored droplet is not healthy, so the new ones stay in service: %w", err)
+	}
+	if err := e.handBack(ctx, slots, func(s *slot) int { return s.restored }); err != nil {
+		return err
+	}
+	for _, s := range slots {
+		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+			return err
+		}
+		if err := e.setPhase(s, PhaseRolledBack, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rolloutDroplets lists the droplets carrying the rollout's tag, by ID.
+func (e *Executor) rolloutDroplets(ctx context.Context) (map[int]godo.Droplet, error) {
+	list, err := e.api.listByTag(ctx, RolloutTag(e.id))
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]godo.Droplet{}
+	for _, d := range list {
+		out[d.ID] = d
+	}
+	return out, nil
+}
+
+// restore brings back the old droplet of a slot: it is still there (powered on if it
+// was kept), or it is re-created from its previous image.
+func (e *Executor) restore(ctx context.Context, s *slot, present map[int]godo.Droplet) error {
+	if s.restored == 0 {
+		if _, ok := present[s.r.Old.ID]; ok {
+			s.restored = s.r.Old.ID
+		}
+	}
+	if s.restored == 0 {
+		if err := e.step(s, "recreate", 0, func() error { return e.recreate(ctx, s) }); err != nil {
+			return err
+		}
+	} else if d, ok := present[s.restored]; ok && d.Status == "off" {
+		if err := e.step(s, "power_on", s.restored, func() error { return e.powerOn(ctx, s) }); err != nil {
+			return err
+		}
+	}
+	return e.setPhase(s, PhaseRollingBack, "")
+}
+
+func (e *Executor) powerOn(ctx context.Context, s *slot) error {
+	err := e.do(ctx, Record{Op: "power_on", Slots: []int{s.r.Slot}, Droplets: []int{s.restored}}, mutate,
+		func(c context.Context) (*godo.Response, error) {
+			_, resp, err := e.api.c.DropletActions.PowerOn(c, s.restored)
+			return resp, err
+		})
+	if err != nil && !isStatus(err, 422) {
+		return fmt.Errorf("power on droplet %d: %w", s.restored, err)
+	}
+	return nil
+}
+
+// recreate builds the old server again from its previous image, with the same care as
+// any create: tagged, never repeated blindly, adopted after an unclear result.
+func (e *Executor) recreate(ctx context.Context, s *slot) error {
+	tag := RollbackGroupTag(e.id, s.r.Slot)
+	image := s.r.Old.Image
+	for try := 0; try < maxCreateTries; try++ {
+		rec := Record{Op: "recreate", Wave: s.wave, Slots: []int{s.r.Slot}, Names: []string{s.r.Old.Name}, Target: tag}
+		var d *godo.Droplet
+		err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
+			var resp *godo.Response
+			var err error
+			d, resp, err = e.api.c.Droplets.Create(c, e.createRequest(s.r, tag, image.ImageID))
+			return resp, err
+		})
+		var unclear *unclearError
+		switch {
+		case err == nil:
+			s.restored = d.ID
+			return nil
+		case errors.As(err, &unclear):
+			if err := sleep(ctx, e.opt.Timing.AdoptDelay); err != nil {
+				return err
+			}
+			if err := e.adoptRestored(ctx, s, tag); err != nil || s.restored != 0 {
+				return err
+			}
+		case isClientError(err):
+			return fmt.Errorf("re-create %s from image %s: %s", s.r.Old.Name, versionName(image), apiMessage(err))
+		default:
+			return err
+		}
+	}
+	return fmt.Errorf("re-create %s: the API kept failing", s.r.Old.Name)
+}
+
+// adoptRestored takes a re-creation an unclear create made, destroying duplicates.
+func (e *Executor) adoptRestored(ctx context.Context, s *slot, tag string) error {
+	found, err := e.api.listByTag(ctx, tag)
+	if err != nil {
+		return err
+	}
+	for _, d := range found {
+		switch {
+		case s.restored == 0:
+			s.restored = d.ID
+		case d.ID != s.restored:
+			if err := e.destroy(ctx, s, "destroy_duplicate", d.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// awaitRestored polls the rollout's droplets until every restored one is active, and
+// returns their public IPs.
+func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]string, error) {
+	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
+	ips := map[int]string{}
+	for {
+		present, err := e.rolloutDroplets(ctx)
+		if err != nil {
+			return nil, err
+		}
+		waiting := 0
+		for _, s := range slots {
+			d, ok := present[s.restored]
+			if ok && d.Status == "active" {
+				ips[s.restored], _ = d.PublicIPv4()
+			} else {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			return ips, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("roll back: %d restored droplets are not active after %s", waiting, e.plan.Strategy.ActiveTimeout)
+		}
+		if err := sleep(ctx, e.opt.Timing.PollMin); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// abort stops without rolling back: replacements not in service are cancelled, those in
+// service are finished.
+func (e *Executor) abort(ctx context.Context) error {
+	if err := e.cancelInFlight(ctx); err != nil {
+		return err
+	}
+	serving := inPhase(e.slots, PhaseHandedOver, PhaseSoaked)
+	for _, s := range serving {
+		s.phase = PhaseSoaked
+	}
+	if err := e.retireNow(ctx, serving); err != nil {
+		return err
+	}
+	if err := e.complete(ctx, StateAborted); err != nil {
+		return err
+	}
+	return ErrAborted
+}

@@ -1,0 +1,222 @@
+package actions
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Strategy is how a rollout proceeds; the same values drive plan and apply.
+type Strategy struct {
+	// Surge is the number of replacements in flight at once (the size of a wave).
+	Surge int `json:"surge"`
+	// Canary, when above zero, makes the first wave this many replacements, followed
+	// by a checkpoint.
+	Canary int `json:"canary,omitempty"`
+	// Pause is what happens between waves and after the canary.
+	Pause Pause `json:"pause"`
+	// Health is how a new droplet is judged healthy.
+	Health HealthCheck `json:"health"`
+	// MinReady is how long a new droplet soaks in service before its old one retires.
+	MinReady Duration `json:"min_ready,omitempty"`
+	// ActiveTimeout is how long a new droplet may stay "new" before it counts as failed.
+	ActiveTimeout Duration `json:"active_timeout"`
+	// MaxFailures is how many failed replacements are tolerated before OnFailure applies.
+	MaxFailures int `json:"max_failures"`
+	// OnFailure is "rollback" or "pause".
+	OnFailure string `json:"on_failure"`
+	// Retire is what happens to an old droplet once its replacement is in service.
+	Retire Retire `json:"retire"`
+	// LB enables handover on load balancers ("auto") or leaves them alone ("none").
+	LB string `json:"lb"`
+	// ReservedIP enables moving reserved IPs ("auto") or leaves them alone ("none").
+	ReservedIP string `json:"reserved_ip"`
+	// MoveVolumes moves attached volumes to the new droplet; without it servers with
+	// volumes are skipped.
+	MoveVolumes bool `json:"move_volumes,omitempty"`
+	// KeepFailed keeps a new droplet that failed (powered on, out of service) for
+	// inspection instead of destroying it.
+	KeepFailed bool `json:"keep_failed,omitempty"`
+	// Launch is what DigitalOcean cannot tell us about the old droplets.
+	Launch Launch `json:"launch"`
+}
+
+// Launch holds the user data and SSH keys new droplets get; DigitalOcean never returns
+// them for existing droplets. The user data itself is never journaled, only its hash.
+type Launch struct {
+	UserDataPath string   `json:"user_data_path,omitempty"`
+	UserDataHash string   `json:"user_data_sha256,omitempty"`
+	UserData     string   `json:"-"`
+	SSHKeys      []string `json:"ssh_keys,omitempty"`
+	// Source says where these came from: "flags", "template:<role>" or "" for none.
+	Source string `json:"source,omitempty"`
+}
+
+// Pause is the checkpoint between waves: manual (wait for the operator), timed, or none.
+type Pause struct {
+	Mode string   `json:"mode"` // manual, timed, none
+	For  Duration `json:"for,omitempty"`
+}
+
+// HealthCheck says how a new droplet is probed from where molt runs.
+type HealthCheck struct {
+	Kind string `json:"kind"` // http, tcp, none
+	Port int    `json:"port,omitempty"`
+	Path string `json:"path,omitempty"`
+	// Interval is the time between probes; ProbeTimeout bounds one probe.
+	Interval     Duration `json:"interval,omitempty"`
+	ProbeTimeout Duration `json:"probe_timeout,omitempty"`
+	// Timeout is how long a droplet has to pass before it fails.
+	Timeout Duration `json:"timeout,omitempty"`
+	// Threshold is the number of consecutive passing probes needed.
+	Threshold int `json:"threshold,omitempty"`
+	// Grace is the wait after a droplet turns active before the first probe.
+	Grace Duration `json:"grace,omitempty"`
+}
+
+// Retire is destroy, or keep (power off and keep for TTL, zero meaning until finalised).
+type Retire struct {
+	Mode string   `json:"mode"` // destroy, keep
+	TTL  Duration `json:"ttl,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes as "90s" in JSON.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String renders the duration as Go does ("1m30s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultStrategy is a careful rollout: one at a time, HTTP health on 8080, destroy the old.
+func DefaultStrategy() Strategy {
+	return Strategy{
+		Surge: 1,
+		Pause: Pause{Mode: "none"},
+		Health: HealthCheck{Kind: "http", Port: 8080, Path: "/healthz", Interval: Duration(2 * time.Second),
+			ProbeTimeout: Duration(2 * time.Second), Timeout: Duration(5 * time.Minute), Threshold: 2},
+		ActiveTimeout: Duration(10 * time.Minute),
+		OnFailure:     "rollback",
+		Retire:        Retire{Mode: "destroy"},
+		LB:            "auto",
+		ReservedIP:    "auto",
+	}
+}
+
+// Validate reports the first value that makes no sense, as one sentence.
+func (s Strategy) Validate() error {
+	switch {
+	case s.Surge < 1:
+		return fmt.Errorf("surge must be at least 1, not %d", s.Surge)
+	case s.Canary < 0:
+		return fmt.Errorf("canary must be 0 or more, not %d", s.Canary)
+	case s.MaxFailures < 0:
+		return fmt.Errorf("max-failures must be 0 or more, not %d", s.MaxFailures)
+	case s.OnFailure != "rollback" && s.OnFailure != "pause":
+		return fmt.Errorf("on-failure must be rollback or pause, not %q", s.OnFailure)
+	case s.LB != "auto" && s.LB != "none":
+		return fmt.Errorf("lb must be auto or none, not %q", s.LB)
+	case s.ReservedIP != "auto" && s.ReservedIP != "none":
+		return fmt.Errorf("reserved-ip must be auto or none, not %q", s.ReservedIP)
+	case s.Health.Kind != "none" && s.Health.Threshold < 1:
+		return fmt.Errorf("healthy-threshold must be at least 1")
+	case s.Health.Kind != "none" && s.Health.Timeout <= 0:
+		return fmt.Errorf("health-timeout must be positive")
+	case s.ActiveTimeout <= 0:
+		return fmt.Errorf("active-timeout must be positive")
+	}
+	return nil
+}
+
+// ParsePause reads --pause: manual, none, or a duration such as 5m.
+func ParsePause(v string) (Pause, error) {
+	switch v {
+	case "manual", "none":
+		return Pause{Mode: v}, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return Pause{}, fmt.Errorf("--pause wants manual, none or a duration such as 5m, not %q", v)
+	}
+	return Pause{Mode: "timed", For: Duration(d)}, nil
+}
+
+// String renders the pause as the flag reads it.
+func (p Pause) String() string {
+	if p.Mode == "timed" {
+		return p.For.String()
+	}
+	return p.Mode
+}
+
+// ParseHealth reads --health: http:PORT/PATH, tcp:PORT or none. It sets Kind, Port and
+// Path on h and keeps its timings.
+func ParseHealth(v string, h HealthCheck) (HealthCheck, error) {
+	bad := fmt.Errorf("--health wants http:PORT/PATH, tcp:PORT or none, not %q", v)
+	if v == "none" {
+		h.Kind, h.Port, h.Path = "none", 0, ""
+		return h, nil
+	}
+	kind, rest, ok := strings.Cut(v, ":")
+	if !ok || (kind != "http" && kind != "tcp") {
+		return h, bad
+	}
+	portStr, path, hasPath := strings.Cut(rest, "/")
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 || (kind == "tcp" && hasPath) {
+		return h, bad
+	}
+	h.Kind, h.Port, h.Path = kind, port, ""
+	if kind == "http" {
+		h.Path = "/" + path
+	}
+	return h, nil
+}
+
+// String renders the check as the flag reads it.
+func (h HealthCheck) String() string {
+	switch h.Kind {
+	case "http":
+		return fmt.Sprintf("http:%d%s", h.Port, h.Path)
+	case "tcp":
+		return fmt.Sprintf("tcp:%d", h.Port)
+	}
+	return "none"
+}
+
+// ParseRetire reads --retire: destroy, keep or keep=TTL.
+func ParseRetire(v string) (Retire, error) {
+	if v == "destroy" || v == "keep" {
+		return Retire{Mode: v}, nil
+	}
+	if ttl, ok := strings.CutPrefix(v, "keep="); ok {
+		d, err := time.ParseDuration(ttl)
+		if err == nil && d > 0 {
+			return Retire{Mode: "keep", TTL: Duration(d)}, nil
+		}
+	}
+	return Retire{}, fmt.Errorf("--retire wants destroy, keep or keep=TTL (such as keep=24h), not %q", v)
+}
+
+// String renders the retire mode as the flag reads it.
+func (r Retire) String() string {
+	if r.Mode == "keep" && r.TTL > 0 {
+		return "keep=" + r.TTL.String()
+	}
+	return r.Mode
+}

@@ -1,0 +1,64 @@
+package actions
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// tagPrefix starts every tag molt puts on droplets. DigitalOcean tags allow letters,
+// numbers, colons, dashes and underscores, up to 255 characters.
+const tagPrefix = "molt:"
+
+var (
+	validTag       = regexp.MustCompile(`^[a-zA-Z0-9_\-:]{1,255}$`)
+	validRolloutID = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$`)
+)
+
+// NewRolloutID names a rollout by its start time and four random hex digits, as
+// 20250612-153000-7f3a: sortable, and usable in a tag and a file name.
+func NewRolloutID(now time.Time) string {
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
+}
+
+// ValidRolloutID reports whether id has the shape NewRolloutID gives.
+func ValidRolloutID(id string) bool { return validRolloutID.MatchString(id) }
+
+// RolloutTag is the lock tag: on every selected droplet and every droplet the rollout
+// creates, while the rollout runs.
+func RolloutTag(id string) string { return tagPrefix + id }
+
+// GroupTag marks the droplets made by one create request of a rollout; with the name,
+// it identifies a replacement's new droplet (its idempotency key).
+func GroupTag(id string, group int) string { return fmt.Sprintf("%s%s:g%d", tagPrefix, id, group) }
+
+// RollbackGroupTag marks droplets re-created from the previous image during a rollback.
+func RollbackGroupTag(id string, slot int) string {
+	return fmt.Sprintf("%s%s:b%d", tagPrefix, id, slot)
+}
+
+// LockOf returns the rollout a droplet is locked by (from its tags), or "".
+func LockOf(tags []string) string {
+	for _, t := range tags {
+		if id, ok := strings.CutPrefix(t, tagPrefix); ok && ValidRolloutID(id) {
+			return id
+		}
+	}
+	return ""
+}
+
+// UserTags drops molt's own tags, leaving the ones a new droplet copies.
+func UserTags(tags []string) []string {
+	var out []string
+	for _, t := range tags {
+		if !strings.HasPrefix(t, tagPrefix) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

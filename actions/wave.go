@@ -1,0 +1,440 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/godo"
+)
+
+// tagBatch bounds the resources of one tag or untag request.
+const tagBatch = 100
+
+// lock tags every selected droplet with the rollout's tag, so that a second rollout
+// touching them is refused. Tagging brings the tag into being; only if the API
+// insists on it existing first is it created.
+func (e *Executor) lock(ctx context.Context) error {
+	var ids []int
+	for _, s := range e.slots {
+		ids = append(ids, s.r.Old.ID)
+	}
+	return e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+}
+
+// tagDroplets tags droplets in batches, creating the tag (once) when the API says it
+// is missing.
+func (e *Executor) tagDroplets(ctx context.Context, op, tag string, ids []int) error {
+	for chunk := range slices.Chunk(ids, tagBatch) {
+		err := e.tagChunk(ctx, op, tag, chunk)
+		if isStatus(err, 404) {
+			if err = e.createTag(ctx, tag); err == nil {
+				err = e.tagChunk(ctx, op, tag, chunk)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("tag droplets %s: %w", tag, err)
+		}
+	}
+	return nil
+}
+
+func (e *Executor) tagChunk(ctx context.Context, op, tag string, ids []int) error {
+	return e.do(ctx, Record{Op: op, Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
+		return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(ids)})
+	})
+}
+
+func (e *Executor) createTag(ctx context.Context, tag string) error {
+	return e.do(ctx, Record{Op: "create_tag", Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
+		_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
+		return resp, err
+	})
+}
+
+func dropletResources(ids []int) []godo.Resource {
+	out := make([]godo.Resource, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, godo.Resource{ID: strconv.Itoa(id), Type: godo.DropletResourceType})
+	}
+	return out
+}
+
+// runWave takes a wave's replacements from wherever they are to done or failed.
+func (e *Executor) runWave(ctx context.Context, w Wave) error {
+	slots := e.waveSlots(w.Index)
+	var nums []int
+	for _, s := range slots {
+		nums = append(nums, s.r.Slot)
+	}
+	e.publish(WaveStarted{At: time.Now(), Wave: w.Index, Canary: w.Canary, Slots: nums})
+	if err := e.createAll(ctx, inPhase(slots, PhasePending)); err != nil {
+		return err
+	}
+	if err := e.waitActive(ctx, inPhase(slots, PhaseCreated)); err != nil {
+		return err
+	}
+	if err := e.checkHealth(ctx, inPhase(slots, PhaseActive)); err != nil {
+		return err
+	}
+	if e.overBudget() {
+		return errOverBudget
+	}
+	return e.finishWave(ctx, slots)
+}
+
+// finishWave puts healthy replacements into service, soaks them and retires the old.
+func (e *Executor) finishWave(ctx context.Context, slots []*slot) error {
+	if err := e.handover(ctx, inPhase(slots, PhaseHealthy)); err != nil {
+		return err
+	}
+	if err := e.soak(ctx, inPhase(slots, PhaseHandedOver)); err != nil {
+		return err
+	}
+	if e.overBudget() {
+		return errOverBudget
+	}
+	return e.retire(ctx, inPhase(slots, PhaseSoaked))
+}
+
+func inPhase(slots []*slot, phases ...Phase) []*slot {
+	var out []*slot
+	for _, s := range slots {
+		if slices.Contains(phases, s.phase) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// createAll makes the new droplets, one request per create group.
+func (e *Executor) createAll(ctx context.Context, slots []*slot) error {
+	for _, group := range byGroup(slots) {
+		if err := e.gate(ctx); err != nil {
+			return err
+		}
+		if err := e.createGroup(ctx, group); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func byGroup(slots []*slot) [][]*slot {
+	var out [][]*slot
+	index := map[int]int{}
+	for _, s := range slots {
+		i, ok := index[s.r.Group]
+		if !ok {
+			i = len(out)
+			index[s.r.Group] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], s)
+	}
+	return out
+}
+
+// maxCreateTries bounds the creates of one group after results that were unclear.
+const maxCreateTries = 6
+
+// createGroup creates a group's droplets. An unclear result (no answer, 429, 5xx) is
+// never retried blindly: the group's tag is listed and what exists is adopted; only the
+// missing droplets are created again.
+func (e *Executor) createGroup(ctx context.Context, group []*slot) error {
+	todo := group
+	for try := 0; len(todo) > 0; try++ {
+		if try == maxCreateTries {
+			return e.failAll(ctx, todo, "create", "the API kept failing to create the droplet")
+		}
+		created, err := e.createCall(ctx, todo)
+		var unclear *unclearError
+		switch {
+		case errors.As(err, &unclear):
+			if err := sleep(ctx, e.opt.Timing.AdoptDelay); err != nil {
+				return err
+			}
+			if err := e.adopt(ctx, todo); err != nil {
+				return err
+			}
+		case err != nil && isClientError(err):
+			return e.failAll(ctx, todo, "create", apiMessage(err))
+		case err != nil:
+			return err
+		default:
+			if err := e.assign(todo, created); err != nil {
+				return err
+			}
+		}
+		todo = inPhase(todo, PhasePending)
+	}
+	return nil
+}
+
+// createCall sends one create (or create-multiple) request for the slots.
+func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Droplet, error) {
+	rec := Record{Op: "create", Wave: slots[0].wave, Group: slots[0].r.Group, Target: GroupTag(e.id, slots[0].r.Group)}
+	for _, s := range slots {
+		rec.Slots = append(rec.Slots, s.r.Slot)
+		rec.Names = append(rec.Names, s.r.Old.Name)
+	}
+	var out []godo.Droplet
+	err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
+		req := e.createRequest(slots[0].r, GroupTag(e.id, slots[0].r.Group), e.plan.Target.ImageID)
+		if len(slots) == 1 {
+			d, resp, err := e.api.c.Droplets.Create(c, req)
+			if d != nil {
+				out = []godo.Droplet{*d}
+			}
+			return resp, err
+		}
+		multi := multiRequest(req, rec.Names)
+		var resp *godo.Response
+		var err error
+		out, resp, err = e.api.c.Droplets.CreateMultiple(c, multi)
+		return resp, err
+	})
+	return out, err
+}
+
+// createRequest copies the old droplet's region, size, VPC, tags, features and name.
+func (e *Executor) createRequest(r Replacement, groupTag string, image int) *godo.DropletCreateRequest {
+	old, launch := r.Old, e.plan.Strategy.Launch
+	return &godo.DropletCreateRequest{
+		Name: old.Name, Region: old.Region, Size: old.Size, Image: godo.DropletCreateImage{ID: image},
+		SSHKeys: sshKeys(launch.SSHKeys), Backups: old.HasFeature("backups"), IPv6: old.HasFeature("ipv6"),
+		Monitoring: old.HasFeature("monitoring"), UserData: launch.UserData, VPCUUID: old.VPCUUID,
+		Tags: append(UserTags(old.Tags), RolloutTag(e.id), groupTag),
+	}
+}
+
+func multiRequest(r *godo.DropletCreateRequest, names []string) *godo.DropletMultiCreateRequest {
+	return &godo.DropletMultiCreateRequest{Names: names, Region: r.Region, Size: r.Size, Image: r.Image,
+		SSHKeys: r.SSHKeys, Backups: r.Backups, IPv6: r.IPv6, Monitoring: r.Monitoring, UserData: r.UserData,
+		Tags: r.Tags, VPCUUID: r.VPCUUID}
+}
+
+func sshKeys(keys []string) []godo.DropletCreateSSHKey {
+	var out []godo.DropletCreateSSHKey
+	for _, k := range keys {
+		if id, err := strconv.Atoi(k); err == nil {
+			out = append(out, godo.DropletCreateSSHKey{ID: id})
+		} else {
+			out = append(out, godo.DropletCreateSSHKey{Fingerprint: k})
+		}
+	}
+	return out
+}
+
+// assign matches created droplets to slots by name (unique within a group).
+func (e *Executor) assign(slots []*slot, created []godo.Droplet) error {
+	var matched []*slot
+	for _, s := range slots {
+		for _, d := range created {
+			if d.Name == s.r.Old.Name {
+				s.newID, s.created = d.ID, time.Now()
+				matched = append(matched, s)
+				break
+			}
+		}
+	}
+	return e.setPhases(matched, PhaseCreated, "")
+}
+
+// adopt lists the group's tag and takes what a create with an unclear result made. A
+// name found twice is a duplicate: the extra droplets are destroyed.
+func (e *Executor) adopt(ctx context.Context, slots []*slot) error {
+	found, err := e.api.listByTag(ctx, GroupTag(e.id, slots[0].r.Group))
+	if err != nil {
+		return err
+	}
+	return e.adoptFrom(ctx, slots, found)
+}
+
+func (e *Executor) adoptFrom(ctx context.Context, slots []*slot, found []godo.Droplet) error {
+	slices.SortFunc(found, func(a, b godo.Droplet) int { return a.ID - b.ID })
+	for _, s := range slots {
+		for _, d := range found {
+			if d.Name != s.r.Old.Name || d.ID == s.newID {
+				continue
+			}
+			if s.newID != 0 {
+				if err := e.destroy(ctx, s, "destroy_duplicate", d.ID); err != nil {
+					return err
+				}
+				continue
+			}
+			s.newID, s.created = d.ID, time.Now()
+			if err := e.setPhase(s, PhaseCreated, "adopted after an unclear create result"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// destroy deletes a droplet; one already gone counts as destroyed.
+func (e *Executor) destroy(ctx context.Context, s *slot, op string, id int) error {
+	err := e.do(ctx, Record{Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{id}}, mutate,
+		func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, id) })
+	if err != nil && !isStatus(err, 404) {
+		return fmt.Errorf("destroy droplet %d: %w", id, err)
+	}
+	return nil
+}
+
+// groupPoll is the polling state of one create group.
+type groupPoll struct {
+	slots   []*slot
+	created time.Time
+	polls   int
+	last    time.Time
+}
+
+// due is when the group should be polled next.
+func (g *groupPoll) due(c *provisionClock) time.Time {
+	if g.polls == 0 {
+		return g.created.Add(c.first())
+	}
+	return g.last.Add(c.next(g.last.Sub(g.created)))
+}
+
+// waitActive polls each create group by its tag (one call per group, not per droplet)
+// until every new droplet is active, failing those still new past the deadline.
+func (e *Executor) waitActive(ctx context.Context, slots []*slot) error {
+	var groups []*groupPoll
+	for _, g := range byGroup(slots) {
+		gp := &groupPoll{slots: g, created: g[0].created}
+		for _, s := range g {
+			if s.created.Before(gp.created) {
+				gp.created = s.created
+			}
+		}
+		groups = append(groups, gp)
+	}
+	for {
+		next, pending := time.Time{}, false
+		for _, g := range groups {
+			if g.slots = inPhase(g.slots, PhaseCreated); len(g.slots) == 0 {
+				continue
+			}
+			pending = true
+			if due := g.due(&e.clock); time.Now().Before(due) {
+				if next.IsZero() || due.Before(next) {
+					next = due
+				}
+				continue
+			}
+			g.polls++
+			g.last = time.Now()
+			if err := e.pollGroup(ctx, g.slots, g.polls == 1); err != nil {
+				return err
+			}
+		}
+		if !pending {
+			return nil
+		}
+		if err := sleep(ctx, time.Until(next)); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Executor) pollGroup(ctx context.Context, g []*slot, first bool) error {
+	found, err := e.api.listByTag(ctx, GroupTag(e.id, g[0].r.Group))
+	if err != nil {
+		return err
+	}
+	byID := map[int]godo.Droplet{}
+	for _, d := range found {
+		byID[d.ID] = d
+	}
+	var active []*slot
+	for _, s := range g {
+		ok, err := e.pollSlot(ctx, s, byID, first)
+		if err != nil {
+			return err
+		}
+		if ok {
+			active = append(active, s)
+		}
+	}
+	return e.setPhases(active, PhaseActive, "")
+}
+
+// pollSlot looks at one new droplet in a listing: active (true), failed, or not yet.
+func (e *Executor) pollSlot(ctx context.Context, s *slot, byID map[int]godo.Droplet, first bool) (bool, error) {
+	d, ok := byID[s.newID]
+	elapsed := time.Since(s.created)
+	switch {
+	case !ok:
+		return false, e.fail(ctx, s, "wait_active", "the new droplet disappeared")
+	case d.Status == "active":
+		ip, _ := d.PublicIPv4()
+		s.newIP = ip
+		e.clock.observe(elapsed, first)
+		return true, nil
+	case elapsed > e.plan.Strategy.ActiveTimeout.D():
+		return false, e.fail(ctx, s, "wait_active", fmt.Sprintf("still %s after %s", d.Status, e.plan.Strategy.ActiveTimeout))
+	}
+	return false, nil
+}
+
+// checkHealth probes every active new droplet at once; each passes or fails on its own.
+func (e *Executor) checkHealth(ctx context.Context, slots []*slot) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(slots))
+	for i, s := range slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = e.step(s, "health", s.newID, func() error { return e.awaitHealthy(ctx, s, s.newID, s.newIP) })
+		}()
+	}
+	wg.Wait()
+	var healthy []*slot
+	for i, s := range slots {
+		switch err := errs[i]; {
+		case err == nil:
+			healthy = append(healthy, s)
+		case errors.Is(err, ErrInterrupted):
+			return err
+		default:
+			if err := e.fail(ctx, s, "health", err.Error()); err != nil {
+				return err
+			}
+		}
+	}
+	return e.setPhases(healthy, PhaseHealthy, "")
+}
+
+// failAll fails every slot with the same reason.
+func (e *Executor) failAll(ctx context.Context, slots []*slot, step, reason string) error {
+	for _, s := range slots {
+		if err := e.fail(ctx, s, step, reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fail ends a replacement that did not work: its new droplet is destroyed (or kept with
+// --keep-failed) and its old one stays in service.
+func (e *Executor) fail(ctx context.Context, s *slot, step, reason string) error {
+	e.recordFailure(s, step, reason)
+	if s.handoverBegun {
+		if err := e.handBack(ctx, []*slot{s}, func(s *slot) int { return s.r.Old.ID }); err != nil {
+			return err
+		}
+	}
+	if s.newID != 0 && !e.plan.Strategy.KeepFailed {
+		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+			return err
+		}
+	}
+	return e.setPhase(s, PhaseFailed, reason)
+}

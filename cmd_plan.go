@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+func init() { commands = append(commands, newPlanCmd) }
+
+// planOptions are the flags plan and apply share: the selection, the target and the
+// strategy.
+type planOptions struct {
+	sel               fleet.Selection
+	to                string
+	surge, canary     int
+	pause, health     string
+	healthTimeout     time.Duration
+	healthInterval    time.Duration
+	healthyThreshold  int
+	grace, minReady   time.Duration
+	activeTimeout     time.Duration
+	maxFailures       int
+	onFailure, retire string
+	lb, reservedIP    string
+	moveVolumes       bool
+	keepFailed        bool
+	userData          string
+	sshKeys           []string
+	output            string
+}
+
+func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
+	def := actions.DefaultStrategy()
+	f.StringVar(&o.sel.Tag, "tag", "", "select droplets with this tag (for example role:web)")
+	f.StringVar(&o.sel.Region, "region", "", "select droplets in this region (for example nyc3)")
+	f.StringVar(&o.sel.Name, "name", "", "select droplets whose name matches this glob (for example 'web-*')")
+	f.StringVar(&o.to, "to", "", "the target image, by ID or name (required)")
+	f.IntVar(&o.surge, "surge", def.Surge, "replacements in flight at once")
+	f.IntVar(&o.canary, "canary", 0, "replace this many first, then stop at a checkpoint")
+	f.StringVar(&o.pause, "pause", "none", "between waves: manual, none, or a duration such as 5m")
+	f.StringVar(&o.health, "health", def.Health.String(), "health check of new droplets: http:PORT/PATH, tcp:PORT or none")
+	f.DurationVar(&o.healthTimeout, "health-timeout", def.Health.Timeout.D(), "how long a new droplet has to pass its health check")
+	f.DurationVar(&o.healthInterval, "health-interval", def.Health.Interval.D(), "time between health probes")
+	f.IntVar(&o.healthyThreshold, "healthy-threshold", def.Health.Threshold, "passing health probes in a row needed")
+	f.DurationVar(&o.grace, "grace", 0, "wait after a droplet turns active before probing it")
+	f.DurationVar(&o.minReady, "min-ready", 0, "soak in service this long before retiring the old droplet")
+	f.DurationVar(&o.activeTimeout, "active-timeout", def.ActiveTimeout.D(), "fail a new droplet still \"new\" after this long")
+	f.IntVar(&o.maxFailures, "max-failures", 0, "failed replacements tolerated before --on-failure applies")
+	f.StringVar(&o.onFailure, "on-failure", def.OnFailure, "past --max-failures: rollback or pause")
+	f.StringVar(&o.retire, "retire", "destroy", "old droplets: destroy, keep or keep=TTL (powered off, for a fast rollback)")
+	f.StringVar(&o.lb, "lb", "auto", "hand over load balancers: auto or none")
+	f.StringVar(&o.reservedIP, "reserved-ip", "auto", "move reserved IPs: auto or none")
+	f.BoolVar(&o.moveVolumes, "move-volumes", false, "move attached volumes to the new droplets (else such servers are skipped)")
+	f.BoolVar(&o.keepFailed, "keep-failed", false, "keep a new droplet that failed, for inspection, instead of destroying it")
+	f.StringVar(&o.userData, "user-data", "", "user data `FILE` for the new droplets (DigitalOcean never returns the old one's)")
+	f.StringArrayVar(&o.sshKeys, "ssh-key", nil, "SSH key ID or fingerprint for the new droplets (repeatable)")
+	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
+}
+
+func newPlanCmd() *cobra.Command {
+	var o planOptions
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show how a replacement would go, changing nothing",
+		Long: "Plan the replacement of the selected droplets onto a new image: the waves, the servers\n" +
+			"skipped and why, the time and API calls it should take, and what to look out for.\n" +
+			"Nothing changes. `molt apply` with the same flags carries the plan out.",
+		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			s, err := connect(ctx, cmd, connectOptions{})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			p, err := buildPlan(ctx, s, o)
+			if err != nil {
+				return err
+			}
+			return writePlan(cmd.OutOrStdout(), o.output, p)
+		},
+	}
+	addPlanFlags(cmd.Flags(), &o)
+	return cmd
+}
+
+// strategy turns the flags into a Strategy; every failure is a usage error.
+func (o planOptions) strategy() (actions.Strategy, error) {
+	st := actions.DefaultStrategy()
+	var err error
+	if st.Pause, err = actions.ParsePause(o.pause); err != nil {
+		return st, usageError("%v", err)
+	}
+	if st.Health, err = actions.ParseHealth(o.health, st.Health); err != nil {
+		return st, usageError("%v", err)
+	}
+	if st.Retire, err = actions.ParseRetire(o.retire); err != nil {
+		return st, usageError("%v", err)
+	}
+	st.Surge, st.Canary, st.MaxFailures, st.OnFailure = o.surge, o.canary, o.maxFailures, o.onFailure
+	st.Health.Timeout, st.Health.Threshold, st.Health.Grace = actions.Duration(o.healthTimeout), o.healthyThreshold, actions.Duration(o.grace)
+	st.Health.Interval = actions.Duration(o.healthInterval)
+	st.MinReady, st.ActiveTimeout = actions.Duration(o.minReady), actions.Duration(o.activeTimeout)
+	st.LB, st.ReservedIP, st.MoveVolumes, st.KeepFailed = o.lb, o.reservedIP, o.moveVolumes, o.keepFailed
+	if st.Launch, err = o.launch(); err != nil {
+		return st, err
+	}
+	if err := st.Validate(); err != nil {
+		return st, usageError("%v", err)
+	}
+	return st, nil
+}
+
+// launch reads --user-data and --ssh-key. The user data goes to the API only: the
+// journal keeps its path and hash.
+func (o planOptions) launch() (actions.Launch, error) {
+	l := actions.Launch{SSHKeys: o.sshKeys}
+	if o.userData != "" {
+		data, err := os.ReadFile(o.userData)
+		if err != nil {
+			return l, usageError("cannot read --user-data: %v", err)
+		}
+		sum := sha256.Sum256(data)
+		l.UserData, l.UserDataPath, l.UserDataHash = string(data), o.userData, hex.EncodeToString(sum[:])
+	}
+	if o.userData != "" || len(o.sshKeys) > 0 {
+		l.Source = "flags"
+	}
+	return l, nil
+}
+
+// check validates what needs no API.
+func (o planOptions) check() error {
+	if o.to == "" {
+		return usageError("name the target image with --to (an image ID or name)")
+	}
+	if o.output != "text" && o.output != "json" {
+		return usageError("-o: unknown output %q: use text or json", o.output)
+	}
+	if err := o.sel.Validate(); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
+}
+
+// selectionName is how the operator names the selection, and what apply asks them to type.
+func selectionName(sel fleet.Selection) string {
+	var parts []string
+	for _, p := range []string{sel.Tag, sel.Region, sel.Name} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return "all"
+	}
+	return strings.Join(parts, " ")
+}
+
+// buildPlan loads the selection, resolves the target and plans. A selection locked by
+// another rollout is exit 5.
+func buildPlan(ctx context.Context, s *session, o planOptions) (actions.Plan, error) {
+	if err := o.check(); err != nil {
+		return actions.Plan{}, err
+	}
+	st, err := o.strategy()
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	servers, err := loadFleet(ctx, s, o.sel.Tag)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	selected := o.sel.Select(servers)
+	if len(selected) == 0 {
+		return actions.Plan{}, fmt.Errorf("no droplet matches the selection %q", selectionName(o.sel))
+	}
+	if st.Launch.Source == "" {
+		if st.Launch, err = launchTemplate(selected); err != nil {
+			return actions.Plan{}, err
+		}
+	}
+	target, err := actions.ResolveImage(ctx, s.Client, o.to)
+	if err != nil {
+		return actions.Plan{}, s.explain(err)
+	}
+	in, err := actions.Gather(ctx, s.Client, selectionName(o.sel), selected, target, st)
+	if err != nil {
+		return actions.Plan{}, s.explain(err)
+	}
+	p, err := actions.NewPlan(in)
+	var le *actions.LockedError
+	if errors.As(err, &le) {
+		return p, &exitError{code: 5, err: err}
+	}
+	return p, err
+}
+
+func writePlan(w io.Writer, output string, p actions.Plan) error {
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	_, err := io.WriteString(w, planText(p))
+	return err
+}
+
+// planText renders a plan for people: the waves, what is skipped, the estimate, warnings.
+func planText(p actions.Plan) string {
+	var b strings.Builder
+	n := len(p.Replacements())
+	fmt.Fprintf(&b, "Replace %d of %d selected servers (%s) with %s", n, n+len(p.Skipped), p.Selection, p.Target.Name)
+	fmt.Fprintf(&b, " in %d waves (surge %d", len(p.Waves), p.Strategy.Surge)
+	if p.Strategy.Canary > 0 {
+		fmt.Fprintf(&b, ", canary %d", p.Strategy.Canary)
+	}
+	fmt.Fprintf(&b, ", retire %s, health %s).\n", p.Strategy.Retire, p.Strategy.Health)
+	for _, w := range p.Waves {
+		label := fmt.Sprintf("wave %d", w.Index+1)
+		if w.Canary {
+			label += " (canary)"
+		}
+		fmt.Fprintf(&b, "  %-18s %s\n", label, waveNames(w))
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(&b, "  skip %-13s %s\n", s.Server.Name, s.Reason)
+	}
+	e := p.Estimate
+	fmt.Fprintf(&b, "Estimate: about %s and %d API calls", e.Duration.D().Round(time.Second), e.APICalls)
+	if e.RateRemaining > 0 {
+		fmt.Fprintf(&b, " (%d remain this hour)", e.RateRemaining)
+	}
+	if e.ManualPauses > 0 {
+		fmt.Fprintf(&b, ", plus %d manual checkpoints", e.ManualPauses)
+	}
+	b.WriteString(".\n")
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "Warning: %s.\n", w)
+	}
+	return b.String()
+}
+
+func waveNames(w actions.Wave) string {
+	var names []string
+	for _, r := range w.Replacements {
+		names = append(names, fmt.Sprintf("%s (%s)", r.Old.Name, r.Old.Image.Name))
+	}
+	return strings.Join(names, ", ")
+}

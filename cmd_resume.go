@@ -1,0 +1,109 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/spf13/cobra"
+)
+
+func init() { commands = append(commands, newResumeCmd) }
+
+func newResumeCmd() *cobra.Command {
+	var output string
+	var yes bool
+	var pollMin time.Duration
+	cmd := &cobra.Command{
+		Use:   "resume [ID]",
+		Short: "Continue a rollout that stopped",
+		Long: "Continue a rollout whose process stopped (a signal, a lost session, a checkpoint with\n" +
+			"nobody to answer). molt reconciles the journal with the cloud by tags first: droplets a\n" +
+			"create made are adopted, duplicates destroyed, health checked again. Without ID it\n" +
+			"resumes the only unfinished rollout. A done rollout that keeps old droplets is\n" +
+			"finalised (the kept droplets destroyed) once their time is up, or with --yes.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runResume(cmd, args, output, yes, pollMin) },
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	addPollFlag(cmd, &pollMin)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "finalise a done rollout now, destroying the old droplets it keeps")
+	return cmd
+}
+
+func runResume(cmd *cobra.Command, args []string, output string, yes bool, pollMin time.Duration) error {
+	if output != "text" && output != "json" {
+		return usageError("-o: unknown output %q: use text or json", output)
+	}
+	sum, err := pickRollout(args, func(s actions.Summary) bool { return s.Unfinished() })
+	if err != nil {
+		return err
+	}
+	if sum.Kept > 0 && !yes && (sum.KeptUntil.IsZero() || time.Now().Before(sum.KeptUntil)) {
+		return fmt.Errorf("rollout %s is done and keeps %d old droplets for a fast rollback%s; pass --yes to destroy them now",
+			sum.ID, sum.Kept, keptUntil(sum))
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	s, err := connect(ctx, cmd, connectOptions{health: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	x, err := actions.Resume(s.Client, sum.Path, engineOptions(s, pollMin))
+	if err != nil {
+		return err
+	}
+	interactive := isTerminal(os.Stdin) && isTerminal(cmd.OutOrStdout()) && output != "json"
+	return drive(ctx, cmd, x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose})
+}
+
+func keptUntil(s actions.Summary) string {
+	if s.KeptUntil.IsZero() {
+		return ""
+	}
+	return " until " + s.KeptUntil.Local().Format(time.DateTime)
+}
+
+// pickRollout finds the rollout named by args, or without one the only rollout that
+// fits; none or several is an error that lists them.
+func pickRollout(args []string, fits func(actions.Summary) bool) (actions.Summary, error) {
+	dir, err := actions.DefaultDir()
+	if err != nil {
+		return actions.Summary{}, err
+	}
+	if len(args) == 1 {
+		if !actions.ValidRolloutID(args[0]) {
+			return actions.Summary{}, usageError("%q is not a rollout ID (such as 20250612-153000-7f3a); see `molt rollouts`", args[0])
+		}
+		sum, err := actions.Summarize(actions.JournalPath(dir, args[0]))
+		if errors.Is(err, os.ErrNotExist) {
+			return sum, fmt.Errorf("there is no rollout %s in %s; see `molt rollouts`", args[0], dir)
+		}
+		return sum, err
+	}
+	list, err := actions.ListRollouts(dir)
+	if err != nil && len(list) == 0 {
+		return actions.Summary{}, err
+	}
+	var ids []string
+	var found []actions.Summary
+	for _, s := range list {
+		if fits(s) {
+			found = append(found, s)
+			ids = append(ids, s.ID+" ("+string(s.State)+")")
+		}
+	}
+	switch len(found) {
+	case 0:
+		return actions.Summary{}, errors.New("there is no unfinished rollout; see `molt rollouts`")
+	case 1:
+		return found[0], nil
+	}
+	return actions.Summary{}, usageError("%d rollouts are unfinished; name one: %s", len(found), strings.Join(ids, ", "))
+}

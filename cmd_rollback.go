@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/spf13/cobra"
+)
+
+func init() { commands = append(commands, newRollbackCmd) }
+
+func newRollbackCmd() *cobra.Command {
+	var output string
+	var yes bool
+	var pollMin time.Duration
+	cmd := &cobra.Command{
+		Use:   "rollback ID",
+		Short: "Reverse a rollout's replacements",
+		Long: "Reverse the replacements of a rollout, most recent first: the old droplet comes back\n" +
+			"(powered on when it was kept, else re-created from its previous image), is health\n" +
+			"checked, takes its place back on load balancers and reserved IPs, and the new one is\n" +
+			"destroyed. Shows what it will do first; on a terminal it asks, elsewhere it needs --yes.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRollback(cmd, args[0], output, yes, pollMin) },
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	addPollFlag(cmd, &pollMin)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+func runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin time.Duration) error {
+	if output != "text" && output != "json" {
+		return usageError("-o: unknown output %q: use text or json", output)
+	}
+	sum, err := pickRollout([]string{id}, nil)
+	if err != nil {
+		return err
+	}
+	steps, err := actions.PreviewRollback(sum.Path)
+	if err != nil {
+		return err
+	}
+	interactive := isTerminal(os.Stdin) && isTerminal(cmd.OutOrStdout())
+	if !yes && !interactive {
+		return usageError("not on a terminal: pass --yes to roll back without confirming")
+	}
+	if !yes {
+		if err := confirm(cmd.OutOrStdout(), os.Stdin, rollbackText(sum, steps), sum.ID, "roll back"); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	s, err := connect(ctx, cmd, connectOptions{health: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	x, err := actions.Rollback(s.Client, sum.Path, engineOptions(s, pollMin))
+	if err != nil {
+		return err
+	}
+	err = drive(ctx, cmd, x, driveOptions{json: output == "json", interactive: interactive && output != "json", verbose: s.verbose})
+	if ee, ok := err.(*exitError); ok && ee.code == 3 {
+		fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s is rolled back.\n", sum.ID)
+		return nil // rolling back is what was asked
+	}
+	return err
+}
+
+// rollbackText is the rollback plan: per replacement, fast (the old droplet is there)
+// or a re-creation from the previous image.
+func rollbackText(s actions.Summary, steps []actions.RollbackStep) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Roll back rollout %s (%s, %s -> %s, %s): %d replacements, most recent first.\n",
+		s.ID, s.Selection, s.FromText(), s.To, s.State, len(steps))
+	for _, st := range steps {
+		how := fmt.Sprintf("power on the kept droplet %d, hand back, destroy %d", st.OldID, st.NewID)
+		if !st.Kept {
+			how = fmt.Sprintf("hand back to droplet %d, destroy %d", st.OldID, st.NewID)
+		}
+		if !st.Fast {
+			how = fmt.Sprintf("re-create from %s, hand over, destroy %d", st.Recreate, st.NewID)
+		}
+		fmt.Fprintf(&b, "  %-20s %s\n", st.Name, how)
+	}
+	if len(steps) == 0 {
+		b.WriteString("  No replacement went into service: only the lock and unfinished droplets are cleaned up.\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/spf13/cobra"
+)
+
+func init() { commands = append(commands, newRolloutsCmd) }
+
+func newRolloutsCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "rollouts",
+		Short: "List rollouts from their journals, newest first",
+		Long: "List the rollouts journaled on this machine: when they started, who ran them, what\n" +
+			"they replaced with what, and their state. Unfinished ones can be resumed with\n" +
+			"`molt resume ID` or rolled back with `molt rollback ID`.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return usageError("-o: unknown output %q: use text or json", output)
+			}
+			dir, err := actions.DefaultDir()
+			if err != nil {
+				return err
+			}
+			list, err := actions.ListRollouts(dir)
+			if err != nil && len(list) == 0 {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if list == nil {
+					list = []actions.Summary{}
+				}
+				return enc.Encode(list)
+			}
+			writeRollouts(cmd.OutOrStdout(), list)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+func writeRollouts(w io.Writer, list []actions.Summary) {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "No rollouts yet.")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTARTED\tOPERATOR\tSELECTION\tFROM -> TO\tSTATE")
+	for _, s := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s -> %s\t%s\n", s.ID, s.Started.Local().Format("2006-01-02 15:04"),
+			s.Operator, s.Selection, s.FromText(), s.To, stateSummary(s))
+	}
+	tw.Flush()
+}
+
+// stateSummary says where a rollout is, with progress and kept droplets.
+func stateSummary(s actions.Summary) string {
+	st := strings.ReplaceAll(string(s.State), "_", " ")
+	if !s.State.Final() {
+		st = fmt.Sprintf("%s (%d/%d replaced)", st, s.Replaced, s.Planned)
+	}
+	if s.Kept > 0 {
+		until := "until finalised"
+		if !s.KeptUntil.IsZero() {
+			until = "until " + s.KeptUntil.Local().Format(time.DateTime)
+		}
+		st += fmt.Sprintf(", keeping %d old %s", s.Kept, until)
+	}
+	return st
+}
