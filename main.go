@@ -48,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		return &exitError{code: 2, err: err}
 	})
 	addConnectFlags(root)
+	addTUIFlags(root)
 	for _, add := range commands {
 		root.AddCommand(add())
 	}

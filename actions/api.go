@@ -151,7 +151,10 @@ func (a *api) backoff(ctx context.Context, resp *godo.Response, attempt int) err
 // sleep waits for d, or returns ErrInterrupted when ctx ends first.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return ctx.Err()
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		return nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

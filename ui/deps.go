@@ -1,0 +1,83 @@
+// Package ui is molt's terminal interface: one Bubble Tea model that shows the fleet
+// grouped by role and version, stages replacements, follows a rollout live, and guides a
+// rollback. It reads through fleet and drives the engine in actions; it never calls godo.
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// Deps is everything the UI needs from the outside world. Only Load is required.
+type Deps struct {
+	// Context bounds every request the UI starts; cancelled, loads and calls stop.
+	Context context.Context
+	// Load reads the fleet, telling progress the pages read so far and the pages in all.
+	Load func(ctx context.Context, progress func(done, total int)) ([]fleet.Server, error)
+	// Images lists the account's private images, for picking a rollout's target.
+	Images func(ctx context.Context) ([]fleet.Version, error)
+	// Engine plans and runs rollouts; nil makes the UI read-only.
+	Engine Engine
+	// Strategy is where a staged rollout's strategy starts (default
+	// actions.DefaultStrategy()).
+	Strategy *actions.Strategy
+	// JournalDir is where rollout journals live, for the history (default
+	// actions.DefaultDir()).
+	JournalDir string
+	// RateBudget reports the API requests left in the current window and the window's
+	// size; nil hides the budget from the header.
+	RateBudget func() (left, limit int)
+	// Target names the account or endpoint (the doctl context, or the API URL).
+	Target string
+	// Demo says the fleet is the embedded simulator's demo seed.
+	Demo bool
+	// Now is the clock (default time.Now); fix it for reproducible views.
+	Now func() time.Time
+	// Readonly hides and refuses every key that would change the fleet.
+	Readonly bool
+	// RefreshEvery is the period of the automatic fleet refresh (zero: 30s, negative: off).
+	RefreshEvery time.Duration
+	// Markdown renders the spread as markdown (as `molt status -o markdown` does) for the
+	// audit export; nil exports JSON only.
+	Markdown func(*fleet.Spread) ([]byte, error)
+	// Operator names who starts rollouts from this UI, as the journal will record it;
+	// the confirmation shows it (empty: not shown).
+	Operator string
+	// ExportDir is where the audit export writes its files (default: the current directory).
+	ExportDir string
+	// Shared says the engine outlives this UI (a molt serve session): quitting leaves the
+	// running rollouts running, so it does not ask first.
+	Shared bool
+}
+
+// DefaultRefreshEvery is the period of the automatic fleet refresh.
+const DefaultRefreshEvery = 30 * time.Second
+
+func (d Deps) withDefaults() Deps {
+	if d.Context == nil {
+		d.Context = context.Background()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.RefreshEvery == 0 {
+		d.RefreshEvery = DefaultRefreshEvery
+	}
+	if d.Engine == nil {
+		d.Readonly = true
+	}
+	if d.Strategy == nil {
+		st := actions.DefaultStrategy()
+		d.Strategy = &st
+	}
+	if d.JournalDir == "" {
+		d.JournalDir, _ = actions.DefaultDir()
+	}
+	if d.ExportDir == "" {
+		d.ExportDir = "."
+	}
+	return d
+}

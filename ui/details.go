@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// detailsView describes the row under the cursor: a server, a version or a role.
+func (m Model) detailsView(width int) []string {
+	cur, ok := m.list.current()
+	if !ok {
+		return []string{m.styles.Muted.Render("Nothing under the cursor.")}
+	}
+	var lines []string
+	switch cur.kind {
+	case rowServer:
+		lines = m.serverDetails(cur)
+	case rowVersion:
+		lines = m.versionDetails(cur)
+	default:
+		lines = m.roleDetails(cur)
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
+	}
+	return lines
+}
+
+// field is one "label  value" line of the details pane.
+func (m Model) field(label, value string) string {
+	return m.styles.Muted.Render(pad(label, 9)) + value
+}
+
+// fieldLines is a field whose value wraps under itself to fit width.
+func (m Model) fieldLines(label, value string, width int) []string {
+	parts := wrap(value, max(width-9, 10))
+	out := []string{m.field(label, parts[0])}
+	for _, p := range parts[1:] {
+		out = append(out, strings.Repeat(" ", 9)+p)
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (m Model) serverDetails(r listRow) []string {
+	s, srv := m.styles, r.server
+	state := s.OK.Render("✓ on newest")
+	if r.straggler {
+		state = s.Warn.Render("↓ behind " + m.roleSpread(r.role).Newest.Label)
+	} else if rs := m.roleSpread(r.role); rs == nil || rs.Newest == nil {
+		state = s.Muted.Render("no role tag")
+	}
+	img := fmt.Sprintf("%s (#%d) · %s old", r.release.Label, srv.Image.ImageID, since(m.spread.At, srv.Image.CreatedAt))
+	if id := actions.LockOf(srv.Tags); id != "" {
+		state = s.Accent.Render("⟳ in rollout " + id)
+	}
+	return []string{
+		s.Bold.Render(srv.Name),
+		m.field("id", strconv.Itoa(srv.ID)),
+		m.field("role", r.role),
+		m.field("version", state),
+		m.field("image", img),
+		m.field("status", m.statusView(srv.Status, 0)),
+		m.field("region", srv.Region+" · "+srv.Size),
+		m.field("public", orDash(srv.PublicIP)),
+		m.field("private", orDash(srv.PrivateIP)),
+		m.field("created", created(srv)),
+		m.field("tags", orDash(strings.Join(srv.Tags, " "))),
+		m.field("features", orDash(strings.Join(srv.Features, " "))),
+		m.field("volumes", orDash(strings.Join(srv.VolumeIDs, " "))),
+	}
+}
+
+// created is when the server was created, in UTC.
+func created(srv fleet.Server) string {
+	if srv.CreatedAt.IsZero() {
+		return "-"
+	}
+	return srv.CreatedAt.UTC().Format("2006-01-02 15:04")
+}
+
+func (m Model) versionDetails(r listRow) []string {
+	s, rel := m.styles, r.release
+	rs := m.roleSpread(r.role)
+	state := s.OK.Render("✓ newest of " + r.role)
+	if r.straggler {
+		state = s.Warn.Render("↓ behind " + rs.Newest.Label)
+	}
+	share := 0.0
+	if rs.Count > 0 {
+		share = float64(rel.Roles[r.role]) / float64(rs.Count)
+	}
+	img := fmt.Sprintf("#%d %s", rel.Image.ImageID, orDash(rel.Image.Type))
+	if rel.Image.Distribution != "" {
+		img += " · " + rel.Image.Distribution
+	}
+	return []string{
+		s.VersionStyle(r.rank).Render(versionGlyph(r.rank)) + " " + s.Bold.Render(rel.Label),
+		m.field("state", state),
+		m.field("image", img),
+		m.field("built", since(m.spread.At, rel.CreatedAt)+" ago"),
+		m.field("servers", fmt.Sprintf("%d in %s (%s)", rel.Roles[r.role], r.role, percent(share))),
+		m.field("regions", countsLine(rel.Regions)),
+		m.field("image in", orDash(strings.Join(rel.Image.Regions, " "))),
+	}
+}
+
+func (m Model) roleDetails(r listRow) []string {
+	s := m.styles
+	rs := m.roleSpread(r.role)
+	lines := []string{s.Bold.Render(r.role), m.field("servers", strconv.Itoa(rs.Count)), m.field("versions", strconv.Itoa(len(rs.Releases)))}
+	if rs.Newest == nil {
+		return append(lines, s.Muted.Render("No role tag: nothing says which version these should run."))
+	}
+	lines = append(lines, m.field("newest", rs.Newest.Label))
+	behind := s.OK.Render("✓ none")
+	if rs.Stragglers > 0 {
+		behind = s.Warn.Render(fmt.Sprintf("↓ %d of %d", rs.Stragglers, rs.Count))
+	}
+	lines = append(lines, m.field("behind", behind))
+	oldest := rs.Releases[len(rs.Releases)-1]
+	return append(lines, m.field("oldest", fmt.Sprintf("%s · %s old", oldest.Label, since(m.spread.At, oldest.CreatedAt))))
+}
+
+// countsLine renders a count per key, sorted by key: "fra1 6 · nyc3 6".
+func countsLine(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, counts[k])
+	}
+	return orDash(strings.Join(parts, " · "))
+}

@@ -1,0 +1,286 @@
+package ui
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/molt-sh/molt/fleet"
+)
+
+// rowKind is what a line of the fleet list shows.
+type rowKind int
+
+const (
+	rowRole rowKind = iota
+	rowVersion
+	rowServer
+)
+
+// listRow is one line of the fleet list: a role header, a version header, or a server.
+type listRow struct {
+	kind    rowKind
+	role    string
+	release *fleet.Release
+	// rank is the release's place in its role, 0 for the newest.
+	rank   int
+	server fleet.Server
+	// ids are the servers under a header that the filter lets through.
+	ids       []int
+	straggler bool
+	// versions counts the releases under a role header.
+	versions int
+}
+
+// key identifies the row across rebuilds, so the cursor can stay on it.
+func (r listRow) key() string {
+	switch r.kind {
+	case rowRole:
+		return "role:" + r.role
+	case rowVersion:
+		return "ver:" + r.role + "|" + r.release.Key
+	}
+	return "srv:" + strconv.Itoa(r.server.ID)
+}
+
+// sortOrder orders servers inside a version group.
+type sortOrder int
+
+const (
+	sortName sortOrder = iota
+	sortRegion
+	sortAge
+	sortStatus
+	sortOrders
+)
+
+// String names the order as the status line shows it.
+func (o sortOrder) String() string {
+	return [...]string{"name", "region", "age", "status"}[o]
+}
+
+// fleetList is the fleet grouped by role, then version: what is folded, selected and
+// under the cursor.
+type fleetList struct {
+	rows      []listRow
+	cursor    int
+	offset    int
+	collapsed map[string]bool
+	selected  map[int]bool
+	filter    string
+	sort      sortOrder
+	// servers is every server in the fleet by ID, for the selection.
+	servers map[int]fleet.Server
+}
+
+func newFleetList() fleetList {
+	return fleetList{collapsed: map[string]bool{}, selected: map[int]bool{}, servers: map[int]fleet.Server{}}
+}
+
+// rebuild lays the rows out again from sp, keeping the cursor on the same row when it
+// still exists and dropping selected servers that are gone.
+func (l *fleetList) rebuild(sp *fleet.Spread) {
+	keep := ""
+	if cur, ok := l.current(); ok {
+		keep = cur.key()
+	}
+	l.servers = map[int]fleet.Server{}
+	for _, s := range sp.Servers() {
+		l.servers[s.ID] = s
+	}
+	for id := range l.selected {
+		if _, ok := l.servers[id]; !ok {
+			delete(l.selected, id)
+		}
+	}
+	l.rows = l.layout(sp)
+	l.cursor = min(l.cursor, max(len(l.rows)-1, 0))
+	for i, r := range l.rows {
+		if r.key() == keep {
+			l.cursor = i
+		}
+	}
+}
+
+// layout builds the rows: for each role its header, then each release newest first with
+// its servers, skipping what the filter hides and what is folded.
+func (l *fleetList) layout(sp *fleet.Spread) []listRow {
+	byGroup := map[string][]fleet.Server{}
+	for _, s := range sp.Servers() {
+		if matchFilter(s, l.filter) {
+			k := sp.Options.Role(s) + "|" + sp.Options.ReleaseKey(s)
+			byGroup[k] = append(byGroup[k], s)
+		}
+	}
+	var rows []listRow
+	for _, rs := range sp.Roles {
+		rows = append(rows, l.roleRows(rs, byGroup)...)
+	}
+	return rows
+}
+
+func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Server) []listRow {
+	head := listRow{kind: rowRole, role: rs.Role}
+	var body []listRow
+	for rank, rel := range rs.Releases {
+		servers := byGroup[rs.Role+"|"+rel.Key]
+		if len(servers) == 0 {
+			continue
+		}
+		l.sortServers(servers)
+		straggler := rs.Newest != nil && rel != rs.Newest
+		vh := listRow{kind: rowVersion, role: rs.Role, release: rel, rank: rank, straggler: straggler}
+		for _, s := range servers {
+			vh.ids = append(vh.ids, s.ID)
+		}
+		head.ids = append(head.ids, vh.ids...)
+		head.versions++
+		body = append(body, vh)
+		if l.collapsed[vh.key()] {
+			continue
+		}
+		for _, s := range servers {
+			body = append(body, listRow{kind: rowServer, role: rs.Role, release: rel, rank: rank, server: s, straggler: straggler})
+		}
+	}
+	if len(head.ids) == 0 {
+		return nil
+	}
+	if l.collapsed[head.key()] {
+		return []listRow{head}
+	}
+	return append([]listRow{head}, body...)
+}
+
+func (l *fleetList) sortServers(servers []fleet.Server) {
+	slices.SortStableFunc(servers, func(a, b fleet.Server) int {
+		var c int
+		switch l.sort {
+		case sortRegion:
+			c = strings.Compare(a.Region, b.Region)
+		case sortAge:
+			c = b.CreatedAt.Compare(a.CreatedAt)
+		case sortStatus:
+			c = strings.Compare(a.Status, b.Status)
+		}
+		return cmp.Or(c, strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// matchFilter reports whether the server's name, a tag, its region or an IP contains q
+// (case-insensitive); the empty filter matches everything.
+func matchFilter(s fleet.Server, q string) bool {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return true
+	}
+	fields := append([]string{s.Name, s.Region, s.PublicIP, s.PrivateIP, s.Image.Name}, s.Tags...)
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// current is the row under the cursor.
+func (l *fleetList) current() (listRow, bool) {
+	if l.cursor < 0 || l.cursor >= len(l.rows) {
+		return listRow{}, false
+	}
+	return l.rows[l.cursor], true
+}
+
+// move shifts the cursor by delta rows, clamped to the list.
+func (l *fleetList) move(delta int) {
+	l.cursor = max(0, min(l.cursor+delta, len(l.rows)-1))
+}
+
+// window is the first row to show so that the cursor stays inside height rows, moving
+// the previous window as little as possible.
+func (l fleetList) window(height int) int {
+	height = max(height, 1)
+	off := l.offset
+	if l.cursor < off {
+		off = l.cursor
+	}
+	if l.cursor >= off+height {
+		off = l.cursor - height + 1
+	}
+	return max(0, min(off, len(l.rows)-height))
+}
+
+// setFolded folds or unfolds the header under the cursor, or the group of the server
+// under it (then moving the cursor to that group's header).
+func (l *fleetList) setFolded(folded bool) string {
+	cur, ok := l.current()
+	if !ok {
+		return ""
+	}
+	if cur.kind == rowServer {
+		cur = listRow{kind: rowVersion, role: cur.role, release: cur.release}
+	}
+	if folded {
+		l.collapsed[cur.key()] = true
+	} else {
+		delete(l.collapsed, cur.key())
+	}
+	return cur.key()
+}
+
+// toggleSelect selects the server under the cursor, or every server of the header under
+// it; when all of them were selected already, it clears them instead.
+func (l *fleetList) toggleSelect() {
+	cur, ok := l.current()
+	if !ok {
+		return
+	}
+	ids := cur.ids
+	if cur.kind == rowServer {
+		ids = []int{cur.server.ID}
+	}
+	l.setSelected(ids, !l.allSelected(ids))
+}
+
+func (l *fleetList) allSelected(ids []int) bool {
+	for _, id := range ids {
+		if !l.selected[id] {
+			return false
+		}
+	}
+	return len(ids) > 0
+}
+
+func (l *fleetList) setSelected(ids []int, on bool) {
+	for _, id := range ids {
+		if on {
+			l.selected[id] = true
+		} else {
+			delete(l.selected, id)
+		}
+	}
+}
+
+// visibleIDs are the servers the filter lets through, folded or not.
+func (l *fleetList) visibleIDs() []int {
+	var ids []int
+	for _, r := range l.rows {
+		if r.kind == rowRole {
+			ids = append(ids, r.ids...)
+		}
+	}
+	return ids
+}
+
+// selection is the selected servers, in list order (by name, then ID).
+func (l *fleetList) selection() []fleet.Server {
+	out := make([]fleet.Server, 0, len(l.selected))
+	for id := range l.selected {
+		out = append(out, l.servers[id])
+	}
+	slices.SortFunc(out, func(a, b fleet.Server) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}

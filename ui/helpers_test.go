@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+)
+
+// fixedNow is the clock of every golden view.
+var fixedNow = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+
+func clock() time.Time { return fixedNow }
+
+// loopbackNet matches the per-simulator part of a health address (127.N.), which
+// depends on which ranges other simulators on the machine hold.
+var (
+	loopbackNet = regexp.MustCompile(`^127\.\d+\.`)
+	privateNet  = regexp.MustCompile(`^10\.\d+\.`)
+)
+
+// demoServers reads the demo fleet from a simulator on the fixed clock, with its
+// addresses normalised so that views do not depend on the machine.
+func demoServers(t *testing.T) []fleet.Server {
+	t.Helper()
+	env := dosimtest.Start(t, dosim.Config{Now: clock})
+	servers, err := fleet.Load(context.Background(), env.Client, fleet.LoadOptions{})
+	if err != nil {
+		t.Fatalf("load the demo fleet: %v", err)
+	}
+	normalise(servers)
+	return servers
+}
+
+// normalise rewrites the per-simulator parts of the servers' addresses.
+func normalise(servers []fleet.Server) {
+	for i := range servers {
+		servers[i].PublicIP = loopbackNet.ReplaceAllString(servers[i].PublicIP, "127.0.")
+		servers[i].PrivateIP = privateNet.ReplaceAllString(servers[i].PrivateIP, "10.0.")
+	}
+}
+
+// loaded builds a model of size w x h showing servers, as if its first load had ended.
+func loaded(t *testing.T, servers []fleet.Server, w, h int, tweak ...func(*Deps)) Model {
+	t.Helper()
+	deps := Deps{
+		Load:   func(context.Context, func(int, int)) ([]fleet.Server, error) { return servers, nil },
+		Engine: idleEngine{}, JournalDir: t.TempDir(),
+		Demo: true, Now: clock, RefreshEvery: -1,
+		RateBudget: func() (int, int) { return 4987, 5000 },
+	}
+	for _, f := range tweak {
+		f(&deps)
+	}
+	m := New(deps)
+	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
+	return send(t, m, fleetLoadedMsg{gen: 1, servers: servers})
+}
+
+// send runs one message through Update, discarding the Cmd.
+func send(t *testing.T, m Model, msg tea.Msg) Model {
+	t.Helper()
+	next, _ := m.Update(msg)
+	return next.(Model)
+}
+
+// press sends key presses: single characters, or names such as "space", "enter", "esc".
+func press(t *testing.T, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		m = send(t, m, keyMsg(k))
+	}
+	return m
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// screen is the model's view without styles, trailing spaces trimmed.
+func screen(m Model) string {
+	lines := strings.Split(ansi.Strip(m.Render()), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// settle runs cmd and every Cmd that follows from it through Update, as the program
+// would (spinner ticks aside), until none is left or done(m) holds.
+func settle(t *testing.T, m Model, cmd tea.Cmd, done func(Model) bool) Model {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(queue) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("settle: still busy after 30s:\n%s", screen(m))
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case nil, spinner.TickMsg:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			next, nc := m.Update(msg)
+			m = next.(Model)
+			queue = append(queue, nc)
+			if done != nil && done(m) {
+				return m
+			}
+		}
+	}
+	return m
+}
+
+// pressSettle presses keys, settling the Cmds of each.
+func pressSettle(t *testing.T, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		next, cmd := m.Update(keyMsg(k))
+		m = settle(t, next.(Model), cmd, nil)
+	}
+	return m
+}
+
+// idleEngine is an engine for views that never plan or run anything.
+type idleEngine struct{}
+
+var errIdle = errors.New("this test runs no rollouts")
+
+func (idleEngine) Plan(context.Context, PlanRequest) (actions.Plan, error) {
+	return actions.Plan{}, errIdle
+}
+func (idleEngine) Start(context.Context, actions.Plan) (Run, error) { return nil, errIdle }
+func (idleEngine) Resume(context.Context, string) (Run, error)      { return nil, errIdle }
+func (idleEngine) Rollback(context.Context, string) (Run, error)    { return nil, errIdle }

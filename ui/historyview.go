@@ -1,0 +1,207 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// historyView lists the journal's rollouts, newest first, with the one under the cursor
+// described beside the list (wide) or instead of it (narrow, after enter).
+func (m Model) historyView(width, height int) []string {
+	s, h := m.styles, m.hist
+	lines := []string{s.Title.Render("Rollouts") + s.Muted.Render("  journal: "+m.deps.JournalDir), ""}
+	switch {
+	case h.loading && h.rollouts == nil:
+		return append(lines, s.Muted.Render("Reading the journal…"))
+	case h.err != nil:
+		return append(lines, s.Danger.Render("✗ "+h.err.Error()))
+	case len(h.rollouts) == 0:
+		return append(lines, s.Muted.Render("No rollouts yet. Select servers on the fleet view and press s to stage one."))
+	}
+	r, _ := h.current()
+	switch {
+	case width >= wideWidth:
+		listW := 64
+		list := m.rolloutList(listW, height-len(lines))
+		lines = append(lines, sideBySide(list, m.rolloutDetails(r, width-listW-3), listW, height-len(lines))...)
+	case h.details:
+		lines = append(lines, m.rolloutDetails(r, width)...)
+	default:
+		lines = append(lines, m.rolloutList(width, height-len(lines))...)
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
+	}
+	return lines
+}
+
+func (m Model) rolloutList(width, height int) []string {
+	h := m.hist
+	first := max(0, min(h.cursor-height/2, len(h.rollouts)-height))
+	var lines []string
+	for i := first; i < len(h.rollouts) && len(lines) < height; i++ {
+		lines = append(lines, m.rolloutRow(h.rollouts[i], i == h.cursor, width))
+	}
+	return lines
+}
+
+func (m Model) rolloutRow(r rollout, cursor bool, width int) string {
+	when := r.Started.In(m.deps.Now().Location()).Format("01-02 15:04")
+	row := fmt.Sprintf("%s %s %s %s %s", pad(m.stateBadge(r.State), 14), when, pad(r.Selection, 8),
+		pad("→ "+r.To, 19), m.styles.Muted.Render(fmt.Sprintf("%d/%d", r.Replaced, r.Planned)))
+	if width >= 100 {
+		row += "  " + m.styles.Muted.Render(r.Operator.String())
+	}
+	if cursor {
+		return m.styles.Cursor.Render(fit("› "+stripped(row), width))
+	}
+	return "  " + row
+}
+
+// rolloutDetails describes one rollout: what, who, how, and each replacement.
+func (m Model) rolloutDetails(r rollout, width int) []string {
+	s := m.styles
+	loc := m.deps.Now().Location()
+	st := r.plan.Strategy
+	lines := []string{s.Bold.Render(r.ID) + "  " + m.stateBadge(r.State)}
+	add := func(label, value string) { lines = append(lines, m.fieldLines(label, value, width)...) }
+	add("what", fmt.Sprintf("%s → %s", r.Selection, r.To))
+	add("from", orDash(r.FromText()))
+	add("by", r.Operator.String())
+	add("started", r.Started.In(loc).Format("2006-01-02 15:04:05"))
+	add("last", r.updated.In(loc).Format("2006-01-02 15:04:05")+reasonSuffix(r.Reason))
+	add("strategy", fmt.Sprintf("surge %d · retire %s · on failure %s", st.Surge, st.Retire, st.OnFailure))
+	if r.Kept > 0 {
+		add("kept", fmt.Sprintf("%d old droplets, powered off, for a fast rollback", r.Kept))
+	}
+	lines = append(lines, "")
+	for _, rep := range r.plan.Replacements() {
+		lines = append(lines, m.replacementLine(r, rep))
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
+	}
+	return lines
+}
+
+func (m Model) replacementLine(r rollout, rep actions.Replacement) string {
+	ph := r.phases[rep.Slot]
+	if ph == "" {
+		ph = actions.PhasePending
+	}
+	glyph, style := m.phaseGlyph(ph)
+	if !slotOver(ph) && ph != actions.PhasePending {
+		glyph = style.Render("•")
+	}
+	text := fmt.Sprintf("%s %s", pad(rep.Old.Name, 18), style.Render(phaseWords(ph)))
+	if id := r.newIDs[rep.Slot]; id != 0 {
+		text = fmt.Sprintf("%s → %d  %s", pad(rep.Old.Name, 18), id, style.Render(phaseWords(ph)))
+	}
+	return glyph + " " + text
+}
+
+// rollbackView is the rollback wizard: which servers go back to which image and how,
+// whether the fast path is there, and the estimate.
+func (m Model) rollbackView(width, height int) []string {
+	s, r := m.styles, m.wiz.r
+	fast := 0
+	for _, st := range r.steps {
+		if st.Fast {
+			fast++
+		}
+	}
+	lines := []string{
+		s.Title.Render("Roll back") + "  " + s.Muted.Render(r.ID) + "  " + s.Bold.Render(r.Selection) + " → " +
+			r.To + "  " + m.stateBadge(r.State), "",
+		fmt.Sprintf("%s go back to their old image, newest first:", plural(len(r.steps), "server")),
+	}
+	lines = append(lines, m.rollbackRows(r, height-len(lines)-7)...)
+	lines = append(lines, "")
+	lines = append(lines, wrap(m.fastPathLine(fast, len(r.steps)), width)...)
+	lines = append(lines, wrap(fmt.Sprintf("About %s, wave by wave; each server is health checked before it takes its place back.",
+		roughDuration(r.rollbackEstimate())), width)...)
+	if n := r.Planned - len(r.steps); n > 0 && r.Unfinished() {
+		lines = append(lines, s.Muted.Render(fmt.Sprintf("%s not in service yet are cancelled.", plural(n, "replacement"))))
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
+	}
+	return lines
+}
+
+func (m Model) rollbackRows(r rollout, room int) []string {
+	s := m.styles
+	lines := []string{s.Muted.Render(fmt.Sprintf("  %s %s %s", pad("server", 18), pad("back to", 18), "how"))}
+	for i, st := range r.steps {
+		if i >= room-1 && len(r.steps) > room {
+			lines = append(lines, s.Muted.Render(fmt.Sprintf("  … and %d more", len(r.steps)-i)))
+			break
+		}
+		how := s.OK.Render(fmt.Sprintf("⚡ hand back to droplet %d, still running", st.OldID))
+		switch {
+		case st.Kept:
+			how = s.OK.Render(fmt.Sprintf("⚡ power kept droplet %d back on", st.OldID))
+		case !st.Fast:
+			how = s.Warn.Render("↻ re-create it (the old one is gone)")
+		}
+		lines = append(lines, fmt.Sprintf("  %s %s %s", pad(st.Name, 18), pad(r.oldImage(st.Slot), 18), how))
+	}
+	return lines
+}
+
+func (m Model) fastPathLine(fast, total int) string {
+	s := m.styles
+	switch {
+	case total == 0:
+		return s.Muted.Render("Nothing went into service: nothing to put back.")
+	case fast == total:
+		return s.OK.Render("⚡ Fast path for all: the old droplets still exist.")
+	case fast == 0:
+		return s.Warn.Render("No fast path: the old droplets were destroyed, so they are re-created from their images.")
+	}
+	return s.Warn.Render(fmt.Sprintf("Fast path for %d of %d; the others are re-created from their images.", fast, total))
+}
+
+// rollbackConfirmView asks the operator to type the selection to start the rollback.
+func (m Model) rollbackConfirmView() string {
+	s, w := m.styles, m.wiz
+	body := []string{
+		s.Title.Render(fmt.Sprintf("Roll back %s of %s?", plural(len(w.r.steps), "server"), w.r.Selection)),
+		"",
+		"Type " + s.Bold.Render(w.confirmName()) + " to start: " + w.confirm.view(),
+		s.Muted.Render("enter starts · esc cancels"),
+	}
+	if w.starting {
+		body[len(body)-1] = s.Muted.Render("starting…")
+	}
+	return s.Dialog.Render(strings.Join(body, "\n"))
+}
+
+// offerView offers to resume the unfinished rollout found at start.
+func (m Model) offerView() string {
+	s, r := m.styles, m.offer
+	when := r.updated.In(m.deps.Now().Location()).Format("2006-01-02 15:04")
+	body := []string{
+		s.Title.Render("An unfinished rollout is in the journal"), "",
+		fmt.Sprintf("%s  %s → %s", r.ID, r.Selection, r.To),
+		fmt.Sprintf("%s at %d/%d, last seen %s, by %s", stateWords(r.State), r.Replaced, r.Planned, when, r.Operator),
+		"",
+	}
+	if m.keys.Resume.Enabled() {
+		body = append(body, s.KeyName.Render("R")+" resume it   "+s.KeyName.Render("h")+" history   "+s.KeyName.Render("esc")+" not now")
+	} else {
+		body = append(body, s.Muted.Render("read-only: resume it with molt resume")+"   "+s.KeyName.Render("esc")+" close")
+	}
+	return s.Dialog.Render(strings.Join(body, "\n"))
+}
+
+// imageName names an image, by ID when it has no name.
+func imageName(v fleet.Version) string {
+	if v.Name != "" {
+		return v.Name
+	}
+	return fmt.Sprintf("image %d", v.ImageID)
+}

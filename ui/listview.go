@@ -1,0 +1,167 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// columns are the widths of a server row's columns, sized to the whole fleet so that
+// they do not jump while scrolling.
+type columns struct{ name, region, size, ip, status int }
+
+func fleetColumns(servers []fleet.Server) columns {
+	c := columns{name: 8, region: 6, size: 4, ip: 9, status: 6}
+	for _, s := range servers {
+		c.name = max(c.name, min(len(s.Name), 28))
+		c.region = max(c.region, len(s.Region))
+		c.size = max(c.size, len(s.Size))
+		c.ip = max(c.ip, len(s.PublicIP))
+		c.status = max(c.status, len(s.Status)+2)
+	}
+	return c
+}
+
+// listView draws rows of the fleet list in a window of width x height.
+func (m Model) listView(width, height int) []string {
+	if len(m.list.rows) == 0 {
+		msg := "No servers in this fleet."
+		if m.list.filter != "" {
+			msg = fmt.Sprintf("No server matches %q. Press esc to clear the filter.", m.list.filter)
+		}
+		return []string{m.styles.Muted.Render(fit(msg, width))}
+	}
+	cols := fleetColumns(m.spread.Servers())
+	first := m.list.window(height)
+	var lines []string
+	for i := first; i < len(m.list.rows) && len(lines) < height; i++ {
+		lines = append(lines, m.rowView(m.list.rows[i], cols, width, i == m.list.cursor))
+	}
+	return lines
+}
+
+// rowView draws one row; the cursor row is reversed and marked with › so that it shows
+// without colour too.
+func (m Model) rowView(r listRow, cols columns, width int, cursor bool) string {
+	var body string
+	switch r.kind {
+	case rowRole:
+		body = m.roleHeader(r)
+	case rowVersion:
+		body = m.versionHeader(r)
+	default:
+		body = m.serverRow(r, cols)
+	}
+	mark := m.selectMark(r)
+	if cursor {
+		return m.styles.Cursor.Render(fit("›"+ansi.Strip(mark+body), width))
+	}
+	return fit(" "+mark+body, width)
+}
+
+// selectMark is ✓ for a selected server or a header whose servers are all selected,
+// ◐ for a header with some of them selected.
+func (m Model) selectMark(r listRow) string {
+	ids := r.ids
+	if r.kind == rowServer {
+		ids = []int{r.server.ID}
+	}
+	n := 0
+	for _, id := range ids {
+		if m.list.selected[id] {
+			n++
+		}
+	}
+	switch {
+	case n > 0 && n == len(ids):
+		return m.styles.Selected.Render("✓") + " "
+	case n > 0:
+		return m.styles.Selected.Render("◐") + " "
+	}
+	return "  "
+}
+
+func (m Model) foldGlyph(r listRow) string {
+	if m.list.collapsed[r.key()] {
+		return "▸"
+	}
+	return "▾"
+}
+
+func (m Model) roleHeader(r listRow) string {
+	s := m.styles
+	parts := []string{plural(len(r.ids), "server"), plural(r.versions, "version")}
+	if rs := m.roleSpread(r.role); rs != nil && rs.Newest != nil {
+		parts = append(parts, "newest "+shortLabel(rs.Newest, r.role))
+	}
+	return m.foldGlyph(r) + " " + s.GroupHead.Render(r.role) + "  " + s.Muted.Render(strings.Join(parts, " · "))
+}
+
+func (m Model) versionHeader(r listRow) string {
+	s := m.styles
+	glyph := s.VersionStyle(r.rank).Render(versionGlyph(r.rank))
+	label := s.VersionStyle(r.rank).Bold(true).Render(r.release.Label)
+	info := []string{plural(len(r.ids), "server"), "image " + since(m.spread.At, r.release.CreatedAt) + " old"}
+	state := s.OK.Render("✓ newest")
+	switch {
+	case r.straggler:
+		state = s.Warn.Render("↓ behind")
+	case m.roleSpread(r.role) == nil || m.roleSpread(r.role).Newest == nil:
+		state = ""
+	}
+	return "  " + m.foldGlyph(r) + " " + glyph + " " + label + "  " + state + "  " + s.Muted.Render(strings.Join(info, " · "))
+}
+
+func (m Model) serverRow(r listRow, c columns) string {
+	s := m.styles
+	srv := r.server
+	mark := "  "
+	switch {
+	case actions.LockOf(srv.Tags) != "":
+		mark = s.Accent.Render("⟳") + " "
+	case r.straggler:
+		mark = s.Warn.Render("↓") + " "
+	}
+	name := pad(srv.Name, c.name)
+	if r.straggler {
+		name = s.Warn.Render(name)
+	}
+	ip := srv.PublicIP
+	if ip == "" {
+		ip = "-"
+	}
+	fields := []string{name, s.Muted.Render(pad(srv.Region, c.region)), s.Muted.Render(pad(srv.Size, c.size)),
+		pad(ip, c.ip), m.statusView(srv.Status, c.status), s.Muted.Render(since(m.spread.At, srv.CreatedAt))}
+	return "    " + mark + strings.Join(fields, " ")
+}
+
+// statusView renders a droplet status with a glyph (● active, ◌ new, ○ off), padded
+// to w cells when w is positive.
+func (m Model) statusView(status string, w int) string {
+	s := m.styles
+	text, style := "? "+status, s.Warn
+	switch status {
+	case "active":
+		text, style = "● "+status, s.OK
+	case "new":
+		text, style = "◌ "+status, s.Accent
+	case "off":
+		text, style = "○ "+status, s.Muted
+	}
+	if w > 0 {
+		text = pad(text, w)
+	}
+	return style.Render(text)
+}
+
+func (m Model) roleSpread(role string) *fleet.RoleSpread {
+	for _, rs := range m.spread.Roles {
+		if rs.Role == role {
+			return rs
+		}
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// roleVersion is one release as a role sees it: its count and share within the role.
+type roleVersion struct {
+	rel   *fleet.Release
+	rank  int
+	count int
+	share float64
+}
+
+func roleVersions(rs *fleet.RoleSpread) []roleVersion {
+	out := make([]roleVersion, 0, len(rs.Releases))
+	for rank, rel := range rs.Releases {
+		n := rel.Roles[rs.Role]
+		rv := roleVersion{rel: rel, rank: rank, count: n}
+		if rs.Count > 0 {
+			rv.share = float64(n) / float64(rs.Count)
+		}
+		out = append(out, rv)
+	}
+	return out
+}
+
+// spreadBar draws a role's versions as one stacked bar of width w: each version a run of
+// its glyph in its colour, as wide as its share (at least one cell when it has servers).
+func (s Styles) spreadBar(vs []roleVersion, w int) string {
+	widths := barWidths(vs, w)
+	var b strings.Builder
+	for i, v := range vs {
+		b.WriteString(s.VersionStyle(v.rank).Render(strings.Repeat(versionGlyph(v.rank), widths[i])))
+	}
+	return b.String()
+}
+
+// barWidths shares w cells between the versions by count, giving each non-empty version
+// at least one and handing the rounding error to the largest.
+func barWidths(vs []roleVersion, w int) []int {
+	widths := make([]int, len(vs))
+	total, largest, used := 0, 0, 0
+	for _, v := range vs {
+		total += v.count
+	}
+	if total == 0 {
+		return widths
+	}
+	for i, v := range vs {
+		if v.count > 0 {
+			widths[i] = max(1, v.count*w/total)
+		}
+		if v.count > vs[largest].count {
+			largest = i
+		}
+		used += widths[i]
+	}
+	widths[largest] = max(1, widths[largest]+w-used)
+	return widths
+}
+
+// legendEntry is one version in a legend: glyph, label, count, share and image age.
+func (m Model) legendEntry(v roleVersion, role string) string {
+	s := m.styles
+	glyph := s.VersionStyle(v.rank).Render(versionGlyph(v.rank))
+	age := since(m.spread.At, v.rel.CreatedAt)
+	return fmt.Sprintf("%s %s %s %s %s", glyph, shortLabel(v.rel, role), s.Bold.Render(fmt.Sprint(v.count)),
+		s.Muted.Render(percent(v.share)), s.Muted.Render(age))
+}
+
+func (m Model) legend(rs *fleet.RoleSpread) string {
+	var parts []string
+	for _, v := range roleVersions(rs) {
+		parts = append(parts, m.legendEntry(v, rs.Role))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// roleSummary says how many servers a role has and how many are behind its newest.
+func (m Model) roleSummary(rs *fleet.RoleSpread) string {
+	sum := plural(rs.Count, "server")
+	if rs.Stragglers > 0 {
+		return sum + " " + m.styles.Warn.Render(fmt.Sprintf("↓%d behind", rs.Stragglers))
+	}
+	if rs.Newest != nil {
+		return sum + " " + m.styles.OK.Render("✓ current")
+	}
+	return sum
+}
+
+const roleColumn = 8
+
+// spreadView is the version spread, one bar per role. Wide enough, each bar has its
+// legend beside it; tall enough, under it; otherwise only the role under the cursor
+// gets its legend, on one line below the bars.
+func (m Model) spreadView(width int, tall bool) []string {
+	if m.spread == nil {
+		return nil
+	}
+	if lines, ok := m.spreadInline(width); ok {
+		return lines
+	}
+	var lines []string
+	for _, rs := range m.spread.Roles {
+		lines = append(lines, m.spreadLine(rs, width))
+		if tall {
+			lines = append(lines, fit(strings.Repeat(" ", roleColumn+1)+m.legend(rs), width))
+		}
+	}
+	if rs := m.cursorRole(); !tall && rs != nil {
+		lines = append(lines, m.cursorLegend(rs, width))
+	}
+	return lines
+}
+
+func (m Model) spreadLine(rs *fleet.RoleSpread, width int) string {
+	summary := m.roleSummary(rs)
+	barW := max(width-roleColumn-2-lipgloss.Width(summary), 8)
+	return fit(pad(rs.Role, roleColumn)+" "+m.styles.spreadBar(roleVersions(rs), barW)+" "+summary, width)
+}
+
+// spreadInline puts bar and legend on one line per role when every legend fits beside a
+// bar of at least 16 cells.
+func (m Model) spreadInline(width int) ([]string, bool) {
+	legendW := 0
+	for _, rs := range m.spread.Roles {
+		legendW = max(legendW, lipgloss.Width(m.legend(rs)))
+	}
+	barW := min(width-roleColumn-legendW-3, 40)
+	if barW < 16 {
+		return nil, false
+	}
+	var lines []string
+	for _, rs := range m.spread.Roles {
+		lines = append(lines, fit(pad(rs.Role, roleColumn)+" "+m.styles.spreadBar(roleVersions(rs), barW)+"  "+m.legend(rs), width))
+	}
+	return lines, true
+}
+
+// cursorRole is the role of the row under the cursor (the first role when none).
+func (m Model) cursorRole() *fleet.RoleSpread {
+	role := ""
+	if cur, ok := m.list.current(); ok {
+		role = cur.role
+	}
+	for _, rs := range m.spread.Roles {
+		if rs.Role == role {
+			return rs
+		}
+	}
+	if len(m.spread.Roles) > 0 {
+		return m.spread.Roles[0]
+	}
+	return nil
+}
+
+// cursorLegend is the legend of one role on a line of its own, named when room allows.
+func (m Model) cursorLegend(rs *fleet.RoleSpread, width int) string {
+	legend := m.legend(rs)
+	if named := m.styles.Bold.Render(rs.Role) + "  " + legend; lipgloss.Width(named) <= width {
+		return named
+	}
+	return fit("  "+legend, width)
+}

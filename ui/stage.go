@@ -1,0 +1,179 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// stageStep is where the operator is in staging a rollout.
+type stageStep int
+
+const (
+	stepImage stageStep = iota
+	stepStrategy
+)
+
+// stage is a rollout being staged: the selection, the target image, the strategy, and
+// the plan the engine made of them.
+type stage struct {
+	step    stageStep
+	servers []fleet.Server
+	name    string
+	roles   []string
+	regions []string
+
+	images        []fleet.Version
+	imagesErr     error
+	loadingImages bool
+	imageCursor   int
+	target        fleet.Version
+
+	strategy actions.Strategy
+	knob     int
+
+	planGen  int
+	planning bool
+	plan     *actions.Plan
+	planErr  error
+
+	confirming bool
+	confirm    lineInput
+	starting   bool
+	// confirmWhenReady asks for the confirmation once the plan being made arrives.
+	confirmWhenReady bool
+}
+
+// askConfirm opens the typed confirmation when there is a plan with something to do,
+// or as soon as the plan being made arrives.
+func (s *stage) askConfirm() {
+	s.confirmWhenReady = s.planning
+	if !s.planning && s.plan != nil && len(s.plan.Replacements()) > 0 {
+		s.confirming, s.confirm.value = true, ""
+	}
+}
+
+// imagesLoadedMsg carries the account's private images.
+type imagesLoadedMsg struct {
+	images []fleet.Version
+	err    error
+}
+
+// planReadyMsg carries the plan of generation gen.
+type planReadyMsg struct {
+	gen  int
+	plan actions.Plan
+	err  error
+}
+
+// runStartedMsg says whether a run (kind: rollout, resume or rollback) started. seed
+// is where each replacement was by the journal, and scope the replacements a rollback
+// puts back (nil: all).
+type runStartedMsg struct {
+	kind  string
+	run   Run
+	err   error
+	seed  map[int]actions.Phase
+	scope []int
+}
+
+func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *stage {
+	s := &stage{servers: servers, strategy: st, loadingImages: true, confirm: lineInput{limit: 64}}
+	for _, srv := range servers {
+		if r := opt.Role(srv); !slices.Contains(s.roles, r) {
+			s.roles = append(s.roles, r)
+		}
+		if !slices.Contains(s.regions, srv.Region) {
+			s.regions = append(s.regions, srv.Region)
+		}
+	}
+	slices.Sort(s.roles)
+	slices.Sort(s.regions)
+	s.name = strings.Join(s.roles, "+")
+	if len(servers) == 1 {
+		s.name = servers[0].Name
+	}
+	return s
+}
+
+// setImages orders the images for picking: those made for the selection's roles first,
+// each part newest first.
+func (s *stage) setImages(images []fleet.Version) {
+	s.images = slices.Clone(images)
+	slices.SortStableFunc(s.images, func(a, b fleet.Version) int {
+		if c := cmp.Compare(s.rank(a), s.rank(b)); c != 0 {
+			return c
+		}
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.Name, b.Name))
+	})
+	s.imageCursor = 0
+}
+
+// rank is 0 for an image made for one of the selection's roles (by its role tag or name).
+func (s *stage) rank(v fleet.Version) int {
+	for _, r := range s.roles {
+		if slices.Contains(v.Tags, fleet.DefaultRolePrefix+r) || strings.HasPrefix(v.Name, r+"-") {
+			return 0
+		}
+	}
+	return 1
+}
+
+// onImage counts the selected servers already running image id.
+func (s *stage) onImage(id int) int {
+	n := 0
+	for _, srv := range s.servers {
+		if srv.Image.ImageID == id {
+			n++
+		}
+	}
+	return n
+}
+
+// missingRegions are the selection's regions the image is not available in.
+func (s *stage) missingRegions(v fleet.Version) []string {
+	var out []string
+	for _, r := range s.regions {
+		if !slices.Contains(v.Regions, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// request is the plan request of the staged rollout.
+func (s *stage) request() PlanRequest {
+	return PlanRequest{Selection: s.name, Servers: s.servers, Target: s.target, Strategy: s.strategy}
+}
+
+// loadImages lists the private images in the background.
+func loadImages(ctx context.Context, images func(context.Context) ([]fleet.Version, error)) tea.Cmd {
+	return func() tea.Msg {
+		if images == nil {
+			return imagesLoadedMsg{err: errNoImages}
+		}
+		list, err := images(ctx)
+		return imagesLoadedMsg{images: list, err: err}
+	}
+}
+
+// planCmd asks the engine for a plan in the background.
+func planCmd(ctx context.Context, e Engine, gen int, req PlanRequest) tea.Cmd {
+	return func() tea.Msg {
+		p, err := e.Plan(ctx, req)
+		return planReadyMsg{gen: gen, plan: p, err: err}
+	}
+}
+
+// startCmd starts a rollout of plan in the background.
+func startCmd(ctx context.Context, e Engine, plan actions.Plan) tea.Cmd {
+	return func() tea.Msg {
+		run, err := e.Start(ctx, plan)
+		return runStartedMsg{kind: "rollout", run: run, err: err}
+	}
+}

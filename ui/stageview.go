@@ -1,0 +1,239 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// stageView is the stage screen: pick the image, then the strategy beside the plan.
+func (m Model) stageView(width, height int) []string {
+	st := m.stage
+	lines := []string{m.stageTitle(), ""}
+	if st.step == stepImage {
+		lines = append(lines, m.imagePicker(width, height-len(lines))...)
+	} else {
+		lines = append(lines, m.strategyAndPlan(width, height-len(lines))...)
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
+	}
+	return lines
+}
+
+func (m Model) stageTitle() string {
+	st, s := m.stage, m.styles
+	title := s.Title.Render("Stage a rollout") + "  " + s.Bold.Render(st.name) + " · " + plural(len(st.servers), "server")
+	if st.step == stepStrategy {
+		title += " → " + s.VersionStyle(0).Bold(true).Render(st.target.Name)
+	}
+	return title
+}
+
+// imagePicker lists the private images: those of the selection's roles first, newest
+// first, with how many selected servers run each and where it is missing.
+func (m Model) imagePicker(width, height int) []string {
+	st, s := m.stage, m.styles
+	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first)"), ""}
+	switch {
+	case st.loadingImages:
+		return append(head, s.Muted.Render("Listing images…"))
+	case st.imagesErr != nil:
+		return append(head, s.Danger.Render("✗ listing images failed: "+st.imagesErr.Error()), "esc goes back.")
+	case len(st.images) == 0:
+		return append(head, s.Muted.Render("The account has no private images to move to."))
+	}
+	rows := height - len(head) - 1
+	first := max(0, min(st.imageCursor-rows/2, len(st.images)-rows))
+	for i := first; i < len(st.images) && len(head) < height; i++ {
+		if i > 0 && st.rank(st.images[i]) > st.rank(st.images[i-1]) {
+			head = append(head, s.Muted.Render("  images of other roles"))
+		}
+		head = append(head, m.imageRow(st.images[i], i == st.imageCursor))
+	}
+	return head
+}
+
+func (m Model) imageRow(v fleet.Version, cursor bool) string {
+	st, s := m.stage, m.styles
+	on := st.onImage(v.ImageID)
+	count := s.Muted.Render("none of them on it")
+	switch {
+	case on == len(st.servers):
+		count = s.Warn.Render("all already on it")
+	case on > 0:
+		count = fmt.Sprintf("%d of %d already on it", on, len(st.servers))
+	}
+	where := s.OK.Render("✓ in " + strings.Join(st.regions, ", "))
+	if miss := st.missingRegions(v); len(miss) > 0 {
+		where = s.Danger.Render("✗ missing in " + strings.Join(miss, ", "))
+	}
+	row := fmt.Sprintf("%s %s %s  %s", pad(v.Name, 20), s.Muted.Render(pad(since(m.deps.Now(), v.CreatedAt)+" old", 9)),
+		pad(count, 22), where)
+	if cursor {
+		return m.styles.Cursor.Render("› " + stripped(row))
+	}
+	return "  " + row
+}
+
+// strategyAndPlan shows the strategy knobs and, beside or below them, the plan.
+func (m Model) strategyAndPlan(width, height int) []string {
+	knobsView := m.knobsView()
+	if width >= wideWidth {
+		plan := m.planView(width - 65)
+		return sideBySide(knobsView, plan, 62, max(len(knobsView), len(plan)))
+	}
+	plan := m.planView(width)
+	out := append(knobsView, "")
+	return append(out, plan...)
+}
+
+// knobsView lists the strategy settings, the chosen one between ‹ › with what it
+// means on the line after the list.
+func (m Model) knobsView() []string {
+	st, s := m.stage, m.styles
+	lines := []string{s.Bold.Render("Strategy") + s.Muted.Render("  ↑↓ choose · ←→ change")}
+	for i, k := range knobs {
+		val := k.value(st.strategy)
+		if i == st.knob {
+			lines = append(lines, s.Cursor.Render(fmt.Sprintf("› %s ‹ %s ›", pad(k.name, 13), val)))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("  %s   %s", pad(k.name, 13), s.Accent.Render(val)))
+	}
+	return append(lines, s.Muted.Render("  "+knobs[st.knob].name+": "+knobs[st.knob].help))
+}
+
+// planView is the engine's plan of the staged rollout: waves, estimate, API budget and
+// warnings; or why there is none.
+func (m Model) planView(width int) []string {
+	st, s := m.stage, m.styles
+	lines := []string{s.Bold.Render("Plan")}
+	switch {
+	case st.planning && st.plan == nil:
+		return append(lines, s.Muted.Render("planning…"))
+	case st.planErr != nil:
+		return append(lines, wrap(s.Danger.Render("✗ "+st.planErr.Error()), width)...)
+	case st.plan == nil:
+		return lines
+	}
+	p := st.plan
+	n := len(p.Replacements())
+	if n == 0 {
+		return append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped."), m.skipLine(p))
+	}
+	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)),
+		fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
+			p.Estimate.APICalls, budgetNote(p.Estimate)))
+	if skip := m.skipLine(p); skip != "" {
+		lines = append(lines, skip)
+	}
+	lines = append(lines, m.sourcesLine(p))
+	for _, w := range p.Warnings {
+		lines = append(lines, wrap(s.Warn.Render("! "+w), width)...)
+	}
+	if st.planning {
+		lines = append(lines, s.Muted.Render("re-planning…"))
+	}
+	return lines
+}
+
+func canaryNote(p *actions.Plan) string {
+	if len(p.Waves) > 0 && p.Waves[0].Canary {
+		return fmt.Sprintf(" (canary of %d first)", len(p.Waves[0].Replacements))
+	}
+	return ""
+}
+
+// manualNote counts the checkpoints that wait for the operator, which the estimate
+// cannot include; after a canary there is always one.
+func manualNote(p *actions.Plan) string {
+	n := p.Estimate.ManualPauses
+	if len(p.Waves) > 1 && p.Waves[0].Canary && p.Strategy.Pause.Mode != "manual" {
+		n++
+	}
+	if n > 0 {
+		return fmt.Sprintf(" + %s where you continue", plural(n, "checkpoint"))
+	}
+	return ""
+}
+
+func budgetNote(e actions.Estimate) string {
+	if e.RateRemaining > 0 {
+		return fmt.Sprintf(" (%d left this hour)", e.RateRemaining)
+	}
+	return ""
+}
+
+func (m Model) skipLine(p *actions.Plan) string {
+	if len(p.Skipped) == 0 {
+		return ""
+	}
+	reasons := map[string]int{}
+	for _, sk := range p.Skipped {
+		reasons[sk.Reason]++
+	}
+	var parts []string
+	for r, n := range reasons {
+		parts = append(parts, fmt.Sprintf("%d %s", n, r))
+	}
+	sort.Strings(parts)
+	return m.styles.Muted.Render("skipped: " + strings.Join(parts, "; "))
+}
+
+func (m Model) sourcesLine(p *actions.Plan) string {
+	var parts []string
+	for name, n := range p.Sources {
+		parts = append(parts, fmt.Sprintf("%s ×%d", name, n))
+	}
+	sort.Strings(parts)
+	return m.styles.Muted.Render("from " + strings.Join(parts, ", "))
+}
+
+// roughDuration rounds a duration for estimates: 40s, 12m, 1h30m.
+func roughDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Round(time.Minute).Minutes()))
+	}
+	d = d.Round(10 * time.Minute)
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// confirmView is the overlay that asks the operator to type the selection's name.
+func (m Model) confirmView() string {
+	st, s := m.stage, m.styles
+	p := st.plan
+	retire := "old droplets are destroyed"
+	if p.Strategy.Retire.Mode == "keep" {
+		retire = "old droplets are powered off and kept"
+	}
+	body := []string{
+		s.Title.Render(fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)),
+		"",
+		fmt.Sprintf("%s · about %s · %s", plural(len(p.Waves), "wave"), roughDuration(p.Estimate.Duration.D()), retire),
+		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + m.asOperator(),
+		"",
+		"Type " + s.Bold.Render(st.name) + " to start: " + st.confirm.view(),
+	}
+	if st.starting {
+		body = append(body, s.Muted.Render("starting…"))
+	} else {
+		body = append(body, s.Muted.Render("enter starts · esc cancels"))
+	}
+	return s.Dialog.Render(strings.Join(body, "\n"))
+}
+
+// asOperator says who the rollout will be recorded as, when the UI knows.
+func (m Model) asOperator() string {
+	if m.deps.Operator == "" {
+		return ""
+	}
+	return " · as " + m.deps.Operator
+}
