@@ -45,8 +45,8 @@ func TestJournalToleratesATornLastLine(t *testing.T) {
 		t.Fatalf("read %d records, %v; want 2 and the torn line ignored", len(recs), err)
 	}
 	j2, recs, err := OpenJournal(j.Path())
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("reopen: %d records, %v; want 2", len(recs), err)
 	}
 	if seq, err := j2.Append(Record{Kind: "result", Ref: 2}); err != nil || seq != 3 {
 		t.Fatalf("append after the torn line: seq %d, %v", seq, err)

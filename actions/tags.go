@@ -13,10 +13,7 @@ import (
 // numbers, colons, dashes and underscores, up to 255 characters.
 const tagPrefix = "molt:"
 
-var (
-	validTag       = regexp.MustCompile(`^[a-zA-Z0-9_\-:]{1,255}$`)
-	validRolloutID = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$`)
-)
+var validRolloutID = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$`)
 
 // NewRolloutID names a rollout by its start time and four random hex digits, as
 // 20250612-153000-7f3a: sortable, and usable in a tag and a file name.
