@@ -182,8 +182,9 @@ func ask(ctx context.Context, x *actions.Executor, question string, cmd *cobra.C
 		line, err := in.ReadString('\n')
 		switch strings.TrimSpace(line) {
 		case "continue", "c":
-			x.Continue()
-			x.Resume()
+			if cerr := x.Continue(); cerr != nil {
+				fmt.Fprintln(cmd.OutOrStdout(), cerr)
+			}
 			return
 		case "abort":
 			x.Abort(false)

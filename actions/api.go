@@ -73,11 +73,14 @@ type api struct {
 	publish func(Event)
 	// halted reports an injected crash: no request leaves after it.
 	halted func() bool
+	// stop, when set, gives a context that also ends on the operator's abort, for the
+	// waits between retries.
+	stop func(context.Context) (context.Context, context.CancelFunc)
 }
 
 // call runs fn, retrying as its class allows. fn gets a context that is not cancelled
 // when ctx is, so that a call in flight when the operator interrupts still finishes and
-// its result is journaled; ctx stops the retries and waits.
+// its result is journaled; ctx (or the operator's abort) stops the retries and waits.
 func (a *api) call(ctx context.Context, class callClass, fn func(context.Context) (*godo.Response, error)) error {
 	var err error
 	for attempt := 0; attempt < a.timing.Attempts; attempt++ {
@@ -145,14 +148,19 @@ func (a *api) backoff(ctx context.Context, resp *godo.Response, attempt int) err
 		}
 		a.publish(RateLimitWait{At: time.Now(), Wait: Duration(d), Reason: reason})
 	}
+	if a.stop != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = a.stop(ctx)
+		defer cancel()
+	}
 	return sleep(ctx, d)
 }
 
-// sleep waits for d, or returns ErrInterrupted when ctx ends first.
+// sleep waits for d, or returns stopCause when ctx ends first.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		if ctx.Err() != nil {
-			return ErrInterrupted
+			return stopCause(ctx)
 		}
 		return nil
 	}
@@ -160,10 +168,21 @@ func sleep(ctx context.Context, d time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ErrInterrupted
+		return stopCause(ctx)
 	case <-t.C:
 		return nil
 	}
+}
+
+// stopCause says why a context ended: the operator's abort or pause when a stopCtx
+// ended for them, else ErrInterrupted.
+func stopCause(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	var ab *abortError
+	if errors.As(cause, &ab) || errors.Is(cause, errPaused) {
+		return cause
+	}
+	return ErrInterrupted
 }
 
 func callEvent(start time.Time, resp *godo.Response, err error) APICall {

@@ -64,7 +64,8 @@ func benchOnce(b *testing.B, surge int, warm bool) (callsPerServer, makespanRati
 	if err != nil {
 		b.Fatal(err)
 	}
-	before := env.Sim.Stats().Requests
+	beforeStats := env.Sim.Stats()
+	before := beforeStats.Requests
 	b.StartTimer()
 	start := time.Now()
 	err = e.Run(context.Background())
@@ -74,7 +75,9 @@ func benchOnce(b *testing.B, surge int, warm bool) (callsPerServer, makespanRati
 		b.Fatal(err)
 	}
 	floor := time.Duration(math.Ceil(float64(n)/float64(surge))) * benchProvision
-	calls := env.Sim.Stats().Requests - before
+	afterStats := env.Sim.Stats()
+	calls := afterStats.Requests - before
+	b.Logf("calls by route: %v", routeDelta(beforeStats.ByRoute, afterStats.ByRoute))
 	b.Logf("surge %d: %d calls for %d servers (%.2f each), %s against a floor of %s (%.2fx)",
 		surge, calls, n, float64(calls)/float64(n), took.Round(time.Millisecond), floor, float64(took)/float64(floor))
 	return float64(calls) / float64(n), float64(took) / float64(floor)
@@ -92,4 +95,15 @@ func warmEstimate(b *testing.B, surge int) time.Duration {
 		b.Fatal(err)
 	}
 	return LearnedProvisionTime(opt.Dir)
+}
+
+// routeDelta is how many calls each route took between two counts.
+func routeDelta(before, after map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
 }

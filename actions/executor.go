@@ -65,7 +65,15 @@ type Executor struct {
 	mu       sync.Mutex
 	failures int
 	budget   int
-	state    State
+	state    State // as shown: paused while the operator holds the rollout
+	// base is the rollout's own state under a pause (running, checkpoint, rolling back),
+	// with the record and event that entered it and whether that event was shown.
+	base      State
+	baseRec   Record
+	baseEv    Event
+	baseShown bool
+	// trans keeps journal and events of state changes in the same order.
+	trans sync.Mutex
 
 	resumed      bool
 	atCheckpoint int  // the wave whose checkpoint a resume passes (-1: none)
@@ -90,6 +98,11 @@ type slot struct {
 	kept     bool // the old droplet was powered off and kept
 	// handoverBegun: some handover call was made, so a failure must hand back.
 	handoverBegun bool
+	// reason is why the replacement reached its phase, when the journal says.
+	reason string
+	// unclear is when a create for it had an unclear result: it may have a droplet
+	// that only its group's tag knows.
+	unclear time.Time
 }
 
 // Start begins a new rollout of plan: it writes the journal's header and returns an
@@ -105,7 +118,7 @@ func Start(client *godo.Client, plan Plan, opt Options) (*Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newExecutor(client, id, plan, j, opt), nil
+	return newExecutor(client, id, plan, j, opt, h.Started), nil
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -127,11 +140,16 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Options) *Executor {
+// newExecutor makes the executor of a run; started is when the rollout started, for a
+// fresh one (zero for a resumed one until it runs).
+func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Options, started time.Time) *Executor {
 	j.crashAt = opt.crashAt
+	st := NewStatus(id, plan)
+	st.Journal, st.Started = j.Path(), started
 	e := &Executor{id: id, plan: plan, j: j, opt: opt, health: opt.HealthClient, atCheckpoint: -1,
-		b: NewBroadcaster(NewStatus(id, plan)), budget: plan.Strategy.MaxFailures, state: StateRunning}
-	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed}
+		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning}
+	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed,
+		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
 	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin}
 	e.ctl.wake = make(chan struct{})
 	for _, w := range plan.Waves {
@@ -190,17 +208,31 @@ func (e *Executor) Run(ctx context.Context) (err error) {
 
 // prepare locks the selection (fresh rollout) or reconciles the journal with the cloud.
 func (e *Executor) prepare(ctx context.Context) error {
-	if e.resumed {
-		return e.reconcile(ctx)
+	if !e.resumed {
+		if err := e.setState(StateRunning, "started"); err != nil {
+			return err
+		}
+		return e.lock(ctx)
 	}
-	if err := e.setState(StateRunning, "started"); err != nil {
+	if err := e.reconcile(ctx); err != nil {
 		return err
 	}
-	return e.lock(ctx)
+	e.publish(Snapshot{Status: e.replayedStatus(e.Status())})
+	if st := e.currentState(); st.Final() || st == StateRollingBack {
+		return nil
+	}
+	return e.setState(StateRunning, "resumed")
 }
 
 func (e *Executor) runWaves(ctx context.Context) error {
 	waves := e.plan.Waves
+	left := 0
+	for _, w := range waves {
+		if !e.waveFinished(w) {
+			left++
+		}
+	}
+	e.clock.plan(left)
 	for i := 0; i < len(waves); {
 		if e.waveFinished(waves[i]) {
 			i++
@@ -260,9 +292,13 @@ func (e *Executor) stopped(ctx context.Context, err error) error {
 	case err == nil, errors.Is(err, errCrashed), errors.Is(err, ErrRolledBack), errors.Is(err, ErrAborted):
 		return err
 	case errors.As(err, &ab):
+		e.ctl.take()
 		if ab.rollback {
-			return e.stopped(ctx, e.rollBack(context.WithoutCancel(ctx), "aborted by the operator"))
+			// A rollback is journaled as one: a signal during it leaves it resumable.
+			return e.stopped(ctx, e.rollBack(ctx, "aborted by the operator"))
 		}
+		// An abort that keeps what is in service is short, and is not journaled as such
+		// before it ends: it finishes even when a signal comes.
 		return e.stopped(ctx, e.abort(context.WithoutCancel(ctx)))
 	}
 	if st := e.currentState(); errors.Is(err, ErrInterrupted) && (st == StateCheckpoint || st == StatePaused) {
@@ -299,13 +335,84 @@ func (e *Executor) currentState() State {
 	return e.state
 }
 
-// setState journals and publishes a change of the rollout's state.
+func (e *Executor) isPaused() bool {
+	e.ctl.mu.Lock()
+	defer e.ctl.mu.Unlock()
+	return e.ctl.paused
+}
+
+// setState journals and publishes a change of the rollout's own state.
 func (e *Executor) setState(st State, reason string) error {
+	return e.transition(Record{Kind: "state", State: st, Reason: reason}, StateChanged{At: time.Now(), State: st, Reason: reason})
+}
+
+// transition journals a change of the rollout's own state (rec) and publishes it (ev).
+// While the operator holds the rollout paused the change is shown when the pause ends,
+// unless it ends the run; the pause is shown instead.
+func (e *Executor) transition(rec Record, ev Event) error {
+	e.trans.Lock()
+	defer e.trans.Unlock()
 	e.mu.Lock()
-	e.state = st
+	show := rec.State.Final() || rec.State == StateInterrupted || !e.isPaused()
+	e.base, e.baseRec, e.baseEv, e.baseShown = rec.State, rec, ev, show
+	recs := []Record{rec}
+	switch {
+	case show:
+		e.state = rec.State
+	case e.state != StatePaused:
+		e.state = StatePaused
+		ev = StateChanged{At: time.Now(), State: StatePaused, Reason: "paused by the operator"}
+		recs = append(recs, Record{Kind: "state", State: StatePaused, Reason: "paused by the operator"})
+		show = true
+	}
 	e.mu.Unlock()
-	e.publish(StateChanged{At: time.Now(), State: st, Reason: reason})
-	_, err := e.j.Append(Record{Kind: "state", State: st, Reason: reason})
+	if show {
+		e.publish(ev)
+	}
+	_, err := e.j.AppendBatch(recs)
+	return err
+}
+
+// showPaused journals and shows that the rollout is held paused, with why.
+func (e *Executor) showPaused(reason string) error {
+	e.trans.Lock()
+	defer e.trans.Unlock()
+	e.mu.Lock()
+	st := e.state
+	ok := e.isPaused() && !st.Final() && st != StateInterrupted && st != StatePaused
+	if ok {
+		e.state = StatePaused
+	}
+	e.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	e.publish(StateChanged{At: time.Now(), State: StatePaused, Reason: reason})
+	_, err := e.j.Append(Record{Kind: "state", State: StatePaused, Reason: reason})
+	return err
+}
+
+// showUnpaused journals and shows the rollout's own state again once a pause ends.
+func (e *Executor) showUnpaused(reason string) error {
+	e.trans.Lock()
+	defer e.trans.Unlock()
+	e.mu.Lock()
+	ok := e.state == StatePaused && !e.isPaused()
+	if ok {
+		e.state = e.base
+	}
+	rec, ev, shown := e.baseRec, e.baseEv, e.baseShown
+	e.baseShown = e.baseShown || ok
+	e.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if shown || ev == nil {
+		ev = StateChanged{At: time.Now(), State: rec.State, Reason: reason}
+	}
+	e.publish(ev)
+	rec.Seq, rec.At, rec.Reason = 0, time.Time{}, reason
+	_, err := e.j.Append(rec)
 	return err
 }
 
@@ -314,12 +421,7 @@ func (e *Executor) complete(ctx context.Context, st State) error {
 	if err := e.release(ctx); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.state = st
-	e.mu.Unlock()
-	e.publish(StateChanged{At: time.Now(), State: st})
-	_, err := e.j.Append(Record{Kind: "end", State: st})
-	return err
+	return e.transition(Record{Kind: "end", State: st}, StateChanged{At: time.Now(), State: st})
 }
 
 // setPhase journals and publishes a replacement reaching a phase.

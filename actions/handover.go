@@ -190,14 +190,19 @@ func (e *Executor) soak(ctx context.Context, slots []*slot) error {
 		return nil
 	}
 	if d := e.plan.Strategy.MinReady.D(); d > 0 {
-		if err := sleep(ctx, d); err != nil {
+		// Time paused is time in service too: a pause holds the soak, not restarts it.
+		if err := e.waitHeld(ctx, time.Now().Add(d)); err != nil {
 			return err
 		}
 	}
 	var soaked []*slot
 	for _, s := range slots {
 		if e.plan.Strategy.Health.Kind != "none" && e.plan.Strategy.MinReady > 0 {
-			if ok, _, detail := e.probe(ctx, s.newIP); !ok {
+			ok, detail, err := e.probeOnce(ctx, s.newIP)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				if err := e.fail(ctx, s, "soak", "failed its health check while soaking: "+detail); err != nil {
 					return err
 				}
@@ -207,6 +212,18 @@ func (e *Executor) soak(ctx context.Context, slots []*slot) error {
 		soaked = append(soaked, s)
 	}
 	return e.setPhases(soaked, PhaseSoaked, "")
+}
+
+// probeOnce probes a droplet once; an abort or an interruption cuts the probe short
+// and returns as an error, not as a failed probe.
+func (e *Executor) probeOnce(ctx context.Context, ip string) (ok bool, detail string, err error) {
+	ctx, cancel := e.stopCtx(ctx, false)
+	defer cancel()
+	ok, _, detail = e.probe(ctx, ip)
+	if ctx.Err() != nil {
+		return false, "", stopCause(ctx)
+	}
+	return ok, detail, nil
 }
 
 // handBack returns service to the old droplets (or their restorations): add them back
@@ -273,8 +290,10 @@ func (e *Executor) retire(ctx context.Context, slots []*slot) error {
 
 // retireNow retires without passing the gate (an abort finishing what is in service).
 func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
-	if err := e.moveVolumes(ctx, slots); err != nil {
-		return err
+	for _, s := range slots {
+		if err := e.moveVolumes(ctx, s, s.r.Old.ID, s.newID); err != nil {
+			return err
+		}
 	}
 	if e.plan.Strategy.Retire.Mode == "keep" {
 		return e.keepOld(ctx, slots)

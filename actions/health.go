@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,33 +13,77 @@ import (
 
 // provisionClock learns how long droplets take to turn active, so that the first poll
 // after a create usually finds them active: fewer API calls per replaced server.
+//
+// Until a droplet has been seen active it polls every tenth of the time elapsed (at
+// most a tenth too late), or, when many waves are to come (doubling), at doubling
+// intervals: about half the polls, at the price of one wave up to one provisioning time
+// late, a small share of a long rollout. That gives bounds: the last time a droplet was
+// seen still new (lo) and the first time one was seen active (estimate). The next
+// groups' first polls halve the gap, one poll each when they find the droplets active,
+// two when not, until it is within a tenth; from then on a group is polled first at the
+// estimate and, when late, every tenth of the time elapsed, which raises the estimate.
 type provisionClock struct {
 	mu       sync.Mutex
 	estimate time.Duration // 0: not known yet
+	lo       time.Duration // while narrowing: longest time a droplet was still new
 	min      time.Duration
+	doubling bool
+}
+
+// doublingWaves is how many waves must be to come for the clock to learn by doubling.
+const doublingWaves = 20
+
+// plan tells the clock how many waves are to come.
+func (p *provisionClock) plan(waves int) {
+	p.mu.Lock()
+	p.doubling = waves >= doublingWaves
+	p.mu.Unlock()
+}
+
+// narrowing reports whether the gap between the bounds is still over a tenth.
+func (p *provisionClock) narrowing() bool {
+	return p.lo > 0 && p.estimate-p.lo > p.estimate/10
 }
 
 // first is when to poll first after a create.
 func (p *provisionClock) first() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.narrowing() {
+		return max((p.lo+p.estimate)/2, p.min)
+	}
 	return max(p.estimate, p.min)
 }
 
-// next is the wait before polling again, elapsed after the create: a tenth of the
-// time so far, so that the time learnt is never more than a tenth too long.
+// next is the wait before polling again, elapsed after the create.
 func (p *provisionClock) next(elapsed time.Duration) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.estimate == 0 && p.doubling:
+		return max(p.min, elapsed)
+	case elapsed < p.estimate:
+		return max(p.min, p.estimate-elapsed) // a guess between the bounds missed
+	}
 	return max(p.min, elapsed/10)
 }
 
-// observe learns from a droplet seen active elapsed after its create, at the first poll
-// or a later one. A hit at the first poll says nothing new; a miss moves the estimate
-// up to what was seen.
-func (p *provisionClock) observe(elapsed time.Duration, firstPoll bool) {
+// observe learns from a droplet seen active (or still new) elapsed after its create,
+// at the first poll of its group or a later one.
+func (p *provisionClock) observe(elapsed time.Duration, active, firstPoll bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !firstPoll || p.estimate == 0 {
-		p.estimate = max(p.estimate, elapsed)
+	switch {
+	case !active && (p.estimate == 0 || elapsed < p.estimate):
+		p.lo = max(p.lo, elapsed)
+	case !active:
+	case p.estimate == 0, elapsed < p.estimate:
+		p.estimate = elapsed
+	case !firstPoll:
+		p.estimate = elapsed // slower than the estimate: move it up to what was seen
+	}
+	if p.estimate > 0 && !p.narrowing() {
+		p.lo = 0 // narrowed to a tenth: from now on only moved up
 	}
 }
 
@@ -74,12 +119,29 @@ func (e *Executor) probe(ctx context.Context, ip string) (ok bool, addr, detail 
 }
 
 // awaitHealthy probes a droplet until Threshold probes in a row pass (nil) or the
-// health timeout passes (an error saying what the last probe saw).
+// health timeout passes (an error saying what the last probe saw). An abort or an
+// interruption ends it at once, with no verdict; a pause ends it too, and the check
+// starts over, grace and timeout included, once the pause ends.
 func (e *Executor) awaitHealthy(ctx context.Context, s *slot, id int, ip string) error {
-	h := e.plan.Strategy.Health
-	if h.Kind == "none" {
+	if e.plan.Strategy.Health.Kind == "none" {
 		return nil
 	}
+	for {
+		err := e.healthCheck(ctx, s, id, ip)
+		if !errors.Is(err, errPaused) {
+			return err
+		}
+		if err := e.gate(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// healthCheck is one health check of a droplet, grace to verdict.
+func (e *Executor) healthCheck(ctx context.Context, s *slot, id int, ip string) error {
+	h := e.plan.Strategy.Health
+	ctx, cancel := e.stopCtx(ctx, true)
+	defer cancel()
 	if err := sleep(ctx, h.Grace.D()); err != nil {
 		return err
 	}
@@ -87,6 +149,9 @@ func (e *Executor) awaitHealthy(ctx context.Context, s *slot, id int, ip string)
 	passes, last := 0, ""
 	for {
 		ok, addr, detail := e.probe(ctx, ip)
+		if ctx.Err() != nil {
+			return stopCause(ctx) // the probe was cut short: it says nothing
+		}
 		if ok {
 			passes++
 		} else {

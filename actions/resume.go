@@ -51,10 +51,33 @@ func reopen(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	h := recs[0].Header
-	e := newExecutor(client, h.ID, h.Plan, j, opt)
+	e := newExecutor(client, h.ID, h.Plan, j, opt, time.Time{})
 	e.resumed, e.recs = true, recs
 	e.replay(recs)
+	e.b = NewBroadcaster(e.replayedStatus(e.b.Status()))
 	return e, nil
+}
+
+// replayedStatus is st with the replacements and the rollout's state as the journal
+// (and, once reconciled, the cloud) has them, so that a subscriber starts from where the
+// rollout is rather than from the bare plan.
+func (e *Executor) replayedStatus(st Status) Status {
+	st = st.Clone()
+	e.mu.Lock()
+	st.State, st.Failures, st.Budget = e.state, e.failures, e.budget
+	e.mu.Unlock()
+	for _, s := range e.slots {
+		st.slot(s.r.Slot, func(sl *SlotStatus) {
+			sl.Phase, sl.NewID, sl.NewIP, sl.Step = s.phase, s.newID, s.newIP, ""
+			if s.phase == PhaseFailed {
+				sl.Err = s.reason
+			}
+		})
+		if s.phase != PhasePending && s.wave > st.Wave {
+			st.Wave = s.wave
+		}
+	}
+	return st
 }
 
 // served are the replacements whose new droplet went into service.
@@ -116,7 +139,7 @@ func (e *Executor) replayPhase(r Record) {
 		if s == nil {
 			continue
 		}
-		s.phase = r.Phase
+		s.phase, s.reason = r.Phase, r.Reason
 		if len(r.Droplets) > 0 {
 			s.newID = r.Droplets[0]
 		}

@@ -12,8 +12,10 @@ import (
 // rollBack reverses the rollout: replacements not yet in service are cancelled, then
 // those in service are reversed, most recent wave first. The old droplet comes back
 // (powered on if it was kept) or is re-created from its previous image, is health
-// checked, takes its place back, and the new one is destroyed.
+// checked, takes its place back, and the new one is destroyed. Aborts are ignored from
+// here on; a pause holds it between steps.
 func (e *Executor) rollBack(ctx context.Context, reason string) error {
+	e.ctl.take()
 	if err := e.setState(StateRollingBack, reason); err != nil {
 		return err
 	}
@@ -33,9 +35,18 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 }
 
 // cancelInFlight stops replacements that never went into service: their new droplets
-// are destroyed and their old ones were never touched.
+// are destroyed and their old ones stay. One whose handover was cut short (by an abort
+// or an interruption) is handed back first.
 func (e *Executor) cancelInFlight(ctx context.Context) error {
+	if err := e.adoptUnclear(ctx); err != nil {
+		return err
+	}
 	for _, s := range inPhase(e.slots, PhasePending, PhaseCreated, PhaseActive, PhaseHealthy) {
+		if s.handoverBegun && s.newID != 0 {
+			if err := e.handBack(ctx, []*slot{s}, func(s *slot) int { return s.r.Old.ID }); err != nil {
+				return err
+			}
+		}
 		if s.newID != 0 {
 			if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
 				return err
@@ -48,10 +59,42 @@ func (e *Executor) cancelInFlight(ctx context.Context) error {
 	return nil
 }
 
+// adoptUnclear takes, before replacements are cancelled, the droplets that creates
+// with an unclear result made and that were not adopted yet (an abort came first), so
+// that they are destroyed with the rest rather than left untracked.
+func (e *Executor) adoptUnclear(ctx context.Context) error {
+	var todo []*slot
+	var last time.Time
+	for _, s := range inPhase(e.slots, PhasePending) {
+		if !s.unclear.IsZero() {
+			todo = append(todo, s)
+			if s.unclear.After(last) {
+				last = s.unclear
+			}
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	// Give the last create the time to commit that createGroup would have given it.
+	if err := sleep(ctx, time.Until(last.Add(e.opt.Timing.AdoptDelay))); err != nil {
+		return err
+	}
+	for _, group := range byGroup(todo) {
+		if err := e.adopt(ctx, group); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // rollBackWave reverses the replacements of one wave together.
 func (e *Executor) rollBackWave(ctx context.Context, slots []*slot) error {
 	if len(slots) == 0 {
 		return nil
+	}
+	if err := e.gate(ctx); err != nil {
+		return err
 	}
 	present, err := e.rolloutDroplets(ctx)
 	if err != nil {
@@ -76,6 +119,9 @@ func (e *Executor) rollBackWave(ctx context.Context, slots []*slot) error {
 		return err
 	}
 	for _, s := range slots {
+		if err := e.moveVolumes(ctx, s, s.newID, s.restored); err != nil {
+			return err
+		}
 		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
 			return err
 		}
@@ -210,7 +256,7 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("roll back: %d restored droplets are not active after %s", waiting, e.plan.Strategy.ActiveTimeout)
 		}
-		if err := sleep(ctx, e.opt.Timing.PollMin); err != nil {
+		if err := e.waitHeld(ctx, time.Now().Add(e.opt.Timing.PollMin)); err != nil {
 			return nil, err
 		}
 	}

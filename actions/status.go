@@ -2,20 +2,26 @@ package actions
 
 import (
 	"slices"
+	"time"
 )
 
 // Status is the whole state of a rollout as events describe it: what a late subscriber
 // needs to draw the screen. Apply folds an event into it.
 type Status struct {
-	Rollout   string       `json:"rollout"`
-	State     State        `json:"state"`
-	Selection string       `json:"selection"`
-	Target    string       `json:"target"`
-	Wave      int          `json:"wave"` // the current wave, -1 before the first
-	Waves     []WaveStatus `json:"waves"`
-	Slots     []SlotStatus `json:"slots"`
-	Failures  int          `json:"failures"`
-	Budget    int          `json:"budget"`
+	Rollout   string `json:"rollout"`
+	State     State  `json:"state"`
+	Selection string `json:"selection"`
+	Target    string `json:"target"`
+	// Started is when this run started (a resumed one: when it was resumed), zero
+	// before it does; Resumed and Journal are as RolloutStarted has them.
+	Started  time.Time    `json:"started,omitzero"`
+	Resumed  bool         `json:"resumed,omitempty"`
+	Journal  string       `json:"journal,omitempty"`
+	Wave     int          `json:"wave"` // the current wave, -1 before the first
+	Waves    []WaveStatus `json:"waves"`
+	Slots    []SlotStatus `json:"slots"`
+	Failures int          `json:"failures"`
+	Budget   int          `json:"budget"`
 	// Checkpoint is set while the rollout waits between waves.
 	Checkpoint    *CheckpointReached `json:"checkpoint,omitempty"`
 	RateRemaining int                `json:"rate_remaining"`
@@ -91,10 +97,13 @@ func (s *Status) Apply(e Event) {
 	switch e := e.(type) {
 	case Snapshot:
 		*s = e.Status.Clone()
+	case RolloutStarted:
+		s.Rollout, s.Selection, s.Target = e.Rollout, e.Selection, e.Target
+		s.Started, s.Resumed, s.Journal = e.At, e.Resumed, e.Journal
 	case StateChanged:
 		s.State = e.State
-		if e.State != StateCheckpoint {
-			s.Checkpoint = nil
+		if e.State != StateCheckpoint && e.State != StatePaused {
+			s.Checkpoint = nil // a pause at a checkpoint still waits there
 		}
 	case WaveStarted:
 		s.Wave = e.Wave

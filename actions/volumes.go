@@ -2,33 +2,35 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/digitalocean/godo"
 )
 
-// moveVolumes moves attached volumes from the old droplets, now out of service, to the
-// new ones (--move-volumes): detach, wait, attach, wait.
-func (e *Executor) moveVolumes(ctx context.Context, slots []*slot) error {
-	for _, s := range slots {
-		for _, vol := range s.r.Volumes {
-			err := e.step(s, "move_volumes", s.newID, func() error {
-				if err := e.volumeAction(ctx, s, "volume_detach", vol, s.r.Old.ID); err != nil {
-					return err
-				}
-				return e.volumeAction(ctx, s, "volume_attach", vol, s.newID)
-			})
-			if err != nil {
-				return fmt.Errorf("move volume %s from droplet %d to %d: %w", vol, s.r.Old.ID, s.newID, err)
+// moveVolumes moves a replacement's volumes (--move-volumes) from one droplet, out of
+// service by now, to the other: from the old to the new before the old retires, and
+// back to the restored one in a rollback. Detach, wait, attach, wait.
+func (e *Executor) moveVolumes(ctx context.Context, s *slot, from, to int) error {
+	for _, vol := range s.r.Volumes {
+		err := e.step(s, "move_volumes", to, func() error {
+			if err := e.volumeAction(ctx, s, "volume_detach", vol, from); err != nil {
+				return err
 			}
+			return e.volumeAction(ctx, s, "volume_attach", vol, to)
+		})
+		if err != nil {
+			return fmt.Errorf("move volume %s from droplet %d to %d: %w", vol, from, to, err)
 		}
 	}
 	return nil
 }
 
 // volumeAction attaches or detaches a volume and waits for the action to complete. A
-// refusal because it is so already (after a resume) is fine.
+// refusal (422) is fine when the volume is so already (after a resume, or in a rollback
+// before volumes moved), which a look at the volume confirms.
 func (e *Executor) volumeAction(ctx context.Context, s *slot, op, vol string, droplet int) error {
 	var action *godo.Action
 	err := e.do(ctx, Record{Op: op, Target: vol, Droplets: []int{droplet}, Slots: []int{s.r.Slot}}, mutate,
@@ -43,6 +45,9 @@ func (e *Executor) volumeAction(ctx context.Context, s *slot, op, vol string, dr
 			return resp, err
 		})
 	if isStatus(err, 422) {
+		if so, verr := e.volumeIs(ctx, vol, droplet, op == "volume_attach"); verr != nil || !so {
+			return errors.Join(err, verr)
+		}
 		return nil
 	}
 	if err != nil {
@@ -51,6 +56,21 @@ func (e *Executor) volumeAction(ctx context.Context, s *slot, op, vol string, dr
 	return e.awaitAction(ctx, action, func(c context.Context, id int) (*godo.Action, *godo.Response, error) {
 		return e.api.c.StorageActions.Get(c, vol, id)
 	})
+}
+
+// volumeIs reports whether a volume is attached to a droplet (attached) or not.
+func (e *Executor) volumeIs(ctx context.Context, vol string, droplet int, attached bool) (bool, error) {
+	var v *godo.Volume
+	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
+		var resp *godo.Response
+		var err error
+		v, resp, err = e.api.c.Storage.GetVolume(c, vol)
+		return resp, err
+	})
+	if err != nil {
+		return false, fmt.Errorf("read volume %s: %w", vol, err)
+	}
+	return slices.Contains(v.DropletIDs, droplet) == attached, nil
 }
 
 // awaitAction polls an action until it completes, failing if it errors or takes longer

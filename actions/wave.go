@@ -155,7 +155,10 @@ func (e *Executor) createGroup(ctx context.Context, group []*slot) error {
 		var unclear *unclearError
 		switch {
 		case errors.As(err, &unclear):
-			if err := sleep(ctx, e.opt.Timing.AdoptDelay); err != nil {
+			for _, s := range todo {
+				s.unclear = time.Now() // until adopted: an abort adopts it before it cancels
+			}
+			if err := e.wait(ctx, e.opt.Timing.AdoptDelay, false); err != nil {
 				return err
 			}
 			if err := e.adopt(ctx, todo); err != nil {
@@ -338,7 +341,7 @@ func (e *Executor) waitActive(ctx context.Context, slots []*slot) error {
 		if !pending {
 			return nil
 		}
-		if err := sleep(ctx, time.Until(next)); err != nil {
+		if err := e.waitHeld(ctx, next); err != nil {
 			return err
 		}
 	}
@@ -376,11 +379,12 @@ func (e *Executor) pollSlot(ctx context.Context, s *slot, byID map[int]godo.Drop
 	case d.Status == "active":
 		ip, _ := d.PublicIPv4()
 		s.newIP = ip
-		e.clock.observe(elapsed, first)
+		e.clock.observe(elapsed, true, first)
 		return true, nil
 	case elapsed > e.plan.Strategy.ActiveTimeout.D():
 		return false, e.fail(ctx, s, "wait_active", fmt.Sprintf("still %s after %s", d.Status, e.plan.Strategy.ActiveTimeout))
 	}
+	e.clock.observe(elapsed, false, first)
 	return false, nil
 }
 
@@ -396,13 +400,14 @@ func (e *Executor) checkHealth(ctx context.Context, slots []*slot) error {
 		}()
 	}
 	wg.Wait()
+	if err := stopError(errs); err != nil {
+		return err // an abort or an interruption: no verdict on anyone
+	}
 	var healthy []*slot
 	for i, s := range slots {
 		switch err := errs[i]; {
 		case err == nil:
 			healthy = append(healthy, s)
-		case errors.Is(err, ErrInterrupted):
-			return err
 		default:
 			if err := e.fail(ctx, s, "health", err.Error()); err != nil {
 				return err
@@ -410,6 +415,18 @@ func (e *Executor) checkHealth(ctx context.Context, slots []*slot) error {
 		}
 	}
 	return e.setPhases(healthy, PhaseHealthy, "")
+}
+
+// stopError returns the first error that stopped the run rather than judged a droplet:
+// an interruption or the operator's abort.
+func stopError(errs []error) error {
+	for _, err := range errs {
+		var ab *abortError
+		if errors.Is(err, ErrInterrupted) || errors.As(err, &ab) {
+			return err
+		}
+	}
+	return nil
 }
 
 // failAll fails every slot with the same reason.

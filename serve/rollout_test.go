@@ -112,7 +112,7 @@ func TestOperatorsSteerASharedRolloutAndAreJournaled(t *testing.T) {
 	starter.waitFor(m, "rollout paused")
 	m = starter.mark()
 	second.send("p")
-	starter.waitFor(m, "rollout running")
+	starter.waitFor(m, "rollout at a checkpoint: resumed") // resumed, it still waits there
 	starter.send("c")
 	second.waitFor(0, "finished: done · 19 replaced")
 	ts.settled(t)

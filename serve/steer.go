@@ -77,8 +77,15 @@ func (s *steer) Pause() { s.control("pause", s.r.x.Pause) }
 // Resume lets a paused rollout go on.
 func (s *steer) Resume() { s.control("resume", s.r.x.Resume) }
 
-// Continue goes on from a checkpoint.
-func (s *steer) Continue() { s.control("continue", s.r.x.Continue) }
+// Continue goes on from a checkpoint or a pause; it says why when the rollout waits
+// for nobody, and refuses a viewer.
+func (s *steer) Continue() error {
+	var err error
+	if !s.control("continue", func() { err = s.r.x.Continue() }) {
+		return errViewer
+	}
+	return err
+}
 
 // Abort stops the rollout, rolling back or keeping what is in service.
 func (s *steer) Abort(rollback bool) {
@@ -89,15 +96,17 @@ func (s *steer) Abort(rollback bool) {
 	s.control(action, func() { s.r.x.Abort(rollback) })
 }
 
-func (s *steer) control(action string, apply func()) {
+// control journals and applies a control action, and reports whether it was applied.
+func (s *steer) control(action string, apply func()) bool {
 	log := s.e.opt.Log.With("rollout", s.r.x.ID(), "action", action, "user", s.id.User, "key", s.id.Fingerprint)
 	if s.id.Role != RoleOperator {
 		log.Warn("control refused: viewer key")
-		return
+		return false
 	}
 	if err := s.r.x.Note(s.id.Operator(), action); err != nil {
 		log.Warn("control not journaled", "err", err)
 	}
 	log.Info("control")
 	apply()
+	return true
 }

@@ -35,7 +35,9 @@ func TestViewerIdentityIsRefusedByTheEngine(t *testing.T) {
 	}
 	watched := viewer.steer(ts.engine.find(run.ID()))
 	watched.Pause()
-	watched.Continue()
+	if err := watched.Continue(); !errors.Is(err, errViewer) {
+		t.Fatalf("a viewer's continue: %v, want a refusal", err)
+	}
 	watched.Abort(true)
 	if got := controls(ts.journal(t, run.ID())); len(got) != 0 {
 		t.Fatalf("a viewer's controls were journaled: %+v", got)
@@ -51,6 +53,8 @@ func TestViewerIdentityIsRefusedByTheEngine(t *testing.T) {
 		t.Fatalf("rolling back a rollout running here: %v, want a pointer to abort", err)
 	}
 	waitUntil(t, "the checkpoint", func() bool { return ts.engine.running()[0].x.Status().State == actions.StateCheckpoint })
-	joined.Continue()
+	if err := joined.Continue(); err != nil {
+		t.Fatalf("continue at the checkpoint: %v", err)
+	}
 	ts.settled(t)
 }

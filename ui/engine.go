@@ -40,6 +40,8 @@ type Run interface {
 	Subscribe() (<-chan actions.Event, func())
 	Pause()
 	Resume()
-	Continue()
+	// Continue goes on from a checkpoint or a pause; when the run waits for nobody it
+	// changes nothing and says why.
+	Continue() error
 	Abort(rollback bool)
 }

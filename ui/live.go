@@ -176,6 +176,9 @@ func (l *live) applyRun(ev actions.Event) {
 		l.add(e.At, doneWords(e), e.State != actions.StateDone)
 	case actions.Snapshot:
 		l.status = e.Status.Clone()
+		if !e.Status.Started.IsZero() {
+			l.started = e.Status.Started // the run's real start, for a view that joins late
+		}
 		l.reseed()
 	}
 }

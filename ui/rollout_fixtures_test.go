@@ -11,9 +11,10 @@ import (
 
 // fakeRun is a run whose events the test sends itself; it records how it was steered.
 type fakeRun struct {
-	id    string
-	plan  actions.Plan
-	steer []string
+	id     string
+	plan   actions.Plan
+	steer  []string
+	refuse error // what Continue answers
 }
 
 func (f *fakeRun) ID() string         { return f.id }
@@ -21,9 +22,12 @@ func (f *fakeRun) Plan() actions.Plan { return f.plan }
 func (f *fakeRun) Subscribe() (<-chan actions.Event, func()) {
 	return make(chan actions.Event), func() {}
 }
-func (f *fakeRun) Pause()    { f.steer = append(f.steer, "pause") }
-func (f *fakeRun) Resume()   { f.steer = append(f.steer, "resume") }
-func (f *fakeRun) Continue() { f.steer = append(f.steer, "continue") }
+func (f *fakeRun) Pause()  { f.steer = append(f.steer, "pause") }
+func (f *fakeRun) Resume() { f.steer = append(f.steer, "resume") }
+func (f *fakeRun) Continue() error {
+	f.steer = append(f.steer, "continue")
+	return f.refuse
+}
 func (f *fakeRun) Abort(rollback bool) {
 	f.steer = append(f.steer, map[bool]string{true: "abort+rollback", false: "abort"}[rollback])
 }

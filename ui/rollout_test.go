@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,16 @@ func TestPauseResumeAndContinue(t *testing.T) {
 	pressSettle(t, m, "c")
 	if want := []string{"pause", "resume", "continue"}; !slices.Equal(run.steer, want) {
 		t.Fatalf("p, p, c steered %v, want %v", run.steer, want)
+	}
+}
+
+func TestAContinueThatNothingWaitsForSaysWhy(t *testing.T) {
+	plan := webPlan(t)
+	m, run := liveAt(t, loaded(t, demoServers(t), 80, 24), plan, midRollout(plan))
+	run.refuse = fmt.Errorf("%w: the rollout is running and waits for nobody", actions.ErrNothingToContinue)
+	m = pressSettle(t, m, "c")
+	if !strings.Contains(screen(m), "nothing to continue") {
+		t.Fatalf("a refused continue is not shown:\n%s", screen(m))
 	}
 }
 

@@ -26,7 +26,7 @@ func (r *sharedRun) Plan() actions.Plan                        { return actions.
 func (r *sharedRun) Subscribe() (<-chan actions.Event, func()) { return r.b.Subscribe() }
 func (r *sharedRun) Pause()                                    {}
 func (r *sharedRun) Resume()                                   {}
-func (r *sharedRun) Continue()                                 {}
+func (r *sharedRun) Continue() error                           { return nil }
 func (r *sharedRun) Abort(bool)                                {}
 
 func firstLine(m Model) string { return strings.SplitN(screen(m), "\n", 2)[0] }

@@ -25,6 +25,8 @@ func (m Model) rolloutMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		return mm, cmd, true
 	case runClosedMsg:
 		return m, nil, true
+	case controlRefusedMsg:
+		m.notice = notice{text: msg.err.Error(), bad: true}
 	case spinner.TickMsg:
 		if m.live.running() {
 			var cmd tea.Cmd
@@ -239,7 +241,7 @@ func (m Model) liveKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		return m, control(l.run.Pause)
 	case key.Matches(msg, k.Continue) && running:
-		return m, control(l.run.Continue)
+		return m, controlErr(l.run.Continue)
 	case key.Matches(msg, k.Abort) && running:
 		l.asking = true
 	}
@@ -266,6 +268,20 @@ func (m Model) abortKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 func control(fn func()) tea.Cmd {
 	return func() tea.Msg {
 		fn()
+		return nil
+	}
+}
+
+// controlRefusedMsg says why the run did not take a control action.
+type controlRefusedMsg struct{ err error }
+
+// controlErr steers the run from a Cmd, reporting a refusal (a continue when the run
+// waits for nobody) as a controlRefusedMsg.
+func controlErr(fn func() error) tea.Cmd {
+	return func() tea.Msg {
+		if err := fn(); err != nil {
+			return controlRefusedMsg{err: err}
+		}
 		return nil
 	}
 }
