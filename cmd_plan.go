@@ -32,6 +32,7 @@ type planOptions struct {
 	healthTimeout     time.Duration
 	healthInterval    time.Duration
 	healthyThreshold  int
+	failThreshold     int
 	grace, minReady   time.Duration
 	activeTimeout     time.Duration
 	maxFailures       int
@@ -57,6 +58,7 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 	f.DurationVar(&o.healthTimeout, "health-timeout", def.Health.Timeout.D(), "how long a new droplet has to pass its health check")
 	f.DurationVar(&o.healthInterval, "health-interval", def.Health.Interval.D(), "time between health probes")
 	f.IntVar(&o.healthyThreshold, "healthy-threshold", def.Health.Threshold, "passing health probes in a row needed")
+	f.IntVar(&o.failThreshold, "unhealthy-threshold", def.Health.FailThreshold, "fail at once after this many HTTP error answers in a row (0: wait for --health-timeout)")
 	f.DurationVar(&o.grace, "grace", 0, "wait after a droplet turns active before probing it")
 	f.DurationVar(&o.minReady, "min-ready", 0, "soak in service this long before retiring the old droplet")
 	f.DurationVar(&o.activeTimeout, "active-timeout", def.ActiveTimeout.D(), "fail a new droplet still \"new\" after this long")
@@ -116,7 +118,7 @@ func (o planOptions) strategy() (actions.Strategy, error) {
 	}
 	st.Surge, st.Canary, st.MaxFailures, st.OnFailure = o.surge, o.canary, o.maxFailures, o.onFailure
 	st.Health.Timeout, st.Health.Threshold, st.Health.Grace = actions.Duration(o.healthTimeout), o.healthyThreshold, actions.Duration(o.grace)
-	st.Health.Interval = actions.Duration(o.healthInterval)
+	st.Health.Interval, st.Health.FailThreshold = actions.Duration(o.healthInterval), o.failThreshold
 	st.MinReady, st.ActiveTimeout = actions.Duration(o.minReady), actions.Duration(o.activeTimeout)
 	st.LB, st.ReservedIP, st.MoveVolumes, st.KeepFailed = o.lb, o.reservedIP, o.moveVolumes, o.keepFailed
 	if st.Launch, err = o.launch(); err != nil {

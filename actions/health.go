@@ -89,6 +89,13 @@ func (p *provisionClock) observe(elapsed time.Duration, active, firstPoll bool) 
 
 // probe checks a droplet once: an HTTP GET answered 2xx or 3xx, or a TCP connect.
 func (e *Executor) probe(ctx context.Context, ip string) (ok bool, addr, detail string) {
+	ok, _, addr, detail = e.probeAnswer(ctx, ip)
+	return ok, addr, detail
+}
+
+// probeAnswer is probe that also says whether an HTTP service answered at all, so that a
+// service up and answering errors can be told from one still booting.
+func (e *Executor) probeAnswer(ctx context.Context, ip string) (ok, answered bool, addr, detail string) {
 	h := e.plan.Strategy.Health
 	addr = net.JoinHostPort(ip, strconv.Itoa(h.Port))
 	timeout := h.ProbeTimeout.D()
@@ -101,21 +108,21 @@ func (e *Executor) probe(ctx context.Context, ip string) (ok bool, addr, detail 
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			return false, addr, err.Error()
+			return false, false, addr, err.Error()
 		}
 		conn.Close()
-		return true, addr, "connected"
+		return true, true, addr, "connected"
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+h.Path, nil)
 	if err != nil {
-		return false, addr, err.Error()
+		return false, false, addr, err.Error()
 	}
 	resp, err := e.health.Do(req)
 	if err != nil {
-		return false, addr, err.Error()
+		return false, false, addr, err.Error()
 	}
 	resp.Body.Close()
-	return resp.StatusCode >= 200 && resp.StatusCode < 400, addr, fmt.Sprintf("HTTP %d", resp.StatusCode)
+	return resp.StatusCode >= 200 && resp.StatusCode < 400, true, addr, fmt.Sprintf("HTTP %d", resp.StatusCode)
 }
 
 // awaitHealthy probes a droplet until Threshold probes in a row pass (nil) or the
@@ -137,6 +144,18 @@ func (e *Executor) awaitHealthy(ctx context.Context, s *slot, id int, ip string)
 	}
 }
 
+// tally counts consecutive passing probes, and consecutive probes a service answered
+// with an error; a probe with no answer resets both.
+func tally(passes, fails int, ok, answered bool) (int, int) {
+	switch {
+	case ok:
+		return passes + 1, 0
+	case answered:
+		return 0, fails + 1
+	}
+	return 0, 0
+}
+
 // healthCheck is one health check of a droplet, grace to verdict.
 func (e *Executor) healthCheck(ctx context.Context, s *slot, id int, ip string) error {
 	h := e.plan.Strategy.Health
@@ -146,21 +165,20 @@ func (e *Executor) healthCheck(ctx context.Context, s *slot, id int, ip string) 
 		return err
 	}
 	deadline := time.Now().Add(h.Timeout.D())
-	passes, last := 0, ""
+	passes, fails, last := 0, 0, ""
 	for {
-		ok, addr, detail := e.probe(ctx, ip)
+		ok, answered, addr, detail := e.probeAnswer(ctx, ip)
 		if ctx.Err() != nil {
 			return stopCause(ctx) // the probe was cut short: it says nothing
 		}
-		if ok {
-			passes++
-		} else {
-			passes = 0
-		}
+		passes, fails = tally(passes, fails, ok, answered && h.Kind == "http")
 		last = detail
 		e.publish(HealthProbe{At: time.Now(), Slot: s.r.Slot, Droplet: id, Addr: addr, OK: ok, Detail: detail, Passes: passes})
 		if passes >= h.Threshold {
 			return nil
+		}
+		if h.FailThreshold > 0 && fails >= h.FailThreshold {
+			return fmt.Errorf("unhealthy: %d probes in a row answered %s", fails, last)
 		}
 		if !time.Now().Add(h.Interval.D()).Before(deadline) {
 			return fmt.Errorf("not healthy after %s (last probe: %s)", h.Timeout, last)

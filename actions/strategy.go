@@ -71,6 +71,10 @@ type HealthCheck struct {
 	Timeout Duration `json:"timeout,omitempty"`
 	// Threshold is the number of consecutive passing probes needed.
 	Threshold int `json:"threshold,omitempty"`
+	// FailThreshold (HTTP only) fails the check at once after this many consecutive
+	// probes the service answered with an error status: it is up and says it is broken.
+	// Probes that get no answer (still booting) never count. 0 leaves it to Timeout.
+	FailThreshold int `json:"fail_threshold,omitempty"`
 	// Grace is the wait after a droplet turns active before the first probe.
 	Grace Duration `json:"grace,omitempty"`
 }
@@ -109,7 +113,8 @@ func DefaultStrategy() Strategy {
 		Surge: 1,
 		Pause: Pause{Mode: "none"},
 		Health: HealthCheck{Kind: "http", Port: 8080, Path: "/healthz", Interval: Duration(2 * time.Second),
-			ProbeTimeout: Duration(2 * time.Second), Timeout: Duration(5 * time.Minute), Threshold: 2},
+			ProbeTimeout: Duration(2 * time.Second), Timeout: Duration(5 * time.Minute), Threshold: 2,
+			FailThreshold: 3},
 		ActiveTimeout: Duration(10 * time.Minute),
 		OnFailure:     "rollback",
 		Retire:        Retire{Mode: "destroy"},
@@ -135,6 +140,8 @@ func (s Strategy) Validate() error {
 		return fmt.Errorf("reserved-ip must be auto or none, not %q", s.ReservedIP)
 	case s.Health.Kind != "none" && s.Health.Threshold < 1:
 		return fmt.Errorf("healthy-threshold must be at least 1")
+	case s.Health.FailThreshold < 0:
+		return fmt.Errorf("unhealthy-threshold must be 0 or more")
 	case s.Health.Kind != "none" && s.Health.Timeout <= 0:
 		return fmt.Errorf("health-timeout must be positive")
 	case s.ActiveTimeout <= 0:
