@@ -19,7 +19,7 @@ func (m Model) detailsView(width int) []string {
 	var lines []string
 	switch cur.kind {
 	case rowServer:
-		lines = m.serverDetails(cur)
+		lines = m.serverDetails(cur, width)
 	case rowVersion:
 		lines = m.versionDetails(cur)
 	default:
@@ -53,7 +53,7 @@ func orDash(s string) string {
 	return s
 }
 
-func (m Model) serverDetails(r listRow) []string {
+func (m Model) serverDetails(r listRow, width int) []string {
 	s, srv := m.styles, r.server
 	state := s.OK.Render("✓ on newest")
 	if r.straggler {
@@ -61,25 +61,29 @@ func (m Model) serverDetails(r listRow) []string {
 	} else if rs := m.roleSpread(r.role); rs == nil || rs.Newest == nil {
 		state = s.Muted.Render("no role tag")
 	}
-	img := fmt.Sprintf("%s (#%d) · %s old", r.release.Label, srv.Image.ImageID, since(m.spread.At, srv.Image.CreatedAt))
+	img := fmt.Sprintf("%s · %s old (#%d)", r.release.Label, since(m.spread.At, srv.Image.CreatedAt), srv.Image.ImageID)
 	if id := actions.LockOf(srv.Tags); id != "" {
 		state = s.Accent.Render("⟳ in rollout " + id)
 	}
-	return []string{
+	lines := []string{
 		s.Bold.Render(srv.Name),
 		m.field("id", strconv.Itoa(srv.ID)),
 		m.field("role", r.role),
 		m.field("version", state),
-		m.field("image", img),
+	}
+	lines = append(lines, m.fieldLines("image", img, width)...)
+	lines = append(lines,
 		m.field("status", m.statusView(srv.Status, 0)),
 		m.field("region", srv.Region+" · "+srv.Size),
 		m.field("public", orDash(srv.PublicIP)),
 		m.field("private", orDash(srv.PrivateIP)),
-		m.field("created", created(srv)),
-		m.field("tags", orDash(strings.Join(srv.Tags, " "))),
-		m.field("features", orDash(strings.Join(srv.Features, " "))),
-		m.field("volumes", orDash(strings.Join(srv.VolumeIDs, " "))),
+		m.field("created", created(srv)))
+	// Tags, features and volumes can be many: they wrap rather than lose their end.
+	for _, f := range [][2]string{{"tags", strings.Join(srv.Tags, " ")}, {"features", strings.Join(srv.Features, " ")},
+		{"volumes", strings.Join(srv.VolumeIDs, " ")}} {
+		lines = append(lines, m.fieldLines(f[0], orDash(f[1]), width)...)
 	}
+	return lines
 }
 
 // created is when the server was created, in UTC.

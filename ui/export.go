@@ -74,6 +74,11 @@ func joinPaths(paths []string) string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
+	if len(names) == 2 && strings.TrimSuffix(names[0], filepath.Ext(names[0])) == strings.TrimSuffix(names[1], filepath.Ext(names[1])) {
+		// One audit in two formats: name it once, so the path fits in 80 columns.
+		stem := strings.TrimSuffix(names[0], filepath.Ext(names[0]))
+		names = []string{stem + ".{" + filepath.Ext(names[0])[1:] + "," + filepath.Ext(names[1])[1:] + "}"}
+	}
 	return strings.Join(names, " and ") + " in " + dir
 }
 

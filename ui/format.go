@@ -86,5 +86,9 @@ func stripped(s string) string { return ansi.Strip(s) }
 
 // wrap breaks s (which may hold styles) into lines of at most w cells.
 func wrap(s string, w int) []string {
-	return strings.Split(lipgloss.Wrap(s, max(w, 10), ""), "\n")
+	// Lip Gloss breaks lines at hyphens too, which splits flags ("--user-data") and
+	// names ("web-1.6.0"); a non-breaking hyphen stands in for them while wrapping.
+	const noBreak = "\u2011"
+	wrapped := lipgloss.Wrap(strings.ReplaceAll(s, "-", noBreak), max(w, 10), "")
+	return strings.Split(strings.ReplaceAll(wrapped, noBreak, "-"), "\n")
 }

@@ -18,17 +18,20 @@ func (m Model) historyView(width, height int) []string {
 		return append(lines, s.Muted.Render("Reading the journal…"))
 	case h.err != nil:
 		return append(lines, s.Danger.Render("✗ "+h.err.Error()))
+	case len(h.rollouts) == 0 && !m.keys.Stage.Enabled():
+		return append(lines, s.Muted.Render("No rollouts yet."))
 	case len(h.rollouts) == 0:
 		return append(lines, s.Muted.Render("No rollouts yet. Select servers on the fleet view and press s to stage one."))
 	}
+	room := height - len(lines)
 	r, _ := h.current()
 	switch {
 	case width >= wideWidth:
 		listW := 64
 		list := m.rolloutList(listW, height-len(lines))
-		lines = append(lines, sideBySide(list, m.rolloutDetails(r, width-listW-3), listW, height-len(lines))...)
+		lines = append(lines, sideBySide(list, m.rolloutDetails(r, width-listW-3, room), listW, room)...)
 	case h.details:
-		lines = append(lines, m.rolloutDetails(r, width)...)
+		lines = append(lines, m.rolloutDetails(r, width, room)...)
 	default:
 		lines = append(lines, m.rolloutList(width, height-len(lines))...)
 	}
@@ -61,8 +64,9 @@ func (m Model) rolloutRow(r rollout, cursor bool, width int) string {
 	return "  " + row
 }
 
-// rolloutDetails describes one rollout: what, who, how, and each replacement.
-func (m Model) rolloutDetails(r rollout, width int) []string {
+// rolloutDetails describes one rollout: what, who, how, and each replacement, in at
+// most height lines.
+func (m Model) rolloutDetails(r rollout, width, height int) []string {
 	s := m.styles
 	loc := m.deps.Now().Location()
 	st := r.plan.Strategy
@@ -78,7 +82,12 @@ func (m Model) rolloutDetails(r rollout, width int) []string {
 		add("kept", fmt.Sprintf("%d old droplets, powered off, for a fast rollback", r.Kept))
 	}
 	lines = append(lines, "")
-	for _, rep := range r.plan.Replacements() {
+	reps := r.plan.Replacements()
+	for i, rep := range reps {
+		if len(lines) == height-1 && i < len(reps)-1 {
+			lines = append(lines, s.Muted.Render(fmt.Sprintf("  … and %d more", len(reps)-i)))
+			break
+		}
 		lines = append(lines, m.replacementLine(r, rep))
 	}
 	for i := range lines {
@@ -96,11 +105,11 @@ func (m Model) replacementLine(r rollout, rep actions.Replacement) string {
 	if !slotOver(ph) && ph != actions.PhasePending {
 		glyph = style.Render("•")
 	}
-	text := fmt.Sprintf("%s %s", pad(rep.Old.Name, 18), style.Render(phaseWords(ph)))
+	newCol := ""
 	if id := r.newIDs[rep.Slot]; id != 0 {
-		text = fmt.Sprintf("%s → %d  %s", pad(rep.Old.Name, 18), id, style.Render(phaseWords(ph)))
+		newCol = fmt.Sprintf("→ %d", id)
 	}
-	return glyph + " " + text
+	return fmt.Sprintf("%s %s %s %s", glyph, pad(rep.Old.Name, 18), pad(newCol, 12), style.Render(phaseWords(ph)))
 }
 
 // rollbackView is the rollback wizard: which servers go back to which image and how,
@@ -116,7 +125,7 @@ func (m Model) rollbackView(width, height int) []string {
 	lines := []string{
 		s.Title.Render("Roll back") + "  " + s.Muted.Render(r.ID) + "  " + s.Bold.Render(r.Selection) + " → " +
 			r.To + "  " + m.stateBadge(r.State), "",
-		fmt.Sprintf("%s go back to their old image, newest first:", plural(len(r.steps), "server")),
+		goBackLine(len(r.steps)),
 	}
 	lines = append(lines, m.rollbackRows(r, height-len(lines)-7)...)
 	lines = append(lines, "")
@@ -204,4 +213,12 @@ func imageName(v fleet.Version) string {
 		return v.Name
 	}
 	return fmt.Sprintf("image %d", v.ImageID)
+}
+
+// goBackLine introduces the servers of a rollback, in the grammar of their number.
+func goBackLine(n int) string {
+	if n == 1 {
+		return "1 server goes back to its old image:"
+	}
+	return fmt.Sprintf("%d servers go back to their old image, newest first:", n)
 }

@@ -73,19 +73,24 @@ func DefaultKeyMap(readonly bool) KeyMap {
 // adds help and quit.
 func (m Model) shortHelp() []key.Binding {
 	k := m.keys
+	if keys := m.dialogHelp(); keys != nil {
+		return keys
+	}
 	switch {
 	case m.spread == nil:
 		return []key.Binding{k.Refresh}
 	case m.focus == FocusDetails:
 		return []key.Binding{k.Back}
 	case m.screen == ScreenMatrix:
-		return []key.Binding{k.Matrix, k.Export, k.Refresh}
+		return []key.Binding{withHelp(k.Matrix, "list"), k.Export, k.Refresh}
 	case m.screen == ScreenStage && m.stage.step == stepImage:
 		return []key.Binding{withHelp(k.Enter, "pick"), withHelp(k.Back, "back to the fleet")}
+	case m.screen == ScreenStage && !m.stage.startable():
+		return []key.Binding{k.Next, k.Inc, withHelp(k.Back, "images")}
 	case m.screen == ScreenStage:
 		return []key.Binding{withHelp(k.Confirm, "confirm"), k.Next, k.Inc, withHelp(k.Back, "images")}
 	case m.screen == ScreenLive && m.live.running():
-		return []key.Binding{k.Pause, k.Continue, k.Abort, withHelp(k.Back, "fleet")}
+		return m.liveHelp()
 	case m.screen == ScreenLive:
 		return []key.Binding{withHelp(k.Back, "fleet"), k.History}
 	case m.screen == ScreenHistory:
@@ -105,7 +110,7 @@ func (m Model) fullHelp() []helpGroup {
 			item(withHelp(k.Enter, "pick the image, then confirm")), item(withHelp(k.Back, "one step back"))}},
 			{"General", []helpItem{item(k.Help), item(k.Quit)}}}
 	case ScreenLive:
-		return []helpGroup{{"Rollout", []helpItem{item(k.Pause), item(k.Continue), item(k.Abort),
+		return []helpGroup{{"Rollout", []helpItem{item(k.Pause), item(withHelp(k.Continue, "continue at a checkpoint")), item(k.Abort),
 			item(k.History), item(withHelp(k.Back, "back to the fleet (the rollout goes on)"))}},
 			{"General", []helpItem{item(k.Help), item(k.Quit)}}}
 	case ScreenHistory, ScreenRollback:
@@ -133,8 +138,12 @@ func withHelp(b key.Binding, desc string) key.Binding {
 // historyHelp offers what the rollout under the cursor allows.
 func (m Model) historyHelp() []key.Binding {
 	k := m.keys
-	out := []key.Binding{withHelp(k.Enter, "details")}
-	if r, ok := m.hist.current(); ok && !m.live.running() {
+	var out []key.Binding
+	r, ok := m.hist.current()
+	if ok && !m.hist.details && m.width < wideWidth {
+		out = append(out, withHelp(k.Enter, "details"))
+	}
+	if ok && !m.live.running() {
 		if r.canRollBack() {
 			out = append(out, k.Rollback)
 		}
@@ -145,5 +154,37 @@ func (m Model) historyHelp() []key.Binding {
 	if m.live != nil {
 		out = append(out, k.Live)
 	}
+	if m.hist.details && m.width < wideWidth {
+		return append(out, withHelp(k.Back, "list"))
+	}
 	return append(out, withHelp(k.Back, "fleet"))
+}
+
+// dialogHelp is the key bar while a question is open: only its answers work then.
+func (m Model) dialogHelp() []key.Binding {
+	answer := func(keys, desc string) key.Binding { return bind([]string{keys}, keys, desc) }
+	switch {
+	case m.quitting:
+		return []key.Binding{answer("y", "quit"), answer("n", "stay")}
+	case m.offer != nil:
+		if !m.keys.Resume.Enabled() {
+			return []key.Binding{answer("esc", "close")}
+		}
+		return []key.Binding{m.keys.Resume, m.keys.History, answer("esc", "not now")}
+	case m.screen == ScreenRollback && m.wiz.confirming, m.screen == ScreenStage && m.stage.confirming:
+		return []key.Binding{answer("enter", "start"), answer("esc", "cancel")}
+	case m.screen == ScreenLive && m.live.asking:
+		return []key.Binding{answer("r", "roll back"), answer("k", "keep as it is"), answer("esc", "do not abort")}
+	}
+	return nil
+}
+
+// liveHelp offers what the running rollout allows: continue only at a checkpoint.
+func (m Model) liveHelp() []key.Binding {
+	k := m.keys
+	out := []key.Binding{k.Pause}
+	if m.live.status.Checkpoint != nil {
+		out = []key.Binding{k.Continue, k.Pause}
+	}
+	return append(out, k.Abort, withHelp(k.Back, "fleet"))
 }

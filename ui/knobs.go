@@ -35,7 +35,7 @@ var knobs = []knob{
 	{"on failure", "roll everything back, or pause for you",
 		func(s actions.Strategy) string { return s.OnFailure },
 		func(s *actions.Strategy, d int) { s.OnFailure = cycle([]string{"rollback", "pause"}, s.OnFailure, d) }},
-	{"max failures", "failed replacements tolerated before that",
+	{"max failures", "failed replacements tolerated before the on-failure action",
 		func(s actions.Strategy) string { return strconv.Itoa(s.MaxFailures) },
 		func(s *actions.Strategy, d int) { s.MaxFailures = clampInt(s.MaxFailures+d, 0, 10) }},
 }

@@ -173,7 +173,7 @@ func (l *live) applyRun(ev actions.Event) {
 		l.add(e.At, apiWords(e), e.Err != "" || e.Status >= 400)
 	case actions.Done:
 		l.done = &e
-		l.add(e.At, doneWords(e), e.State != actions.StateDone)
+		l.add(e.At, doneWords(e), l.doneBad(e))
 	case actions.Snapshot:
 		l.status = e.Status.Clone()
 		if !e.Status.Started.IsZero() {
@@ -300,9 +300,10 @@ func reasonSuffix(r string) string {
 }
 
 func apiWords(e actions.APICall) string {
-	s := fmt.Sprintf("%s %s → %d", e.Method, e.Path, e.Status)
+	path := shortPath(e.Path)
+	s := fmt.Sprintf("%s %s → %d", e.Method, path, e.Status)
 	if e.Status == 0 {
-		s = fmt.Sprintf("%s %s → no answer", e.Method, e.Path)
+		s = fmt.Sprintf("%s %s → no answer", e.Method, path)
 	}
 	if e.RequestID != "" {
 		s += " · req " + shortID(e.RequestID)
@@ -314,6 +315,18 @@ func apiWords(e actions.APICall) string {
 		s += " · " + e.Err
 	}
 	return s
+}
+
+// shortPath cuts the long IDs in an API path (a load balancer's UUID) to their first
+// 8 characters, so that the status and request ID after it fit on the line.
+func shortPath(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if len(p) > 16 && strings.Count(p, "-") >= 4 {
+			parts[i] = p[:8] + "…"
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 func shortID(id string) string {
@@ -330,18 +343,34 @@ func checkpointWords(e actions.CheckpointReached) string {
 	return fmt.Sprintf("checkpoint after wave %d: press c to go on with wave %d", e.Wave+1, e.Next+1)
 }
 
+// doneWords says how a run ended, saying each thing once: the state, the counts that
+// are not zero, and the reason when it adds to the state.
 func doneWords(e actions.Done) string {
-	s := fmt.Sprintf("finished: %s · %d replaced", stateWords(e.State), e.Replaced)
-	if e.Failed > 0 {
-		s += fmt.Sprintf(" · %d failed", e.Failed)
+	state := stateWords(e.State)
+	var parts []string
+	if e.Replaced > 0 || e.State == actions.StateDone {
+		parts = append(parts, fmt.Sprintf("%d replaced", e.Replaced))
+	}
+	reason := strings.TrimPrefix(e.Err, state+": ")
+	if failed := fmt.Sprintf("%d failed", e.Failed); e.Failed > 0 && !strings.HasPrefix(reason, failed) {
+		parts = append(parts, failed)
 	}
 	if e.RolledBack > 0 {
-		s += fmt.Sprintf(" · %d rolled back", e.RolledBack)
+		parts = append(parts, fmt.Sprintf("%d back on the old image", e.RolledBack))
 	}
-	if e.Err != "" {
-		s += " · " + e.Err
+	if reason != "" && reason != state {
+		parts = append(parts, reason)
 	}
-	return s
+	return "finished: " + strings.Join(append([]string{state}, parts...), " · ")
+}
+
+// doneBad reports whether an ended run is news to flag: anything but done, except a
+// rollback that put everything back as asked.
+func (l *live) doneBad(e actions.Done) bool {
+	if l.kind == "rollback" && e.State == actions.StateRolledBack && e.Failed == 0 {
+		return false
+	}
+	return e.State != actions.StateDone
 }
 
 // stepWords says what a step does, for people.

@@ -32,8 +32,13 @@ func (m Model) liveView(width, height int) []string {
 func (m Model) liveTitle() string {
 	l, s := m.live, m.styles
 	kind := strings.ToUpper(l.kind[:1]) + l.kind[1:]
-	return fmt.Sprintf("%s %s  %s → %s  %s", s.Title.Render(kind), s.Muted.Render(l.status.Rollout),
-		s.Bold.Render(l.status.Selection), s.VersionStyle(0).Bold(true).Render(l.status.Target), m.stateBadge(l.status.State)) +
+	arrow := "→"
+	if l.kind == "rollback" {
+		arrow = "back from" // the target is the image the servers leave
+	}
+	// The state comes before the names, so that a long selection cuts the ID, not it.
+	return fmt.Sprintf("%s %s  %s %s %s  %s", s.Title.Render(kind), m.stateBadge(l.status.State),
+		s.Bold.Render(l.status.Selection), arrow, s.VersionStyle(0).Bold(true).Render(l.status.Target), s.Muted.Render(l.status.Rollout)) +
 		s.Muted.Render(prefixed("  ", m.startedByText()))
 }
 
@@ -67,13 +72,44 @@ func (m Model) liveProgress(width int) string {
 		frac = float64(over) / float64(total)
 	}
 	info := fmt.Sprintf("  %d/%d finished", over, total)
-	if n := l.status.Count(actions.PhaseFailed); n > 0 {
+	if !l.running() {
+		info = "  " + m.outcomeCounts()
+	} else if n := l.status.Count(actions.PhaseFailed); n > 0 {
 		info += m.styles.Danger.Render(fmt.Sprintf(" · ✗ %d failed", n))
 	}
 	if eta, ok := l.eta(m.deps.Now()); ok && l.running() {
 		info += " · ETA " + roughDuration(eta)
 	}
-	return m.styles.progressBar(frac, max(width-lipgloss.Width(info)-6, 10)) + info
+	// The bar keeps its width while the words after it come and go (ETA, pause).
+	return m.styles.progressBar(frac, max(width-max(lipgloss.Width(info), progressInfoWidth)-6, 10)) + info
+}
+
+// progressInfoWidth is the room kept after the progress bar for its words.
+const progressInfoWidth = 30
+
+// outcomeCounts says how an ended run left its replacements: "3 replaced · 9 cancelled".
+func (m Model) outcomeCounts() string {
+	l := m.live
+	var parts []string
+	for _, c := range []struct {
+		phase actions.Phase
+		words string
+	}{{actions.PhaseDone, "replaced"}, {actions.PhaseRolledBack, "rolled back"},
+		{actions.PhaseFailed, "failed"}, {actions.PhaseCancelled, "cancelled"}} {
+		n := 0
+		for _, sl := range l.slots() {
+			if sl.Phase == c.phase {
+				n++
+			}
+		}
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, c.words))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing changed"
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (m Model) liveWave() string {
@@ -108,6 +144,12 @@ func (m Model) liveNote() string {
 		return s.Warn.Render("◆ " + checkpointWords(*st.Checkpoint))
 	case st.State == actions.StatePaused:
 		return s.Warn.Render("⏸ paused: nothing new starts; p resumes, A aborts")
+	case m.live.done != nil && m.live.kind == "rollback" && st.State == actions.StateRolledBack &&
+		st.Count(actions.PhaseFailed) == 0:
+		return s.OK.Render("✓ every server in the rollback is back on its old image")
+	case m.live.done != nil && firstFailure(st) != "":
+		// Why it failed matters more than the count, which the status line gives.
+		return s.Danger.Render("✗ " + firstFailure(st))
 	case m.live.done != nil && st.Err != "":
 		return s.Danger.Render("■ " + st.Err)
 	}
@@ -120,19 +162,26 @@ func (m Model) slotTable(width, height int) []string {
 	head := s.Muted.Render(fmt.Sprintf("  %s %s %s %s %s", pad("old", 18), pad("new", m.newColumn()), pad("phase", 20), pad("health", 9), "time"))
 	lines := []string{head}
 	rows := max(height-1, 1)
-	first := 0
-	for i, sl := range slots {
-		if !m.live.over(sl.Phase) {
-			first = i
-			break
-		}
-		first = i
-	}
+	first := m.slotAnchor(slots)
 	first = max(0, min(first-rows/3, len(slots)-rows))
 	for i := first; i < len(slots) && len(lines) < height; i++ {
 		lines = append(lines, m.slotRow(slots[i], m.newColumn()))
 	}
 	return lines
+}
+
+// slotAnchor is the replacement the table is kept around: the first not over yet while
+// the run goes on; once it ended, the first that failed, else the top.
+func (m Model) slotAnchor(slots []actions.SlotStatus) int {
+	for i, sl := range slots {
+		if m.live.running() && !m.live.over(sl.Phase) || !m.live.running() && sl.Phase == actions.PhaseFailed {
+			return i
+		}
+	}
+	if m.live.running() {
+		return max(len(slots)-1, 0)
+	}
+	return 0
 }
 
 // newColumn is the width of the new droplet's column: its ID, and its IP when wide.
@@ -146,6 +195,11 @@ func (m Model) newColumn() int {
 func (m Model) slotRow(sl actions.SlotStatus, newW int) string {
 	s, l := m.styles, m.live
 	glyph, style := m.phaseGlyph(sl.Phase)
+	phase := phaseWords(sl.Phase)
+	if l.kind == "rollback" && sl.Phase == actions.PhaseDone {
+		// In a rollback, done is where the server starts from: on the new image, to go back.
+		glyph, style, phase = s.Muted.Render("·"), s.Muted, "waiting to go back"
+	}
 	newCol := ""
 	if sl.NewID != 0 {
 		newCol = "→ " + strconv.Itoa(sl.NewID)
@@ -153,7 +207,6 @@ func (m Model) slotRow(sl actions.SlotStatus, newW int) string {
 			newCol += " " + sl.NewIP
 		}
 	}
-	phase := phaseWords(sl.Phase)
 	if sl.Step != "" && !l.over(sl.Phase) {
 		phase = stepWords(sl.Step)
 	}
@@ -214,4 +267,14 @@ func (m Model) logView(width, height int) []string {
 		lines = append(lines, s.Muted.Render(e.at.In(m.deps.Now().Location()).Format("15:04:05"))+" "+text)
 	}
 	return lines
+}
+
+// firstFailure is the first failed replacement and why, or "".
+func firstFailure(st actions.Status) string {
+	for _, sl := range st.Slots {
+		if sl.Phase == actions.PhaseFailed && sl.Err != "" {
+			return sl.OldName + " failed: " + sl.Err
+		}
+	}
+	return ""
 }

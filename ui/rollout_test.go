@@ -75,8 +75,12 @@ func TestReadonlyRefusesRollbackAndResume(t *testing.T) {
 	if m.Screen() != ScreenHistory || m.wiz != nil || m.live != nil {
 		t.Fatalf("b or R in read-only history did something: screen %v", m.Screen())
 	}
-	if bar := screen(m); strings.Contains(bar, "roll back") || strings.Contains(bar, "resume") {
-		t.Fatalf("read-only history offers mutating keys:\n%s", bar)
+	lines := strings.Split(strings.TrimRight(screen(m), "\n"), "\n")
+	if bar := lines[len(lines)-1]; strings.Contains(bar, "roll back") || strings.Contains(bar, "resume") {
+		t.Fatalf("read-only history offers mutating keys:\n%s", screen(m))
+	}
+	if status := lines[len(lines)-2]; !strings.Contains(status, "read-only mode: resume is off") {
+		t.Fatalf("R in read-only history said nothing:\n%s", screen(m))
 	}
 }
 

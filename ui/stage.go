@@ -49,6 +49,12 @@ type stage struct {
 	confirmWhenReady bool
 }
 
+// startable reports whether enter can lead to a start: a plan with something to do, or
+// one being made.
+func (s *stage) startable() bool {
+	return s.planning || s.plan != nil && len(s.plan.Replacements()) > 0
+}
+
 // askConfirm opens the typed confirmation when there is a plan with something to do,
 // or as soon as the plan being made arrives.
 func (s *stage) askConfirm() {

@@ -126,13 +126,13 @@ func (m Model) planView(width int) []string {
 	if n == 0 {
 		return append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped."), m.skipLine(p))
 	}
-	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)),
-		fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
-			p.Estimate.APICalls, budgetNote(p.Estimate)))
+	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)))
+	lines = append(lines, wrap(fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
+		p.Estimate.APICalls, budgetNote(p.Estimate)), width)...)
 	if skip := m.skipLine(p); skip != "" {
 		lines = append(lines, skip)
 	}
-	lines = append(lines, m.sourcesLine(p))
+	lines = append(lines, wrap(m.sourcesLine(p), width)...)
 	for _, w := range p.Warnings {
 		lines = append(lines, wrap(s.Warn.Render("! "+w), width)...)
 	}

@@ -77,6 +77,9 @@ func (m Model) onLoaded(msg fleetLoadedMsg) (Model, tea.Cmd) {
 		return m, next
 	}
 	m.load.at = m.deps.Now()
+	if m.notice.text == refreshingNotice {
+		m.notice = notice{text: fmt.Sprintf("read %s at %s", plural(len(msg.servers), "server"), m.load.at.Format("15:04:05"))}
+	}
 	m.spread = fleet.NewSpread(msg.servers, fleet.Options{Now: m.load.at})
 	m.list.rebuild(m.spread)
 	return m, next
@@ -123,8 +126,25 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, nil
 	case m.spread == nil:
 		return m.loadingKey(msg)
+	case m.deps.Readonly && m.refusedKey(msg):
+		return m, nil
 	}
 	return m.screenKey(msg)
+}
+
+// refusedKey says so when a key that changes the fleet is pressed in read-only mode,
+// rather than doing nothing without a word.
+func (m *Model) refusedKey(msg tea.KeyPressMsg) bool {
+	k := m.keys
+	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume} {
+		for _, name := range b.Keys() {
+			if msg.String() == name {
+				m.notice = notice{text: "read-only mode: " + b.Help().Desc + " is off", bad: true}
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // quit leaves, asking first while a rollout runs (quitting stops it where it is).
@@ -187,12 +207,15 @@ func (m Model) matrixKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	return m, nil
 }
 
+// refreshingNotice stands in the status line while an asked-for refresh runs.
+const refreshingNotice = "refreshing the fleet…"
+
 // refresh reads the fleet again now, unless a read is already running.
 func (m *Model) refresh() tea.Cmd {
 	if m.load.loading {
 		return nil
 	}
-	m.notice = notice{text: "refreshing the fleet…"}
+	m.notice = notice{text: refreshingNotice}
 	return m.reload()
 }
 

@@ -138,6 +138,9 @@ func (m Model) strategyKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, m.replan()
 	case key.Matches(msg, k.Confirm):
 		st.askConfirm()
+		if !st.confirming && !st.confirmWhenReady {
+			m.notice = notice{text: "nothing to start: the plan replaces no server", bad: true}
+		}
 	case key.Matches(msg, k.Back):
 		st.step = stepImage
 	}
@@ -205,9 +208,10 @@ func (m Model) onRunEvent(msg runEventMsg) (Model, tea.Cmd) {
 	cmds := []tea.Cmd{m.live.wait()}
 	switch e := msg.ev.(type) {
 	case actions.Done:
-		m.notice = notice{text: doneWords(e), bad: e.State != actions.StateDone}
+		m.notice = notice{text: doneWords(e), bad: m.live.doneBad(e)}
 		cmds = append(cmds, m.refreshQuietly())
-	case actions.WaveStarted:
+	case actions.WaveStarted, actions.CheckpointReached:
+		// At a checkpoint the operator looks at the fleet: show it as the wave left it.
 		cmds = append(cmds, m.refreshQuietly())
 	}
 	return m, tea.Batch(cmds...)

@@ -58,10 +58,23 @@ func (m Model) tooSmall() string {
 // header is the top line: product, where the fleet comes from, badges, the API budget
 // left and the time of the last refresh.
 func (m Model) header() string {
+	full := m.headerLeft(true)
+	if lipgloss.Width(full)+lipgloss.Width(m.headerRight())+1 > m.width {
+		full = m.headerLeft(false) // the demo's words go first when the badges need the room
+	}
+	return spaceBetween(m.withPresence(full, m.headerRight()))
+}
+
+// headerLeft is the product, where the fleet comes from and the badges; words adds
+// "simulated cloud" after the DEMO badge.
+func (m Model) headerLeft(words bool) string {
 	s := m.styles
 	left := s.Title.Render("molt") + " "
 	if m.deps.Demo {
-		left += s.Demo.Render("DEMO") + " " + s.Muted.Render("simulated cloud")
+		left += s.Demo.Render("DEMO")
+		if words {
+			left += " " + s.Muted.Render("simulated cloud")
+		}
 	} else {
 		left += s.Accent.Render(m.deps.Target)
 	}
@@ -71,7 +84,7 @@ func (m Model) header() string {
 	if badge := m.runBadge(); badge != "" {
 		left += " " + badge
 	}
-	return spaceBetween(m.withPresence(left, m.headerRight()))
+	return left
 }
 
 // runBadge shows a running rollout from every screen: its state and progress.
@@ -196,12 +209,35 @@ func (m Model) statusLine() string {
 	}
 	var right []string
 	if n := len(m.list.selected); n > 0 {
-		right = append(right, s.Selected.Render(fmt.Sprintf("✓ %d selected", n)))
+		sel := fmt.Sprintf("✓ %d selected", n)
+		if hidden := m.hiddenSelected(); hidden > 0 && m.screen == ScreenFleet {
+			// s stages them too: say so while the filter hides them.
+			sel += fmt.Sprintf(" (%d hidden)", hidden)
+		}
+		right = append(right, s.Selected.Render(sel))
 	}
 	if m.screen == ScreenFleet && m.spread != nil {
 		right = append(right, s.Muted.Render("sort: "+m.list.sort.String()))
 	}
 	return spaceBetween(left, strings.Join(right, "  "), m.width)
+}
+
+// hiddenSelected counts the selected servers the filter hides.
+func (m Model) hiddenSelected() int {
+	if m.list.filter == "" {
+		return 0
+	}
+	shown := map[int]bool{}
+	for _, id := range m.list.visibleIDs() {
+		shown[id] = true
+	}
+	n := 0
+	for id := range m.list.selected {
+		if !shown[id] {
+			n++
+		}
+	}
+	return n
 }
 
 // keyBar is the short help: the keys that matter on this screen, as many as fit, then
@@ -213,8 +249,10 @@ func (m Model) keyBar() string {
 			m.styles.KeyName.Render("ctrl+c") + " " + m.styles.KeyDesc.Render("quit")
 	}
 	var tail []string
-	for _, b := range []key.Binding{m.keys.Help, m.keys.Quit} {
-		tail = append(tail, m.keyHint(b))
+	if m.dialogHelp() == nil {
+		for _, b := range []key.Binding{m.keys.Help, m.keys.Quit} {
+			tail = append(tail, m.keyHint(b))
+		}
 	}
 	room := m.width - lipgloss.Width(strings.Join(tail, "  ")) - 2
 	var parts []string
