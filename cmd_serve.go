@@ -31,6 +31,7 @@ type serveOptions struct {
 	hostKey        string
 	idleTimeout    time.Duration
 	stopGrace      time.Duration
+	pollMin        time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -56,6 +57,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&o.hostKey, "host-key", "", "the server's SSH host key, created on first start (default: in the state directory)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 30*time.Minute, "end a session after this long without a keystroke (0: never)")
 	f.DurationVar(&o.stopGrace, "stop-grace", 10*time.Second, "on SIGTERM, how long running rollouts get to reach a safe point")
+	addPollFlag(cmd, &o.pollMin)
 	return cmd
 }
 
@@ -121,12 +123,20 @@ func buildServer(ctx context.Context, cmd *cobra.Command, s *session, o serveOpt
 	if !ok {
 		return nil, nil, errors.New("molt serve needs the terminal UI's engine to plan with")
 	}
-	engine, err := serve.NewEngine(serve.EngineOptions{Client: s.Client, Actions: planner.opt, Plan: planner.Plan, Log: log})
+	opt := planner.opt
+	if o.pollMin > 0 { // the hidden --poll-min, as for molt apply: shortened against the simulator
+		opt.Timing.PollMin, opt.Timing.AdoptDelay, opt.Timing.RetryBase = o.pollMin, o.pollMin, min(o.pollMin, time.Second)
+	}
+	engine, err := serve.NewEngine(serve.EngineOptions{Client: s.Client, Actions: opt, Plan: planner.Plan, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
 	if dir, err := stateDir(); err == nil {
+		// The audit export (x) writes here, on the server: make it, as the UI does not.
 		deps.ExportDir = filepath.Join(dir, "exports")
+		if err := os.MkdirAll(deps.ExportDir, 0o700); err != nil {
+			log.Warn("the audit export will fail", "err", err)
+		}
 	}
 	resumed, err := engine.ResumeStopped()
 	if err != nil {

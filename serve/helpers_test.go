@@ -91,6 +91,8 @@ type testServer struct {
 type options struct {
 	provision time.Duration
 	idle      time.Duration
+	// handshake bounds the SSH handshake (zero: the server's default).
+	handshake time.Duration
 	// checkpoint stops the rollouts between waves until an operator continues.
 	checkpoint bool
 }
@@ -121,7 +123,7 @@ func startServer(t *testing.T, tweak ...func(*options)) *testServer {
 	}
 	ts.hostKey = host.PublicKey()
 	ts.deps = testDeps(ts.env, ts.dir, o.checkpoint)
-	ts.srv, err = New(Config{AuthorizedKeys: ts.keysPath, HostKey: host, IdleTimeout: o.idle,
+	ts.srv, err = New(Config{AuthorizedKeys: ts.keysPath, HostKey: host, IdleTimeout: o.idle, HandshakeTimeout: o.handshake,
 		UI: ts.deps, Engine: ts.engine, Version: "test", Log: log})
 	if err != nil {
 		t.Fatal(err)

@@ -17,14 +17,35 @@ import (
 const HostKeyFile = "ssh_host_ed25519_key"
 
 // LoadHostKey reads the server's host key from path, generating an ed25519 key there
-// (mode 0600, in a 0700 directory) on first start. A key that others can read is
-// refused, as sshd refuses it: it would let them impersonate the server.
+// (mode 0600, in a 0700 directory) on first start. A key that others can read, or in a
+// directory that others can write, is refused, as sshd refuses it: it would let them
+// impersonate the server.
 func LoadHostKey(path string) (gossh.Signer, error) {
+	if err := checkKeyDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
 	signer, err := readHostKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return createHostKey(path)
 	}
 	return signer, err
+}
+
+// checkKeyDir refuses a directory that others may write (unless it is sticky, as /tmp
+// is): they could put their own key in the host key's place and pose as the server. A
+// directory that does not exist yet is created 0700.
+func checkKeyDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the host key's directory: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		return fmt.Errorf("the host key's directory %s is open to others' writing (mode %04o): chmod 700 it", dir, perm)
+	}
+	return nil
 }
 
 func readHostKey(path string) (gossh.Signer, error) {

@@ -61,3 +61,41 @@ func TestDamagedHostKeyIsAnError(t *testing.T) {
 		t.Fatal("a damaged host key was replaced")
 	}
 }
+
+// A directory others may write lets them swap the host key for theirs (and then pose as
+// the server): the key is neither created nor read there, unless the directory is
+// sticky, as /tmp is.
+func TestHostKeyInADirectoryOthersCanWriteIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, HostKeyFile)
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadHostKey(path); err == nil || !strings.Contains(err.Error(), "chmod") {
+		t.Fatalf("a host key was created in a directory anyone can write: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the host key was written anyway: %v", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadHostKey(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o770); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadHostKey(path); err == nil || !strings.Contains(err.Error(), "chmod") {
+		t.Fatalf("a host key was read from a directory its group can write: %v", err)
+	}
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadHostKey(path); err != nil {
+		t.Fatalf("a host key in a sticky directory: %v", err)
+	}
+}

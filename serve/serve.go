@@ -32,6 +32,9 @@ type Config struct {
 	HostKey gossh.Signer
 	// IdleTimeout ends a session after this long without a keystroke (zero: never).
 	IdleTimeout time.Duration
+	// HandshakeTimeout drops a connection that has not completed the SSH handshake,
+	// authentication included, after this long (zero: DefaultHandshakeTimeout).
+	HandshakeTimeout time.Duration
 	// UI is the template of every session's UI: the fleet source, images, target and
 	// the rest. Context, Engine, Readonly, Operator and Shared are set per session.
 	UI ui.Deps
@@ -42,6 +45,11 @@ type Config struct {
 	// Log receives connections, refusals and who did what.
 	Log *slog.Logger
 }
+
+// DefaultHandshakeTimeout is how long a connection may take to complete the SSH
+// handshake and authenticate: a connection that says nothing is dropped after it,
+// rather than held open for as long as its peer likes.
+const DefaultHandshakeTimeout = 30 * time.Second
 
 // Server is molt serve's SSH server.
 type Server struct {
@@ -67,6 +75,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
 	keys, err := newKeyring(cfg.AuthorizedKeys, cfg.Log)
 	if err != nil {
 		return nil, err
@@ -77,7 +88,11 @@ func New(cfg Config) (*Server, error) {
 	s.ssh, err = wish.NewServer(
 		wish.WithVersion("molt-"+strings.Map(versionRune, cfg.Version)),
 		wish.WithPublicKeyAuth(s.authorize),
-		func(srv *ssh.Server) error { srv.AddHostKey(cfg.HostKey); return nil },
+		func(srv *ssh.Server) error {
+			srv.AddHostKey(cfg.HostKey)
+			srv.HandshakeTimeout = cfg.HandshakeTimeout
+			return nil
+		},
 		// The last middleware runs first: log, refuse commands, require a pty, track, TUI.
 		wish.WithMiddleware(s.sessionMiddleware(), s.trackMiddleware, activeterm.Middleware(), commandMiddleware, s.logMiddleware),
 	)

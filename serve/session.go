@@ -2,7 +2,9 @@ package serve
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
@@ -38,6 +40,9 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	c.touch()
 	// The server handles its own signals: SIGTERM pauses rollouts before sessions end.
 	opts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithFilter(c.filter), tea.WithoutSignalHandler())
+	if pty, _, ok := sess.Pty(); ok {
+		opts = append(opts, tea.WithWindowSize(clampSize(pty.Window.Width, pty.Window.Height)))
+	}
 	c.p = tea.NewProgram(ui.New(s.deps(c)), opts...)
 	sess.Context().SetValue(connKey, c)
 	s.hub.join(c)
@@ -74,21 +79,62 @@ func (s *Server) identify(sess ssh.Session) (Identity, bool) {
 	if !ok {
 		return Identity{}, false
 	}
-	return Identity{User: sess.User(), KeyComment: ak.Comment, Fingerprint: ak.Fingerprint(), Role: ak.Role,
+	return Identity{User: printableName(sess.User()), KeyComment: ak.Comment, Fingerprint: ak.Fingerprint(), Role: ak.Role,
 		Remote: sess.RemoteAddr(), Local: sess.LocalAddr()}, true
+}
+
+// maxNameRunes bounds a user name as sessions show it and the journal records it.
+const maxNameRunes = 64
+
+// printableName is an SSH user name as molt shows and journals it. The client chooses
+// the name, and every session shows who is connected (as does the journal, later, in
+// molt's commands): control characters, escape sequences among them, become "?" so
+// that a name cannot draw on other people's terminals, and a long name is cut.
+func printableName(name string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range name {
+		if n == maxNameRunes {
+			b.WriteString("…")
+			break
+		}
+		if !unicode.IsPrint(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	if b.Len() == 0 {
+		return "?"
+	}
+	return b.String()
 }
 
 // filter notes the person's input for the idle timeout, and keeps a remote client from
 // suspending the server's program (as wish's own filter does).
+// Window changes are bounded as the session's first size is.
 func (c *conn) filter(_ tea.Model, msg tea.Msg) tea.Msg {
-	switch msg.(type) {
-	case tea.KeyPressMsg, tea.PasteMsg, tea.WindowSizeMsg:
+	switch m := msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
 		c.touch()
+	case tea.WindowSizeMsg:
+		c.touch()
+		m.Width, m.Height = clampSize(m.Width, m.Height)
+		return m
 	case tea.SuspendMsg:
 		return tea.ResumeMsg{}
 	}
 	return msg
 }
+
+// maxWidth and maxHeight bound a session's screen. The client chooses its size, and
+// the UI draws and keeps every cell of it: unbounded, one key's 65535x65535 terminal
+// would take the server's memory, and the rollouts running in it, down. A larger
+// terminal shows the UI in its top left corner.
+const maxWidth, maxHeight = 500, 250
+
+// clampSize bounds a terminal size to what the server draws.
+func clampSize(w, h int) (int, int) { return min(w, maxWidth), min(h, maxHeight) }
 
 // trackMiddleware leaves the hub when the session's TUI has ended, and says why when
 // the idle timeout ended it.
