@@ -202,9 +202,12 @@ func ask(ctx context.Context, x *actions.Executor, question string, cmd *cobra.C
 // outcome maps how a run ended to an exit code and one sentence.
 func outcome(id string, err, cause error) error {
 	resume := fmt.Sprintf("resume with `molt resume %s`", id)
+	var locked *actions.LockedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &locked):
+		return &exitError{code: 5, err: fmt.Errorf("rollout %s did not start, nothing was changed: %v", id, err)}
 	case errors.Is(err, actions.ErrRolledBack):
 		return &exitError{code: 3, err: fmt.Errorf("rollout %s failed and was rolled back (%v)", id, err)}
 	case errors.Is(err, actions.ErrAborted):

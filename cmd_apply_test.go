@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -197,5 +198,35 @@ func TestLaunchTemplateFromTheConfigFile(t *testing.T) {
 	}
 	if strings.Contains(out, "hunter2") {
 		t.Error("the plan shows the user data itself")
+	}
+}
+
+func TestOutcomeExitCodes(t *testing.T) {
+	locked := fmt.Errorf("start: %w", &actions.LockedError{Rollout: "20260101-000000-abcd"})
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"done", nil, 0},
+		{"rolled back", fmt.Errorf("x: %w", actions.ErrRolledBack), 3},
+		{"aborted", actions.ErrAborted, 1},
+		{"lock taken after the plan", errors.Join(actions.ErrAborted, locked), 5},
+		{"interrupted", actions.ErrInterrupted, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := outcome("id", tt.err, nil)
+			code := 0
+			var ee *exitError
+			if errors.As(err, &ee) {
+				code = ee.code
+			} else if err != nil {
+				code = -1
+			}
+			if code != tt.want {
+				t.Errorf("exit %d (%v), want %d", code, err, tt.want)
+			}
+		})
 	}
 }

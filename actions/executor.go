@@ -96,6 +96,9 @@ type slot struct {
 	// one powered back on, or a re-creation from the previous image.
 	restored int
 	kept     bool // the old droplet was powered off and kept
+	// untagged: the old droplet was (maybe) taken out of tag-based load balancers, so
+	// handing back must tag it again even if it was never kept.
+	untagged bool
 	// handoverBegun: some handover call was made, so a failure must hand back.
 	handoverBegun bool
 	// reason is why the replacement reached its phase, when the journal says.

@@ -125,16 +125,43 @@ func (e *Executor) moveLB(ctx context.Context, m lbMove, verify bool) error {
 			return fmt.Errorf("add droplets %v to load balancer %s: %w", m.add, m.lb, err)
 		}
 	}
-	if len(m.remove) > 0 {
-		err := e.do(ctx, Record{Op: "lb_remove", Target: m.lb, Droplets: m.remove, Slots: m.slots}, mutate,
-			func(c context.Context) (*godo.Response, error) {
-				return e.api.c.LoadBalancers.RemoveDroplets(c, m.lb, m.remove...)
-			})
-		if err != nil && !isClientError(err) {
-			return fmt.Errorf("remove droplets %v from load balancer %s: %w", m.remove, m.lb, err)
-		}
+	if len(m.remove) == 0 {
+		return nil
+	}
+	err := e.removeLB(ctx, m)
+	if isClientError(err) {
+		// Refused: the balancer or one of the droplets may be gone, or the balancer busy.
+		// Whatever it still lists must go all the same.
+		err = e.removeListed(ctx, m)
+	}
+	if err != nil {
+		return fmt.Errorf("remove droplets %v from load balancer %s: %w", m.remove, m.lb, err)
 	}
 	return nil
+}
+
+func (e *Executor) removeLB(ctx context.Context, m lbMove) error {
+	return e.do(ctx, Record{Op: "lb_remove", Target: m.lb, Droplets: m.remove, Slots: m.slots}, mutate,
+		func(c context.Context) (*godo.Response, error) {
+			return e.api.c.LoadBalancers.RemoveDroplets(c, m.lb, m.remove...)
+		})
+}
+
+// removeListed reads the load balancer after a refused remove and removes again what
+// it still lists of m.remove.
+func (e *Executor) removeListed(ctx context.Context, m lbMove) error {
+	lb, err := e.getLB(ctx, m.lb)
+	if isStatus(err, 404) {
+		return nil // the load balancer is gone
+	}
+	if err != nil {
+		return err
+	}
+	m.remove = slices.DeleteFunc(slices.Clone(m.remove), func(id int) bool { return !slices.Contains(lb.DropletIDs, id) })
+	if len(m.remove) == 0 {
+		return nil
+	}
+	return e.removeLB(ctx, m)
 }
 
 func (e *Executor) getLB(ctx context.Context, id string) (*godo.LoadBalancer, error) {
@@ -150,13 +177,7 @@ func (e *Executor) getLB(ctx context.Context, id string) (*godo.LoadBalancer, er
 
 // assignIP points a reserved IP at a droplet, unless it already does.
 func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int) error {
-	var cur *godo.ReservedIP
-	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
-		var resp *godo.Response
-		var err error
-		cur, resp, err = e.api.c.ReservedIPs.Get(c, ip)
-		return resp, err
-	})
+	cur, err := e.readIP(ctx, ip)
 	if err != nil {
 		return fmt.Errorf("read reserved IP %s: %w", ip, err)
 	}
@@ -176,11 +197,49 @@ func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int
 		err = e.awaitAction(ctx, action, func(c context.Context, id int) (*godo.Action, *godo.Response, error) {
 			return e.api.c.ReservedIPActions.Get(c, ip, id)
 		})
+	} else if isClientError(err) || transient(nil, err) {
+		// A move the API carried out but answered with an error makes its retry meet the
+		// address busy with that very move: once it is idle, it says where it points.
+		err = e.settledIP(ctx, ip, droplet, err)
 	}
 	if err != nil {
 		return fmt.Errorf("move reserved IP %s to droplet %d: %w", ip, droplet, err)
 	}
 	return nil
+}
+
+func (e *Executor) readIP(ctx context.Context, ip string) (*godo.ReservedIP, error) {
+	var cur *godo.ReservedIP
+	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
+		var resp *godo.Response
+		var err error
+		cur, resp, err = e.api.c.ReservedIPs.Get(c, ip)
+		return resp, err
+	})
+	return cur, err
+}
+
+// settledIP waits for the reserved IP's pending event to end, and returns nil when it
+// then points at droplet, else callErr (the assign that failed).
+func (e *Executor) settledIP(ctx context.Context, ip string, droplet int, callErr error) error {
+	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
+	for {
+		cur, err := e.readIP(ctx, ip)
+		switch {
+		case err != nil:
+			return errors.Join(callErr, err)
+		case !cur.Locked:
+			if cur.Droplet != nil && cur.Droplet.ID == droplet {
+				return nil
+			}
+			return callErr
+		case time.Now().After(deadline):
+			return callErr
+		}
+		if err := sleep(ctx, e.opt.Timing.PollMin); err != nil {
+			return errors.Join(callErr, err)
+		}
+	}
 }
 
 // soak keeps new droplets in service for --min-ready, then checks them once more; one
@@ -251,7 +310,7 @@ func (e *Executor) retagKept(ctx context.Context, slots []*slot, backID func(*sl
 	for _, tag := range tagLBTags(slots) {
 		var ids []int
 		for _, s := range slots {
-			if s.kept && slices.Contains(s.r.TagLBs, tag) && backID(s) == s.r.Old.ID {
+			if (s.kept || s.untagged) && slices.Contains(s.r.TagLBs, tag) && backID(s) == s.r.Old.ID {
 				ids = append(ids, s.r.Old.ID)
 			}
 		}
@@ -342,31 +401,42 @@ func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op string) er
 	return errors.Join(errs...)
 }
 
+// keepOld takes the old droplets out of tag-based load balancers first, so that none
+// sends traffic to a droplet going down, then powers them off.
 func (e *Executor) keepOld(ctx context.Context, slots []*slot) error {
+	for _, tag := range tagLBTags(slots) {
+		var ids []int
+		for _, s := range slots {
+			if slices.Contains(s.r.TagLBs, tag) {
+				ids = append(ids, s.r.Old.ID)
+				s.untagged = true
+			}
+		}
+		if err := e.untagLB(ctx, tag, ids); err != nil {
+			return err
+		}
+	}
 	err := each(slots, func(s *slot) error {
 		return e.step(s, "retire", s.r.Old.ID, func() error { return e.powerOff(ctx, s) })
 	})
 	if err != nil {
 		return err
 	}
-	for _, tag := range tagLBTags(slots) {
-		var ids []int
-		for _, s := range slots {
-			if slices.Contains(s.r.TagLBs, tag) {
-				ids = append(ids, s.r.Old.ID)
-			}
-		}
-		err := e.do(ctx, Record{Op: "untag", Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
-			return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(ids)})
-		})
-		if err != nil && !isStatus(err, 404) {
-			return fmt.Errorf("take kept droplets out of load balancer tag %s: %w", tag, err)
-		}
-	}
 	for _, s := range slots {
 		s.kept = true
 	}
 	return e.setPhases(slots, PhaseDone, "old droplet powered off and kept")
+}
+
+// untagLB takes droplets out of the tag-based load balancers of tag.
+func (e *Executor) untagLB(ctx context.Context, tag string, ids []int) error {
+	err := e.do(ctx, Record{Op: "untag", Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
+		return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(ids)})
+	})
+	if err != nil && !isStatus(err, 404) {
+		return fmt.Errorf("take droplets %v out of load balancer tag %s: %w", ids, tag, err)
+	}
+	return nil
 }
 
 // powerOff powers the old droplet off; one already off (a 422) is fine.

@@ -117,7 +117,11 @@ func (e *Executor) probeAnswer(ctx context.Context, ip string) (ok, answered boo
 	if err != nil {
 		return false, false, addr, err.Error()
 	}
-	resp, err := e.health.Do(req)
+	// The droplet's own answer is the verdict: a redirect is not followed to another
+	// host (which may be the old fleet behind a load balancer).
+	client := *e.health
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
 	if err != nil {
 		return false, false, addr, err.Error()
 	}

@@ -113,13 +113,7 @@ func (e *Executor) replay(recs []Record) {
 		case "state", "end":
 			e.replayState(r)
 		case "intent":
-			if r.Op == "lb_add" || r.Op == "lb_remove" || r.Op == "ip_assign" {
-				for _, n := range r.Slots {
-					if s := e.slot(n); s != nil {
-						s.handoverBegun = true
-					}
-				}
-			}
+			e.replayIntent(r)
 		}
 	}
 	e.failures = failures
@@ -129,6 +123,24 @@ func (e *Executor) replay(recs []Record) {
 	if e.plan.Strategy.Retire.Mode == "keep" {
 		for _, s := range inPhase(e.slots, PhaseDone) {
 			s.kept = true
+		}
+	}
+}
+
+// replayIntent notes the calls a later hand-back must undo.
+func (e *Executor) replayIntent(r Record) {
+	switch r.Op {
+	case "lb_add", "lb_remove", "ip_assign":
+		for _, n := range r.Slots {
+			if s := e.slot(n); s != nil {
+				s.handoverBegun = true
+			}
+		}
+	case "untag":
+		for _, s := range e.slots {
+			if slices.Contains(r.Droplets, s.r.Old.ID) {
+				s.untagged = true
+			}
 		}
 	}
 }

@@ -236,6 +236,7 @@ func (e *Executor) adoptRestored(ctx context.Context, s *slot, tag string) error
 func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]string, error) {
 	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
 	ips := map[int]string{}
+	poweredOn := map[int]bool{}
 	for {
 		present, err := e.rolloutDroplets(ctx)
 		if err != nil {
@@ -244,11 +245,18 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 		waiting := 0
 		for _, s := range slots {
 			d, ok := present[s.restored]
-			if ok && d.Status == "active" {
+			switch {
+			case ok && d.Status == "active":
 				ips[s.restored], _ = d.PublicIPv4()
-			} else {
-				waiting++
+				continue
+			case ok && d.Status == "off" && !poweredOn[s.restored]:
+				// A power off sent before a crash or an abort ended after restore looked.
+				poweredOn[s.restored] = true
+				if err := e.step(s, "power_on", s.restored, func() error { return e.powerOn(ctx, s) }); err != nil {
+					return nil, err
+				}
 			}
+			waiting++
 		}
 		if waiting == 0 {
 			return ips, nil

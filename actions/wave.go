@@ -23,7 +23,52 @@ func (e *Executor) lock(ctx context.Context) error {
 	for _, s := range e.slots {
 		ids = append(ids, s.r.Old.ID)
 	}
-	return e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+	err := e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+	if isClientError(err) {
+		// A definite refusal (a selected droplet gone since the plan): every resume would
+		// meet it again, and nothing has changed yet, so the rollout ends here.
+		if cerr := e.complete(ctx, StateAborted); cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		return fmt.Errorf("%w: the selection could not be locked, nothing was changed: %w", ErrAborted, err)
+	}
+	if err != nil {
+		return err
+	}
+	return e.lockHeld(ctx, ids)
+}
+
+// lockHeld checks, once the lock is on, that no other rollout locked the droplets since
+// the plan read them (two operators confirming at once). If one did, this rollout
+// lifts its lock and stops before any change: the first to lock goes on.
+func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
+	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
+	if err != nil {
+		return err
+	}
+	var le *LockedError
+	for _, d := range found {
+		if !slices.Contains(ids, d.ID) {
+			continue
+		}
+		for _, t := range d.Tags {
+			other := LockOf([]string{t})
+			switch {
+			case other == "" || other == e.id:
+			case le == nil:
+				le = &LockedError{Rollout: other, Servers: []string{d.Name}}
+			case le.Rollout == other:
+				le.Servers = append(le.Servers, d.Name)
+			}
+		}
+	}
+	if le == nil {
+		return nil
+	}
+	if err := e.complete(ctx, StateAborted); err != nil {
+		return errors.Join(le, err)
+	}
+	return fmt.Errorf("%w: %w", ErrAborted, le)
 }
 
 // tagDroplets tags droplets in batches, creating the tag (once) when the API says it
@@ -451,6 +496,14 @@ func (e *Executor) fail(ctx context.Context, s *slot, step, reason string) error
 	if s.newID != 0 && !e.plan.Strategy.KeepFailed {
 		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
 			return err
+		}
+	}
+	if s.newID != 0 && e.plan.Strategy.KeepFailed {
+		// It joined tag-based load balancers at birth and never proved healthy.
+		for _, tag := range s.r.TagLBs {
+			if err := e.untagLB(ctx, tag, []int{s.newID}); err != nil {
+				return err
+			}
 		}
 	}
 	return e.setPhase(s, PhaseFailed, reason)
