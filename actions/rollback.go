@@ -185,6 +185,7 @@ func (e *Executor) recreate(ctx context.Context, s *slot) error {
 	for try := 0; try < maxCreateTries; try++ {
 		rec := Record{Op: "recreate", Wave: s.wave, Slots: []int{s.r.Slot}, Names: []string{s.r.Old.Name}, Target: tag}
 		var d *godo.Droplet
+		e.createSent = true
 		err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
 			var resp *godo.Response
 			var err error
@@ -246,6 +247,9 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 		for _, s := range slots {
 			d, ok := present[s.restored]
 			switch {
+			case ok && d.Locked:
+				// An action still runs on it (a power off sent before a crash or an
+				// abort): its state says nothing yet.
 			case ok && d.Status == "active":
 				ips[s.restored], _ = d.PublicIPv4()
 				continue
