@@ -153,6 +153,19 @@ type APICall struct {
 	Err       string    `json:"error,omitempty"`
 }
 
+// StrayDestroyed reports a droplet of the rollout's own creates that nothing tracked
+// (a create committed by the API after molt had looked for it) being destroyed before
+// the lock is released or on resume. Slot is the replacement it was made for (-1 when
+// its name matches none); Group is its create group (0 for a rollback's re-creation).
+type StrayDestroyed struct {
+	At      time.Time `json:"at"`
+	Droplet int       `json:"droplet"`
+	Name    string    `json:"name"`
+	Group   int       `json:"group,omitempty"`
+	Slot    int       `json:"slot"`
+	Err     string    `json:"error,omitempty"`
+}
+
 // Done closes the events of a run.
 type Done struct {
 	At         time.Time `json:"at"`
@@ -201,6 +214,9 @@ func (RateLimitWait) Kind() string { return "rate_limit_wait" }
 
 // Kind implements Event.
 func (APICall) Kind() string { return "api_call" }
+
+// Kind implements Event.
+func (StrayDestroyed) Kind() string { return "stray_destroyed" }
 
 // Kind implements Event.
 func (Done) Kind() string { return "done" }

@@ -80,7 +80,10 @@ type Executor struct {
 	rollbackAsk  bool // a rollback of the whole rollout was asked for
 	verifyLB     bool // check LB membership before changing it (after a resume)
 	rollingBack  bool // the journal shows a rollback under way
-	recs         []Record
+	// createSent: a create (or re-creation) was sent in this rollout, so droplets it
+	// made may be left untracked: the end of the rollout sweeps for them.
+	createSent bool
+	recs       []Record
 }
 
 // slot is the live state of one replacement.
@@ -419,9 +422,14 @@ func (e *Executor) showUnpaused(reason string) error {
 	return err
 }
 
-// complete releases the lock and ends the journal in a final state.
+// complete destroys droplets of the rollout's creates that nothing tracks, releases the
+// lock and ends the journal in a final state.
 func (e *Executor) complete(ctx context.Context, st State) error {
-	if err := e.release(ctx); err != nil {
+	left, err := e.sweep(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.release(ctx, left); err != nil {
 		return err
 	}
 	return e.transition(Record{Kind: "end", State: st}, StateChanged{At: time.Now(), State: st})

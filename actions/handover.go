@@ -478,8 +478,9 @@ func (e *Executor) awaitStatus(ctx context.Context, id int, status string) error
 }
 
 // release lifts the lock: the rollout's tag goes, except from old droplets kept for a
-// fast rollback, which stay locked until the rollout is finalised.
-func (e *Executor) release(ctx context.Context) error {
+// fast rollback, which stay locked until the rollout is finalised. listed is what the
+// sweep found carrying the tag (nil: not listed yet).
+func (e *Executor) release(ctx context.Context, listed []godo.Droplet) error {
 	var kept []int
 	for _, s := range e.slots {
 		if s.kept && s.phase == PhaseDone {
@@ -496,14 +497,17 @@ func (e *Executor) release(ctx context.Context) error {
 		}
 		return nil
 	}
-	return e.untagExcept(ctx, tag, kept)
+	return e.untagExcept(ctx, tag, kept, listed)
 }
 
-// untagExcept removes tag from every droplet carrying it but the ones listed.
-func (e *Executor) untagExcept(ctx context.Context, tag string, keep []int) error {
-	found, err := e.api.listByTag(ctx, tag)
-	if err != nil {
-		return err
+// untagExcept removes tag from every droplet carrying it but the ones kept; found is
+// what carries it, listed here when nil.
+func (e *Executor) untagExcept(ctx context.Context, tag string, keep []int, found []godo.Droplet) error {
+	if found == nil {
+		var err error
+		if found, err = e.api.listByTag(ctx, tag); err != nil {
+			return err
+		}
 	}
 	var ids []int
 	for _, d := range found {

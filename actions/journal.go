@@ -88,6 +88,14 @@ type Journal struct {
 	// after writing record crashAt (tests inject crashes at every boundary this way).
 	crashAt int
 	crashed bool
+	// end is the offset after the last whole record: a failed append is cut back to
+	// it, so that the next one does not land after a partial line.
+	end int64
+	// broken holds why the journal cannot be appended to any more: a failed append
+	// whose partial write could not be cut off.
+	broken error
+	// write, when set, replaces the file's Write (tests inject a full disk with it).
+	write func(f *os.File, b []byte) (int, error)
 }
 
 // errCrashed is what a journal returns once an injected crash has happened.
@@ -154,7 +162,7 @@ func OpenJournal(path string) (*Journal, []Record, error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("open the journal: %w", err)
 	}
-	j := &Journal{f: f, path: path}
+	j := &Journal{f: f, path: path, end: good}
 	if n := len(recs); n > 0 {
 		j.seq = recs[n-1].Seq
 	}
@@ -213,6 +221,9 @@ func (j *Journal) AppendBatch(recs []Record) ([]int, error) {
 	if j.crashed {
 		return nil, errCrashed
 	}
+	if j.broken != nil {
+		return nil, j.broken
+	}
 	var buf []byte
 	seqs := make([]int, len(recs))
 	for i, r := range recs {
@@ -227,17 +238,41 @@ func (j *Journal) AppendBatch(recs []Record) ([]int, error) {
 		buf = append(append(buf, line...), '\n')
 		seqs[i] = r.Seq
 	}
-	if _, err := j.f.Write(buf); err != nil {
-		return nil, fmt.Errorf("write the journal: %w", err)
+	write := j.write
+	if write == nil {
+		write = (*os.File).Write
+	}
+	if _, err := write(j.f, buf); err != nil {
+		return nil, j.cutBack(fmt.Errorf("write the journal: %w", err))
 	}
 	if err := j.f.Sync(); err != nil {
-		return nil, fmt.Errorf("sync the journal: %w", err)
+		return nil, j.cutBack(fmt.Errorf("sync the journal: %w", err))
 	}
+	j.end += int64(len(buf))
 	j.seq += len(recs)
 	if j.crashAt > 0 && j.seq >= j.crashAt {
 		j.crashed = true
 	}
 	return seqs, nil
+}
+
+// cutBack undoes a failed append (a disk that filled up halfway through a record leaves
+// part of it in the file): it truncates the file back to the end of the last whole
+// record, where the next append starts (its sync makes the cut durable too), and
+// returns err. The records are not written
+// and their sequence numbers are reused. When the file cannot be cut back, the journal
+// refuses every later append rather than write after a partial line, which would read
+// as damage in the middle of the journal and make the rollout impossible to resume.
+func (j *Journal) cutBack(err error) error {
+	if terr := j.f.Truncate(j.end); terr != nil {
+		j.broken = fmt.Errorf("%w; cutting the partial record off failed too (%v): the journal takes no more records", err, terr)
+		return j.broken
+	}
+	if _, serr := j.f.Seek(j.end, io.SeekStart); serr != nil {
+		j.broken = fmt.Errorf("%w; returning to the end of the last record failed too (%v): the journal takes no more records", err, serr)
+		return j.broken
+	}
+	return err
 }
 
 // Crashed reports whether an injected crash has happened.

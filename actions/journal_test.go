@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,65 @@ func TestJournalKeepsNoSecrets(t *testing.T) {
 	data, _ := os.ReadFile(j.Path())
 	if strings.Contains(string(data), "hunter2") || !strings.Contains(string(data), "/etc/molt/web.yaml") {
 		t.Errorf("journal holds the user data itself, or not its path:\n%s", data)
+	}
+}
+
+// TestJournalCutsOffAFailedAppend fills the disk halfway through a record: the append
+// fails, the partial line is cut off, and the next append lands where it would have,
+// so the journal reads cleanly with every record that was written, on a new journal
+// (appending) as on a reopened one (writing at its offset).
+func TestJournalCutsOffAFailedAppend(t *testing.T) {
+	for _, reopen := range []bool{false, true} {
+		dir := t.TempDir()
+		j, err := CreateJournal(dir, Header{ID: "20250101-120000-abcd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reopen {
+			j.Close()
+			if j, _, err = OpenJournal(j.Path()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := j.Append(Record{Kind: "intent", Op: "create", Names: []string{"web-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		full := errors.New("no space left on device")
+		j.write = func(f *os.File, b []byte) (int, error) {
+			n, _ := f.Write(b[:len(b)/2])
+			return n, full
+		}
+		if _, err := j.AppendBatch([]Record{{Kind: "result", Ref: 2, Op: "create"}, {Kind: "phase", Phase: PhaseCreated}}); !errors.Is(err, full) {
+			t.Fatalf("reopen=%v: failed append returned %v, want the write's error", reopen, err)
+		}
+		if fi, _ := os.Stat(j.Path()); fi.Size() != j.end {
+			t.Errorf("reopen=%v: journal is %d bytes after the failed append, want %d", reopen, fi.Size(), j.end)
+		}
+		j.write = nil
+		seq, err := j.Append(Record{Kind: "result", Ref: 2, Op: "create", Err: "again"})
+		if err != nil || seq != 3 {
+			t.Fatalf("reopen=%v: append after the failure: seq %d, %v; want 3", reopen, seq, err)
+		}
+		if _, err := j.Append(Record{Kind: "end", State: StateDone}); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+		recs, err := ReadJournal(j.Path())
+		if err != nil {
+			t.Fatalf("reopen=%v: %v", reopen, err)
+		}
+		var kinds []string
+		for i, r := range recs {
+			if r.Seq != i+1 {
+				t.Errorf("reopen=%v: record %d has seq %d", reopen, i+1, r.Seq)
+			}
+			kinds = append(kinds, r.Kind)
+		}
+		if got := strings.Join(kinds, " "); got != "header intent result end" || recs[2].Err != "again" {
+			t.Errorf("reopen=%v: journal holds %q (result error %q), want header intent result end", reopen, got, recs[2].Err)
+		}
+		if _, _, err := OpenJournal(j.Path()); err != nil {
+			t.Errorf("reopen=%v: the journal cannot be continued: %v", reopen, err)
+		}
 	}
 }

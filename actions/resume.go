@@ -114,6 +114,9 @@ func (e *Executor) replay(recs []Record) {
 			e.replayState(r)
 		case "intent":
 			e.replayIntent(r)
+			if r.Op == "create" || r.Op == "recreate" {
+				e.createSent = true
+			}
 		}
 	}
 	e.failures = failures
@@ -206,6 +209,9 @@ func (e *Executor) reconcile(ctx context.Context) error {
 	if err := e.cleanUp(ctx, present); err != nil {
 		return err
 	}
+	if err := e.sweepListed(ctx, present); err != nil {
+		return err
+	}
 	e.normalise(present)
 	e.verifyLB = true
 	if final && e.state == StateRollingBack {
@@ -254,6 +260,9 @@ func (e *Executor) adoptStrays(ctx context.Context, present map[int]godo.Droplet
 		}
 		if err := e.adoptOne(ctx, s, d, restore); err != nil {
 			return err
+		}
+		if !e.tracked(d) {
+			delete(present, id) // a duplicate, destroyed
 		}
 	}
 	return nil

@@ -231,6 +231,7 @@ func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Drople
 		rec.Names = append(rec.Names, s.r.Old.Name)
 	}
 	var out []godo.Droplet
+	e.createSent = true
 	err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
 		req := e.createRequest(slots[0].r, GroupTag(e.id, slots[0].r.Group), e.plan.Target.ImageID)
 		if len(slots) == 1 {

@@ -372,6 +372,62 @@ func TestFaultAfterCommit(t *testing.T) {
 	waitStatus(t, env, byTag[0].ID, "active")
 }
 
+func TestFaultLateCommit(t *testing.T) {
+	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	ctx := context.Background()
+	addFault(t, env, map[string]any{"method": "POST", "path": "/v2/droplets", "status": 500, "late": true, "delay": "150ms", "count": 1})
+	start := time.Now()
+	_, _, err := env.Client.Droplets.Create(ctx, createReq("late", "slot:8"))
+	wantStatus(t, err, http.StatusInternalServerError)
+	if el := time.Since(start); el > 100*time.Millisecond {
+		t.Errorf("a late fault answered after %v, want at once", el)
+	}
+	byTag, _, err := env.Client.Droplets.ListByTag(ctx, "slot:8", nil)
+	if err != nil || len(byTag) != 0 {
+		t.Fatalf("a late create is listed before its delay: %d, %v", len(byTag), err)
+	}
+	waitFor(t, 2*time.Second, "the late create", func() bool {
+		byTag, _, err = env.Client.Droplets.ListByTag(ctx, "slot:8", nil)
+		return err == nil && len(byTag) == 1
+	})
+	if el := time.Since(start); el < 150*time.Millisecond {
+		t.Errorf("the late create landed after %v, before its delay", el)
+	}
+	if byTag[0].Name != "late" {
+		t.Errorf("the late create made %q", byTag[0].Name)
+	}
+	if st := env.Sim.Stats(); st.DropletsCreated != 1 || st.Droplets != 1 || st.ByRoute["POST /v2/droplets"] != 1 {
+		t.Errorf("stats after a late create: %+v", st)
+	}
+	waitStatus(t, env, byTag[0].ID, "active")
+
+	// Dropped, and the simulator closed before the delay: nothing is made.
+	if _, err := env.Sim.AddFault(dosim.Fault{Method: "POST", Path: "/v2/droplets", Drop: true, Late: true, Delay: 100 * time.Millisecond, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.Client.Droplets.Create(ctx, createReq("never")); err == nil {
+		t.Fatal("a dropped late create was answered")
+	}
+	env.Sim.Close()
+	time.Sleep(200 * time.Millisecond)
+	if st := env.Sim.Stats(); st.DropletsCreated != 1 {
+		t.Errorf("a late create ran after the simulator closed: %d created", st.DropletsCreated)
+	}
+
+	for _, bad := range []dosim.Fault{
+		{Status: 500, Late: true},
+		{Delay: time.Second, Late: true},
+		{Status: 500, Delay: time.Second, Late: true, After: true},
+	} {
+		if _, err := env.Sim.AddFault(bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if f, err := dosim.ParseFault("POST /v2/droplets status=503 late delay=2s"); err != nil || !f.Late || f.Delay != 2*time.Second {
+		t.Errorf("parse a late fault: %+v, %v", f, err)
+	}
+}
+
 func TestStuckImage(t *testing.T) {
 	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	probe := waitStatus(t, env, create(t, env, createReq("probe")).ID, "active")

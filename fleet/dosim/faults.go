@@ -1,8 +1,11 @@
 package dosim
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"path"
@@ -16,6 +19,10 @@ import (
 // path glob (path.Match syntax, empty: any) match. A matching request is delayed by Delay,
 // then answered with Status or a dropped connection. With After, the request is carried out
 // first and only its answer is replaced: a create that is committed but answered 500.
+// With Late, the request is answered at once with Status (or dropped) and carried out
+// only Delay later, in the background: a create that times out or fails, but whose
+// droplet the API commits after the client has looked for it (skipped if the simulator
+// has closed by then).
 // Count, when positive, retires the rule after that many hits; Probability, when set,
 // fires the rule on that fraction of matching requests (0: never, 1: always).
 type Fault struct {
@@ -26,6 +33,7 @@ type Fault struct {
 	Drop        bool          `json:"drop,omitempty"`
 	Delay       time.Duration `json:"delay,omitempty"`
 	After       bool          `json:"after,omitempty"`
+	Late        bool          `json:"late,omitempty"`
 	Count       int           `json:"count,omitempty"`
 	Probability *float64      `json:"probability,omitempty"`
 	// RetryAfter is the retry-after (seconds) sent with an injected 429 (default 1).
@@ -61,6 +69,9 @@ func (f *Fault) validate() error {
 	if f.Status == 0 && !f.Drop && f.Delay <= 0 {
 		return fmt.Errorf("a fault needs a status, drop or delay")
 	}
+	if f.Late && (f.After || f.Delay <= 0 || (f.Status == 0 && !f.Drop)) {
+		return fmt.Errorf("a late fault needs a delay and a status or drop, and no after")
+	}
 	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
 		return fmt.Errorf("status %d is not an error status", f.Status)
 	}
@@ -94,6 +105,8 @@ func ParseFault(spec string) (Fault, error) {
 			f.Drop = true
 		case "after":
 			f.After = true
+		case "late":
+			f.Late = true
 		case "delay":
 			f.Delay, err = time.ParseDuration(v)
 		case "count":
@@ -170,9 +183,30 @@ func (fs *faultSet) match(method, urlPath, route string) *Fault {
 	return nil
 }
 
+// late carries out a request Delay from now, in the background, under the simulator's
+// lock like any other (a mutation counts in the droplet stats and is saved), unless the
+// simulator has closed by then. The request's body is read now: it is gone once the
+// request has been answered.
+func (s *Sim) late(r *http.Request, ri *reqInfo, h handler, delay time.Duration) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	r2 := r.Clone(context.WithoutCancel(r.Context()))
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	ri2 := &reqInfo{id: ri.id, route: ri.route}
+	time.AfterFunc(delay, func() {
+		status, _ := s.run(r2, ri2, h)
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Printf("%s %s carried out late: %d %s", r2.Method, r2.URL.RequestURI(), status, ri2.id)
+		}
+	})
+	return nil
+}
+
 // applyFault carries out a fault; done reports whether the response has been written.
 func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, ri *reqInfo, f *Fault) (done bool, status int) {
-	if f.Delay > 0 {
+	if f.Delay > 0 && !f.Late {
 		select {
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():

@@ -109,6 +109,11 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ri *reqInfo, h ha
 		return s.write(w, ri, http.StatusTooManyRequests, &errorBody{ID: "too_many_requests", Message: "API Rate limit exceeded."})
 	}
 	f := s.faults.match(r.Method, r.URL.Path, ri.route)
+	if f != nil && f.Late {
+		if err := s.late(r, ri, h, f.Delay); err != nil {
+			return s.write(w, ri, http.StatusBadRequest, &errorBody{ID: "bad_request", Message: "read the request body: " + err.Error()})
+		}
+	}
 	if f != nil && !f.After {
 		if done, status := s.applyFault(w, r, ri, f); done {
 			return status
