@@ -337,6 +337,33 @@ func (tm *terminal) send(keys ...string) {
 	}
 }
 
+// repaintUntil waits until every text shows on a w x h screen. Texts that change after
+// the first frame (the header's list of who is connected) reach the client as the cells
+// that changed, not as whole words, so it asks for full repaints by nudging the height
+// between h and h-1 until a repaint carries them all.
+func (tm *terminal) repaintUntil(w, h int, texts ...string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for i := 0; ; i++ {
+		m := tm.mark()
+		tm.resize(w, h-i%2)
+		for end := time.Now().Add(time.Second); time.Now().Before(end); {
+			if all(tm.since(m), texts) {
+				tm.resize(w, h)
+				return
+			}
+			select {
+			case <-tm.closed:
+				tm.t.Fatalf("the session ended before showing %q", texts)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("waited %s for a repaint showing %q; the session printed last:\n%s", waitLimit, texts, tail(tm.since(m), 3000))
+		}
+	}
+}
+
 // resize sends a window-change request.
 func (tm *terminal) resize(w, h int) {
 	tm.t.Helper()

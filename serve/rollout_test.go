@@ -74,7 +74,8 @@ func TestRolloutOutlivesTheSessionThatStartedIt(t *testing.T) {
 	stageWeb(starter)
 	id := ts.onlyRun(t)
 	starter.waitFor(0, id, "checkpoint after wave 1")
-	watcher.waitFor(0, id, "by alice", "on: victor (viewer), alice")
+	watcher.waitFor(0, id)
+	watcher.repaintUntil(120, 40, "by alice", "on: victor (viewer), alice")
 	starter.close()
 	waitUntil(t, "alice's session to end", func() bool { return ts.srv.Sessions() == 1 })
 	if n := len(ts.engine.running()); n != 1 {

@@ -11,7 +11,8 @@ import (
 func TestSessionSeesTheDemoFleet(t *testing.T) {
 	ts := startServer(t)
 	tm := ts.open(t, "alice", ts.alice, 80, 24)
-	tm.waitFor(0, "DEMO", "newest 1.2.0", "on: alice")
+	tm.waitFor(0, "DEMO", "newest 1.2.0")
+	tm.repaintUntil(80, 24, "on: alice")
 	if strings.Contains(tm.screen(), "READ-ONLY") {
 		t.Fatalf("an operator's session is read-only:\n%s", tail(tm.screen(), 2000))
 	}
@@ -113,7 +114,7 @@ func TestQuittingEndsOnlyThatSession(t *testing.T) {
 	ts := startServer(t)
 	stays := ts.open(t, "victor", ts.victor, 120, 40)
 	leaves := ts.open(t, "alice", ts.alice, 80, 24)
-	stays.waitFor(0, "on: victor (viewer), alice")
+	stays.repaintUntil(120, 40, "on: victor (viewer), alice")
 	leaves.waitFor(0, "newest 1.2.0")
 	leaves.send("q")
 	leaves.ended()
