@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/molt-sh/molt/actions"
@@ -58,13 +56,11 @@ func runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin time.Duration
 	if !yes && !interactive {
 		return usageError("not on a terminal: pass --yes to replace servers without confirming")
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
-	s, err := connect(ctx, cmd, connectOptions{health: true})
+	ctx, s, done, err := connectToChange(cmd)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer done()
 	p, err := buildPlan(ctx, s, o)
 	if err != nil {
 		return err

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/molt-sh/molt/actions"
@@ -48,13 +46,11 @@ func runResume(cmd *cobra.Command, args []string, output string, yes bool, pollM
 		return fmt.Errorf("rollout %s is done and keeps %d old droplets for a fast rollback%s; pass --yes to destroy them now",
 			sum.ID, sum.Kept, keptUntil(sum))
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
-	s, err := connect(ctx, cmd, connectOptions{health: true})
+	ctx, s, done, err := connectToChange(cmd)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer done()
 	x, err := actions.Resume(s.Client, sum.Path, engineOptions(s, pollMin))
 	if err != nil {
 		return err

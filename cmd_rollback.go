@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/molt-sh/molt/actions"
@@ -55,13 +53,11 @@ func runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin time.D
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
-	s, err := connect(ctx, cmd, connectOptions{health: true})
+	ctx, s, done, err := connectToChange(cmd)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer done()
 	x, err := actions.Rollback(s.Client, sum.Path, engineOptions(s, pollMin))
 	if err != nil {
 		return err

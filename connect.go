@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -184,4 +187,17 @@ func stringFlag(cmd *cobra.Command, name string) string {
 func boolFlag(cmd *cobra.Command, name string) bool {
 	f := cmd.Flag(name)
 	return f != nil && f.Value.String() == "true"
+}
+
+// connectToChange connects for a command that changes the fleet: under a context that
+// SIGINT, SIGTERM and SIGHUP (a lost SSH session) cancel, so the engine stops at a safe
+// point, and with health endpoints on the embedded simulator. Call done when finished.
+func connectToChange(cmd *cobra.Command) (ctx context.Context, s *session, done func(), err error) {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	s, err = connect(ctx, cmd, connectOptions{health: true})
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return ctx, s, func() { s.Close(); stop() }, nil
 }
