@@ -14,8 +14,8 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/actions"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // engineSim starts a simulator on a TCP port and points molt's flags at it; journals go

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // buildMolt compiles the binary once for the tests that need a real process.

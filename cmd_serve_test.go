@@ -24,7 +24,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/molt-sh/molt/actions"
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // lockedBuffer collects output written from several goroutines.

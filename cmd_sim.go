@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 	"github.com/spf13/cobra"
 )
 

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // noCredentials clears every source of a token, so that molt runs on its simulator.

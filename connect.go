@@ -15,7 +15,7 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/fleet"
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 	"github.com/spf13/cobra"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // benchProvision is the simulator's provisioning time: the floor of a wave.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // runAsync runs e in the background; the channel gets Run's error.

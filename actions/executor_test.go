@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 func TestFullRolloutOfARole(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 func TestTally(t *testing.T) {

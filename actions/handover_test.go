@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // reservedIPs maps each reserved IP to the name of the droplet it points at.

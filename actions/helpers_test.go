@@ -9,8 +9,8 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/fleet"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // testTiming scales the engine's clocks to the simulator's test delays.

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/molt-sh/molt/fleet"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // A reserved IP move the API carried out but answered with a 500 is not a reason to

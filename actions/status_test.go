@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // firstSnapshot subscribes to e and returns the snapshot it starts with.

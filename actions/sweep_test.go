@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // lateDelay is when the API commits a create it answered with an error: after molt

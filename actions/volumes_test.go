@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // volumeHolders maps each attached volume to the name and image of its droplet.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/fleet"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 const benchLatency = 50 * time.Millisecond

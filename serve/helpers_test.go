@@ -20,8 +20,8 @@ import (
 
 	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 	"github.com/molt-sh/molt/ui"
 )
 

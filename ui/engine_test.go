@@ -7,8 +7,8 @@ import (
 
 	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // testEngine drives package actions against a test simulator, as the program's wiring

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // listPage is a droplet listing as it travels on the wire.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // waitFor polls cond every few milliseconds until it holds or timeout passes.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // attachedVolume returns a demo volume attached to a droplet.

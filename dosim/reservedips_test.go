@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet/dosim/dosimtest"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // demoIPs returns the demo seed's spare reserved IP (nyc3, unassigned) and an assigned one.
