@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -12,9 +12,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { commands = append(commands, newRolloutsCmd) }
-
-func newRolloutsCmd() *cobra.Command {
+func (a *app) rolloutsCmd() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "rollouts",

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -18,13 +18,12 @@ import (
 func TestSimServesARealClient(t *testing.T) {
 	type served struct{ url, token string }
 	ready := make(chan served, 1)
-	simListening = func(url, token string) { ready <- served{url, token} }
-	t.Cleanup(func() { simListening = nil })
+	hooks := Hooks{SimListening: func(url, token string) { ready <- served{url, token} }}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut bytes.Buffer
 	done := make(chan int)
 	go func() {
-		done <- runContext(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--provision", "50ms", "--health-port", "-1"}, &out, &errOut)
+		done <- runHooked(ctx, hooks, []string{"sim", "--addr", "127.0.0.1:0", "--provision", "50ms", "--health-port", "-1"}, &out, &errOut)
 	}()
 	var s served
 	select {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -20,8 +20,6 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-func init() { runRoot = runTUI }
-
 // flagReadonly is the root command's --readonly.
 const flagReadonly = "readonly"
 
@@ -32,15 +30,15 @@ func addTUIFlags(root *cobra.Command) {
 
 // runTUI opens the terminal UI on the account (or the demo simulator). When stdout is not
 // a terminal it prints what `molt status` prints instead.
-func runTUI(cmd *cobra.Command, args []string) error {
+func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	if !isTerminal(cmd.OutOrStdout()) {
-		return runStatus(cmd, statusOptions{by: string(fleet.ByVersion), output: "text", roleTag: "role"})
+		return a.runStatus(cmd, statusOptions{by: string(fleet.ByVersion), output: "text", roleTag: "role"})
 	}
 	// Bubble Tea handles SIGINT and SIGTERM; a lost SSH session (SIGHUP) cancels the
 	// context, which stops any rollout where it is and restores the terminal.
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGHUP)
 	defer stop()
-	s, err := connect(ctx, cmd, connectOptions{health: true})
+	s, err := a.connect(ctx, cmd, connectOptions{health: true})
 	if err != nil {
 		return err
 	}
@@ -80,7 +78,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session) ui.Deps {
 		Readonly:   boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || configReadonly(),
 		Markdown: func(sp *fleet.Spread) ([]byte, error) {
 			var b bytes.Buffer
-			err := writeMarkdown(&b, statusView{spread: sp, by: fleet.ByVersion, target: s.Target})
+			err := writeMarkdown(&b, statusView{spread: sp, by: fleet.ByVersion, target: s.Target, molt: s.version})
 			return b.Bytes(), err
 		},
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -18,12 +18,6 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-func init() { commands = append(commands, newServeCmd) }
-
-// serveListening, when set (by tests), is told the address and host key once molt serve
-// listens.
-var serveListening func(addr string, hostKey gossh.PublicKey)
-
 // serveOptions are the flags of `molt serve`.
 type serveOptions struct {
 	addr           string
@@ -34,7 +28,7 @@ type serveOptions struct {
 	pollMin        time.Duration
 }
 
-func newServeCmd() *cobra.Command {
+func (a *app) serveCmd() *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -49,7 +43,7 @@ func newServeCmd() *cobra.Command {
 			"  molt serve --addr 0.0.0.0:2222 --authorized-keys /etc/molt/authorized_keys --idle-timeout 15m\n" +
 			"  ssh -t -p 2222 alice@bastion",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runServe(cmd, o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:2222", "address to listen on for SSH")
@@ -77,7 +71,7 @@ func (o serveOptions) check() error {
 	return nil
 }
 
-func runServe(cmd *cobra.Command, o serveOptions) error {
+func (a *app) runServe(cmd *cobra.Command, o serveOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
@@ -87,13 +81,13 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := connect(ctx, cmd, connectOptions{health: true})
+	s, err := a.connect(ctx, cmd, connectOptions{health: true})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	log := serveLogger(cmd)
-	engine, srv, err := buildServer(ctx, cmd, s, o, host, log)
+	engine, srv, err := a.buildServer(ctx, cmd, s, o, host, log)
 	if err != nil {
 		return err
 	}
@@ -103,8 +97,8 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "molt: serving %s over SSH on %s (host key %s)\n",
 		s.Target, ln.Addr(), gossh.FingerprintSHA256(host.PublicKey()))
-	if serveListening != nil {
-		serveListening(ln.Addr().String(), host.PublicKey())
+	if a.hooks.ServeListening != nil {
+		a.hooks.ServeListening(ln.Addr().String(), host.PublicKey())
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -117,7 +111,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 
 // buildServer makes the shared engine (continuing what the last stop paused) and the
 // SSH server around it.
-func buildServer(ctx context.Context, cmd *cobra.Command, s *session, o serveOptions, host gossh.Signer, log *slog.Logger) (*serve.Engine, *serve.Server, error) {
+func (a *app) buildServer(ctx context.Context, cmd *cobra.Command, s *session, o serveOptions, host gossh.Signer, log *slog.Logger) (*serve.Engine, *serve.Server, error) {
 	deps := tuiDeps(ctx, cmd, s)
 	planner, ok := deps.Engine.(*tuiEngine)
 	if !ok {
@@ -146,7 +140,7 @@ func buildServer(ctx context.Context, cmd *cobra.Command, s *session, o serveOpt
 		fmt.Fprintf(cmd.ErrOrStderr(), "molt: continuing rollout %s, paused when molt serve last stopped\n", id)
 	}
 	srv, err := serve.New(serve.Config{AuthorizedKeys: o.authorizedKeys, HostKey: host, IdleTimeout: o.idleTimeout,
-		UI: deps, Engine: engine, Version: version, Log: log})
+		UI: deps, Engine: engine, Version: a.build.Version, Log: log})
 	if err != nil {
 		return nil, nil, errors.Join(err, engine.Stop(context.Background(), o.stopGrace))
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 func buildMolt(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "molt")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/molt-sh/molt").CombinedOutput()
 	if err != nil {
 		t.Fatalf("build molt: %v\n%s", err, out)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -77,15 +77,14 @@ func TestServeOverSSH(t *testing.T) {
 		host gossh.PublicKey
 	}
 	ready := make(chan listening, 1)
-	serveListening = func(addr string, host gossh.PublicKey) { ready <- listening{addr, host} }
-	t.Cleanup(func() { serveListening = nil })
+	hooks := Hooks{ServeListening: func(addr string, host gossh.PublicKey) { ready <- listening{addr, host} }}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- runContext(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--authorized-keys", keysPath, "--stop-grace", "10ms"}, &out, &errOut)
+		done <- runHooked(ctx, hooks, []string{"serve", "--addr", "127.0.0.1:0", "--authorized-keys", keysPath, "--stop-grace", "10ms"}, &out, &errOut)
 	}()
 	var l listening
 	select {

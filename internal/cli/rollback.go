@@ -1,8 +1,7 @@
-package main
+package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -10,9 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { commands = append(commands, newRollbackCmd) }
-
-func newRollbackCmd() *cobra.Command {
+func (a *app) rollbackCmd() *cobra.Command {
 	var output string
 	var yes bool
 	var pollMin time.Duration
@@ -24,7 +21,9 @@ func newRollbackCmd() *cobra.Command {
 			"checked, takes its place back on load balancers and reserved IPs, and the new one is\n" +
 			"destroyed. Shows what it will do first; on a terminal it asks, elsewhere it needs --yes.",
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runRollback(cmd, args[0], output, yes, pollMin) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runRollback(cmd, args[0], output, yes, pollMin)
+		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	addPollFlag(cmd, &pollMin)
@@ -32,7 +31,7 @@ func newRollbackCmd() *cobra.Command {
 	return cmd
 }
 
-func runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin time.Duration) error {
+func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin time.Duration) error {
 	if output != "text" && output != "json" {
 		return usageError("-o: unknown output %q: use text or json", output)
 	}
@@ -44,16 +43,17 @@ func runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin time.D
 	if err != nil {
 		return err
 	}
-	interactive := isTerminal(os.Stdin) && isTerminal(cmd.OutOrStdout())
+	interactive := a.canAsk(cmd)
+	ask := newPrompter(cmd)
 	if !yes && !interactive {
 		return usageError("not on a terminal: pass --yes to roll back without confirming")
 	}
 	if !yes {
-		if err := confirm(cmd.OutOrStdout(), os.Stdin, rollbackText(sum, steps), sum.ID, "roll back"); err != nil {
+		if err := ask.confirm(rollbackText(sum, steps), sum.ID, "roll back"); err != nil {
 			return err
 		}
 	}
-	ctx, s, done, err := connectToChange(cmd)
+	ctx, s, done, err := a.connectToChange(cmd)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin time.D
 	if err != nil {
 		return err
 	}
-	err = drive(ctx, cmd, x, driveOptions{json: output == "json", interactive: interactive && output != "json", verbose: s.verbose})
+	err = drive(ctx, cmd, ask, x, driveOptions{json: output == "json", interactive: interactive && output != "json", verbose: s.verbose})
 	if ee, ok := err.(*exitError); ok && ee.code == 3 {
 		fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s is rolled back.\n", sum.ID)
 		return nil // rolling back is what was asked

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,9 +16,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { commands = append(commands, newSimCmd) }
-
-func newSimCmd() *cobra.Command {
+func (a *app) simCmd() *cobra.Command {
 	var (
 		cfg     dosim.Config
 		addr    string
@@ -41,7 +39,7 @@ func newSimCmd() *cobra.Command {
 			if verbose {
 				cfg.Logger = log.New(cmd.ErrOrStderr(), "", log.LstdFlags)
 			}
-			return serveSim(cmd, cfg, addr, faults)
+			return a.serveSim(cmd, cfg, addr, faults)
 		},
 	}
 	f := cmd.Flags()
@@ -62,10 +60,7 @@ func newSimCmd() *cobra.Command {
 	return cmd
 }
 
-// simListening, when set (by tests), is told the URL and token once the simulator listens.
-var simListening func(url, token string)
-
-func serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string) error {
+func (a *app) serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string) error {
 	if cfg.Provision == 0 {
 		cfg.Provision = -1
 	}
@@ -96,8 +91,8 @@ func serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults []string
 	if cfg.StatePath != "" {
 		fmt.Fprintf(out, "  state: %s\n", cfg.StatePath)
 	}
-	if simListening != nil {
-		simListening(url, sim.Token())
+	if a.hooks.SimListening != nil {
+		a.hooks.SimListening(url, sim.Token())
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

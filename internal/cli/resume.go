@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -11,9 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { commands = append(commands, newResumeCmd) }
-
-func newResumeCmd() *cobra.Command {
+func (a *app) resumeCmd() *cobra.Command {
 	var output string
 	var yes bool
 	var pollMin time.Duration
@@ -26,7 +24,7 @@ func newResumeCmd() *cobra.Command {
 			"resumes the only unfinished rollout. A done rollout that keeps old droplets is\n" +
 			"finalised (the kept droplets destroyed) once their time is up, or with --yes.",
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runResume(cmd, args, output, yes, pollMin) },
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runResume(cmd, args, output, yes, pollMin) },
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	addPollFlag(cmd, &pollMin)
@@ -34,7 +32,7 @@ func newResumeCmd() *cobra.Command {
 	return cmd
 }
 
-func runResume(cmd *cobra.Command, args []string, output string, yes bool, pollMin time.Duration) error {
+func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bool, pollMin time.Duration) error {
 	if output != "text" && output != "json" {
 		return usageError("-o: unknown output %q: use text or json", output)
 	}
@@ -46,7 +44,7 @@ func runResume(cmd *cobra.Command, args []string, output string, yes bool, pollM
 		return fmt.Errorf("rollout %s is done and keeps %d old droplets for a fast rollback%s; pass --yes to destroy them now",
 			sum.ID, sum.Kept, keptUntil(sum))
 	}
-	ctx, s, done, err := connectToChange(cmd)
+	ctx, s, done, err := a.connectToChange(cmd)
 	if err != nil {
 		return err
 	}
@@ -55,8 +53,8 @@ func runResume(cmd *cobra.Command, args []string, output string, yes bool, pollM
 	if err != nil {
 		return err
 	}
-	interactive := isTerminal(os.Stdin) && isTerminal(cmd.OutOrStdout()) && output != "json"
-	return drive(ctx, cmd, x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose})
+	interactive := a.canAsk(cmd) && output != "json"
+	return drive(ctx, cmd, newPrompter(cmd), x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose})
 }
 
 func keptUntil(s actions.Summary) string {

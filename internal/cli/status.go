@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -17,8 +17,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { commands = append(commands, newStatusCmd) }
-
 // statusOptions are the flags of `molt status`.
 type statusOptions struct {
 	sel        fleet.Selection
@@ -31,7 +29,7 @@ type statusOptions struct {
 // outputs are the formats of -o.
 var outputs = []string{"text", "json", "markdown"}
 
-func newStatusCmd() *cobra.Command {
+func (a *app) statusCmd() *cobra.Command {
 	var o statusOptions
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -41,7 +39,7 @@ func newStatusCmd() *cobra.Command {
 			"oldest live image. -o json is a stable shape for scripts (see docs/status.md).",
 		Example: "  molt status\n  molt status --by role --tag env:prod\n  molt status --name 'web-*' -o markdown\n  molt status -o json | jq '.stragglers[].name'",
 		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runStatus(cmd, o) },
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.runStatus(cmd, o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.sel.Tag, "tag", "", "only droplets with this tag (for example env:prod)")
@@ -72,14 +70,14 @@ func (o statusOptions) check() (fleet.Dimension, error) {
 	return by, nil
 }
 
-func runStatus(cmd *cobra.Command, o statusOptions) error {
+func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	by, err := o.check()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := connect(ctx, cmd, connectOptions{})
+	s, err := a.connect(ctx, cmd, connectOptions{})
 	if err != nil {
 		return err
 	}
@@ -92,7 +90,7 @@ func runStatus(cmd *cobra.Command, o statusOptions) error {
 		RolePrefix: strings.TrimSuffix(o.roleTag, ":") + ":",
 		VersionTag: strings.TrimSuffix(o.versionTag, ":"),
 	})
-	return writeStatus(cmd.OutOrStdout(), o.output, statusView{spread: spread, by: by, target: s.Target, sel: o.sel})
+	return writeStatus(cmd.OutOrStdout(), o.output, statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version})
 }
 
 // loadFleet reads the fleet, saying on stderr when the API's rate limit makes it wait
@@ -123,6 +121,8 @@ type statusView struct {
 	by     fleet.Dimension
 	target string
 	sel    fleet.Selection
+	// molt is the version of molt that made the view, for the markdown footer.
+	molt string
 }
 
 func writeStatus(w io.Writer, output string, v statusView) error {
@@ -164,16 +164,6 @@ func (p *progressLine) clear() {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.shown = false
 	}
-}
-
-// isTerminal reports whether w is a character device, such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // terminalWidth is the width of the terminal w writes to, or 0 when it is not one.

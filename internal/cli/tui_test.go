@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ func TestTUIWithoutTerminalPrintsStatus(t *testing.T) {
 
 // --readonly is a flag of molt itself.
 func TestTUIReadonlyFlag(t *testing.T) {
-	root := newRootCmd()
+	root := (&app{build: testBuild}).rootCmd()
 	if f := root.Flags().Lookup(flagReadonly); f == nil || f.DefValue != "false" {
 		t.Fatalf("molt has no --readonly flag")
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -19,8 +19,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
-
-func init() { commands = append(commands, newPlanCmd) }
 
 // planOptions are the flags plan and apply share: the selection, the target and the
 // strategy.
@@ -74,7 +72,7 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
 }
 
-func newPlanCmd() *cobra.Command {
+func (a *app) planCmd() *cobra.Command {
 	var o planOptions
 	cmd := &cobra.Command{
 		Use:   "plan",
@@ -87,7 +85,7 @@ func newPlanCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			s, err := connect(ctx, cmd, connectOptions{})
+			s, err := a.connect(ctx, cmd, connectOptions{})
 			if err != nil {
 				return err
 			}

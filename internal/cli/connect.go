@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/fleet"
 	"github.com/spf13/cobra"
 )
 
@@ -57,6 +57,7 @@ type session struct {
 	// Sim is the embedded simulator, or nil on a real API.
 	Sim *dosim.Sim
 
+	version string
 	verbose bool
 	stderr  io.Writer
 	closers []func()
@@ -64,8 +65,8 @@ type session struct {
 
 // connect resolves the credentials from the flags, the environment and doctl's login, or
 // with none starts the embedded simulator with the demo fleet and says so on stderr.
-func connect(ctx context.Context, cmd *cobra.Command, opt connectOptions) (*session, error) {
-	s := &session{stderr: cmd.ErrOrStderr(), verbose: boolFlag(cmd, flagVerbose)}
+func (a *app) connect(ctx context.Context, cmd *cobra.Command, opt connectOptions) (*session, error) {
+	s := &session{stderr: cmd.ErrOrStderr(), verbose: boolFlag(cmd, flagVerbose), version: a.build.Version}
 	creds, err := fleet.ResolveCredentials(fleet.CredentialOptions{
 		AccessToken: stringFlag(cmd, flagAccessToken),
 		Context:     stringFlag(cmd, flagContext),
@@ -87,7 +88,7 @@ func connect(ctx context.Context, cmd *cobra.Command, opt connectOptions) (*sess
 	}
 	s.Creds, s.Target = creds, describeTarget(creds, s.Sim != nil)
 	s.Limiter = fleet.NewLimiter(fleet.DefaultRequestsPerMinute)
-	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + version, Limiter: s.Limiter})
+	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + a.build.Version, Limiter: s.Limiter})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -192,9 +193,9 @@ func boolFlag(cmd *cobra.Command, name string) bool {
 // connectToChange connects for a command that changes the fleet: under a context that
 // SIGINT, SIGTERM and SIGHUP (a lost SSH session) cancel, so the engine stops at a safe
 // point, and with health endpoints on the embedded simulator. Call done when finished.
-func connectToChange(cmd *cobra.Command) (ctx context.Context, s *session, done func(), err error) {
+func (a *app) connectToChange(cmd *cobra.Command) (ctx context.Context, s *session, done func(), err error) {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	s, err = connect(ctx, cmd, connectOptions{health: true})
+	s, err = a.connect(ctx, cmd, connectOptions{health: true})
 	if err != nil {
 		stop()
 		return nil, nil, nil, err

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/spf13/cobra"
+)
+
+// prompter asks the operator questions on the command's streams. One per command: its
+// reader buffers what was typed ahead, so a second question reads the next line.
+type prompter struct {
+	out io.Writer
+	in  *bufio.Reader
+}
+
+func newPrompter(cmd *cobra.Command) *prompter {
+	return &prompter{out: cmd.OutOrStdout(), in: bufio.NewReader(cmd.InOrStdin())}
+}
+
+// line shows question and reads one answer, trimmed; io.EOF when nobody answers.
+func (p *prompter) line(question string) (string, error) {
+	fmt.Fprint(p.out, question)
+	line, err := p.in.ReadString('\n')
+	if err != nil && line == "" {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// confirm shows what will happen and asks the operator to type word.
+func (p *prompter) confirm(shown, word, what string) error {
+	fmt.Fprint(p.out, shown)
+	answer, err := p.line(fmt.Sprintf("\nTo %s, type %q: ", what, word))
+	if err != nil {
+		return &exitError{code: ExitError, err: errors.New("not confirmed: no answer")}
+	}
+	if answer != word {
+		return &exitError{code: ExitError, err: fmt.Errorf("not confirmed: %q is not %q; nothing was changed", answer, word)}
+	}
+	return nil
+}
+
+// canAsk reports whether an operator can answer prompts: stdin and stdout are a
+// terminal (or the hooks say to treat them as one).
+func (a *app) canAsk(cmd *cobra.Command) bool {
+	return a.hooks.Terminal || (isTerminal(cmd.InOrStdin()) && isTerminal(cmd.OutOrStdout()))
+}
+
+// driveOptions say how a run is shown and steered.
+type driveOptions struct {
+	json        bool // JSON lines instead of text lines
+	interactive bool // ask the operator at checkpoints and failure pauses
+	verbose     bool // show API calls and health probes too
+}
+
+// drive runs an executor to its end, printing one line per event, and turns the outcome
+// into an exit code: 0 done, 3 rolled back, 4 interrupted (resumable).
+func drive(ctx context.Context, cmd *cobra.Command, ask *prompter, x *actions.Executor, o driveOptions) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	events, leave := x.Subscribe()
+	defer leave()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		p := &printer{w: cmd.OutOrStdout(), plan: x.Plan(), json: o.json, verbose: o.verbose}
+		for ev := range events {
+			p.print(ev)
+			steer(ctx, cancel, ask, x, ev, o.interactive)
+		}
+	})
+	err := x.Run(ctx)
+	wg.Wait()
+	return outcome(x.ID(), err, context.Cause(ctx))
+}
+
+// errStopAtCheckpoint ends a run that reached a manual checkpoint with nobody to answer.
+var errStopAtCheckpoint = errors.New("stopped at a checkpoint")
+
+// steerer is what steer and answer drive: the executor's controls.
+type steerer interface {
+	Continue() error
+	Abort(rollback bool)
+}
+
+// steer answers the executor's questions: at a manual checkpoint or a pause after
+// failures, an operator on a terminal decides; without one the run stops, resumable.
+func steer(ctx context.Context, cancel context.CancelCauseFunc, ask *prompter, x steerer, ev actions.Event, interactive bool) {
+	question := question(ev)
+	if question == "" {
+		return
+	}
+	if !interactive {
+		cancel(errStopAtCheckpoint)
+		return
+	}
+	go ask.answer(ctx, x, question)
+}
+
+// question is what the operator is asked after ev, or "" when ev asks nothing.
+func question(ev actions.Event) string {
+	switch ev := ev.(type) {
+	case actions.CheckpointReached:
+		if ev.Mode == "manual" {
+			return fmt.Sprintf("Checkpoint after wave %d. Type continue, abort or rollback: ", ev.Wave+1)
+		}
+	case actions.StateChanged:
+		if ev.State == actions.StatePaused {
+			return "Paused. Type continue, abort or rollback: "
+		}
+	}
+	return ""
+}
+
+// answer asks question until the operator types continue, abort or rollback, and
+// steers x accordingly; it gives up when ctx ends or nobody answers.
+func (p *prompter) answer(ctx context.Context, x steerer, question string) {
+	for ctx.Err() == nil {
+		line, err := p.line(question)
+		switch line {
+		case "continue", "c":
+			if cerr := x.Continue(); cerr != nil {
+				fmt.Fprintln(p.out, cerr)
+			}
+			return
+		case "abort":
+			x.Abort(false)
+			return
+		case "rollback":
+			x.Abort(true)
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// outcome maps how a run ended to an exit code and one sentence.
+func outcome(id string, err, cause error) error {
+	resume := fmt.Sprintf("resume with `molt resume %s`", id)
+	var locked *actions.LockedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &locked):
+		return &exitError{code: ExitLocked, err: fmt.Errorf("rollout %s did not start, nothing was changed: %v", id, err)}
+	case errors.Is(err, actions.ErrRolledBack):
+		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%v)", id, err)}
+	case errors.Is(err, actions.ErrAborted):
+		return &exitError{code: ExitError, err: fmt.Errorf("rollout %s was aborted; replacements in service were kept", id)}
+	case errors.Is(cause, errStopAtCheckpoint):
+		return &exitError{code: ExitInterrupted, err: fmt.Errorf("stopped at a checkpoint with nobody to answer; continue with `molt resume %s`", id)}
+	case errors.Is(err, actions.ErrInterrupted):
+		return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted; %s", resume)}
+	}
+	return &exitError{code: ExitInterrupted, err: fmt.Errorf("rollout %s stopped: %v; %s", id, err, resume)}
+}
+
+// isTerminal reports whether v (a stream) is a character device, such as a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/molt-sh/molt/actions"
+)
+
+// printer renders events as lines: text for people, or JSON lines with -o json.
+type printer struct {
+	w       io.Writer
+	plan    actions.Plan
+	json    bool
+	verbose bool
+}
+
+func (p *printer) print(ev actions.Event) {
+	if p.json {
+		if b, err := actions.MarshalEvent(ev); err == nil {
+			fmt.Fprintf(p.w, "%s\n", b)
+		}
+		return
+	}
+	if line := p.text(ev); line != "" {
+		fmt.Fprintln(p.w, line)
+	}
+}
+
+// name is the server a replacement slot replaces.
+func (p *printer) name(slot int) string {
+	for _, r := range p.plan.Replacements() {
+		if r.Slot == slot {
+			return r.Old.Name
+		}
+	}
+	return fmt.Sprintf("slot %d", slot)
+}
+
+func (p *printer) text(ev actions.Event) string {
+	switch ev := ev.(type) {
+	case actions.RolloutStarted:
+		verb := "replacing"
+		if ev.Resumed {
+			verb = "resuming the replacement of"
+		}
+		return fmt.Sprintf("rollout %s: %s %d servers (%s) with %s in %d waves; journal %s",
+			ev.Rollout, verb, ev.Replacements, ev.Selection, ev.Target, ev.Waves, ev.Journal)
+	case actions.WaveStarted:
+		return p.waveText(ev)
+	case actions.PhaseChanged:
+		return p.phaseText(ev)
+	case actions.Failure:
+		return fmt.Sprintf("%s failed at %s: %s (%d failed, %d allowed)", p.name(ev.Slot), ev.Step, ev.Reason, ev.Failures, ev.Budget)
+	case actions.CheckpointReached:
+		if ev.Mode == "timed" {
+			return fmt.Sprintf("checkpoint after wave %d: going on at %s", ev.Wave+1, ev.Until.Local().Format("15:04:05"))
+		}
+		return fmt.Sprintf("checkpoint after wave %d", ev.Wave+1)
+	case actions.StateChanged:
+		return stateText(ev)
+	case actions.RateLimitWait:
+		return fmt.Sprintf("rate limited by the API: waiting %s", ev.Wait)
+	case actions.Done:
+		return fmt.Sprintf("%s: %d replaced, %d failed, %d rolled back", ev.State, ev.Replaced, ev.Failed, ev.RolledBack)
+	}
+	return p.verboseText(ev)
+}
+
+func (p *printer) waveText(ev actions.WaveStarted) string {
+	names := make([]string, 0, len(ev.Slots))
+	for _, s := range ev.Slots {
+		names = append(names, p.name(s))
+	}
+	label := fmt.Sprintf("wave %d/%d", ev.Wave+1, len(p.plan.Waves))
+	if ev.Canary {
+		label += " (canary)"
+	}
+	return label + ": " + strings.Join(names, ", ")
+}
+
+func (p *printer) phaseText(ev actions.PhaseChanged) string {
+	what := map[actions.Phase]string{
+		actions.PhaseCreated: fmt.Sprintf("created droplet %d", ev.NewID), actions.PhaseActive: "active at " + ev.NewIP,
+		actions.PhaseHealthy: "healthy", actions.PhaseHandedOver: "in service", actions.PhaseSoaked: "soaked",
+		actions.PhaseDone: "replaced", actions.PhaseFailed: "failed: " + ev.Reason, actions.PhaseCancelled: "cancelled",
+		actions.PhaseRollingBack: "rolling back", actions.PhaseRolledBack: "rolled back", actions.PhasePending: "pending",
+	}[ev.Phase]
+	if ev.Reason != "" && ev.Phase != actions.PhaseFailed {
+		what += " (" + ev.Reason + ")"
+	}
+	return p.name(ev.Slot) + ": " + what
+}
+
+func stateText(ev actions.StateChanged) string {
+	if ev.State == actions.StateCheckpoint || ev.State.Final() {
+		return ""
+	}
+	s := "rollout " + strings.ReplaceAll(string(ev.State), "_", " ")
+	if ev.Reason != "" {
+		s += ": " + ev.Reason
+	}
+	return s
+}
+
+// verboseText shows API calls and health probes under -v.
+func (p *printer) verboseText(ev actions.Event) string {
+	if !p.verbose {
+		return ""
+	}
+	switch ev := ev.(type) {
+	case actions.APICall:
+		s := fmt.Sprintf("  %s %s %d %s (request %s, %d left)", ev.Method, ev.Path, ev.Status, ev.Took.D().Round(1e6), ev.RequestID, ev.Remaining)
+		if ev.Err != "" && ev.Status == 0 {
+			s += ": " + ev.Err
+		}
+		return s
+	case actions.HealthProbe:
+		return fmt.Sprintf("  %s: probe %s: %s", p.name(ev.Slot), ev.Addr, ev.Detail)
+	}
+	return ""
+}
