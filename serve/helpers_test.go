@@ -19,9 +19,9 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/molt-sh/molt/actions"
-	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/ui"
 )
 

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/molt-sh/molt/actions"
-	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // testEngine drives package actions against a test simulator, as the program's wiring
