@@ -22,6 +22,7 @@ import (
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 	"github.com/molt-sh/molt/fleet"
+	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/ui"
 )
 
@@ -74,7 +75,7 @@ func (s *syncBuffer) String() string {
 type testServer struct {
 	env      *dosimtest.Env
 	srv      *Server
-	engine   *Engine
+	engine   *engine.Engine
 	addr     string
 	dir      string
 	keysPath string
@@ -113,7 +114,7 @@ func startServer(t *testing.T, tweak ...func(*options)) *testServer {
 	}
 	log := slog.New(slog.NewTextHandler(ts.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
-	ts.engine, err = NewEngine(EngineOptions{Client: ts.env.Client, Actions: testActions(ts.dir), ProvisionTime: o.provision, Log: log})
+	ts.engine, err = engine.New(engine.Options{Client: ts.env.Client, Actions: testActions(ts.dir), ProvisionTime: o.provision, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func startServer(t *testing.T, tweak ...func(*options)) *testServer {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := ts.engine.Stop(ctx, time.Millisecond); err != nil {
+		if err := Stop(ctx, ts.engine, time.Millisecond); err != nil {
 			t.Errorf("stop the engine: %v", err)
 		}
 		if err := ts.srv.Close(ctx); err != nil {

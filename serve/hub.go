@@ -7,13 +7,14 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/ui"
 )
 
 // hub is the set of sessions: it tells each one who is connected and hands it the
 // rollouts that run in the server.
 type hub struct {
-	engine *Engine
+	engine *engine.Engine
 
 	mu    sync.Mutex
 	conns []*conn
@@ -36,9 +37,9 @@ type conn struct {
 	pumped chan struct{}
 }
 
-func newHub(e *Engine) *hub {
+func newHub(e *engine.Engine) *hub {
 	h := &hub{engine: e}
-	e.onChange(h.broadcast)
+	e.OnChange(h.broadcast)
 	return h
 }
 
@@ -93,8 +94,8 @@ func (h *hub) presence() ui.PresenceMsg {
 		}
 		msg.Users = append(msg.Users, name)
 	}
-	for _, r := range h.engine.running() {
-		msg.StartedBy[r.x.ID()] = r.by
+	for _, r := range h.engine.Running() {
+		msg.StartedBy[r.ID()] = r.By
 	}
 	return msg
 }
@@ -111,7 +112,7 @@ func (h *hub) quitAll() {
 // pump: a slow session never holds the others up.
 func (c *conn) pump(h *hub) {
 	defer close(c.pumped)
-	told := map[*sharedRun]bool{}
+	told := map[*engine.Run]bool{}
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -119,11 +120,11 @@ func (c *conn) pump(h *hub) {
 		case <-c.wake:
 		}
 		c.p.Send(h.presence())
-		running := map[*sharedRun]bool{}
-		for _, r := range h.engine.running() {
+		running := map[*engine.Run]bool{}
+		for _, r := range h.engine.Running() {
 			running[r] = true
 			if !told[r] {
-				c.p.Send(ui.WatchMsg{Run: c.eng.steer(r), Kind: r.kind})
+				c.p.Send(ui.WatchMsg{Run: c.eng.steer(r), Kind: r.Kind})
 			}
 		}
 		told = running

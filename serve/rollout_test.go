@@ -44,7 +44,7 @@ func (ts *testServer) onlyRun(t *testing.T) string {
 // settled waits until nothing runs in the engine.
 func (ts *testServer) settled(t *testing.T) {
 	t.Helper()
-	waitUntil(t, "the rollouts to end", func() bool { return len(ts.engine.running()) == 0 })
+	waitUntil(t, "the rollouts to end", func() bool { return len(ts.engine.Running()) == 0 })
 }
 
 func lastState(recs []actions.Record) actions.State {
@@ -78,7 +78,7 @@ func TestRolloutOutlivesTheSessionThatStartedIt(t *testing.T) {
 	watcher.repaintUntil(120, 40, "by alice", "on: victor (viewer), alice")
 	starter.close()
 	waitUntil(t, "alice's session to end", func() bool { return ts.srv.Sessions() == 1 })
-	if n := len(ts.engine.running()); n != 1 {
+	if n := len(ts.engine.Running()); n != 1 {
 		t.Fatalf("%d rollouts run after the session that started it dropped, want 1", n)
 	}
 

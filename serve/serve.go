@@ -21,6 +21,7 @@ import (
 	"charm.land/wish/v2/activeterm"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/ui"
 )
 
@@ -39,7 +40,7 @@ type Config struct {
 	// the rest. Context, Engine, Readonly, Operator and Shared are set per session.
 	UI ui.Deps
 	// Engine is the one engine every session drives.
-	Engine *Engine
+	Engine *engine.Engine
 	// Version is announced in the SSH handshake.
 	Version string
 	// Log receives connections, refusals and who did what.

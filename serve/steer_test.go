@@ -33,7 +33,7 @@ func TestViewerIdentityIsRefusedByTheEngine(t *testing.T) {
 	if _, err := viewer.Rollback(ctx, run.ID()); !errors.Is(err, errViewer) {
 		t.Fatalf("a viewer rolled a rollout back: %v", err)
 	}
-	watched := viewer.steer(ts.engine.find(run.ID()))
+	watched := viewer.steer(ts.engine.Find(run.ID()))
 	watched.Pause()
 	if err := watched.Continue(); !errors.Is(err, errViewer) {
 		t.Fatalf("a viewer's continue: %v, want a refusal", err)
@@ -46,13 +46,13 @@ func TestViewerIdentityIsRefusedByTheEngine(t *testing.T) {
 		t.Fatalf("the refusals are not logged:\n%s", ts.log.String())
 	}
 	joined, err := alice.Resume(ctx, run.ID())
-	if err != nil || joined.ID() != run.ID() || len(ts.engine.running()) != 1 {
-		t.Fatalf("resuming a rollout running here: %v, %d running; want to join it", err, len(ts.engine.running()))
+	if err != nil || joined.ID() != run.ID() || len(ts.engine.Running()) != 1 {
+		t.Fatalf("resuming a rollout running here: %v, %d running; want to join it", err, len(ts.engine.Running()))
 	}
 	if _, err := alice.Rollback(ctx, run.ID()); err == nil || !strings.Contains(err.Error(), "is running") {
 		t.Fatalf("rolling back a rollout running here: %v, want a pointer to abort", err)
 	}
-	waitUntil(t, "the checkpoint", func() bool { return ts.engine.running()[0].x.Status().State == actions.StateCheckpoint })
+	waitUntil(t, "the checkpoint", func() bool { return ts.engine.Running()[0].Status().State == actions.StateCheckpoint })
 	if err := joined.Continue(); err != nil {
 		t.Fatalf("continue at the checkpoint: %v", err)
 	}

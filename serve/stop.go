@@ -10,74 +10,19 @@ import (
 	"time"
 
 	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/internal/engine"
 )
 
 // ResumeFile is the file, in the journal directory, that lists the rollouts the server
 // paused when it stopped: it continues them when it starts again.
 const ResumeFile = "serve-resume"
 
-// Stop refuses new rollouts and pauses the running ones: each stops starting anything
-// new and brings what is in flight to a safe point. After grace (or once every run has
-// stopped) the runs are interrupted, which journals them as resumable. The rollouts that
-// were running are listed in ResumeFile for the next start. Stop waits for the runs to
-// return until ctx ends.
-func (e *Engine) Stop(ctx context.Context, grace time.Duration) error {
-	e.mu.Lock()
-	e.stopping = true
-	runs := append([]*sharedRun(nil), e.runs...)
-	e.mu.Unlock()
-	ids := e.pauseAll(runs)
-	werr := writeResumeList(e.resumeFile(), ids)
-	e.awaitRuns(runs, grace)
-	e.cancel()
-	stopped := make(chan struct{})
-	go func() { e.wg.Wait(); close(stopped) }()
-	select {
-	case <-stopped:
-		return werr
-	case <-ctx.Done():
-		return errors.Join(werr, fmt.Errorf("rollouts still stopping: %s (their journals let molt resume them)", runIDs(e.running())))
-	}
-}
-
-// pauseAll pauses every run and returns the rollouts that were under way (not paused or
-// waiting at a checkpoint for a person).
-func (e *Engine) pauseAll(runs []*sharedRun) []string {
-	op := serverOperator()
-	var ids []string
-	for _, r := range runs {
-		switch r.x.Status().State {
-		case actions.StateRunning, actions.StateRollingBack:
-			ids = append(ids, r.x.ID())
-		}
-		if err := r.x.Note(op, "pause: molt serve is stopping"); err != nil {
-			e.opt.Log.Warn("control not journaled", "rollout", r.x.ID(), "err", err)
-		}
-		r.x.Pause()
-		e.opt.Log.Info("paused for the stop", "rollout", r.x.ID())
-	}
-	return ids
-}
-
-// awaitRuns waits until every run has returned or grace has passed.
-func (e *Engine) awaitRuns(runs []*sharedRun, grace time.Duration) {
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	for _, r := range runs {
-		select {
-		case <-r.done:
-		case <-t.C:
-			return
-		}
-	}
-}
-
-func runIDs(runs []*sharedRun) string {
-	ids := make([]string, len(runs))
-	for i, r := range runs {
-		ids[i] = r.x.ID()
-	}
-	return strings.Join(ids, ", ")
+// Stop refuses new rollouts and pauses the running ones at a safe point (see
+// engine.Stop), and lists the rollouts that were under way in ResumeFile for the next
+// start. It waits for the runs to return until ctx ends.
+func Stop(ctx context.Context, e *engine.Engine, grace time.Duration) error {
+	underWay, err := e.Stop(ctx, grace, serverOperator(), "molt serve is stopping")
+	return errors.Join(writeResumeList(resumeFile(e), underWay), err)
 }
 
 // writeResumeList records ids in path (or removes path when there are none).
@@ -98,13 +43,14 @@ func writeResumeList(path string, ids []string) error {
 }
 
 // resumeFile is the list of rollouts to continue at the next start.
-func (e *Engine) resumeFile() string { return filepath.Join(e.journalDir(), ResumeFile) }
+func resumeFile(e *engine.Engine) string { return filepath.Join(e.JournalDir(), ResumeFile) }
 
 // ResumeStopped continues the rollouts a previous Stop listed, and removes the list. A
 // rollout that someone finished or resumed meanwhile (molt resume) is skipped with a log
 // line.
-func (e *Engine) ResumeStopped() (resumed []string, err error) {
-	resumeFile := e.resumeFile()
+func ResumeStopped(e *engine.Engine) (resumed []string, err error) {
+	log := e.Options().Log
+	resumeFile := resumeFile(e)
 	data, err := os.ReadFile(resumeFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -117,11 +63,12 @@ func (e *Engine) ResumeStopped() (resumed []string, err error) {
 	}
 	for _, id := range strings.Fields(string(data)) {
 		if !actions.ValidRolloutID(id) {
-			e.opt.Log.Warn("not a rollout ID in the list to continue", "id", id)
+			log.Warn("not a rollout ID in the list to continue", "id", id)
 			continue
 		}
-		if _, err := e.resume(id, serverOperator(), e.starterOf(id)); err != nil {
-			e.opt.Log.Warn("could not continue a rollout paused by the last stop", "rollout", id, "err", err)
+		op := serverOperator()
+		if _, err := e.Resume(id, &op, starterOf(e, id)); err != nil {
+			log.Warn("could not continue a rollout paused by the last stop", "rollout", id, "err", err)
 			continue
 		}
 		resumed = append(resumed, id)
@@ -130,8 +77,8 @@ func (e *Engine) ResumeStopped() (resumed []string, err error) {
 }
 
 // starterOf names the user who started rollout id, from its journal's header.
-func (e *Engine) starterOf(id string) string {
-	recs, err := actions.ReadJournal(actions.JournalPath(e.journalDir(), id))
+func starterOf(e *engine.Engine, id string) string {
+	recs, err := actions.ReadJournal(actions.JournalPath(e.JournalDir(), id))
 	if err != nil || len(recs) == 0 || recs[0].Header == nil {
 		return "unknown"
 	}

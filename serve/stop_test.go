@@ -13,6 +13,7 @@ import (
 
 	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
+	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/ui"
 )
 
@@ -47,8 +48,8 @@ func (ts *testServer) webPlan(t *testing.T, eng ui.Engine) actions.Plan {
 func (ts *testServer) provisioning(t *testing.T) {
 	t.Helper()
 	waitUntil(t, "the rollout to create droplets", func() bool {
-		runs := ts.engine.running()
-		return len(runs) == 1 && runs[0].x.Status().Count(actions.PhaseCreated) > 0
+		runs := ts.engine.Running()
+		return len(runs) == 1 && runs[0].Status().Count(actions.PhaseCreated) > 0
 	})
 }
 
@@ -70,7 +71,7 @@ func TestStopPausesRolloutsAndTheNextStartContinuesThem(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	m := watcher.mark()
-	if err := ts.engine.Stop(ctx, 50*time.Millisecond); err != nil {
+	if err := Stop(ctx, ts.engine, 50*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	watcher.waitFor(m, "rollout paused", "finished: paused")
@@ -89,25 +90,25 @@ func TestStopPausesRolloutsAndTheNextStartContinuesThem(t *testing.T) {
 		t.Fatalf("the list of rollouts to continue: %q, %v; want %s", data, err, id)
 	}
 
-	restarted, err := NewEngine(EngineOptions{Client: ts.env.Client, Actions: testActions(ts.dir)})
+	restarted, err := engine.New(engine.Options{Client: ts.env.Client, Actions: testActions(ts.dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resumed, err := restarted.ResumeStopped()
+	resumed, err := ResumeStopped(restarted)
 	if err != nil || len(resumed) != 1 || resumed[0] != id {
 		t.Fatalf("the restart continued %v (%v), want %s", resumed, err, id)
 	}
-	if runs := restarted.running(); len(runs) == 1 && runs[0].by != "alice" {
-		t.Fatalf("the continued rollout shows as started by %q, want alice", runs[0].by)
+	if runs := restarted.Running(); len(runs) == 1 && runs[0].By != "alice" {
+		t.Fatalf("the continued rollout shows as started by %q, want alice", runs[0].By)
 	}
-	waitUntil(t, "the continued rollout to end", func() bool { return len(restarted.running()) == 0 })
+	waitUntil(t, "the continued rollout to end", func() bool { return len(restarted.Running()) == 0 })
 	if st := lastState(ts.journal(t, id)); st != actions.StateDone {
 		t.Fatalf("the continued rollout ended %q, want done", st)
 	}
 	if _, err := os.Stat(resumeFile); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the list of rollouts to continue is still there: %v", err)
 	}
-	if err := restarted.Stop(ctx, time.Millisecond); err != nil {
+	if err := Stop(ctx, restarted, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -120,13 +121,13 @@ func TestStopLeavesRolloutsWaitingForAPersonToThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the checkpoint", func() bool {
-		runs := ts.engine.running()
-		return len(runs) == 1 && runs[0].x.Status().State == actions.StateCheckpoint
+		runs := ts.engine.Running()
+		return len(runs) == 1 && runs[0].Status().State == actions.StateCheckpoint
 	})
 	resumeFile := filepath.Join(ts.dir, "rollouts", ResumeFile)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	if err := ts.engine.Stop(ctx, 10*time.Millisecond); err != nil {
+	if err := Stop(ctx, ts.engine, 10*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(resumeFile); !errors.Is(err, os.ErrNotExist) {

@@ -101,7 +101,11 @@ func steer(ctx context.Context, cancel context.CancelCauseFunc, ask *prompter, x
 		cancel(errStopAtCheckpoint)
 		return
 	}
-	go ask.answer(ctx, x, question)
+	go func() {
+		if !ask.answer(ctx, x, question) {
+			cancel(errStopAtCheckpoint) // nobody is left to answer: stop, resumable
+		}
+	}()
 }
 
 // question is what the operator is asked after ev, or "" when ev asks nothing.
@@ -120,8 +124,9 @@ func question(ev actions.Event) string {
 }
 
 // answer asks question until the operator types continue, abort or rollback, and
-// steers x accordingly; it gives up when ctx ends or nobody answers.
-func (p *prompter) answer(ctx context.Context, x steerer, question string) {
+// steers x accordingly. It returns false when the input ended with no answer: nobody
+// is there to ask any more.
+func (p *prompter) answer(ctx context.Context, x steerer, question string) bool {
 	for ctx.Err() == nil {
 		line, err := p.line(question)
 		switch line {
@@ -129,18 +134,20 @@ func (p *prompter) answer(ctx context.Context, x steerer, question string) {
 			if cerr := x.Continue(); cerr != nil {
 				fmt.Fprintln(p.out, cerr)
 			}
-			return
+			return true
 		case "abort":
 			x.Abort(false)
-			return
+			return true
 		case "rollback":
 			x.Abort(true)
-			return
+			return true
 		}
 		if err != nil {
-			return
+			fmt.Fprintln(p.out)
+			return false
 		}
 	}
+	return true
 }
 
 // outcome maps how a run ended to an exit code and one sentence.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/serve"
 	"github.com/spf13/cobra"
 	gossh "golang.org/x/crypto/ssh"
@@ -111,20 +112,13 @@ func (a *app) runServe(cmd *cobra.Command, o serveOptions) error {
 
 // buildServer makes the shared engine (continuing what the last stop paused) and the
 // SSH server around it.
-func (a *app) buildServer(ctx context.Context, cmd *cobra.Command, s *session, o serveOptions, host gossh.Signer, log *slog.Logger) (*serve.Engine, *serve.Server, error) {
-	deps := tuiDeps(ctx, cmd, s)
-	planner, ok := deps.Engine.(*tuiEngine)
-	if !ok {
-		return nil, nil, errors.New("molt serve needs the terminal UI's engine to plan with")
-	}
-	opt := planner.opt
-	if o.pollMin > 0 { // the hidden --poll-min, as for molt apply: shortened against the simulator
-		opt.Timing.PollMin, opt.Timing.AdoptDelay, opt.Timing.RetryBase = o.pollMin, o.pollMin, min(o.pollMin, time.Second)
-	}
-	engine, err := serve.NewEngine(serve.EngineOptions{Client: s.Client, Actions: opt, Plan: planner.Plan, Log: log})
+func (a *app) buildServer(ctx context.Context, cmd *cobra.Command, s *session, o serveOptions, host gossh.Signer, log *slog.Logger) (*engine.Engine, *serve.Server, error) {
+	// The runs live as long as the server, not as long as ctx: a stop pauses them first.
+	eng, err := newEngine(context.WithoutCancel(ctx), s, o.pollMin, log)
 	if err != nil {
 		return nil, nil, err
 	}
+	deps := tuiDeps(ctx, cmd, s, eng)
 	if dir, err := stateDir(); err == nil {
 		// The audit export (x) writes here, on the server: make it, as the UI does not.
 		deps.ExportDir = filepath.Join(dir, "exports")
@@ -132,7 +126,7 @@ func (a *app) buildServer(ctx context.Context, cmd *cobra.Command, s *session, o
 			log.Warn("the audit export will fail", "err", err)
 		}
 	}
-	resumed, err := engine.ResumeStopped()
+	resumed, err := serve.ResumeStopped(eng)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -140,20 +134,20 @@ func (a *app) buildServer(ctx context.Context, cmd *cobra.Command, s *session, o
 		fmt.Fprintf(cmd.ErrOrStderr(), "molt: continuing rollout %s, paused when molt serve last stopped\n", id)
 	}
 	srv, err := serve.New(serve.Config{AuthorizedKeys: o.authorizedKeys, HostKey: host, IdleTimeout: o.idleTimeout,
-		UI: deps, Engine: engine, Version: a.build.Version, Log: log})
+		UI: deps, Engine: eng, Version: a.build.Version, Log: log})
 	if err != nil {
-		return nil, nil, errors.Join(err, engine.Stop(context.Background(), o.stopGrace))
+		return nil, nil, errors.Join(err, serve.Stop(context.Background(), eng, o.stopGrace))
 	}
-	return engine, srv, nil
+	return eng, srv, nil
 }
 
 // shutdown pauses the running rollouts at a safe point (sessions watch them pause), then
 // ends the sessions.
-func shutdown(cmd *cobra.Command, engine *serve.Engine, srv *serve.Server, grace time.Duration, log *slog.Logger) error {
+func shutdown(cmd *cobra.Command, eng *engine.Engine, srv *serve.Server, grace time.Duration, log *slog.Logger) error {
 	fmt.Fprintln(cmd.ErrOrStderr(), "molt: stopping: no new rollouts; pausing the running ones (molt serve continues them when it starts again)")
 	ctx, cancel := context.WithTimeout(context.Background(), grace+time.Minute)
 	defer cancel()
-	err := engine.Stop(ctx, grace)
+	err := serve.Stop(ctx, eng, grace)
 	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer ccancel()
 	if cerr := srv.Close(cctx); cerr != nil {

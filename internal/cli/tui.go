@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
+	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/ui"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v4"
@@ -43,26 +43,35 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer s.Close()
-	runCtx, stopRuns := context.WithCancel(ctx)
-	deps := tuiDeps(runCtx, cmd, s)
+	eng, err := newEngine(ctx, s, 0, nil)
+	if err != nil {
+		return err
+	}
+	deps := tuiDeps(ctx, cmd, s, eng)
 	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(cmd.OutOrStdout()))
 	_, err = p.Run()
 	// A rollout still running stops at its next safe point, journaled, resumable.
-	stopRuns()
-	deps.Engine.(*tuiEngine).wait(30 * time.Second)
+	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = eng.Close(cctx)
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, tea.ErrInterrupted) {
 		return err
 	}
 	return nil
 }
 
-// tuiDeps wires the UI to the session: the loader, images, engine, journal and limiter.
-func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session) ui.Deps {
-	opt := engineOptions(s, 0)
-	dir := opt.Dir
-	if dir == "" {
-		dir, _ = actions.DefaultDir()
+// newEngine is the rollout engine for the session's cockpits, its runs bounded by ctx.
+func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog.Logger) (*engine.Engine, error) {
+	opt := engine.Options{Context: ctx, Client: s.Client, Actions: engineOptions(s, pollMin), Launch: launchTemplate,
+		Explain: s.explain, Log: log}
+	if s.Sim != nil {
+		opt.ProvisionTime = 3 * time.Second // the embedded simulator's provisioning delay
 	}
+	return engine.New(opt)
+}
+
+// tuiDeps wires the UI to the session: the loader, images, engine, journal and limiter.
+func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.Engine) ui.Deps {
 	return ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
@@ -70,8 +79,8 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session) ui.Deps {
 			return servers, s.explain(err)
 		},
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
-		Engine:     &tuiEngine{s: s, opt: opt},
-		JournalDir: dir,
+		Engine:     eng.Local(),
+		JournalDir: eng.JournalDir(),
 		RateBudget: func() (int, int) { return s.Limiter.Available(), fleet.DefaultRequestsPerMinute },
 		Target:     s.Target,
 		Demo:       s.Sim != nil,
@@ -123,78 +132,4 @@ func privateImages(ctx context.Context, s *session) ([]fleet.Version, error) {
 		}
 		opt.Page++
 	}
-}
-
-// tuiEngine is the rollout engine for the UI: package actions on the session's client.
-// Runs started here live as long as ctx (the program), not as long as a screen.
-type tuiEngine struct {
-	s    *session
-	opt  actions.Options
-	runs sync.WaitGroup
-}
-
-// wait gives running rollouts up to d to stop after their context is cancelled.
-func (e *tuiEngine) wait(d time.Duration) {
-	done := make(chan struct{})
-	go func() { e.runs.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-	}
-}
-
-// Plan gathers what the planner needs and plans, with the role's launch template.
-func (e *tuiEngine) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
-	st := req.Strategy
-	if st.Launch.Source == "" {
-		l, err := launchTemplate(req.Servers)
-		if err != nil {
-			return actions.Plan{}, err
-		}
-		st.Launch = l
-	}
-	in, err := actions.Gather(ctx, e.s.Client, req.Selection, req.Servers, req.Target, st)
-	if err != nil {
-		return actions.Plan{}, e.s.explain(err)
-	}
-	if e.s.Sim != nil {
-		in.ProvisionTime = 3 * time.Second // the embedded simulator's provisioning delay
-	}
-	return actions.NewPlan(in)
-}
-
-// Start begins a rollout of plan in the background.
-func (e *tuiEngine) Start(ctx context.Context, plan actions.Plan) (ui.Run, error) {
-	return e.run(ctx, func() (*actions.Executor, error) { return actions.Start(e.s.Client, plan, e.opt) })
-}
-
-// Resume continues an unfinished rollout in the background.
-func (e *tuiEngine) Resume(ctx context.Context, id string) (ui.Run, error) {
-	return e.run(ctx, func() (*actions.Executor, error) {
-		return actions.Resume(e.s.Client, actions.JournalPath(e.journalDir(), id), e.opt)
-	})
-}
-
-// Rollback rolls a rollout back in the background.
-func (e *tuiEngine) Rollback(ctx context.Context, id string) (ui.Run, error) {
-	return e.run(ctx, func() (*actions.Executor, error) {
-		return actions.Rollback(e.s.Client, actions.JournalPath(e.journalDir(), id), e.opt)
-	})
-}
-
-func (e *tuiEngine) journalDir() string {
-	if e.opt.Dir != "" {
-		return e.opt.Dir
-	}
-	dir, _ := actions.DefaultDir()
-	return dir
-}
-
-func (e *tuiEngine) run(ctx context.Context, open func() (*actions.Executor, error)) (ui.Run, error) {
-	x, err := open()
-	if err != nil {
-		return nil, err
-	}
-	e.runs.Go(func() { _ = x.Run(ctx) })
-	return x, nil
 }

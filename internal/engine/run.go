@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/ui"
+)
+
+// What started a run.
+const (
+	KindRollout  = "rollout"
+	KindResume   = "resume"
+	KindRollback = "rollback"
+)
+
+// Run is a rollout running in the engine and who started it. It is a ui.Run.
+type Run struct {
+	x *actions.Executor
+	// Kind is KindRollout, KindResume or KindRollback.
+	Kind string
+	// By names who started it, for the people watching ("" for the local user).
+	By   string
+	done chan struct{}
+}
+
+// ID is the rollout's ID.
+func (r *Run) ID() string { return r.x.ID() }
+
+// Plan is the plan the rollout runs.
+func (r *Run) Plan() actions.Plan { return r.x.Plan() }
+
+// Status is where the rollout is.
+func (r *Run) Status() actions.Status { return r.x.Status() }
+
+// Subscribe follows the run's events, from a snapshot of where it is.
+func (r *Run) Subscribe() (<-chan actions.Event, func()) { return r.x.Subscribe() }
+
+// Pause holds the rollout at its next safe point.
+func (r *Run) Pause() { r.x.Pause() }
+
+// Resume lets a paused rollout go on.
+func (r *Run) Resume() { r.x.Resume() }
+
+// Continue goes on from a checkpoint or a pause, or says why it cannot.
+func (r *Run) Continue() error { return r.x.Continue() }
+
+// Abort stops the rollout, rolling back or keeping what is in service.
+func (r *Run) Abort(rollback bool) { r.x.Abort(rollback) }
+
+// Note journals that op asked for action on the run.
+func (r *Run) Note(op actions.Operator, action string) error { return r.x.Note(op, action) }
+
+// Done is closed when the run has returned.
+func (r *Run) Done() <-chan struct{} { return r.done }
+
+// Local is the engine as a cockpit on this machine drives it: rollouts run as the user
+// running molt.
+func (e *Engine) Local() ui.Engine { return local{e} }
+
+type local struct{ e *Engine }
+
+func (l local) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
+	return l.e.Plan(ctx, req)
+}
+
+func (l local) Start(_ context.Context, plan actions.Plan) (ui.Run, error) {
+	return AsUI(l.e.Start(plan, nil, ""))
+}
+
+func (l local) Resume(_ context.Context, id string) (ui.Run, error) {
+	return AsUI(l.e.Resume(id, nil, ""))
+}
+
+func (l local) Rollback(_ context.Context, id string) (ui.Run, error) {
+	return AsUI(l.e.Rollback(id, nil, ""))
+}
+
+// AsUI hands a run to the UI: no run is a nil ui.Run, not a nil *Run inside one.
+func AsUI(r *Run, err error) (ui.Run, error) {
+	if r == nil {
+		return nil, err
+	}
+	return r, err
+}
