@@ -14,25 +14,25 @@ import (
 
 // export writes the spread as an audit report (JSON and markdown) in the export
 // directory, in the background.
-func (m *Model) export() tea.Cmd {
-	if m.spread == nil {
+func export(c *common) tea.Cmd {
+	if c.spread == nil {
 		return nil
 	}
-	sp := m.spread
-	dir, at, md := m.deps.ExportDir, m.deps.Now(), m.deps.Markdown
-	report := sp.Report(m.exportTarget(), fleet.Selection{})
-	m.notice = notice{text: "writing the audit…"}
+	sp := c.spread
+	dir, at, md := c.deps.ExportDir, c.deps.Now(), c.deps.Markdown
+	report := sp.Report(exportTarget(c), fleet.Selection{})
+	c.say("writing the audit…")
 	return func() tea.Msg {
 		paths, err := writeAudit(dir, at, report, func() ([]byte, error) { return md(sp) }, md != nil)
 		return exportDoneMsg{paths: paths, err: err}
 	}
 }
 
-func (m Model) exportTarget() string {
-	if m.deps.Demo {
+func exportTarget(c *common) string {
+	if c.deps.Demo {
 		return "demo (simulated cloud)"
 	}
-	return m.deps.Target
+	return c.deps.Target
 }
 
 // writeAudit writes molt-audit-<time>.json, and .md rendered by md when withMD, in dir;

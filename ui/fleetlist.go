@@ -67,15 +67,18 @@ type fleetList struct {
 	cursor    int
 	offset    int
 	collapsed map[string]bool
-	selected  map[int]bool
-	filter    string
-	sort      sortOrder
+	// selected is the UI's selection (common.selected), edited in place.
+	selected map[int]bool
+	filter   string
+	sort     sortOrder
 	// servers is every server in the fleet by ID, for the selection.
 	servers map[int]fleet.Server
 }
 
-func newFleetList() fleetList {
-	return fleetList{collapsed: map[string]bool{}, selected: map[int]bool{}, servers: map[int]fleet.Server{}}
+// newFleetList is an empty list whose selection is selected (shared with the other
+// screens).
+func newFleetList(selected map[int]bool) fleetList {
+	return fleetList{collapsed: map[string]bool{}, selected: selected, servers: map[int]fleet.Server{}}
 }
 
 // rebuild lays the rows out again from sp, keeping the cursor on the same row when it

@@ -171,3 +171,16 @@ func (idleEngine) Plan(context.Context, PlanRequest) (actions.Plan, error) {
 func (idleEngine) Start(context.Context, actions.Plan) (Run, error) { return nil, errIdle }
 func (idleEngine) Resume(context.Context, string) (Run, error)      { return nil, errIdle }
 func (idleEngine) Rollback(context.Context, string) (Run, error)    { return nil, errIdle }
+
+// confirming reports whether a typed confirmation is open; asking, the abort question.
+func confirming(m Model) bool { _, ok := m.dialogs.top().(*confirmDialog); return ok }
+
+func asking(m Model) bool { _, ok := m.dialogs.top().(*abortDialog); return ok }
+
+// offering reports whether the resume offer is open; quitting, the quit question.
+func offering(m Model) bool { _, ok := m.dialogs.top().(*offerDialog); return ok }
+
+func quitting(m Model) bool { _, ok := m.dialogs.top().(*quitDialog); return ok }
+
+// helping reports whether the help dialog is open.
+func helping(m Model) bool { _, ok := m.dialogs.top().(*helpDialog); return ok }

@@ -138,8 +138,8 @@ func startRollback(ctx context.Context, e Engine, r rollout) tea.Cmd {
 	}
 }
 
-// historyPane is the list of rollouts from the journal.
-type historyPane struct {
+// historyScreen is the list of rollouts from the journal.
+type historyScreen struct {
 	rollouts []rollout
 	err      error
 	loading  bool
@@ -148,23 +148,19 @@ type historyPane struct {
 	details bool
 }
 
-func (h historyPane) current() (rollout, bool) {
+func (h *historyScreen) current() (rollout, bool) {
 	if h.cursor < 0 || h.cursor >= len(h.rollouts) {
 		return rollout{}, false
 	}
 	return h.rollouts[h.cursor], true
 }
 
-// wizard is the guided rollback of one rollout, up to its typed confirmation.
-type wizard struct {
-	r          rollout
-	confirming bool
-	confirm    lineInput
-	starting   bool
-}
+// rollbackScreen is the guided rollback of one rollout, up to its typed confirmation.
+// It exists while it is shown.
+type rollbackScreen struct{ r rollout }
 
 // confirmName is what the operator types to confirm the rollback: the selection.
-func (w *wizard) confirmName() string {
+func (w *rollbackScreen) confirmName() string {
 	if w.r.Selection != "" {
 		return w.r.Selection
 	}

@@ -27,7 +27,6 @@ type live struct {
 	probes      map[int]actions.HealthProbe
 	log         []logLine
 	done        *actions.Done
-	asking      bool // the abort question is open
 	// aborting says how the operator asked to abort, until the run ends.
 	aborting string
 	// held is the time spent at checkpoints and paused, which the pace leaves out;

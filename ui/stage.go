@@ -19,9 +19,9 @@ const (
 	stepStrategy
 )
 
-// stage is a rollout being staged: the selection, the target image, the strategy, and
-// the plan the engine made of them.
-type stage struct {
+// stageScreen is a rollout being staged: the selection, the target image, the
+// strategy, and the plan the engine made of them. It exists while it is shown.
+type stageScreen struct {
 	step    stageStep
 	servers []fleet.Server
 	name    string
@@ -42,26 +42,24 @@ type stage struct {
 	plan     *actions.Plan
 	planErr  error
 
-	confirming bool
-	confirm    lineInput
-	starting   bool
 	// confirmWhenReady asks for the confirmation once the plan being made arrives.
 	confirmWhenReady bool
 }
 
 // startable reports whether enter can lead to a start: a plan with something to do, or
 // one being made.
-func (s *stage) startable() bool {
+func (s *stageScreen) startable() bool {
 	return s.planning || s.plan != nil && len(s.plan.Replacements()) > 0
 }
 
 // askConfirm opens the typed confirmation when there is a plan with something to do,
 // or as soon as the plan being made arrives.
-func (s *stage) askConfirm() {
+func (s *stageScreen) askConfirm(c *common) action {
 	s.confirmWhenReady = s.planning
 	if !s.planning && s.plan != nil && len(s.plan.Replacements()) > 0 {
-		s.confirming, s.confirm.value = true, ""
+		return openDialog{s.confirmDialog(c)}
 	}
+	return nil
 }
 
 // imagesLoadedMsg carries the account's private images.
@@ -88,8 +86,8 @@ type runStartedMsg struct {
 	scope []int
 }
 
-func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *stage {
-	s := &stage{servers: servers, strategy: st, loadingImages: true, confirm: lineInput{limit: 64}}
+func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *stageScreen {
+	s := &stageScreen{servers: servers, strategy: st, loadingImages: true}
 	for _, srv := range servers {
 		if r := opt.Role(srv); !slices.Contains(s.roles, r) {
 			s.roles = append(s.roles, r)
@@ -109,7 +107,7 @@ func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *s
 
 // setImages orders the images for picking: those made for the selection's roles first,
 // each part newest first.
-func (s *stage) setImages(images []fleet.Version) {
+func (s *stageScreen) setImages(images []fleet.Version) {
 	s.images = slices.Clone(images)
 	slices.SortStableFunc(s.images, func(a, b fleet.Version) int {
 		if c := cmp.Compare(s.rank(a), s.rank(b)); c != 0 {
@@ -121,7 +119,7 @@ func (s *stage) setImages(images []fleet.Version) {
 }
 
 // rank is 0 for an image made for one of the selection's roles (by its role tag or name).
-func (s *stage) rank(v fleet.Version) int {
+func (s *stageScreen) rank(v fleet.Version) int {
 	for _, r := range s.roles {
 		if slices.Contains(v.Tags, fleet.DefaultRolePrefix+r) || strings.HasPrefix(v.Name, r+"-") {
 			return 0
@@ -131,7 +129,7 @@ func (s *stage) rank(v fleet.Version) int {
 }
 
 // onImage counts the selected servers already running image id.
-func (s *stage) onImage(id int) int {
+func (s *stageScreen) onImage(id int) int {
 	n := 0
 	for _, srv := range s.servers {
 		if srv.Image.ImageID == id {
@@ -142,7 +140,7 @@ func (s *stage) onImage(id int) int {
 }
 
 // missingRegions are the selection's regions the image is not available in.
-func (s *stage) missingRegions(v fleet.Version) []string {
+func (s *stageScreen) missingRegions(v fleet.Version) []string {
 	var out []string
 	for _, r := range s.regions {
 		if !slices.Contains(v.Regions, r) {
@@ -153,7 +151,7 @@ func (s *stage) missingRegions(v fleet.Version) []string {
 }
 
 // request is the plan request of the staged rollout.
-func (s *stage) request() PlanRequest {
+func (s *stageScreen) request() PlanRequest {
 	return PlanRequest{Selection: s.name, Servers: s.servers, Target: s.target, Strategy: s.strategy}
 }
 

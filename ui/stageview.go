@@ -6,18 +6,18 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
 )
 
-// stageView is the stage screen: pick the image, then the strategy beside the plan.
-func (m Model) stageView(width, height int) []string {
-	st := m.stage
-	lines := []string{m.stageTitle(), ""}
+// view is the stage screen: pick the image, then the strategy beside the plan.
+func (st *stageScreen) view(c *common, width, height int) []string {
+	lines := []string{st.title(c), ""}
 	if st.step == stepImage {
-		lines = append(lines, m.imagePicker(width, height-len(lines))...)
+		lines = append(lines, st.imagePicker(c, width, height-len(lines))...)
 	} else {
-		lines = append(lines, m.strategyAndPlan(width, height-len(lines))...)
+		lines = append(lines, st.strategyAndPlan(c, width)...)
 	}
 	for i := range lines {
 		lines[i] = fit(lines[i], width)
@@ -25,8 +25,8 @@ func (m Model) stageView(width, height int) []string {
 	return lines
 }
 
-func (m Model) stageTitle() string {
-	st, s := m.stage, m.styles
+func (st *stageScreen) title(c *common) string {
+	s := c.styles
 	title := s.Title.Render("Stage a rollout") + "  " + s.Bold.Render(st.name) + " · " + plural(len(st.servers), "server")
 	if st.step == stepStrategy {
 		title += " → " + s.VersionStyle(0).Bold(true).Render(st.target.Name)
@@ -36,8 +36,8 @@ func (m Model) stageTitle() string {
 
 // imagePicker lists the private images: those of the selection's roles first, newest
 // first, with how many selected servers run each and where it is missing.
-func (m Model) imagePicker(width, height int) []string {
-	st, s := m.stage, m.styles
+func (st *stageScreen) imagePicker(c *common, width, height int) []string {
+	s := c.styles
 	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first)"), ""}
 	switch {
 	case st.loadingImages:
@@ -53,13 +53,13 @@ func (m Model) imagePicker(width, height int) []string {
 		if i > 0 && st.rank(st.images[i]) > st.rank(st.images[i-1]) {
 			head = append(head, s.Muted.Render("  images of other roles"))
 		}
-		head = append(head, m.imageRow(st.images[i], i == st.imageCursor))
+		head = append(head, st.imageRow(c, st.images[i], i == st.imageCursor))
 	}
 	return head
 }
 
-func (m Model) imageRow(v fleet.Version, cursor bool) string {
-	st, s := m.stage, m.styles
+func (st *stageScreen) imageRow(c *common, v fleet.Version, cursor bool) string {
+	s := c.styles
 	on := st.onImage(v.ImageID)
 	count := s.Muted.Render("none of them on it")
 	switch {
@@ -72,30 +72,30 @@ func (m Model) imageRow(v fleet.Version, cursor bool) string {
 	if miss := st.missingRegions(v); len(miss) > 0 {
 		where = s.Danger.Render("✗ missing in " + strings.Join(miss, ", "))
 	}
-	row := fmt.Sprintf("%s %s %s  %s", pad(v.Name, 20), s.Muted.Render(pad(since(m.deps.Now(), v.CreatedAt)+" old", 9)),
+	row := fmt.Sprintf("%s %s %s  %s", pad(v.Name, 20), s.Muted.Render(pad(since(c.now(), v.CreatedAt)+" old", 9)),
 		pad(count, 22), where)
 	if cursor {
-		return m.styles.Cursor.Render("› " + stripped(row))
+		return s.Cursor.Render("› " + stripped(row))
 	}
 	return "  " + row
 }
 
 // strategyAndPlan shows the strategy knobs and, beside or below them, the plan.
-func (m Model) strategyAndPlan(width, height int) []string {
-	knobsView := m.knobsView()
+func (st *stageScreen) strategyAndPlan(c *common, width int) []string {
+	knobsView := st.knobsView(c)
 	if width >= wideWidth {
-		plan := m.planView(width - 65)
+		plan := st.planView(c, width-65)
 		return sideBySide(knobsView, plan, 62, max(len(knobsView), len(plan)))
 	}
-	plan := m.planView(width)
+	plan := st.planView(c, width)
 	out := append(knobsView, "")
 	return append(out, plan...)
 }
 
 // knobsView lists the strategy settings, the chosen one between ‹ › with what it
 // means on the line after the list.
-func (m Model) knobsView() []string {
-	st, s := m.stage, m.styles
+func (st *stageScreen) knobsView(c *common) []string {
+	s := c.styles
 	lines := []string{s.Bold.Render("Strategy") + s.Muted.Render("  ↑↓ choose · ←→ change")}
 	for i, k := range knobs {
 		val := k.value(st.strategy)
@@ -110,8 +110,8 @@ func (m Model) knobsView() []string {
 
 // planView is the engine's plan of the staged rollout: waves, estimate, API budget and
 // warnings; or why there is none.
-func (m Model) planView(width int) []string {
-	st, s := m.stage, m.styles
+func (st *stageScreen) planView(c *common, width int) []string {
+	s := c.styles
 	lines := []string{s.Bold.Render("Plan")}
 	switch {
 	case st.planning && st.plan == nil:
@@ -124,15 +124,15 @@ func (m Model) planView(width int) []string {
 	p := st.plan
 	n := len(p.Replacements())
 	if n == 0 {
-		return append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped."), m.skipLine(p))
+		return append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped."), skipLine(c, p))
 	}
 	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)))
 	lines = append(lines, wrap(fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
 		p.Estimate.APICalls, budgetNote(p.Estimate)), width)...)
-	if skip := m.skipLine(p); skip != "" {
+	if skip := skipLine(c, p); skip != "" {
 		lines = append(lines, skip)
 	}
-	lines = append(lines, wrap(m.sourcesLine(p), width)...)
+	lines = append(lines, wrap(sourcesLine(c, p), width)...)
 	for _, w := range p.Warnings {
 		lines = append(lines, wrap(s.Warn.Render("! "+w), width)...)
 	}
@@ -169,7 +169,7 @@ func budgetNote(e actions.Estimate) string {
 	return ""
 }
 
-func (m Model) skipLine(p *actions.Plan) string {
+func skipLine(c *common, p *actions.Plan) string {
 	if len(p.Skipped) == 0 {
 		return ""
 	}
@@ -182,16 +182,16 @@ func (m Model) skipLine(p *actions.Plan) string {
 		parts = append(parts, fmt.Sprintf("%d %s", n, r))
 	}
 	sort.Strings(parts)
-	return m.styles.Muted.Render("skipped: " + strings.Join(parts, "; "))
+	return c.styles.Muted.Render("skipped: " + strings.Join(parts, "; "))
 }
 
-func (m Model) sourcesLine(p *actions.Plan) string {
+func sourcesLine(c *common, p *actions.Plan) string {
 	var parts []string
 	for name, n := range p.Sources {
 		parts = append(parts, fmt.Sprintf("%s ×%d", name, n))
 	}
 	sort.Strings(parts)
-	return m.styles.Muted.Render("from " + strings.Join(parts, ", "))
+	return c.styles.Muted.Render("from " + strings.Join(parts, ", "))
 }
 
 // roughDuration rounds a duration for estimates: 40s, 12m, 1h30m.
@@ -206,34 +206,19 @@ func roughDuration(d time.Duration) string {
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
-// confirmView is the overlay that asks the operator to type the selection's name.
-func (m Model) confirmView() string {
-	st, s := m.stage, m.styles
-	p := st.plan
+// confirmDialog asks the operator to type the selection's name to start the plan.
+func (st *stageScreen) confirmDialog(c *common) *confirmDialog {
+	p := *st.plan
 	retire := "old droplets are destroyed"
 	if p.Strategy.Retire.Mode == "keep" {
 		retire = "old droplets are powered off and kept"
 	}
-	body := []string{
-		s.Title.Render(fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)),
-		"",
+	lines := []string{
 		fmt.Sprintf("%s · about %s · %s", plural(len(p.Waves), "wave"), roughDuration(p.Estimate.Duration.D()), retire),
-		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + m.asOperator(),
+		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + prefixed(" · as ", c.deps.Operator),
 		"",
-		"Type " + s.Bold.Render(st.name) + " to start: " + st.confirm.view(),
 	}
-	if st.starting {
-		body = append(body, s.Muted.Render("starting…"))
-	} else {
-		body = append(body, s.Muted.Render("enter starts · esc cancels"))
-	}
-	return s.Dialog.Render(strings.Join(body, "\n"))
-}
-
-// asOperator says who the rollout will be recorded as, when the UI knows.
-func (m Model) asOperator() string {
-	if m.deps.Operator == "" {
-		return ""
-	}
-	return " · as " + m.deps.Operator
+	title := fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)
+	ctx, engine := c.deps.Context, c.deps.Engine
+	return newConfirm(title, st.name, lines, func() tea.Cmd { return startCmd(ctx, engine, p) })
 }

@@ -85,7 +85,7 @@ func TestAnEndedRunCountsHowItLeftEachReplacement(t *testing.T) {
 			m.live.status.Slots[i].Phase = actions.PhaseCancelled
 		}
 	}
-	if got := m.liveProgress(80); !strings.Contains(got, "4 replaced · 15 cancelled") || strings.Contains(got, "finished") {
+	if got := liveProgress(m.common, 80); !strings.Contains(got, "4 replaced · 15 cancelled") || strings.Contains(got, "finished") {
 		t.Fatalf("the progress line of an aborted run reads %q", got)
 	}
 }
@@ -115,8 +115,8 @@ func TestEnterWithoutAPlanSaysWhy(t *testing.T) {
 		t.Fatalf("confirm offered without a plan: %q", bar)
 	}
 	m = press(t, m, "enter")
-	if status, _ := lastLines(m); m.stage.confirming || !strings.Contains(status, "nothing to start") {
-		t.Fatalf("enter without a plan: confirming %v, status %q", m.stage.confirming, status)
+	if status, _ := lastLines(m); confirming(m) || !strings.Contains(status, "nothing to start") {
+		t.Fatalf("enter without a plan: confirming %v, status %q", confirming(m), status)
 	}
 }
 

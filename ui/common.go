@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// common is the context every screen and dialog is handed: what the UI was given, its
+// size, keys and styles, the fleet as last read, the selection, the rollout followed and
+// the status line. The root model owns it; components read it and change the shared
+// parts (the selection, the notice) through it, never each other.
+type common struct {
+	deps   Deps
+	keys   KeyMap
+	styles Styles
+
+	width, height int
+
+	spread *fleet.Spread
+	load   loadStatus
+	// selected is the selected servers by ID: the fleet list edits it, a run that
+	// starts clears it, and every screen counts it in the status line.
+	selected map[int]bool
+	// live is the run followed (nil before the first); the header shows it from every
+	// screen.
+	live   *live
+	spin   spinner.Model
+	notice notice
+
+	budgetLeft, budgetLimit int
+	// presence is who is connected to a shared cockpit (molt serve).
+	presence PresenceMsg
+}
+
+// loadStatus is the state of fleet loading: the generation of the newest load (older
+// results are dropped), its progress, and when the fleet shown was read.
+type loadStatus struct {
+	gen         int
+	loading     bool
+	done, total int
+	at          time.Time
+	err         error
+	// refreshGen is the generation of the armed periodic refresh.
+	refreshGen int
+	// again asks for one more read when the running one ends.
+	again bool
+}
+
+// notice is a one-line message in the status line until the next key.
+type notice struct {
+	text string
+	bad  bool
+}
+
+func newCommon(deps Deps) *common {
+	return &common{
+		deps:     deps,
+		keys:     DefaultKeyMap(deps.Readonly),
+		styles:   NewStyles(true),
+		width:    MinWidth,
+		height:   MinHeight,
+		selected: map[int]bool{},
+		load:     loadStatus{gen: 1, loading: true},
+		spin:     spinner.New(spinner.WithSpinner(spinner.Spinner{Frames: spinner.MiniDot.Frames, FPS: 200 * time.Millisecond})),
+	}
+}
+
+// say puts a notice in the status line; warn puts one that reports a problem.
+func (c *common) say(format string, a ...any) { c.notice = notice{text: fmt.Sprintf(format, a...)} }
+
+func (c *common) warn(format string, a ...any) {
+	c.notice = notice{text: fmt.Sprintf(format, a...), bad: true}
+}
+
+// now is the UI's clock.
+func (c *common) now() time.Time { return c.deps.Now() }
+
+// running reports whether the run followed has not ended.
+func (c *common) running() bool { return c.live.running() }
+
+// reload starts a new fleet load; results of older loads will be dropped.
+func (c *common) reload() tea.Cmd {
+	c.load.gen++
+	c.load.loading = true
+	c.load.done, c.load.total = 0, 0
+	return startLoad(c.deps.Context, c.load.gen, c.deps.Load)
+}
+
+// refreshingNotice stands in the status line while an asked-for refresh runs.
+const refreshingNotice = "refreshing the fleet…"
+
+// refresh reads the fleet again now, unless a read is already running.
+func (c *common) refresh() tea.Cmd {
+	if c.load.loading {
+		return nil
+	}
+	c.notice = notice{text: refreshingNotice}
+	return c.reload()
+}
+
+// refreshQuietly reads the fleet again without a notice; when a read is running, it
+// reads once more after it, since that read may have started before the change.
+func (c *common) refreshQuietly() tea.Cmd {
+	if c.load.loading {
+		c.load.again = true
+		return nil
+	}
+	return c.reload()
+}
+
+// busy refuses to start a second run while one is going on.
+func (c *common) busy() bool {
+	if c.running() {
+		c.warn("a rollout is running: wait for it to finish (l shows it)")
+		return true
+	}
+	return false
+}
+
+func (c *common) sampleBudget() {
+	if c.deps.RateBudget != nil {
+		c.budgetLeft, c.budgetLimit = c.deps.RateBudget()
+	}
+}
+
+// refusedKey says so when a key that changes the fleet is pressed in read-only mode,
+// rather than doing nothing without a word.
+func (c *common) refusedKey(msg tea.KeyPressMsg) bool {
+	k := c.keys
+	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume} {
+		for _, name := range b.Keys() {
+			if msg.String() == name {
+				c.warn("read-only mode: %s is off", b.Help().Desc)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keyHint renders one binding for the key bar.
+func (c *common) keyHint(b key.Binding) string {
+	return c.styles.KeyName.Render(b.Help().Key) + " " + c.styles.KeyDesc.Render(b.Help().Desc)
+}
+
+// roleSpread is the spread of one role, or nil.
+func (c *common) roleSpread(role string) *fleet.RoleSpread {
+	for _, rs := range c.spread.Roles {
+		if rs.Role == role {
+			return rs
+		}
+	}
+	return nil
+}

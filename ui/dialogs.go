@@ -1,0 +1,217 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// quitDialog asks before quitting while a rollout runs.
+type quitDialog struct{}
+
+func (*quitDialog) update(_ *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	switch msg.String() {
+	case "y", "ctrl+c":
+		return quitNow{}, nil
+	case "n", "esc", "q":
+		return closeDialog{}, nil
+	}
+	return nil, nil
+}
+
+func (*quitDialog) view(c *common) string {
+	s := c.styles
+	later := "and it can be resumed later (R in molt, or molt resume)."
+	if c.deps.Demo {
+		later = "but the demo's simulated cloud ends with molt: nothing to resume."
+	}
+	return s.Dialog.Render(strings.Join([]string{
+		s.Title.Render("A rollout is running. Quit anyway?"), "",
+		"Quitting stops it at its next safe point: nothing is left half done,",
+		later, "",
+		s.KeyName.Render("y") + " quit   " + s.KeyName.Render("n") + " stay"}, "\n"))
+}
+
+func (*quitDialog) keyBar(*common) []key.Binding {
+	return []key.Binding{answer("y", "quit"), answer("n", "stay")}
+}
+
+// helpDialog shows the keys of the screen it was opened on.
+type helpDialog struct{ page helpPage }
+
+func (*helpDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	if key.Matches(msg, c.keys.Help, c.keys.Back, c.keys.Quit) {
+		return closeDialog{}, nil
+	}
+	return nil, nil
+}
+
+func (*helpDialog) keyBar(*common) []key.Binding { return nil }
+
+// view lists every enabled key of the page, grouped; in a narrow window the groups wrap
+// onto two rows.
+func (d *helpDialog) view(c *common) string {
+	s := c.styles
+	var cols []string
+	for _, group := range d.page.groups {
+		var rows []string
+		for _, it := range group.items {
+			if it.on {
+				rows = append(rows, s.KeyName.Render(pad(it.keys, 9))+" "+it.desc)
+			}
+		}
+		if len(rows) > 0 {
+			cols = append(cols, s.Bold.Render(group.title)+"\n"+strings.Join(rows, "\n"))
+		}
+	}
+	body := lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols)...)
+	if lipgloss.Width(body) > c.width-6 && len(cols) > 2 {
+		half := (len(cols) + 1) / 2
+		body = lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols[:half])...) + "\n\n" +
+			lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols[half:])...)
+	}
+	foot := "? or esc closes this help"
+	if d.page.legend != "" {
+		foot = d.page.legend + "\n" + foot
+	}
+	return s.Dialog.Render(s.Title.Render("Keys") + "\n\n" + body + "\n\n" + s.Muted.Render(foot))
+}
+
+func spaced(cols []string) []string {
+	out := make([]string, 0, 2*len(cols))
+	for i, c := range cols {
+		if i > 0 {
+			out = append(out, "    ")
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// offerDialog offers to resume the unfinished rollout found at start.
+type offerDialog struct{ r rollout }
+
+func (d *offerDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	switch {
+	case key.Matches(msg, c.keys.Resume):
+		if cmd := resume(c, d.r); cmd != nil {
+			return closeDialog{}, cmd
+		}
+	case key.Matches(msg, c.keys.History):
+		return []action{closeDialog{}, show{to: ScreenHistory}}, nil
+	case key.Matches(msg, c.keys.Back, c.keys.Quit):
+		return closeDialog{}, nil
+	}
+	return nil, nil
+}
+
+func (d *offerDialog) view(c *common) string {
+	s, r := c.styles, d.r
+	when := r.updated.In(c.now().Location()).Format("2006-01-02 15:04")
+	body := []string{
+		s.Title.Render("An unfinished rollout is in the journal"), "",
+		fmt.Sprintf("%s  %s → %s", r.ID, r.Selection, r.To),
+		fmt.Sprintf("%s at %d/%d, last seen %s, by %s", stateWords(r.State), r.Replaced, r.Planned, when, r.Operator),
+		"",
+	}
+	if c.keys.Resume.Enabled() {
+		body = append(body, s.KeyName.Render("R")+" resume it   "+s.KeyName.Render("h")+" history   "+s.KeyName.Render("esc")+" not now")
+	} else {
+		body = append(body, s.Muted.Render("read-only: resume it with molt resume")+"   "+s.KeyName.Render("esc")+" close")
+	}
+	return s.Dialog.Render(strings.Join(body, "\n"))
+}
+
+func (d *offerDialog) keyBar(c *common) []key.Binding {
+	if !c.keys.Resume.Enabled() {
+		return []key.Binding{answer("esc", "close")}
+	}
+	return []key.Binding{c.keys.Resume, c.keys.History, answer("esc", "not now")}
+}
+
+// confirmDialog asks the operator to type a word (the selection's name) before
+// something that changes the fleet starts; start makes the Cmd that starts it.
+type confirmDialog struct {
+	title string
+	// lines come between the title and the typed word.
+	lines    []string
+	word     string
+	input    lineInput
+	starting bool
+	start    func() tea.Cmd
+}
+
+func newConfirm(title, word string, lines []string, start func() tea.Cmd) *confirmDialog {
+	return &confirmDialog{title: title, lines: lines, word: word, input: lineInput{limit: 64}, start: start}
+}
+
+// update reads the word; enter starts when it matches.
+func (d *confirmDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	switch msg.String() {
+	case "esc":
+		return closeDialog{}, nil
+	case "enter":
+		if d.starting {
+			return nil, nil
+		}
+		if d.input.value != d.word {
+			c.warn("type %q exactly to start, or esc to go back", d.word)
+			return nil, nil
+		}
+		d.starting = true
+		return nil, d.start()
+	default:
+		d.input.update(msg)
+	}
+	return nil, nil
+}
+
+func (d *confirmDialog) view(c *common) string {
+	s := c.styles
+	body := append([]string{s.Title.Render(d.title), ""}, d.lines...)
+	body = append(body, "Type "+s.Bold.Render(d.word)+" to start: "+d.input.view())
+	if d.starting {
+		body = append(body, s.Muted.Render("starting…"))
+	} else {
+		body = append(body, s.Muted.Render("enter starts · esc cancels"))
+	}
+	return s.Dialog.Render(strings.Join(body, "\n"))
+}
+
+func (*confirmDialog) keyBar(*common) []key.Binding {
+	return []key.Binding{answer("enter", "start"), answer("esc", "cancel")}
+}
+
+// abortDialog asks how to abort the run followed: roll back, or leave the fleet as it is.
+type abortDialog struct{}
+
+func (*abortDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	l := c.live
+	switch msg.String() {
+	case "r":
+		l.aborting = "roll back"
+		return closeDialog{}, control(func() { l.run.Abort(true) })
+	case "k":
+		l.aborting = "keep the fleet as it is"
+		return closeDialog{}, control(func() { l.run.Abort(false) })
+	case "esc", "n":
+		return closeDialog{}, nil
+	}
+	return nil, nil
+}
+
+func (*abortDialog) view(c *common) string {
+	s := c.styles
+	return s.Dialog.Render(strings.Join([]string{
+		s.Title.Render("Abort the rollout?"), "",
+		s.KeyName.Render("r") + "    roll back: put every replaced server back on its old image",
+		s.KeyName.Render("k") + "    keep as it is: finish replacements in service, cancel the rest",
+		s.KeyName.Render("esc") + "  do not abort"}, "\n"))
+}
+
+func (*abortDialog) keyBar(*common) []key.Binding {
+	return []key.Binding{answer("r", "roll back"), answer("k", "keep as it is"), answer("esc", "do not abort")}
+}

@@ -1,0 +1,137 @@
+package ui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// open reads the journal again each time the history is shown.
+func (h *historyScreen) open(c *common) tea.Cmd {
+	h.loading = true
+	h.details = false
+	return loadRollouts(c.deps.JournalDir, false)
+}
+
+// update takes the journal's rollouts as they are read, and the keys of the list.
+func (h *historyScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
+	switch msg := msg.(type) {
+	case rolloutsLoadedMsg:
+		h.loading = false
+		h.err = msg.err
+		h.rollouts = msg.rollouts
+		h.cursor = min(h.cursor, max(len(msg.rollouts)-1, 0))
+	case tea.KeyPressMsg:
+		return h.key(c, msg)
+	}
+	return nil, nil
+}
+
+func (h *historyScreen) key(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	k := c.keys
+	r, ok := h.current()
+	switch {
+	case key.Matches(msg, k.Up):
+		h.cursor = max(h.cursor-1, 0)
+	case key.Matches(msg, k.Down):
+		h.cursor = min(h.cursor+1, max(len(h.rollouts)-1, 0))
+	case key.Matches(msg, k.Enter) && ok:
+		h.details = !h.details && c.width < wideWidth
+	case key.Matches(msg, k.Back):
+		if h.details {
+			h.details = false
+			return nil, nil
+		}
+		return show{to: ScreenFleet}, nil
+	case key.Matches(msg, k.Refresh):
+		h.loading = true
+		return nil, loadRollouts(c.deps.JournalDir, false)
+	case key.Matches(msg, k.Rollback) && ok:
+		return openWizard(c, r), nil
+	case key.Matches(msg, k.Resume) && ok:
+		return nil, resume(c, r)
+	case key.Matches(msg, k.Live) && c.live != nil:
+		return show{to: ScreenLive}, nil
+	}
+	return nil, nil
+}
+
+// keyBar offers what the rollout under the cursor allows.
+func (h *historyScreen) keyBar(c *common) []key.Binding {
+	k := c.keys
+	var out []key.Binding
+	r, ok := h.current()
+	if ok && !h.details && c.width < wideWidth {
+		out = append(out, withHelp(k.Enter, "details"))
+	}
+	if ok && !c.running() {
+		if r.canRollBack() {
+			out = append(out, k.Rollback)
+		}
+		if r.Unfinished() {
+			out = append(out, k.Resume)
+		}
+	}
+	if c.live != nil {
+		out = append(out, k.Live)
+	}
+	if h.details && c.width < wideWidth {
+		return append(out, withHelp(k.Back, "list"))
+	}
+	return append(out, withHelp(k.Back, "fleet"))
+}
+
+func (h *historyScreen) help(c *common) helpPage { return rolloutsHelp(c.keys) }
+
+// rolloutsHelp is the help of the history and the rollback wizard.
+func rolloutsHelp(k KeyMap) helpPage {
+	return helpPage{legend: fleetLegend, groups: []helpGroup{
+		{"Rollouts", []helpItem{pair(k.Up, k.Down, "move"), item(withHelp(k.Enter, "details; confirm")),
+			item(withHelp(k.Rollback, "roll back (a wizard)")), item(withHelp(k.Resume, "resume an unfinished one")),
+			item(k.Live), item(k.Refresh), item(k.Back)}},
+		generalHelp(k)}}
+}
+
+// resume continues an unfinished rollout and follows it live; nil when it cannot, and
+// the status line says why.
+func resume(c *common, r rollout) tea.Cmd {
+	if c.busy() {
+		return nil
+	}
+	if !r.Unfinished() {
+		c.warn("rollout %s is %s: there is nothing to resume", r.ID, stateWords(r.State))
+		return nil
+	}
+	c.say("resuming %s…", r.ID)
+	return startResume(c.deps.Context, c.deps.Engine, r)
+}
+
+// openWizard shows the guided rollback of r.
+func openWizard(c *common, r rollout) action {
+	if c.busy() {
+		return nil
+	}
+	if !r.canRollBack() {
+		c.warn("rollout %s has nothing in service to roll back", r.ID)
+		return nil
+	}
+	return show{to: ScreenRollback, with: &rollbackScreen{r: r}}
+}
+
+// update asks for the typed confirmation on enter; esc goes back to the history.
+func (w *rollbackScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	switch {
+	case !ok:
+	case key.Matches(k, c.keys.Confirm):
+		return openDialog{w.confirmDialog(c)}, nil
+	case key.Matches(k, c.keys.Back):
+		return show{to: ScreenHistory}, nil
+	}
+	return nil, nil
+}
+
+func (w *rollbackScreen) keyBar(c *common) []key.Binding {
+	return []key.Binding{withHelp(c.keys.Confirm, "confirm the rollback"), withHelp(c.keys.Back, "history")}
+}
+
+func (w *rollbackScreen) help(c *common) helpPage { return rolloutsHelp(c.keys) }
