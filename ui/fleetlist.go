@@ -200,20 +200,6 @@ func (l *fleetList) move(delta int) {
 	l.cursor = max(0, min(l.cursor+delta, len(l.rows)-1))
 }
 
-// window is the first row to show so that the cursor stays inside height rows, moving
-// the previous window as little as possible.
-func (l fleetList) window(height int) int {
-	height = max(height, 1)
-	off := l.offset
-	if l.cursor < off {
-		off = l.cursor
-	}
-	if l.cursor >= off+height {
-		off = l.cursor - height + 1
-	}
-	return max(0, min(off, len(l.rows)-height))
-}
-
 // setFolded folds or unfolds the header under the cursor, or the group of the server
 // under it (then moving the cursor to that group's header).
 func (l *fleetList) setFolded(folded bool) string {

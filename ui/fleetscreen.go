@@ -62,20 +62,11 @@ func (f *fleetScreen) filterKey(c *common, msg tea.KeyPressMsg) {
 // listKey handles the keys of the fleet list.
 func (f *fleetScreen) listKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	k := c.keys
-	page := max(f.listHeight(c)-1, 1)
+	if d, ok := moveBy(k, msg, f.listHeight(c)-1); ok {
+		f.list.move(d)
+		return nil, nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		f.list.move(-1)
-	case key.Matches(msg, k.Down):
-		f.list.move(1)
-	case key.Matches(msg, k.PageUp):
-		f.list.move(-page)
-	case key.Matches(msg, k.PageDown):
-		f.list.move(page)
-	case key.Matches(msg, k.Top):
-		f.list.move(-len(f.list.rows))
-	case key.Matches(msg, k.Bottom):
-		f.list.move(len(f.list.rows))
 	case key.Matches(msg, k.Collapse, k.Expand):
 		f.fold(c, key.Matches(msg, k.Collapse))
 	case key.Matches(msg, k.Enter):
@@ -197,7 +188,9 @@ func (f *fleetScreen) listHeight(c *common) int {
 }
 
 // follow keeps the list's window around the cursor after any change.
-func (f *fleetScreen) follow(c *common) { f.list.offset = f.list.window(f.listHeight(c)) }
+func (f *fleetScreen) follow(c *common) {
+	f.list.offset = window(f.list.offset, f.list.cursor, f.listHeight(c), len(f.list.rows))
+}
 
 // view is the spread bars, then the list with the details pane beside it when the
 // window is wide, or instead of it when details are focused.
@@ -250,8 +243,13 @@ func (f *fleetScreen) statusLine(c *common) (typing, note, right string) {
 		}
 		parts = append(parts, s.Selected.Render(sel))
 	}
-	parts = append(parts, s.Muted.Render("sort: "+f.list.sort.String()))
+	parts = append(parts, s.Muted.Render("sort: "+f.list.sort.String()+prefixed(" · ", f.position(c))))
 	return typing, note, strings.Join(parts, "  ")
+}
+
+// position says which rows of the list are shown when not all of them are.
+func (f *fleetScreen) position(c *common) string {
+	return position(f.list.offset, f.listHeight(c), len(f.list.rows))
 }
 
 // hiddenSelected counts the selected servers the filter hides.
@@ -295,6 +293,7 @@ func (f *fleetScreen) help(c *common) helpPage {
 func fleetHelpGroups(k KeyMap) []helpGroup {
 	return []helpGroup{
 		{"Move", []helpItem{pair(k.Up, k.Down, "move"), pair(k.PageUp, k.PageDown, "page"),
+			halfPage(k),
 			pair(k.Top, k.Bottom, "top, bottom"), pair(k.Collapse, k.Expand, "fold, unfold"), item(k.Enter)}},
 		{"Fleet", []helpItem{item(k.Select), item(k.SelectAll), item(k.Filter), item(k.Sort),
 			item(k.Matrix), item(k.Refresh), item(k.Export)}},

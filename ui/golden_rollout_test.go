@@ -38,6 +38,11 @@ var rolloutScreens = []struct {
 		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
 		return press(t, m, "A"), ""
 	}},
+	{"live_scrolled", func(t *testing.T, w, h int) (Model, string) {
+		plan := webPlan(t)
+		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
+		return press(t, m, "G", "tab", "g"), ""
+	}},
 	{"live_fleet_badge", func(t *testing.T, w, h int) (Model, string) {
 		plan := webPlan(t)
 		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
@@ -51,9 +56,17 @@ var rolloutScreens = []struct {
 		dir := journalWith(t, false)
 		return pressSettle(t, loaded(t, demoServers(t), w, h, inDir(dir)), "h", "enter"), dir
 	}},
+	{"history_details_scrolled", func(t *testing.T, w, h int) (Model, string) {
+		dir := journalWith(t, false)
+		return pressSettle(t, loaded(t, demoServers(t), w, h, inDir(dir)), "h", "enter", "tab", "G"), dir
+	}},
 	{"rollback_wizard", func(t *testing.T, w, h int) (Model, string) {
 		dir := journalWith(t, false)
 		return pressSettle(t, loaded(t, demoServers(t), w, h, inDir(dir)), "h", "b"), dir
+	}},
+	{"rollback_wizard_scrolled", func(t *testing.T, w, h int) (Model, string) {
+		dir := journalWith(t, false)
+		return pressSettle(t, loaded(t, demoServers(t), w, h, inDir(dir)), "h", "b", "G"), dir
 	}},
 	{"rollback_confirm", func(t *testing.T, w, h int) (Model, string) {
 		dir := journalWith(t, false)

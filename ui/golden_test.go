@@ -21,6 +21,7 @@ var goldenScreens = []struct {
 	{"fleet_folded", []string{"left", "G", "left"}},
 	{"fleet_filter", []string{"/", "f", "r", "a", "1"}},
 	{"fleet_details", []string{"j", "j", "enter"}},
+	{"fleet_scrolled", []string{"G", "ctrl+u"}},
 	{"matrix", []string{"m"}},
 	{"help", []string{"?"}},
 }

@@ -146,6 +146,10 @@ type historyScreen struct {
 	cursor   int
 	// details shows the rollout under the cursor in place of the list (narrow windows).
 	details bool
+	// detailFocus gives the keys to the details beside the list (wide windows).
+	detailFocus bool
+	// detail is where the details' replacements are scrolled to.
+	detail scroller
 }
 
 func (h *historyScreen) current() (rollout, bool) {
@@ -157,7 +161,11 @@ func (h *historyScreen) current() (rollout, bool) {
 
 // rollbackScreen is the guided rollback of one rollout, up to its typed confirmation.
 // It exists while it is shown.
-type rollbackScreen struct{ r rollout }
+type rollbackScreen struct {
+	r rollout
+	// rows is where the servers going back are scrolled to.
+	rows scroller
+}
 
 // confirmName is what the operator types to confirm the rollback: the selection.
 func (w *rollbackScreen) confirmName() string {

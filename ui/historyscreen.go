@@ -29,11 +29,20 @@ func (h *historyScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 func (h *historyScreen) key(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	k := c.keys
 	r, ok := h.current()
+	wide := c.width >= wideWidth
+	if ok && (h.details || wide && h.detailFocus) &&
+		scrollRows(c, &h.detail, msg, len(r.plan.Replacements()), h.detailRoom(c, r)) {
+		return nil, nil
+	}
+	if d, moved := moveBy(k, msg, c.height-5); moved {
+		if next := clampInt(h.cursor+d, 0, max(len(h.rollouts)-1, 0)); next != h.cursor {
+			h.cursor, h.detail = next, scroller{}
+		}
+		return nil, nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		h.cursor = max(h.cursor-1, 0)
-	case key.Matches(msg, k.Down):
-		h.cursor = min(h.cursor+1, max(len(h.rollouts)-1, 0))
+	case key.Matches(msg, k.Switch) && wide:
+		h.detailFocus = !h.detailFocus
 	case key.Matches(msg, k.Enter) && ok:
 		h.details = !h.details && c.width < wideWidth
 	case key.Matches(msg, k.Back):
@@ -55,6 +64,15 @@ func (h *historyScreen) key(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	return nil, nil
 }
 
+// detailRoom is the lines the replacements of r get in the details.
+func (h *historyScreen) detailRoom(c *common, r rollout) int {
+	w := c.width
+	if w >= wideWidth {
+		w -= historyListWidth + 3
+	}
+	return c.height - 3 - 2 - len(detailFields(c, r, w)) - 1
+}
+
 // keyBar offers what the rollout under the cursor allows.
 func (h *historyScreen) keyBar(c *common) []key.Binding {
 	k := c.keys
@@ -74,6 +92,9 @@ func (h *historyScreen) keyBar(c *common) []key.Binding {
 	if c.live != nil {
 		out = append(out, k.Live)
 	}
+	if c.width >= wideWidth {
+		out = append(out, withHelp(k.Switch, map[bool]string{false: "details", true: "list"}[h.detailFocus]))
+	}
 	if h.details && c.width < wideWidth {
 		return append(out, withHelp(k.Back, "list"))
 	}
@@ -85,7 +106,9 @@ func (h *historyScreen) help(c *common) helpPage { return rolloutsHelp(c.keys) }
 // rolloutsHelp is the help of the history and the rollback wizard.
 func rolloutsHelp(k KeyMap) helpPage {
 	return helpPage{legend: fleetLegend, groups: []helpGroup{
-		{"Rollouts", []helpItem{pair(k.Up, k.Down, "move"), item(withHelp(k.Enter, "details; confirm")),
+		{"Rollouts", []helpItem{pair(k.Up, k.Down, "move, scroll"), pair(k.PageUp, k.PageDown, "page"),
+			pair(k.Top, k.Bottom, "top, bottom"), item(withHelp(k.Switch, "list or details (wide)")),
+			item(withHelp(k.Enter, "details; confirm")),
 			item(withHelp(k.Rollback, "roll back (a wizard)")), item(withHelp(k.Resume, "resume an unfinished one")),
 			item(k.Live), item(k.Refresh), item(k.Back)}},
 		generalHelp(k)}}
@@ -122,6 +145,7 @@ func (w *rollbackScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	k, ok := msg.(tea.KeyPressMsg)
 	switch {
 	case !ok:
+	case scrollRows(c, &w.rows, k, len(w.r.steps), w.room(c.height-3)):
 	case key.Matches(k, c.keys.Confirm):
 		return openDialog{w.confirmDialog(c)}, nil
 	case key.Matches(k, c.keys.Back):

@@ -28,11 +28,11 @@ func (h *historyScreen) view(c *common, width, height int) []string {
 	r, _ := h.current()
 	switch {
 	case width >= wideWidth:
-		listW := 64
-		list := h.rolloutList(c, listW, height-len(lines))
-		lines = append(lines, sideBySide(list, rolloutDetails(c, r, width-listW-3, room), listW, room)...)
+		list := h.rolloutList(c, historyListWidth, height-len(lines))
+		details := rolloutDetails(c, r, width-historyListWidth-3, room, h.detail)
+		lines = append(lines, sideBySide(list, details, historyListWidth, room)...)
 	case h.details:
-		lines = append(lines, rolloutDetails(c, r, width, room)...)
+		lines = append(lines, rolloutDetails(c, r, width, room, h.detail)...)
 	default:
 		lines = append(lines, h.rolloutList(c, width, height-len(lines))...)
 	}
@@ -64,9 +64,23 @@ func rolloutRow(c *common, r rollout, cursor bool, width int) string {
 	return "  " + row
 }
 
+// historyListWidth is the width of the rollout list beside the details.
+const historyListWidth = 64
+
 // rolloutDetails describes one rollout: what, who, how, and each replacement, in at
-// most height lines.
-func rolloutDetails(c *common, r rollout, width, height int) []string {
+// most height lines; the replacements scroll.
+func rolloutDetails(c *common, r rollout, width, height int, sc scroller) []string {
+	lines := detailFields(c, r, width)
+	lines = append(lines, "")
+	lines = append(lines, scrolledRows(c, replacementLines(c, r), sc, height-len(lines), "replacements")...)
+	for i := range lines {
+		lines[i] = fit(lines[i], width)
+	}
+	return lines
+}
+
+// detailFields are the lines about a rollout above its replacements.
+func detailFields(c *common, r rollout, width int) []string {
 	s := c.styles
 	loc := c.now().Location()
 	st := r.plan.Strategy
@@ -81,19 +95,39 @@ func rolloutDetails(c *common, r rollout, width, height int) []string {
 	if r.Kept > 0 {
 		add("kept", fmt.Sprintf("%d old droplets, powered off, for a fast rollback", r.Kept))
 	}
-	lines = append(lines, "")
-	reps := r.plan.Replacements()
-	for i, rep := range reps {
-		if len(lines) == height-1 && i < len(reps)-1 {
-			lines = append(lines, s.Muted.Render(fmt.Sprintf("  … and %d more", len(reps)-i)))
-			break
-		}
-		lines = append(lines, replacementLine(c, r, rep))
-	}
-	for i := range lines {
-		lines[i] = fit(lines[i], width)
-	}
 	return lines
+}
+
+func replacementLines(c *common, r rollout) []string {
+	reps := r.plan.Replacements()
+	out := make([]string, len(reps))
+	for i, rep := range reps {
+		out[i] = replacementLine(c, r, rep)
+	}
+	return out
+}
+
+// scrolledRows is as many of rows as fit in room lines, from where sc scrolled to; when
+// not all fit, the last line says which are shown.
+func scrolledRows(c *common, rows []string, sc scroller, room int, noun string) []string {
+	if len(rows) <= room {
+		return rows
+	}
+	shown := max(room-1, 1)
+	first := sc.first(0, len(rows), shown)
+	out := append([]string(nil), rows[first:min(first+shown, len(rows))]...)
+	return append(out, c.styles.Muted.Render(fmt.Sprintf("  %s %s · ↑↓ scroll", position(first, shown, len(rows)), noun)))
+}
+
+// scrollRows moves sc by the key when it is a moving key, in rows shown in room lines;
+// it reports whether it was.
+func scrollRows(c *common, sc *scroller, msg tea.KeyPressMsg, total, room int) bool {
+	shown := max(room-1, 1)
+	d, ok := moveBy(c.keys, msg, shown)
+	if ok {
+		sc.move(d, sc.first(0, total, shown), total, shown)
+	}
+	return ok
 }
 
 func replacementLine(c *common, r rollout, rep actions.Replacement) string {
@@ -127,7 +161,8 @@ func (w *rollbackScreen) view(c *common, width, height int) []string {
 			r.To + "  " + c.stateBadge(r.State), "",
 		goBackLine(len(r.steps)),
 	}
-	lines = append(lines, rollbackRows(c, r, height-len(lines)-7)...)
+	lines = append(lines, s.Muted.Render(fmt.Sprintf("  %s %s %s", pad("server", 18), pad("back to", 18), "how")))
+	lines = append(lines, scrolledRows(c, rollbackRows(c, r), w.rows, w.room(height), "servers")...)
 	lines = append(lines, "")
 	lines = append(lines, wrap(fastPathLine(c, fast, len(r.steps)), width)...)
 	lines = append(lines, wrap(fmt.Sprintf("About %s, wave by wave; each server is health checked before it takes its place back.",
@@ -141,14 +176,14 @@ func (w *rollbackScreen) view(c *common, width, height int) []string {
 	return lines
 }
 
-func rollbackRows(c *common, r rollout, room int) []string {
+// room is the lines the wizard's rows get in a body of height lines.
+func (w *rollbackScreen) room(height int) int { return height - 10 }
+
+// rollbackRows says, for each server going back, to which image and how.
+func rollbackRows(c *common, r rollout) []string {
 	s := c.styles
-	lines := []string{s.Muted.Render(fmt.Sprintf("  %s %s %s", pad("server", 18), pad("back to", 18), "how"))}
-	for i, st := range r.steps {
-		if i >= room-1 && len(r.steps) > room {
-			lines = append(lines, s.Muted.Render(fmt.Sprintf("  … and %d more", len(r.steps)-i)))
-			break
-		}
+	var lines []string
+	for _, st := range r.steps {
 		how := s.OK.Render(fmt.Sprintf("⚡ hand back to droplet %d, still running", st.OldID))
 		switch {
 		case st.Kept:

@@ -8,6 +8,7 @@ type KeyMap struct {
 	Quit, Help, Back key.Binding
 
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	HalfUp, HalfDown, Switch, Follow        key.Binding
 	Collapse, Expand, Enter                 key.Binding
 	Select, SelectAll, Filter, Sort         key.Binding
 	Matrix, Refresh, Export, History, Live  key.Binding
@@ -34,6 +35,10 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		PageDown: bind([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
 		Top:      bind([]string{"home", "g"}, "g", "top"),
 		Bottom:   bind([]string{"end", "G"}, "G", "bottom"),
+		HalfUp:   bind([]string{"ctrl+u"}, "ctrl+u", "half a page up"),
+		HalfDown: bind([]string{"ctrl+d"}, "ctrl+d", "half a page down"),
+		Switch:   bind([]string{"tab"}, "tab", "other pane"),
+		Follow:   bind([]string{"f"}, "f", "follow"),
 		Collapse: bind([]string{"left"}, "←", "collapse"),
 		Expand:   bind([]string{"right"}, "→", "expand"),
 		Enter:    bind([]string{"enter"}, "enter", "open/fold"),
@@ -100,6 +105,11 @@ func item(b key.Binding) helpItem {
 
 func pair(a, b key.Binding, desc string) helpItem {
 	return helpItem{keys: a.Help().Key + " " + b.Help().Key, desc: desc, on: a.Enabled() && b.Enabled()}
+}
+
+// halfPage is ctrl+u and ctrl+d in one line of the help.
+func halfPage(k KeyMap) helpItem {
+	return helpItem{keys: "ctrl+u/d", desc: "half a page", on: k.HalfUp.Enabled()}
 }
 
 // generalHelp is the column every screen's help ends with.

@@ -46,8 +46,6 @@ var (
 	retires = []actions.Retire{{Mode: "destroy"}, {Mode: "keep"}}
 )
 
-func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
-
 func offOr(n int) string {
 	if n == 0 {
 		return "off"

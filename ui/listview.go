@@ -35,7 +35,7 @@ func (f *fleetScreen) listView(c *common, width, height int) []string {
 		return []string{c.styles.Muted.Render(fit(msg, width))}
 	}
 	cols := fleetColumns(c.spread.Servers())
-	first := f.list.window(height)
+	first := window(f.list.offset, f.list.cursor, height, len(f.list.rows))
 	var lines []string
 	for i := first; i < len(f.list.rows) && len(lines) < height; i++ {
 		lines = append(lines, f.rowView(c, f.list.rows[i], cols, width, i == f.list.cursor))

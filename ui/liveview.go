@@ -10,25 +10,6 @@ import (
 	"github.com/molt-sh/molt/actions"
 )
 
-// view is the live rollout: progress with ETA, the current wave, a row per
-// replacement, and the event log below.
-func (ls *liveScreen) view(c *common, width, height int) []string {
-	l := c.live
-	lines := []string{liveTitle(c), liveProgress(c, width), liveWave(c)}
-	if note := liveNote(c); note != "" {
-		lines = append(lines, note)
-	}
-	logH := max(4, (height-len(lines)-2)*2/5)
-	tableH := height - len(lines) - logH - 1
-	lines = append(lines, slotTable(c, width, tableH)...)
-	lines = append(lines, c.styles.Bold.Render("Events")+c.styles.Muted.Render(fmt.Sprintf("  (%d, newest last)", len(l.log))))
-	lines = append(lines, logView(c, height-len(lines))...)
-	for i := range lines {
-		lines[i] = fit(lines[i], width)
-	}
-	return lines
-}
-
 func liveTitle(c *common) string {
 	l, s := c.live, c.styles
 	kind := strings.ToUpper(l.kind[:1]) + l.kind[1:]
@@ -156,20 +137,6 @@ func liveNote(c *common) string {
 	return ""
 }
 
-// slotTable is a row per replacement, around the first one not over yet.
-func slotTable(c *common, width, height int) []string {
-	s, slots := c.styles, c.live.slots()
-	head := s.Muted.Render(fmt.Sprintf("  %s %s %s %s %s", pad("old", 18), pad("new", newColumn(c)), pad("phase", 20), pad("health", 9), "time"))
-	lines := []string{head}
-	rows := max(height-1, 1)
-	first := slotAnchor(c.live, slots)
-	first = max(0, min(first-rows/3, len(slots)-rows))
-	for i := first; i < len(slots) && len(lines) < height; i++ {
-		lines = append(lines, slotRow(c, slots[i], newColumn(c)))
-	}
-	return lines
-}
-
 // slotAnchor is the replacement the table is kept around: the first not over yet while
 // the run goes on; once it ended, the first that failed, else the top.
 func slotAnchor(l *live, slots []actions.SlotStatus) int {
@@ -214,8 +181,8 @@ func slotRow(c *common, sl actions.SlotStatus, newW int) string {
 	if p, ok := l.probes[sl.Slot]; ok {
 		health = fmt.Sprintf("%s %d/%d", passMark(p.OK), p.Passes, max(l.run.Plan().Strategy.Health.Threshold, 1))
 	}
-	row := fmt.Sprintf("%s %s %s %s %s %s", glyph, pad(sl.OldName, 18), pad(newCol, newW), style.Render(pad(phase, 20)),
-		pad(health, 9), s.Muted.Render(slotElapsed(c, sl.Slot)))
+	row := fmt.Sprintf("%s %s %s %s %s %s", glyph, pad(sl.OldName, 18), pad(newCol, newW), style.Render(pad(phase, 19)),
+		pad(health, 7), s.Muted.Render(slotElapsed(c, sl.Slot)))
 	if sl.Err != "" && sl.Phase == actions.PhaseFailed {
 		row += " " + s.Danger.Render(sl.Err)
 	}
@@ -254,19 +221,14 @@ func slotElapsed(c *common, slot int) string {
 	return formatAge(max(end.Sub(start), 0).Round(time.Second))
 }
 
-// logView is the newest lines of the event log that fit.
-func logView(c *common, height int) []string {
-	s, log := c.styles, c.live.log
-	first := max(0, len(log)-height)
-	var lines []string
-	for _, e := range log[first:] {
-		text := e.text
-		if e.bad {
-			text = s.Danger.Render(text)
-		}
-		lines = append(lines, s.Muted.Render(e.at.In(c.now().Location()).Format("15:04:05"))+" "+text)
+// logLineView draws one line of the event log.
+func logLineView(c *common, e logLine) string {
+	s := c.styles
+	text := e.text
+	if e.bad {
+		text = s.Danger.Render(text)
 	}
-	return lines
+	return s.Muted.Render(e.at.In(c.now().Location()).Format("15:04:05")) + " " + text
 }
 
 // firstFailure is the first failed replacement and why, or "".

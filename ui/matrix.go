@@ -14,12 +14,20 @@ import (
 
 // matrixScreen is the region x version matrix, one table per role: servers per region
 // on each of the role's versions, ✗ where the newest image is missing from a region.
-type matrixScreen struct{}
+type matrixScreen struct{ scroll scroller }
 
-func (*matrixScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
+func (mx *matrixScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil, nil
+	}
+	rows := c.height - 5
+	if d, ok := moveBy(c.keys, k, rows); ok {
+		total := len(mx.tables(c))
+		mx.scroll.move(d, mx.scroll.first(0, total, rows), total, rows)
+		return nil, nil
+	}
 	switch {
-	case !ok:
 	case key.Matches(k, c.keys.Matrix, c.keys.Back):
 		return show{to: ScreenFleet}, nil
 	case key.Matches(k, c.keys.Refresh):
@@ -35,21 +43,34 @@ func (*matrixScreen) keyBar(c *common) []key.Binding {
 }
 
 func (*matrixScreen) help(c *common) helpPage {
-	return helpPage{legend: fleetLegend, groups: fleetHelpGroups(c.keys)}
+	k := c.keys
+	return helpPage{legend: fleetLegend, groups: []helpGroup{
+		{"Matrix", []helpItem{pair(k.Up, k.Down, "scroll"), pair(k.PageUp, k.PageDown, "page"),
+			pair(k.Top, k.Bottom, "top, bottom"), item(withHelp(k.Matrix, "back to the list")), item(k.Refresh), item(k.Export)}},
+		generalHelp(k)}}
 }
 
-func (*matrixScreen) view(c *common, width, height int) []string {
+// view is the tables under a title, scrolled when they do not fit.
+func (mx *matrixScreen) view(c *common, width, height int) []string {
 	s := c.styles
-	lines := []string{s.Bold.Render("Servers per region and version") + s.Muted.Render("  (m or esc: back to the list)"), ""}
-	for _, rs := range c.spread.Roles {
-		lines = append(lines, c.roleMatrix(rs)...)
-		lines = append(lines, "")
-	}
+	tables := mx.tables(c)
+	rows := height - 2
+	first := mx.scroll.first(0, len(tables), rows)
+	title := s.Bold.Render("Servers per region and version") + s.Muted.Render("  (m or esc: back to the list)")
+	lines := []string{spaceBetween(title, s.Muted.Render(position(first, rows, len(tables))), width), ""}
+	lines = append(lines, tables[first:min(first+rows, len(tables))]...)
 	for i := range lines {
 		lines[i] = fit(lines[i], width)
 	}
-	if len(lines) > height {
-		lines = lines[:height]
+	return lines
+}
+
+// tables are the matrix's lines: a table per role, each followed by a blank line.
+func (mx *matrixScreen) tables(c *common) []string {
+	var lines []string
+	for _, rs := range c.spread.Roles {
+		lines = append(lines, c.roleMatrix(rs)...)
+		lines = append(lines, "")
 	}
 	return lines
 }

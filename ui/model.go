@@ -63,7 +63,7 @@ func New(deps Deps) Model {
 	c := newCommon(deps.withDefaults())
 	return Model{
 		common: c,
-		screens: &screens{fleet: newFleetScreen(c.selected), matrix: &matrixScreen{}, liveView: &liveScreen{},
+		screens: &screens{fleet: newFleetScreen(c.selected), matrix: &matrixScreen{}, liveView: newLiveScreen(),
 			history: &historyScreen{}},
 		dialogs: &overlay{},
 	}

@@ -52,11 +52,11 @@ func (st *stageScreen) replan(c *common) tea.Cmd {
 
 func (st *stageScreen) imageKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	k := c.keys
+	if d, ok := moveBy(k, msg, st.imageRows(c.height-5)); ok {
+		st.imageCursor = clampInt(st.imageCursor+d, 0, max(len(st.images)-1, 0))
+		return nil, nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		st.imageCursor = max(st.imageCursor-1, 0)
-	case key.Matches(msg, k.Down):
-		st.imageCursor = min(st.imageCursor+1, max(len(st.images)-1, 0))
 	case key.Matches(msg, k.Enter) && len(st.images) > 0:
 		st.target, st.step, st.plan, st.planErr = st.images[st.imageCursor], stepStrategy, nil, nil
 		return nil, st.replan(c)

@@ -38,7 +38,10 @@ func (st *stageScreen) title(c *common) string {
 // first, with how many selected servers run each and where it is missing.
 func (st *stageScreen) imagePicker(c *common, width, height int) []string {
 	s := c.styles
-	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first)"), ""}
+	rows := st.imageRows(height)
+	first := max(0, min(st.imageCursor-rows/2, len(st.images)-rows))
+	where := prefixed(" · ", position(first, rows, len(st.images)))
+	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first"+where+")"), ""}
 	switch {
 	case st.loadingImages:
 		return append(head, s.Muted.Render("Listing images…"))
@@ -47,8 +50,6 @@ func (st *stageScreen) imagePicker(c *common, width, height int) []string {
 	case len(st.images) == 0:
 		return append(head, s.Muted.Render("The account has no private images to move to."))
 	}
-	rows := height - len(head) - 1
-	first := max(0, min(st.imageCursor-rows/2, len(st.images)-rows))
 	for i := first; i < len(st.images) && len(head) < height; i++ {
 		if i > 0 && st.rank(st.images[i]) > st.rank(st.images[i-1]) {
 			head = append(head, s.Muted.Render("  images of other roles"))
@@ -57,6 +58,10 @@ func (st *stageScreen) imagePicker(c *common, width, height int) []string {
 	}
 	return head
 }
+
+// imageRows is how many images the picker shows in height lines (one line is kept for
+// the line between the roles' images and the others').
+func (st *stageScreen) imageRows(height int) int { return height - 3 }
 
 func (st *stageScreen) imageRow(c *common, v fleet.Version, cursor bool) string {
 	s := c.styles
