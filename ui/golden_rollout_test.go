@@ -43,6 +43,16 @@ var rolloutScreens = []struct {
 		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
 		return press(t, m, "G", "tab", "g"), ""
 	}},
+	{"live_aborted", func(t *testing.T, w, h int) (Model, string) {
+		plan := webPlan(t)
+		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, append(midRollout(plan), endEvents(plan, 0, actions.StateAborted)...))
+		return m, ""
+	}},
+	{"live_failed", func(t *testing.T, w, h int) (Model, string) {
+		plan := webPlan(t)
+		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, append(midRollout(plan)[:3], endEvents(plan, 1, actions.StateRolledBack)...))
+		return m, ""
+	}},
 	{"live_fleet_badge", func(t *testing.T, w, h int) (Model, string) {
 		plan := webPlan(t)
 		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))

@@ -194,7 +194,8 @@ func (l *live) hold(at time.Time, waiting bool) {
 }
 
 func (l *live) onPhase(e actions.PhaseChanged) {
-	if _, ok := l.slotStarted[e.Slot]; !ok && e.Phase != actions.PhasePending {
+	// A replacement cancelled before it began never started: it has no time to show.
+	if _, ok := l.slotStarted[e.Slot]; !ok && e.Phase != actions.PhasePending && e.Phase != actions.PhaseCancelled {
 		l.slotStarted[e.Slot] = e.At
 	}
 	switch e.Phase {

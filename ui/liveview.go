@@ -48,10 +48,6 @@ func (c *common) stateBadge(st actions.State) string {
 func liveProgress(c *common, width int) string {
 	l := c.live
 	over, total := l.progress()
-	frac := 1.0
-	if total > 0 {
-		frac = float64(over) / float64(total)
-	}
 	info := fmt.Sprintf("  %d/%d finished", over, total)
 	if !l.running() {
 		info = "  " + outcomeCounts(l)
@@ -62,7 +58,59 @@ func liveProgress(c *common, width int) string {
 		info += " · ETA " + roughDuration(eta)
 	}
 	// The bar keeps its width while the words after it come and go (ETA, pause).
-	return c.styles.progressBar(frac, max(width-max(lipgloss.Width(info), progressInfoWidth)-6, 10)) + info
+	return c.styles.outcomeBar(l.outcomes(), max(width-max(lipgloss.Width(info), progressInfoWidth)-6, 10)) + info
+}
+
+// outcomes counts a run's replacements by where they ended: in place (replaced; for a
+// rollback, back on the old image), put back by a rollout that rolled back, failed,
+// cancelled; the rest are still to do.
+type outcomes struct{ ok, back, failed, cancelled, total int }
+
+func (l *live) outcomes() outcomes {
+	slots := l.slots()
+	o := outcomes{total: len(slots)}
+	for _, sl := range slots {
+		switch {
+		case sl.Phase == actions.PhaseDone && l.kind != "rollback",
+			sl.Phase == actions.PhaseRolledBack && l.kind == "rollback":
+			o.ok++
+		case sl.Phase == actions.PhaseRolledBack:
+			o.back++
+		case sl.Phase == actions.PhaseFailed:
+			o.failed++
+		case sl.Phase == actions.PhaseCancelled:
+			o.cancelled++
+		}
+	}
+	return o
+}
+
+// outcomeBar is a progress bar of width w that fills only with what is in place; what
+// was put back, failed or was cancelled shows as such (its own glyph, not only its
+// colour), then what is still to do; the percentage is of what is in place.
+func (s Styles) outcomeBar(o outcomes, w int) string {
+	todo := max(o.total-o.ok-o.back-o.failed-o.cancelled, 0)
+	parts := []struct {
+		n     int
+		glyph string
+		style lipgloss.Style
+	}{{o.ok, "█", s.BarFull}, {o.back, "▒", s.Warn}, {o.failed, "✗", s.Danger}, {o.cancelled, "─", s.Muted}, {todo, "░", s.BarEmpty}}
+	counts := make([]roleVersion, len(parts))
+	for i, p := range parts {
+		counts[i] = roleVersion{count: p.n}
+	}
+	if o.total == 0 {
+		counts[0].count = 1 // nothing to do is all done
+	}
+	var b strings.Builder
+	for i, n := range barWidths(counts, w) {
+		b.WriteString(parts[i].style.Render(strings.Repeat(parts[i].glyph, n)))
+	}
+	frac := 1.0
+	if o.total > 0 {
+		frac = float64(o.ok) / float64(o.total)
+	}
+	return b.String() + fmt.Sprintf(" %3.0f%%", frac*100)
 }
 
 // progressInfoWidth is the room kept after the progress bar for its words.
