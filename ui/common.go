@@ -32,6 +32,9 @@ type common struct {
 	spin   spinner.Model
 	notice notice
 
+	// statusRows is the status line's height: 2 while a notice wraps.
+	statusRows int
+
 	budgetLeft, budgetLimit int
 	// presence is who is connected to a shared cockpit (molt serve).
 	presence PresenceMsg
@@ -59,16 +62,24 @@ type notice struct {
 
 func newCommon(deps Deps) *common {
 	return &common{
-		deps:     deps,
-		keys:     DefaultKeyMap(deps.Readonly),
-		styles:   NewStyles(true),
-		width:    MinWidth,
-		height:   MinHeight,
-		selected: map[int]bool{},
-		load:     loadStatus{gen: 1, loading: true},
-		spin:     spinner.New(spinner.WithSpinner(spinner.Spinner{Frames: spinner.MiniDot.Frames, FPS: 200 * time.Millisecond})),
+		deps:       deps,
+		keys:       DefaultKeyMap(deps.Readonly),
+		styles:     NewStyles(true),
+		width:      MinWidth,
+		height:     MinHeight,
+		selected:   map[int]bool{},
+		statusRows: 1,
+		load:       loadStatus{gen: 1, loading: true},
+		spin:       spinner.New(spinner.WithSpinner(spinner.Spinner{Frames: spinner.MiniDot.Frames, FPS: 200 * time.Millisecond})),
 	}
 }
+
+// bodyHeight is the lines between the header and the status line.
+func (c *common) bodyHeight() int { return c.height - 2 - c.statusRows }
+
+// tall says the window has room for each role's legend under its bar; it does not
+// change with the status line's height, so that the layout stays put.
+func (c *common) tall() bool { return c.height-3 >= 34 }
 
 // say puts a notice in the status line; warn puts one that reports a problem.
 func (c *common) say(format string, a ...any) { c.notice = notice{text: fmt.Sprintf(format, a...)} }

@@ -185,6 +185,34 @@ func (*confirmDialog) keyBar(*common) []key.Binding {
 	return []key.Binding{answer("enter", "start"), answer("esc", "cancel")}
 }
 
+// messageDialog shows a notice too long for the status line, whole.
+type messageDialog struct {
+	text string
+	bad  bool
+}
+
+func (*messageDialog) update(_ *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	switch msg.String() {
+	case "enter", "esc", "q", "space":
+		return closeDialog{}, nil
+	}
+	return nil, nil
+}
+
+func (d *messageDialog) view(c *common) string {
+	s := c.styles
+	mark := s.OK.Render("✓ ")
+	if d.bad {
+		mark = s.Danger.Render("✗ ")
+	}
+	body := wrap(d.text, min(c.width-10, 72))
+	return s.Dialog.Render(mark + strings.Join(body, "\n  ") + "\n\n" + s.Muted.Render("enter or esc closes this"))
+}
+
+func (*messageDialog) keyBar(*common) []key.Binding {
+	return []key.Binding{bind([]string{"enter", "esc"}, "enter/esc", "close")}
+}
+
 // abortDialog asks how to abort the run followed: roll back, or leave the fleet as it is.
 type abortDialog struct{}
 

@@ -256,7 +256,7 @@ func TestExportWritesJSONAndMarkdown(t *testing.T) {
 			t.Fatalf("export did not write %s: %v", want+ext, err)
 		}
 	}
-	if !strings.Contains(screen(m), "wrote the audit: molt-audit-20260314-092653.{json,md} in ") {
+	if s := screen(m); !strings.Contains(s, "wrote the audit: molt-audit-20260314-092653.{json,md} in") || !strings.Contains(s, dir) {
 		t.Fatalf("the export does not show where it wrote:\n%s", screen(m))
 	}
 }

@@ -184,7 +184,7 @@ func (f *fleetScreen) listHeight(c *common) int {
 	if c.spread == nil {
 		return 1
 	}
-	return c.height - 3 - len(c.spreadView(c.width, c.height-3 >= 34, f.cursorRole(c))) - 1
+	return c.bodyHeight() - len(c.spreadView(c.width, c.tall(), f.cursorRole(c))) - 1
 }
 
 // follow keeps the list's window around the cursor after any change.
@@ -195,7 +195,7 @@ func (f *fleetScreen) follow(c *common) {
 // view is the spread bars, then the list with the details pane beside it when the
 // window is wide, or instead of it when details are focused.
 func (f *fleetScreen) view(c *common, width, height int) []string {
-	spread := c.spreadView(width, height >= 34, f.cursorRole(c))
+	spread := c.spreadView(width, c.tall(), f.cursorRole(c))
 	lines := append(spread, "")
 	listH := height - len(lines)
 	switch {

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
@@ -57,6 +59,15 @@ var rolloutScreens = []struct {
 		plan := webPlan(t)
 		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
 		return press(t, m, "esc"), ""
+	}},
+	{"notice_wrapped", func(t *testing.T, w, h int) (Model, string) {
+		plan := webPlan(t)
+		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
+		return press(t, m, "esc", "G", "space", "s"), ""
+	}},
+	{"message_too_long", func(t *testing.T, w, h int) (Model, string) {
+		m := press(t, loaded(t, demoServers(t), w, h), "r")
+		return send(t, m, fleetLoadedMsg{gen: m.load.gen, err: errors.New(strings.Repeat("GET /v2/droplets?page=3: 503 Service Unavailable; ", 6) + "try again later")}), ""
 	}},
 	{"history", func(t *testing.T, w, h int) (Model, string) {
 		dir := journalWith(t, false)

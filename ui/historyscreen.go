@@ -34,7 +34,7 @@ func (h *historyScreen) key(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		scrollRows(c, &h.detail, msg, len(r.plan.Replacements()), h.detailRoom(c, r)) {
 		return nil, nil
 	}
-	if d, moved := moveBy(k, msg, c.height-5); moved {
+	if d, moved := moveBy(k, msg, c.bodyHeight()-2); moved {
 		if next := clampInt(h.cursor+d, 0, max(len(h.rollouts)-1, 0)); next != h.cursor {
 			h.cursor, h.detail = next, scroller{}
 		}
@@ -70,7 +70,7 @@ func (h *historyScreen) detailRoom(c *common, r rollout) int {
 	if w >= wideWidth {
 		w -= historyListWidth + 3
 	}
-	return c.height - 3 - 2 - len(detailFields(c, r, w)) - 1
+	return c.bodyHeight() - 2 - len(detailFields(c, r, w)) - 1
 }
 
 // keyBar offers what the rollout under the cursor allows.
@@ -145,7 +145,7 @@ func (w *rollbackScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	k, ok := msg.(tea.KeyPressMsg)
 	switch {
 	case !ok:
-	case scrollRows(c, &w.rows, k, len(w.r.steps), w.room(c.height-3)):
+	case scrollRows(c, &w.rows, k, len(w.r.steps), w.room(c.bodyHeight())):
 	case key.Matches(k, c.keys.Confirm):
 		return openDialog{w.confirmDialog(c)}, nil
 	case key.Matches(k, c.keys.Back):

@@ -79,7 +79,7 @@ func (ls *liveScreen) runKey(c *common, k tea.KeyPressMsg) (action, tea.Cmd) {
 // scrollKey moves the focused pane, switches panes, follows again, or opens the search;
 // it reports whether the key was one of those.
 func (ls *liveScreen) scrollKey(c *common, k tea.KeyPressMsg) bool {
-	lay := ls.layout(c, c.width, c.height-3)
+	lay := ls.layout(c, c.width, c.bodyHeight())
 	switch {
 	case key.Matches(k, c.keys.Switch):
 		ls.focus = 1 - ls.focus

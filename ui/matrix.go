@@ -21,7 +21,7 @@ func (mx *matrixScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	if !ok {
 		return nil, nil
 	}
-	rows := c.height - 5
+	rows := c.bodyHeight() - 2
 	if d, ok := moveBy(c.keys, k, rows); ok {
 		total := len(mx.tables(c))
 		mx.scroll.move(d, mx.scroll.first(0, total, rows), total, rows)

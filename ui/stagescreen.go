@@ -52,7 +52,7 @@ func (st *stageScreen) replan(c *common) tea.Cmd {
 
 func (st *stageScreen) imageKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	k := c.keys
-	if d, ok := moveBy(k, msg, st.imageRows(c.height-5)); ok {
+	if d, ok := moveBy(k, msg, st.imageRows(c.bodyHeight()-2)); ok {
 		st.imageCursor = clampInt(st.imageCursor+d, 0, max(len(st.images)-1, 0))
 		return nil, nil
 	}

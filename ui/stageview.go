@@ -129,13 +129,13 @@ func (st *stageScreen) planView(c *common, width int) []string {
 	p := st.plan
 	n := len(p.Replacements())
 	if n == 0 {
-		return append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped."), skipLine(c, p))
+		return append(append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped.")), wrap(skipLine(c, p), width)...)
 	}
 	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)))
 	lines = append(lines, wrap(fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
 		p.Estimate.APICalls, budgetNote(p.Estimate)), width)...)
 	if skip := skipLine(c, p); skip != "" {
-		lines = append(lines, skip)
+		lines = append(lines, wrap(skip, width)...)
 	}
 	lines = append(lines, wrap(sourcesLine(c, p), width)...)
 	for _, w := range p.Warnings {
@@ -184,10 +184,23 @@ func skipLine(c *common, p *actions.Plan) string {
 	}
 	var parts []string
 	for r, n := range reasons {
-		parts = append(parts, fmt.Sprintf("%d %s", n, r))
+		parts = append(parts, fmt.Sprintf("%d %s", n, agree(n, r)))
 	}
 	sort.Strings(parts)
 	return c.styles.Muted.Render("skipped: " + strings.Join(parts, "; "))
+}
+
+// agree puts a reason's verb in the number of its count: "3 have attached volumes".
+func agree(n int, reason string) string {
+	if n == 1 {
+		return reason
+	}
+	for one, many := range map[string]string{"has ": "have ", "is ": "are ", "was ": "were "} {
+		if rest, ok := strings.CutPrefix(reason, one); ok {
+			return many + rest
+		}
+	}
+	return reason
 }
 
 func sourcesLine(c *common, p *actions.Plan) string {

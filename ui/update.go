@@ -35,8 +35,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = m.broadcast(msg)
 		}
 	}
-	m.fleet.follow(c)
+	m.settle()
 	return m, cmd
+}
+
+// settle fits the layout to what the update changed: a notice too long for the status
+// line opens in a dialog, the status line takes the lines it needs, and the fleet list
+// keeps its cursor in view.
+func (m Model) settle() {
+	c := m.common
+	if c.notice.text != "" && c.width >= MinWidth && !m.noticeFits() {
+		m.dialogs.push(&messageDialog{text: c.notice.text, bad: c.notice.bad})
+		c.notice = notice{}
+	}
+	c.statusRows = len(m.statusLines())
+	m.fleet.follow(c)
 }
 
 // broadcast hands a message to every screen; each takes what is its own.

@@ -26,17 +26,19 @@ func (m Model) Render() string {
 	if c.width < MinWidth || c.height < MinHeight {
 		return tooSmall(c)
 	}
+	status := m.statusLines()
+	room := c.height - 2 - len(status)
 	var body []string
 	if c.spread == nil {
-		body = loadingView(c, c.width, c.height-3)
+		body = loadingView(c, c.width, room)
 	} else {
-		body = m.active().view(c, c.width, c.height-3)
+		body = m.active().view(c, c.width, room)
 	}
 	lines := append([]string{header(c)}, body...)
-	for len(lines) < c.height-2 {
+	for len(lines) < room+1 {
 		lines = append(lines, "")
 	}
-	lines = append(lines[:c.height-2], m.statusLine(), m.keyBar())
+	lines = append(append(lines[:room+1], status...), m.keyBar())
 	for i := range lines {
 		lines[i] = fit(lines[i], c.width)
 	}
@@ -160,26 +162,55 @@ func sideBySide(left, right []string, lw, height int) []string {
 	return out
 }
 
-// statusLine shows text being typed, or a notice, or the screen's standing note, and on
-// the right the selection (or what the screen puts there).
-func (m Model) statusLine() string {
+// statusLines is the status line: text being typed, or a notice, or the screen's
+// standing note, and on the right the selection (or what the screen puts there). A
+// notice too long for one line wraps onto a second (longer ones open in a dialog).
+func (m Model) statusLines() []string {
+	c := m.common
+	left, right := m.statusParts()
+	if lipgloss.Width(left)+lipgloss.Width(right)+1 <= c.width || c.notice.text == "" {
+		return []string{spaceBetween(left, right, c.width)}
+	}
+	parts := wrapNotice(left, right, c.width)
+	if len(parts) == 1 {
+		parts = append(parts, "")
+	}
+	return []string{parts[0], spaceBetween(strings.Join(parts[1:], " "), right, c.width)}
+}
+
+// statusParts are the two sides of the status line.
+func (m Model) statusParts() (left, right string) {
 	c := m.common
 	s := c.styles
 	typing, note, right := "", "", c.selectionText()
 	if sl, ok := m.active().(statusLiner); ok && c.spread != nil {
 		typing, note, right = sl.statusLine(c)
 	}
-	left := typing
 	switch {
 	case typing != "":
+		return typing, right
 	case c.notice.text != "" && c.notice.bad:
-		left = s.Danger.Render("✗ " + c.notice.text)
+		return s.Danger.Render("✗ " + c.notice.text), right
 	case c.notice.text != "":
-		left = s.OK.Render("✓ ") + c.notice.text
-	default:
-		left = note
+		return s.OK.Render("✓ ") + c.notice.text, right
 	}
-	return spaceBetween(left, right, c.width)
+	return note, right
+}
+
+// wrapNotice breaks the left side of the status line into lines of width w, the last
+// of which leaves room for the right side.
+func wrapNotice(left, right string, w int) []string {
+	parts := wrap(left, w)
+	if len(parts) > 2 || len(parts) == 2 && lipgloss.Width(parts[1])+lipgloss.Width(right)+1 > w {
+		parts = wrap(left, w-lipgloss.Width(right)-1)
+	}
+	return parts
+}
+
+// noticeFits reports whether the notice fits on two status lines beside the right side.
+func (m Model) noticeFits() bool {
+	left, right := m.statusParts()
+	return len(wrapNotice(left, right, m.width)) <= 2
 }
 
 // selectionText counts the selection for the status line.
