@@ -26,6 +26,8 @@ type common struct {
 	// selected is the selected servers by ID: the fleet list edits it, a run that
 	// starts clears it, and every screen counts it in the status line.
 	selected map[int]bool
+	// rollouts are the journal's, as last read (newest first).
+	rollouts []rollout
 	// live is the run followed (nil before the first); the header shows it from every
 	// screen.
 	live   *live

@@ -68,6 +68,8 @@ type (
 	// quitNow leaves the program; askQuit asks first while a rollout runs.
 	quitNow struct{}
 	askQuit struct{}
+	// ignored says the key meant nothing to the component; the status line says so.
+	ignored struct{}
 )
 
 // overlay is the stack of open dialogs, the last on top.

@@ -19,7 +19,7 @@ func (*quitDialog) update(_ *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case "n", "esc", "q":
 		return closeDialog{}, nil
 	}
-	return nil, nil
+	return ignored{}, nil
 }
 
 func (*quitDialog) view(c *common) string {
@@ -46,7 +46,7 @@ func (*helpDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	if key.Matches(msg, c.keys.Help, c.keys.Back, c.keys.Quit) {
 		return closeDialog{}, nil
 	}
-	return nil, nil
+	return ignored{}, nil
 }
 
 func (*helpDialog) keyBar(*common) []key.Binding { return nil }
@@ -104,6 +104,8 @@ func (d *offerDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		return []action{closeDialog{}, show{to: ScreenHistory}}, nil
 	case key.Matches(msg, c.keys.Back, c.keys.Quit):
 		return closeDialog{}, nil
+	default:
+		return ignored{}, nil
 	}
 	return nil, nil
 }
@@ -141,7 +143,9 @@ type confirmDialog struct {
 	word     string
 	input    lineInput
 	starting bool
-	start    func() tea.Cmd
+	// wrong is the word last entered when it was not word.
+	wrong string
+	start func() tea.Cmd
 }
 
 func newConfirm(title, word string, lines []string, start func() tea.Cmd) *confirmDialog {
@@ -158,6 +162,7 @@ func (d *confirmDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd)
 			return nil, nil
 		}
 		if d.input.value != d.word {
+			d.wrong = d.input.value
 			c.warn("type %q exactly to start, or esc to go back", d.word)
 			return nil, nil
 		}
@@ -165,6 +170,7 @@ func (d *confirmDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd)
 		return nil, d.start()
 	default:
 		d.input.update(msg)
+		d.wrong = ""
 	}
 	return nil, nil
 }
@@ -173,9 +179,12 @@ func (d *confirmDialog) view(c *common) string {
 	s := c.styles
 	body := append([]string{s.Title.Render(d.title), ""}, d.lines...)
 	body = append(body, "Type "+s.Bold.Render(d.word)+" to start: "+d.input.view())
-	if d.starting {
+	switch {
+	case d.wrong != "":
+		body = append(body, s.Danger.Render(fmt.Sprintf("✗ %q is not %q: nothing started", d.wrong, d.word)))
+	case d.starting:
 		body = append(body, s.Muted.Render("starting…"))
-	} else {
+	default:
 		body = append(body, s.Muted.Render("enter starts · esc cancels"))
 	}
 	return s.Dialog.Render(strings.Join(body, "\n"))
@@ -196,7 +205,7 @@ func (*messageDialog) update(_ *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case "enter", "esc", "q", "space":
 		return closeDialog{}, nil
 	}
-	return nil, nil
+	return ignored{}, nil
 }
 
 func (d *messageDialog) view(c *common) string {
@@ -228,7 +237,7 @@ func (*abortDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case "esc", "n":
 		return closeDialog{}, nil
 	}
-	return nil, nil
+	return ignored{}, nil
 }
 
 func (*abortDialog) view(c *common) string {

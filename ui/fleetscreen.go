@@ -36,8 +36,9 @@ func (f *fleetScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	case f.focus == FocusDetails:
 		if key.Matches(k, c.keys.Back, c.keys.Enter) {
 			f.focus = FocusList
+			return nil, nil
 		}
-		return nil, nil
+		return ignored{}, nil
 	}
 	return f.listKey(c, k)
 }
@@ -101,18 +102,57 @@ func (f *fleetScreen) action(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		return nil, c.refresh()
 	case key.Matches(msg, k.Export):
 		return nil, export(c)
+	default:
+		return f.runKey(c, msg)
+	}
+	return nil, nil
+}
+
+// runKey handles the fleet keys about rollouts: stage one, follow, continue or resume
+// one, list them.
+func (f *fleetScreen) runKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	k := c.keys
+	switch {
 	case key.Matches(msg, k.Stage):
 		return f.stage(c), nil
 	case key.Matches(msg, k.History):
 		return show{to: ScreenHistory}, nil
+	case key.Matches(msg, k.Live) && c.live == nil:
+		c.say("no rollout has run in this session; h lists past ones")
 	case key.Matches(msg, k.Live):
-		if c.live == nil {
-			c.say("no rollout has run in this session; h lists past ones")
-			return nil, nil
-		}
 		return show{to: ScreenLive}, nil
+	case key.Matches(msg, k.Continue):
+		return continueRun(c)
+	case key.Matches(msg, k.Resume):
+		return offerNewest(c), nil
+	default:
+		return ignored{}, nil
 	}
 	return nil, nil
+}
+
+// continueRun goes on from the checkpoint the run followed waits at, or says why not.
+func continueRun(c *common) (action, tea.Cmd) {
+	if !c.running() || c.live.status.Checkpoint == nil {
+		c.warn("nothing to continue: no rollout waits at a checkpoint")
+		return nil, nil
+	}
+	return nil, controlErr(c.live.run.Continue)
+}
+
+// offerNewest offers to resume the newest unfinished rollout in the journal, or says
+// there is none.
+func offerNewest(c *common) action {
+	if c.busy() {
+		return nil
+	}
+	for _, r := range c.rollouts {
+		if r.Unfinished() {
+			return openDialog{&offerDialog{r: r}}
+		}
+	}
+	c.warn("nothing to resume: no rollout in the journal is unfinished (h lists them)")
+	return nil
 }
 
 // stage opens the stage screen on the selection, or on the servers under the cursor
@@ -278,7 +318,15 @@ func (f *fleetScreen) keyBar(c *common) []key.Binding {
 	case FocusDetails:
 		return []key.Binding{k.Back}
 	}
-	return []key.Binding{k.Select, k.Stage, k.Filter, k.Matrix, k.History, k.Enter, k.Export}
+	var out []key.Binding
+	if c.running() && c.live.status.Checkpoint != nil {
+		out = append(out, withHelp(k.Continue, "continue the rollout"))
+	}
+	out = append(out, k.Select, k.Stage)
+	if c.live != nil {
+		out = append(out, withHelp(k.Live, "live"))
+	}
+	return append(out, k.Filter, k.Matrix, k.History, k.Enter, k.Export)
 }
 
 // fleetLegend explains the glyphs of the fleet list.
@@ -297,7 +345,8 @@ func fleetHelpGroups(k KeyMap) []helpGroup {
 			pair(k.Top, k.Bottom, "top, bottom"), pair(k.Collapse, k.Expand, "fold, unfold"), item(k.Enter)}},
 		{"Fleet", []helpItem{item(k.Select), item(k.SelectAll), item(k.Filter), item(k.Sort),
 			item(k.Matrix), item(k.Refresh), item(k.Export)}},
-		{"Rollouts", []helpItem{item(k.Stage), item(k.Live), item(k.History), item(k.Resume)}},
+		{"Rollouts", []helpItem{item(k.Stage), item(k.Live), item(withHelp(k.Continue, "continue at a checkpoint")),
+			item(k.History), item(withHelp(k.Resume, "resume an unfinished one"))}},
 		{"General", []helpItem{item(k.Back), item(k.Help), item(k.Quit)}},
 	}
 }

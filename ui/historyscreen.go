@@ -60,6 +60,10 @@ func (h *historyScreen) key(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		return nil, resume(c, r)
 	case key.Matches(msg, k.Live) && c.live != nil:
 		return show{to: ScreenLive}, nil
+	case key.Matches(msg, k.Live):
+		c.say("no rollout has run in this session")
+	default:
+		return ignored{}, nil
 	}
 	return nil, nil
 }
@@ -150,6 +154,8 @@ func (w *rollbackScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 		return openDialog{w.confirmDialog(c)}, nil
 	case key.Matches(k, c.keys.Back):
 		return show{to: ScreenHistory}, nil
+	default:
+		return ignored{}, nil
 	}
 	return nil, nil
 }

@@ -72,6 +72,10 @@ func (ls *liveScreen) runKey(c *common, k tea.KeyPressMsg) (action, tea.Cmd) {
 		return nil, controlErr(l.run.Continue)
 	case key.Matches(k, keys.Abort) && running:
 		return openDialog{&abortDialog{}}, nil
+	case key.Matches(k, keys.Pause, keys.Continue, keys.Abort):
+		c.warn("the %s has ended: nothing to %s", l.kind, k.String())
+	default:
+		return ignored{}, nil
 	}
 	return nil, nil
 }

@@ -35,7 +35,7 @@ func (mx *matrixScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	case key.Matches(k, c.keys.Export):
 		return nil, export(c)
 	}
-	return nil, nil
+	return ignored{}, nil
 }
 
 func (*matrixScreen) keyBar(c *common) []key.Binding {

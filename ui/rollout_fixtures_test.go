@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +14,22 @@ import (
 type fakeRun struct {
 	id     string
 	plan   actions.Plan
+	mu     sync.Mutex
 	steer  []string
 	refuse error // what Continue answers
+}
+
+// steered is how the run was steered so far (Cmds steer it from their goroutines).
+func (f *fakeRun) steered() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.steer...)
+}
+
+func (f *fakeRun) note(s string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.steer = append(f.steer, s)
 }
 
 func (f *fakeRun) ID() string         { return f.id }
@@ -22,14 +37,14 @@ func (f *fakeRun) Plan() actions.Plan { return f.plan }
 func (f *fakeRun) Subscribe() (<-chan actions.Event, func()) {
 	return make(chan actions.Event), func() {}
 }
-func (f *fakeRun) Pause()  { f.steer = append(f.steer, "pause") }
-func (f *fakeRun) Resume() { f.steer = append(f.steer, "resume") }
+func (f *fakeRun) Pause()  { f.note("pause") }
+func (f *fakeRun) Resume() { f.note("resume") }
 func (f *fakeRun) Continue() error {
-	f.steer = append(f.steer, "continue")
+	f.note("continue")
 	return f.refuse
 }
 func (f *fakeRun) Abort(rollback bool) {
-	f.steer = append(f.steer, map[bool]string{true: "abort+rollback", false: "abort"}[rollback])
+	f.note(map[bool]string{true: "abort+rollback", false: "abort"}[rollback])
 }
 
 const fixedID = "20260314-092653-ab12"

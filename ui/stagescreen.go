@@ -63,7 +63,7 @@ func (st *stageScreen) imageKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd
 	case key.Matches(msg, k.Back):
 		return show{to: ScreenFleet}, nil
 	}
-	return nil, nil
+	return ignored{}, nil
 }
 
 func (st *stageScreen) strategyKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
@@ -88,6 +88,8 @@ func (st *stageScreen) strategyKey(c *common, msg tea.KeyPressMsg) (action, tea.
 		return a, nil
 	case key.Matches(msg, k.Back):
 		st.step = stepImage
+	default:
+		return ignored{}, nil
 	}
 	return nil, nil
 }

@@ -70,14 +70,16 @@ func (m Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		if _, asking := d.(*quitDialog); msg.String() == "ctrl+c" && !asking {
 			return m.quit()
 		}
-		return m.do(d.update(c, msg))
+		a, cmd := d.update(c, msg)
+		return m.keyDo(msg, a, cmd)
 	}
 	s := m.active()
-	switch t, ok := s.(typer); {
+	if t, ok := s.(typer); ok && t.typing() && c.spread != nil && msg.String() != "ctrl+c" {
+		return m.do(s.update(c, msg))
+	}
+	switch {
 	case msg.String() == "ctrl+c":
 		return m.quit()
-	case ok && t.typing() && c.spread != nil:
-		return m.do(s.update(c, msg))
 	case key.Matches(msg, c.keys.Quit):
 		return m.quit()
 	case key.Matches(msg, c.keys.Help):
@@ -88,7 +90,21 @@ func (m Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case c.deps.Readonly && c.refusedKey(msg):
 		return nil
 	}
-	return m.do(s.update(c, msg))
+	a, cmd := s.update(c, msg)
+	return m.keyDo(msg, a, cmd)
+}
+
+// keyDo carries out what a component did with a key, and says so when it did nothing.
+func (m Model) keyDo(msg tea.KeyPressMsg, a action, cmd tea.Cmd) tea.Cmd {
+	if _, ok := a.(ignored); ok {
+		where := "on this screen: ? lists its keys"
+		if m.dialogs.top() != nil {
+			where = "here: the key bar lists the answers"
+		}
+		m.common.warn("%s does nothing %s", msg.String(), where)
+		return cmd
+	}
+	return m.do(a, cmd)
 }
 
 // do carries out what a component asked, then its Cmd.
@@ -236,6 +252,9 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 		c.warn("%s", msg.err)
 		return nil, true
 	case rolloutsLoadedMsg:
+		if msg.err == nil || msg.rollouts != nil {
+			c.rollouts = msg.rollouts
+		}
 		return tea.Batch(m.broadcast(msg), m.offerResume(msg)), true
 	case spinner.TickMsg:
 		if !c.running() {
