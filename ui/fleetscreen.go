@@ -333,9 +333,25 @@ func (f *fleetScreen) keyBar(c *common) []key.Binding {
 const fleetLegend = "█▓▒░ a role's versions, newest first   ↓ behind its role's newest\n" +
 	"⟳ in a rollout   ✓ selected   ◐ partly selected   › cursor"
 
+// help is the keys of what has the focus: the list, the filter being typed, or the
+// details in place of the list.
 func (f *fleetScreen) help(c *common) helpPage {
-	return helpPage{legend: fleetLegend, groups: fleetHelpGroups(c.keys)}
+	k := c.keys
+	switch f.focus {
+	case FocusFilter:
+		return helpPage{groups: []helpGroup{{"Filter", []helpItem{item(answer("enter", "keep the filter")),
+			item(answer("esc", "clear it")), item(answer("ctrl+u", "clear what was typed"))}}, generalHelp(k)},
+			legend: filterLegend}
+	case FocusDetails:
+		return helpPage{groups: []helpGroup{{"Details", []helpItem{item(withHelp(k.Back, "back to the list")),
+			item(withHelp(k.Enter, "back to the list"))}}, generalHelp(k)}, legend: fleetLegend}
+	}
+	return helpPage{legend: fleetLegend, groups: fleetHelpGroups(k)}
 }
+
+// filterLegend says what the filter matches.
+const filterLegend = "words match names and versions; role:web region:nyc3 version:1.5 name:web-*\n" +
+	"ip:10.0 tag:env:prod narrow further; -region:fra1 leaves out"
 
 // fleetHelpGroups are the fleet screen's keys, in titled columns.
 func fleetHelpGroups(k KeyMap) []helpGroup {

@@ -38,7 +38,7 @@ func stageWeb(t *testing.T, tm *teatest.TestModel, pick int, extra ...string) {
 	keys(tm, "/")
 	tm.Type("role:web")
 	keys(tm, "enter", "g", "space", "s")
-	waitFor(t, tm, "Pick the image")
+	waitFor(t, tm, "Pick the image", "web-1.6.0-broken") // the images, not only the header
 	for range pick {
 		keys(tm, "down")
 	}

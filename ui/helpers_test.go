@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,15 +33,24 @@ var (
 
 // demoServers reads the demo fleet from a simulator on the fixed clock, with its
 // addresses normalised so that views do not depend on the machine.
+// The demo fleet is the same for every test (fixed clock, fixed seed): it is read once.
 func demoServers(t *testing.T) []fleet.Server {
 	t.Helper()
-	env := dosimtest.Start(t, dosim.Config{Now: clock})
-	servers, err := fleet.Load(context.Background(), env.Client, fleet.LoadOptions{})
-	if err != nil {
-		t.Fatalf("load the demo fleet: %v", err)
+	demo.Do(func() {
+		env := dosimtest.Start(t, dosim.Config{Now: clock})
+		demo.servers, demo.err = fleet.Load(context.Background(), env.Client, fleet.LoadOptions{})
+		normalise(demo.servers)
+	})
+	if demo.err != nil {
+		t.Fatalf("load the demo fleet: %v", demo.err)
 	}
-	normalise(servers)
-	return servers
+	return slices.Clone(demo.servers)
+}
+
+var demo struct {
+	sync.Once
+	servers []fleet.Server
+	err     error
 }
 
 // normalise rewrites the per-simulator parts of the servers' addresses.

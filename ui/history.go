@@ -138,6 +138,9 @@ func startRollback(ctx context.Context, e Engine, r rollout) tea.Cmd {
 	}
 }
 
+// rolloutLegend explains the states of rollouts.
+const rolloutLegend = "▶ running  ⏸ paused  ◆ at a checkpoint  ↶ rolled back  ■ aborted or interrupted  ✓ done"
+
 // historyScreen is the list of rollouts from the journal.
 type historyScreen struct {
 	rollouts []rollout

@@ -105,11 +105,9 @@ func (h *historyScreen) keyBar(c *common) []key.Binding {
 	return append(out, withHelp(k.Back, "fleet"))
 }
 
-func (h *historyScreen) help(c *common) helpPage { return rolloutsHelp(c.keys) }
-
-// rolloutsHelp is the help of the history and the rollback wizard.
-func rolloutsHelp(k KeyMap) helpPage {
-	return helpPage{legend: fleetLegend, groups: []helpGroup{
+func (h *historyScreen) help(c *common) helpPage {
+	k := c.keys
+	return helpPage{legend: rolloutLegend, groups: []helpGroup{
 		{"Rollouts", []helpItem{pair(k.Up, k.Down, "move, scroll"), pair(k.PageUp, k.PageDown, "page"),
 			pair(k.Top, k.Bottom, "top, bottom"), item(withHelp(k.Switch, "list or details (wide)")),
 			item(withHelp(k.Enter, "details; confirm")),
@@ -164,4 +162,11 @@ func (w *rollbackScreen) keyBar(c *common) []key.Binding {
 	return []key.Binding{withHelp(c.keys.Confirm, "confirm the rollback"), withHelp(c.keys.Back, "history")}
 }
 
-func (w *rollbackScreen) help(c *common) helpPage { return rolloutsHelp(c.keys) }
+func (w *rollbackScreen) help(c *common) helpPage {
+	k := c.keys
+	return helpPage{legend: "⚡ fast: the old droplet still exists   ↻ re-created from its image", groups: []helpGroup{
+		{"Roll back", []helpItem{pair(k.Up, k.Down, "scroll the servers"), pair(k.PageUp, k.PageDown, "page"),
+			pair(k.Top, k.Bottom, "top, bottom"), item(withHelp(k.Confirm, "confirm the rollback (type its name)")),
+			item(withHelp(k.Back, "back to the history"))}},
+		generalHelp(k)}}
+}

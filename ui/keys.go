@@ -97,19 +97,22 @@ type helpGroup struct {
 type helpItem struct {
 	keys, desc string
 	on         bool
+	// bindings are the keys the line is about.
+	bindings []key.Binding
 }
 
 func item(b key.Binding) helpItem {
-	return helpItem{keys: b.Help().Key, desc: b.Help().Desc, on: b.Enabled()}
+	return helpItem{keys: b.Help().Key, desc: b.Help().Desc, on: b.Enabled(), bindings: []key.Binding{b}}
 }
 
 func pair(a, b key.Binding, desc string) helpItem {
-	return helpItem{keys: a.Help().Key + " " + b.Help().Key, desc: desc, on: a.Enabled() && b.Enabled()}
+	return helpItem{keys: a.Help().Key + " " + b.Help().Key, desc: desc, on: a.Enabled() && b.Enabled(),
+		bindings: []key.Binding{a, b}}
 }
 
 // halfPage is ctrl+u and ctrl+d in one line of the help.
 func halfPage(k KeyMap) helpItem {
-	return helpItem{keys: "ctrl+u/d", desc: "half a page", on: k.HalfUp.Enabled()}
+	return helpItem{keys: "ctrl+u/d", desc: "half a page", on: k.HalfUp.Enabled(), bindings: []key.Binding{k.HalfUp, k.HalfDown}}
 }
 
 // generalHelp is the column every screen's help ends with.

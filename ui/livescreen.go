@@ -268,7 +268,7 @@ func (ls *liveScreen) keyBar(c *common) []key.Binding {
 
 func (ls *liveScreen) help(c *common) helpPage {
 	k := c.keys
-	return helpPage{legend: fleetLegend, groups: []helpGroup{
+	return helpPage{legend: liveLegend, groups: []helpGroup{
 		{"Rollout", []helpItem{item(k.Pause), item(withHelp(k.Continue, "continue at a checkpoint")), item(k.Abort),
 			item(k.History), item(withHelp(k.Back, "back to the fleet (the rollout goes on)"))}},
 		{"Move", []helpItem{item(withHelp(k.Switch, "replacements or events")), pair(k.Up, k.Down, "scroll"),
@@ -276,6 +276,10 @@ func (ls *liveScreen) help(c *common) helpPage {
 			item(withHelp(k.Follow, "follow the rollout again")), item(withHelp(k.Filter, "search the events"))}},
 		generalHelp(k)}}
 }
+
+// liveLegend explains the glyphs of the live view.
+const liveLegend = "✓ done   ⠋ in flight   · waiting   ✗ failed   – cancelled   ↶ rolled back\n" +
+	"bar: █ replaced  ✗ failed  ─ cancelled  ▒ put back  ░ to do   ▸ the pane the keys move"
 
 // control steers the run from a Cmd: steering journals, which is IO.
 func control(fn func()) tea.Cmd {

@@ -44,7 +44,7 @@ func (*matrixScreen) keyBar(c *common) []key.Binding {
 
 func (*matrixScreen) help(c *common) helpPage {
 	k := c.keys
-	return helpPage{legend: fleetLegend, groups: []helpGroup{
+	return helpPage{legend: "█▓▒░ a role's versions, newest first   · none there   ✗ newest image missing there", groups: []helpGroup{
 		{"Matrix", []helpItem{pair(k.Up, k.Down, "scroll"), pair(k.PageUp, k.PageDown, "page"),
 			pair(k.Top, k.Bottom, "top, bottom"), item(withHelp(k.Matrix, "back to the list")), item(k.Refresh), item(k.Export)}},
 		generalHelp(k)}}

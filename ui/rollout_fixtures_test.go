@@ -63,14 +63,28 @@ func stagedWeb(t *testing.T, w, h int) (Model, *world) {
 }
 
 // webPlan is the plan of the web role onto web-1.6.0 at surge 4 on the fixed clock.
+// It is the same for every test, and made once.
 func webPlan(t *testing.T) actions.Plan {
 	t.Helper()
-	m, _ := stagedWeb(t, 80, 24)
-	m = pressSettle(t, m, "enter", "+", "+", "+")
-	if m.stage.plan == nil {
-		t.Fatalf("no plan: %v", m.stage.planErr)
+	web.Do(func() {
+		m, _ := stagedWeb(t, 80, 24)
+		m = pressSettle(t, m, "enter", "+", "+", "+")
+		if m.stage.plan == nil {
+			web.err = m.stage.planErr
+			return
+		}
+		web.plan = *m.stage.plan
+	})
+	if web.err != nil {
+		t.Fatalf("no plan: %v", web.err)
 	}
-	return *m.stage.plan
+	return web.plan
+}
+
+var web struct {
+	sync.Once
+	plan actions.Plan
+	err  error
 }
 
 // liveAt shows a fake run of plan with events up to the middle of its second wave.

@@ -107,7 +107,7 @@ func (st *stageScreen) keyBar(c *common) []key.Binding {
 
 func (st *stageScreen) help(c *common) helpPage {
 	k := c.keys
-	return helpPage{legend: fleetLegend, groups: []helpGroup{
+	return helpPage{legend: "‹ › the setting ←→ changes   the plan follows every change", groups: []helpGroup{
 		{"Stage", []helpItem{pair(k.Up, k.Down, "choose"), pair(k.Dec, k.Inc, "change a setting"),
 			item(withHelp(k.Enter, "pick the image, then confirm")), item(withHelp(k.Back, "one step back"))}},
 		generalHelp(k)}}
