@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
 )
 
@@ -26,6 +27,9 @@ type common struct {
 	// selected is the selected servers by ID: the fleet list edits it, a run that
 	// starts clears it, and every screen counts it in the status line.
 	selected map[int]bool
+	// strategies are the last strategy staged per selection of roles (see
+	// StrategyStore).
+	strategies map[string]actions.Strategy
 	// rollouts are the journal's, as last read (newest first).
 	rollouts []rollout
 	// live is the run followed (nil before the first); the header shows it from every
@@ -70,6 +74,7 @@ func newCommon(deps Deps) *common {
 		width:      MinWidth,
 		height:     MinHeight,
 		selected:   map[int]bool{},
+		strategies: map[string]actions.Strategy{},
 		statusRows: 1,
 		load:       loadStatus{gen: 1, loading: true},
 		spin:       spinner.New(spinner.WithSpinner(spinner.Spinner{Frames: spinner.MiniDot.Frames, FPS: 200 * time.Millisecond})),
@@ -154,6 +159,52 @@ func (c *common) refusedKey(msg tea.KeyPressMsg) bool {
 		}
 	}
 	return false
+}
+
+// strategyFor is where a stage of the roles named key starts: the strategy last staged
+// for them, else the default, with the default's launch template either way.
+func (c *common) strategyFor(key string) actions.Strategy {
+	def := *c.deps.Strategy
+	st, ok := c.strategies[key]
+	if !ok {
+		return def
+	}
+	st.Launch = def.Launch
+	return st
+}
+
+// rememberStrategy keeps st as the strategy of the roles named key: here at once, and
+// through the store in the background.
+func (c *common) rememberStrategy(key string, st actions.Strategy) tea.Cmd {
+	st.Launch = actions.Launch{}
+	c.strategies[key] = st
+	store := c.deps.Strategies
+	if store == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if err := store.Save(key, st); err != nil {
+			return strategiesMsg{err: fmt.Errorf("remember the strategy of %s: %w", key, err)}
+		}
+		return nil
+	}
+}
+
+// strategiesMsg carries the strategies read from the store, or why one was not kept.
+type strategiesMsg struct {
+	strategies map[string]actions.Strategy
+	err        error
+}
+
+// loadStrategies reads the strategies kept, in the background.
+func loadStrategies(store StrategyStore) tea.Cmd {
+	if store == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		st, err := store.Load()
+		return strategiesMsg{strategies: st, err: err}
+	}
 }
 
 // keyHint renders one binding for the key bar.

@@ -48,9 +48,21 @@ type Deps struct {
 	Operator string
 	// ExportDir is where the audit export writes its files (default: the current directory).
 	ExportDir string
+	// Strategies keeps the last strategy staged for each selection of roles across
+	// sessions (nil: for this session only).
+	Strategies StrategyStore
 	// Shared says the engine outlives this UI (a molt serve session): quitting leaves the
 	// running rollouts running, so it does not ask first.
 	Shared bool
+}
+
+// StrategyStore keeps the last strategy staged for each selection of roles, by the
+// roles' names joined with "+" ("web", "edge+web"). The UI calls it from Cmds.
+type StrategyStore interface {
+	// Load reads every strategy kept.
+	Load() (map[string]actions.Strategy, error)
+	// Save keeps st for key; st carries no launch template (user data stays out).
+	Save(key string, st actions.Strategy) error
 }
 
 // DefaultRefreshEvery is the period of the automatic fleet refresh.

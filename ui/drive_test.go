@@ -73,10 +73,10 @@ func (d *driver) read(fn func(Model) string) string {
 func (d *driver) screen() string { return d.read(screen) }
 
 // waitFor waits until the screen satisfies cond (Cmds of earlier keys may still be
-// running) and returns it; after 10s it fails with the last screen.
+// running) and returns it; after 30s it fails with the last screen.
 func (d *driver) waitFor(what string, cond func(string) bool) string {
 	d.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -85,7 +85,7 @@ func (d *driver) waitFor(what string, cond func(string) bool) string {
 			return s
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("waited 10s for %s; the screen is:\n%s", what, s)
+			d.t.Fatalf("waited 30s for %s; the screen is:\n%s", what, s)
 		}
 		<-tick.C
 	}

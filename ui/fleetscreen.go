@@ -177,7 +177,9 @@ func (f *fleetScreen) stage(c *common) action {
 		c.warn("select servers first: space on a server or a version")
 		return nil
 	}
-	return show{to: ScreenStage, with: newStage(servers, c.spread.Options, *c.deps.Strategy)}
+	st := newStage(servers, c.spread.Options, *c.deps.Strategy)
+	st.strategy = c.strategyFor(st.rolesKey())
+	return show{to: ScreenStage, with: st}
 }
 
 // fold folds or unfolds the group under the cursor, moving the cursor to its header.

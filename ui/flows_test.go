@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,17 +10,11 @@ import (
 	"github.com/molt-sh/molt/actions"
 )
 
-// waitFor waits until the program's output contains every one of texts.
+// waitFor waits until the screen, as the model draws it, shows every one of texts
+// (tm must come from drive, whose filter answers the probes).
 func waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		for _, s := range texts {
-			if !bytes.Contains(b, []byte(s)) {
-				return false
-			}
-		}
-		return true
-	}, teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	(&driver{t: t, tm: tm}).waitText(texts...)
 }
 
 func keys(tm *teatest.TestModel, ks ...string) {
@@ -64,7 +58,7 @@ func finalModel(t *testing.T, tm *teatest.TestModel) Model {
 
 func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
 	w := newWorld(t)
-	tm := teatest.NewTestModel(t, New(w.deps), teatest.WithInitialTermSize(80, 24))
+	tm := drive(t, New(w.deps), 80, 24).tm
 	stageWeb(t, tm, 0)
 	waitFor(t, tm, "finished: done")
 	keys(tm, "esc")
@@ -85,7 +79,7 @@ func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
 
 func TestFlowBrokenImageRollsBack(t *testing.T) {
 	w := newWorld(t)
-	tm := teatest.NewTestModel(t, New(w.deps), teatest.WithInitialTermSize(120, 40))
+	tm := drive(t, New(w.deps), 120, 40).tm
 	stageWeb(t, tm, 1)
 	waitFor(t, tm, "finished: rolled back")
 	keys(tm, "esc")
@@ -106,8 +100,8 @@ func TestFlowBrokenImageRollsBack(t *testing.T) {
 
 func TestFlowRollbackWizardPutsTheFleetBack(t *testing.T) {
 	w := newWorld(t)
-	tm := teatest.NewTestModel(t, New(w.deps), teatest.WithInitialTermSize(80, 24))
-	stageWeb(t, tm, 0, "down", "down", "down", "down", "right") // retire: keep
+	tm := drive(t, New(w.deps), 80, 24).tm
+	stageWeb(t, tm, 0, append(slices.Repeat([]string{"down"}, knobNamed("retire old")), "right")...) // retire: keep
 	waitFor(t, tm, "finished: done")
 	keys(tm, "h")
 	waitFor(t, tm, "b roll back")

@@ -183,8 +183,8 @@ type idleEngine struct{}
 
 var errIdle = errors.New("this test runs no rollouts")
 
-func (idleEngine) Plan(context.Context, PlanRequest) (actions.Plan, error) {
-	return actions.Plan{}, errIdle
+func (idleEngine) Gather(context.Context, PlanRequest) (actions.PlanInput, error) {
+	return actions.PlanInput{}, errIdle
 }
 func (idleEngine) Start(context.Context, actions.Plan) (Run, error) { return nil, errIdle }
 func (idleEngine) Resume(context.Context, string) (Run, error)      { return nil, errIdle }

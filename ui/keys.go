@@ -13,9 +13,9 @@ type KeyMap struct {
 	Select, SelectAll, Filter, Sort         key.Binding
 	Matrix, Refresh, Export, History, Live  key.Binding
 
-	Stage, Confirm, Next, Prev, Inc, Dec key.Binding
-	Pause, Continue, Abort, Rollback     key.Binding
-	Resume                               key.Binding
+	Stage, Confirm, Next, Prev, Inc, Dec, Edit key.Binding
+	Pause, Continue, Abort, Rollback           key.Binding
+	Resume                                     key.Binding
 }
 
 func bind(keys []string, help, desc string) key.Binding {
@@ -59,6 +59,7 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		Prev:    bind([]string{"shift+tab", "up", "k"}, "↑", "previous"),
 		Inc:     bind([]string{"right", "+", "l"}, "→", "change"),
 		Dec:     bind([]string{"left", "-", "h"}, "←", "change back"),
+		Edit:    bind([]string{"e"}, "e", "type a value"),
 
 		Pause:    bind([]string{"p"}, "p", "pause/resume"),
 		Continue: bind([]string{"c"}, "c", "continue"),

@@ -51,9 +51,12 @@ const fixedID = "20260314-092653-ab12"
 
 // stagedWeb is a fixed-clock world whose UI has the web role selected and the stage
 // screen open on its images.
-func stagedWeb(t *testing.T, w, h int) (Model, *world) {
+func stagedWeb(t *testing.T, w, h int, tweak ...func(*Deps)) (Model, *world) {
 	t.Helper()
 	wd := newWorldAt(t, clock)
+	for _, f := range tweak {
+		f(&wd.deps)
+	}
 	m := New(wd.deps)
 	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	m = settle(t, m, m.Init(), nil)

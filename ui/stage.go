@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/molt-sh/molt/actions"
@@ -36,11 +37,22 @@ type stageScreen struct {
 
 	strategy actions.Strategy
 	knob     int
+	// editing is set while a value is typed into the knob; edit holds it.
+	editing bool
+	edit    lineInput
+	// changed says the strategy was changed here, to be remembered for the roles.
+	changed bool
 
-	planGen  int
-	planning bool
-	plan     *actions.Plan
-	planErr  error
+	// input is what planning needs, read once (gathered) from the account; every plan
+	// after is made from it, until r reads it again.
+	input     *actions.PlanInput
+	inputAt   time.Time
+	gatherGen int
+	gathering bool
+	planGen   int
+	planning  bool
+	plan      *actions.Plan
+	planErr   error
 
 	// confirmWhenReady asks for the confirmation once the plan being made arrives.
 	confirmWhenReady bool
@@ -49,14 +61,17 @@ type stageScreen struct {
 // startable reports whether enter can lead to a start: a plan with something to do, or
 // one being made.
 func (s *stageScreen) startable() bool {
-	return s.planning || s.plan != nil && len(s.plan.Replacements()) > 0
+	return s.busy() || s.plan != nil && len(s.plan.Replacements()) > 0
 }
+
+// busy says a plan is being made: its input read, or the plan itself.
+func (s *stageScreen) busy() bool { return s.gathering || s.planning }
 
 // askConfirm opens the typed confirmation when there is a plan with something to do,
 // or as soon as the plan being made arrives.
 func (s *stageScreen) askConfirm(c *common) action {
-	s.confirmWhenReady = s.planning
-	if !s.planning && s.plan != nil && len(s.plan.Replacements()) > 0 {
+	s.confirmWhenReady = s.busy()
+	if !s.busy() && s.plan != nil && len(s.plan.Replacements()) > 0 {
 		return openDialog{s.confirmDialog(c)}
 	}
 	return nil
@@ -66,6 +81,13 @@ func (s *stageScreen) askConfirm(c *common) action {
 type imagesLoadedMsg struct {
 	images []fleet.Version
 	err    error
+}
+
+// gatheredMsg carries what planning needs, read for gather generation gen.
+type gatheredMsg struct {
+	gen int
+	in  actions.PlanInput
+	err error
 }
 
 // planReadyMsg carries the plan of generation gen.
@@ -86,8 +108,9 @@ type runStartedMsg struct {
 	scope []int
 }
 
+// newStage stages a rollout of servers with strategy st.
 func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *stageScreen {
-	s := &stageScreen{servers: servers, strategy: st, loadingImages: true}
+	s := &stageScreen{servers: servers, strategy: st, loadingImages: true, edit: lineInput{limit: 64}}
 	for _, srv := range servers {
 		if r := opt.Role(srv); !slices.Contains(s.roles, r) {
 			s.roles = append(s.roles, r)
@@ -150,9 +173,24 @@ func (s *stageScreen) missingRegions(v fleet.Version) []string {
 	return out
 }
 
+// rolesKey names the selection's roles ("edge+web"): the strategy is remembered per key.
+func (s *stageScreen) rolesKey() string { return strings.Join(s.roles, "+") }
+
 // request is the plan request of the staged rollout.
 func (s *stageScreen) request() PlanRequest {
 	return PlanRequest{Selection: s.name, Servers: s.servers, Target: s.target, Strategy: s.strategy}
+}
+
+// planInput is the input read from the account with the strategy as it is now; the
+// launch template found when it was read stays when the strategy names none.
+func (s *stageScreen) planInput() actions.PlanInput {
+	in := *s.input
+	st := s.strategy
+	if st.Launch.Source == "" {
+		st.Launch = in.Strategy.Launch
+	}
+	in.Strategy = st
+	return in
 }
 
 // loadImages lists the private images in the background.
@@ -166,10 +204,19 @@ func loadImages(ctx context.Context, images func(context.Context) ([]fleet.Versi
 	}
 }
 
-// planCmd asks the engine for a plan in the background.
-func planCmd(ctx context.Context, e Engine, gen int, req PlanRequest) tea.Cmd {
+// gatherCmd reads what planning needs in the background.
+func gatherCmd(ctx context.Context, e Engine, gen int, req PlanRequest) tea.Cmd {
 	return func() tea.Msg {
-		p, err := e.Plan(ctx, req)
+		in, err := e.Gather(ctx, req)
+		return gatheredMsg{gen: gen, in: in, err: err}
+	}
+}
+
+// planCmd plans from in off the UI's goroutine: the planner does no IO, but a
+// selection of thousands of servers takes it a moment.
+func planCmd(gen int, in actions.PlanInput) tea.Cmd {
+	return func() tea.Msg {
+		p, err := actions.NewPlan(in)
 		return planReadyMsg{gen: gen, plan: p, err: err}
 	}
 }

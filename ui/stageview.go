@@ -17,7 +17,7 @@ func (st *stageScreen) view(c *common, width, height int) []string {
 	if st.step == stepImage {
 		lines = append(lines, st.imagePicker(c, width, height-len(lines))...)
 	} else {
-		lines = append(lines, st.strategyAndPlan(c, width)...)
+		lines = append(lines, st.strategyAndPlan(c, width, height-len(lines))...)
 	}
 	for i := range lines {
 		lines[i] = fit(lines[i], width)
@@ -86,43 +86,51 @@ func (st *stageScreen) imageRow(c *common, v fleet.Version, cursor bool) string 
 }
 
 // strategyAndPlan shows the strategy knobs and, beside or below them, the plan.
-func (st *stageScreen) strategyAndPlan(c *common, width int) []string {
-	knobsView := st.knobsView(c)
+// strategyAndPlan shows the strategy's settings and, beside them (wide) or below, the
+// plan; below, the settings scroll so that the plan keeps its room.
+func (st *stageScreen) strategyAndPlan(c *common, width, height int) []string {
 	if width >= wideWidth {
-		plan := st.planView(c, width-65)
+		knobsView, plan := st.knobsView(c, 62, height), st.planView(c, width-65)
 		return sideBySide(knobsView, plan, 62, max(len(knobsView), len(plan)))
 	}
 	plan := st.planView(c, width)
-	out := append(knobsView, "")
+	out := append(st.knobsView(c, width, max(height-len(plan)-1, 6)), "")
 	return append(out, plan...)
 }
 
-// knobsView lists the strategy settings, the chosen one between ‹ › with what it
-// means on the line after the list.
-func (st *stageScreen) knobsView(c *common) []string {
+// knobsView lists the strategy settings in at most height lines, the chosen one between
+// ‹ › (being typed, with a cursor) and what it means on the line after the list.
+func (st *stageScreen) knobsView(c *common, width, height int) []string {
 	s := c.styles
-	lines := []string{s.Bold.Render("Strategy") + s.Muted.Render("  ↑↓ choose · ←→ change")}
-	for i, k := range knobs {
+	rows := min(max(height-2, 1), len(knobs))
+	first := clampInt(st.knob-rows/2, 0, len(knobs)-rows)
+	head := s.Bold.Render("Strategy") + s.Muted.Render("  ↑↓ choose · ←→ change · e type")
+	lines := []string{spaceBetween(head, s.Muted.Render(position(first, rows, len(knobs))), width)}
+	for i := first; i < first+rows; i++ {
+		k := knobs[i]
 		val := k.value(st.strategy)
-		if i == st.knob {
-			lines = append(lines, s.Cursor.Render(fmt.Sprintf("› %s ‹ %s ›", pad(k.name, 13), val)))
-			continue
+		switch {
+		case i == st.knob && st.editing:
+			lines = append(lines, s.Cursor.Render(fmt.Sprintf("› %s ‹ ", pad(k.name, 14)))+st.edit.view()+s.Cursor.Render(" ›"))
+		case i == st.knob:
+			lines = append(lines, s.Cursor.Render(fmt.Sprintf("› %s ‹ %s ›", pad(k.name, 14), val)))
+		default:
+			lines = append(lines, fmt.Sprintf("  %s   %s", pad(k.name, 14), s.Accent.Render(val)))
 		}
-		lines = append(lines, fmt.Sprintf("  %s   %s", pad(k.name, 13), s.Accent.Render(val)))
 	}
-	return append(lines, s.Muted.Render("  "+knobs[st.knob].name+": "+knobs[st.knob].help))
+	return append(lines, s.Muted.Render(fit("  "+knobs[st.knob].name+": "+knobs[st.knob].help, width)))
 }
 
 // planView is the engine's plan of the staged rollout: waves, estimate, API budget and
 // warnings; or why there is none.
 func (st *stageScreen) planView(c *common, width int) []string {
 	s := c.styles
-	lines := []string{s.Bold.Render("Plan")}
+	lines := []string{s.Bold.Render("Plan") + s.Muted.Render(st.planSource())}
 	switch {
-	case st.planning && st.plan == nil:
+	case st.busy() && st.plan == nil:
 		return append(lines, s.Muted.Render("planning…"))
 	case st.planErr != nil:
-		return append(lines, wrap(s.Danger.Render("✗ "+st.planErr.Error()), width)...)
+		return append(lines, wrap(s.Danger.Render("✗ "+inTUIWords(st.planErr.Error())), width)...)
 	case st.plan == nil:
 		return lines
 	}
@@ -139,13 +147,37 @@ func (st *stageScreen) planView(c *common, width int) []string {
 	}
 	lines = append(lines, wrap(sourcesLine(c, p), width)...)
 	for _, w := range p.Warnings {
-		lines = append(lines, wrap(s.Warn.Render("! "+w), width)...)
+		lines = append(lines, wrap(s.Warn.Render("! "+inTUIWords(w)), width)...)
 	}
-	if st.planning {
+	if st.busy() {
 		lines = append(lines, s.Muted.Render("re-planning…"))
 	}
 	return lines
 }
+
+// planSource says where the plan's view of the account comes from: read when the image
+// was picked, and again on r only.
+func (st *stageScreen) planSource() string {
+	switch {
+	case st.gathering:
+		return "  reading the account…"
+	case st.input != nil:
+		return "  account as read at " + st.inputAt.Format("15:04:05") + " · r reads it again"
+	}
+	return ""
+}
+
+// tuiWords are the planner's hints at CLI flags, as this screen's settings say them.
+var tuiWords = strings.NewReplacer(
+	"use --move-volumes to move them", "set move volumes to yes to move them",
+	"lower --surge", "lower surge",
+	"use --retire keep", "set retire old to keep",
+	"use --user-data and --ssh-key", "give them to molt apply with --user-data and --ssh-key",
+	"name one with --to", "pick one",
+	"pick another with --to", "pick another")
+
+// inTUIWords rewrites the planner's hints at CLI flags into this screen's settings.
+func inTUIWords(s string) string { return tuiWords.Replace(s) }
 
 func canaryNote(p *actions.Plan) string {
 	if len(p.Waves) > 0 && p.Waves[0].Canary {
@@ -184,7 +216,7 @@ func skipLine(c *common, p *actions.Plan) string {
 	}
 	var parts []string
 	for r, n := range reasons {
-		parts = append(parts, fmt.Sprintf("%d %s", n, agree(n, r)))
+		parts = append(parts, fmt.Sprintf("%d %s", n, agree(n, inTUIWords(r))))
 	}
 	sort.Strings(parts)
 	return c.styles.Muted.Render("skipped: " + strings.Join(parts, "; "))

@@ -266,6 +266,16 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case PresenceMsg:
 		c.presence = msg
 		return nil, true
+	case strategiesMsg:
+		for k, st := range msg.strategies {
+			if _, ok := c.strategies[k]; !ok {
+				c.strategies[k] = st
+			}
+		}
+		if msg.err != nil {
+			c.warn("%s", msg.err)
+		}
+		return nil, true
 	case WatchMsg:
 		return m.watch(msg), true
 	}

@@ -72,7 +72,7 @@ func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog
 
 // tuiDeps wires the UI to the session: the loader, images, engine, journal and limiter.
 func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.Engine) ui.Deps {
-	return ui.Deps{
+	deps := ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
 			servers, err := fleet.Load(ctx, s.Client, fleet.LoadOptions{Limiter: s.Limiter, OnProgress: progress})
@@ -91,6 +91,10 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 			return b.Bytes(), err
 		},
 	}
+	if store := newStrategyStore(s.Target); store != nil {
+		deps.Strategies = store
+	}
+	return deps
 }
 
 // configReadonly reads `readonly: true` from molt's config file, for bastions where the

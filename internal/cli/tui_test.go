@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/molt-sh/molt/actions"
 )
 
 // Without a terminal on stdout, `molt` prints what `molt status` prints.
@@ -44,5 +46,26 @@ func TestTUIReadonlyFromConfig(t *testing.T) {
 	}
 	if !configReadonly() {
 		t.Fatalf("readonly: true in the config file was not read")
+	}
+}
+
+// The last strategy per roles is kept in the state directory, per account.
+func TestStrategyStoreKeepsTheLastStrategyPerAccount(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	demo, real := newStrategyStore("demo"), newStrategyStore("doctl context \"prod\"")
+	st := actions.DefaultStrategy()
+	st.Surge, st.Launch = 4, actions.Launch{Source: "flags", UserData: "#!/bin/sh", SSHKeys: []string{"1"}}
+	if err := demo.Save("web", st); err != nil {
+		t.Fatal(err)
+	}
+	got, err := newStrategyStore("demo").Load()
+	if err != nil || got["web"].Surge != 4 {
+		t.Fatalf("the demo's web strategy did not come back: %+v, %v", got, err)
+	}
+	if got["web"].Launch.UserData != "" || got["web"].Launch.Source != "" {
+		t.Fatalf("the launch template was kept: %+v", got["web"].Launch)
+	}
+	if other, err := real.Load(); err != nil || len(other) != 0 {
+		t.Fatalf("another account sees the demo's strategies: %+v, %v", other, err)
 	}
 }
