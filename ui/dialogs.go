@@ -222,33 +222,66 @@ func (*messageDialog) keyBar(*common) []key.Binding {
 	return []key.Binding{bind([]string{"enter", "esc"}, "enter/esc", "close")}
 }
 
-// abortDialog asks how to abort the run followed: roll back, or leave the fleet as it is.
-type abortDialog struct{}
+// abortDialog asks how to abort the run followed: its choices are picked with the
+// arrows and enter, and the one it opens on, as esc does, keeps the rollout going.
+type abortDialog struct{ choice int }
 
-func (*abortDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
-	l := c.live
+// abortChoices are the abort dialog's choices: the first, safe one, changes nothing.
+var abortChoices = []struct{ name, what string }{
+	{"keep going", "do not abort: the rollout goes on as it was"},
+	{"roll back", "put every replaced server back on its old image"},
+	{"stop here", "finish the replacements in service, cancel the rest"},
+}
+
+func (d *abortDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+	if delta, ok := moveBy(c.keys, msg, len(abortChoices)); ok {
+		d.choice = clampInt(d.choice+delta, 0, len(abortChoices)-1)
+		return nil, nil
+	}
 	switch msg.String() {
-	case "r":
-		l.aborting = "roll back"
-		return closeDialog{}, control(func() { l.run.Abort(true) })
-	case "k":
-		l.aborting = "keep the fleet as it is"
-		return closeDialog{}, control(func() { l.run.Abort(false) })
-	case "esc", "n":
+	case "tab":
+		d.choice = (d.choice + 1) % len(abortChoices)
+		return nil, nil
+	case "shift+tab":
+		d.choice = (d.choice + len(abortChoices) - 1) % len(abortChoices)
+		return nil, nil
+	case "esc":
 		return closeDialog{}, nil
+	case "enter":
+		return closeDialog{}, d.abort(c)
 	}
 	return ignored{}, nil
 }
 
-func (*abortDialog) view(c *common) string {
+// abort carries out the choice: nothing, or an abort that rolls back or keeps.
+func (d *abortDialog) abort(c *common) tea.Cmd {
+	l := c.live
+	switch d.choice {
+	case 1:
+		l.aborting = "roll back"
+		return control(func() { l.run.Abort(true) })
+	case 2:
+		l.aborting = "keep the fleet as it is"
+		return control(func() { l.run.Abort(false) })
+	}
+	return nil
+}
+
+func (d *abortDialog) view(c *common) string {
 	s := c.styles
-	return s.Dialog.Render(strings.Join([]string{
-		s.Title.Render("Abort the rollout?"), "",
-		s.KeyName.Render("r") + "    roll back: put every replaced server back on its old image",
-		s.KeyName.Render("k") + "    keep as it is: finish replacements in service, cancel the rest",
-		s.KeyName.Render("esc") + "  do not abort"}, "\n"))
+	lines := []string{s.Title.Render("Abort the rollout?"), ""}
+	for i, ch := range abortChoices {
+		row := fmt.Sprintf("%s %s", pad(ch.name, 10), ch.what)
+		if i == d.choice {
+			lines = append(lines, s.Cursor.Render("› "+row))
+			continue
+		}
+		lines = append(lines, "  "+row)
+	}
+	lines = append(lines, "", s.Muted.Render("↑↓ choose · enter does it · esc keeps going"))
+	return s.Dialog.Render(strings.Join(lines, "\n"))
 }
 
 func (*abortDialog) keyBar(*common) []key.Binding {
-	return []key.Binding{answer("r", "roll back"), answer("k", "keep as it is"), answer("esc", "do not abort")}
+	return []key.Binding{answer("↑↓", "choose"), answer("enter", "do it"), answer("esc", "keep going")}
 }

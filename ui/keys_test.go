@@ -59,3 +59,27 @@ func TestAWrongConfirmationSaysWhyInTheDialog(t *testing.T) {
 		t.Fatalf("a wrong word should be refused where it was typed:\n%s", s)
 	}
 }
+
+// The abort dialog opens on keeping the rollout going: enter at once aborts nothing, and
+// k and r (cursor-up and refresh elsewhere) answer nothing; the arrows pick the others.
+func TestTheAbortDialogDefaultsToTheSafeChoice(t *testing.T) {
+	t.Parallel()
+	plan := webPlan(t)
+	m, run := liveAt(t, loaded(t, demoServers(t), 80, 24), plan, midRollout(plan))
+	d := drive(t, m, 80, 24)
+	s := d.keys("A").waitText("Abort the rollout?")
+	if !strings.Contains(s, "› keep going") {
+		t.Fatalf("the abort dialog should open on keeping the rollout going:\n%s", s)
+	}
+	d.keys("r").waitText("r does nothing here")
+	if s := d.keys("k").screen(); !strings.Contains(s, "› keep going") { // k is only up, as elsewhere
+		t.Fatalf("k moved off keeping the rollout going:\n%s", s)
+	}
+	d.keys("enter").waitFor("the dialog to close", func(s string) bool { return !strings.Contains(s, "Abort the rollout?") })
+	if got := run.steered(); len(got) != 0 {
+		t.Fatalf("enter on the default aborted: %v", got)
+	}
+	d.keys("A", "down").waitText("› roll back")
+	d.keys("enter").waitText("abort asked (roll back)")
+	waitUntil(t, "the run to be aborted with a rollback", func() bool { return slices.Equal(run.steered(), []string{"abort+rollback"}) })
+}

@@ -87,14 +87,16 @@ func TestReadonlyRefusesRollbackAndResume(t *testing.T) {
 func TestAbortAsksThenSteersTheRun(t *testing.T) {
 	plan := webPlan(t)
 	for _, tc := range []struct {
-		answer, want string
-	}{{"r", "abort+rollback"}, {"k", "abort"}, {"esc", ""}} {
+		answer []string
+		want   string
+	}{{[]string{"down", "enter"}, "abort+rollback"}, {[]string{"down", "down", "enter"}, "abort"}, {[]string{"esc"}, ""},
+		{[]string{"enter"}, ""}} {
 		m, run := liveAt(t, loaded(t, demoServers(t), 80, 24), plan, midRollout(plan))
 		m = pressSettle(t, m, "A")
 		if !asking(m) {
 			t.Fatalf("A did not ask how to abort")
 		}
-		m = pressSettle(t, m, tc.answer)
+		m = pressSettle(t, m, tc.answer...)
 		if asking(m) || strings.Join(run.steer, ",") != tc.want {
 			t.Fatalf("answer %q steered %v, want %q", tc.answer, run.steer, tc.want)
 		}

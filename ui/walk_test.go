@@ -18,7 +18,7 @@ func TestKeyBarShowsTheAnswersOfAnOpenQuestion(t *testing.T) {
 	plan := webPlan(t)
 	m, _ := liveAt(t, loaded(t, demoServers(t), 80, 24), plan, midRollout(plan))
 	m = press(t, m, "A")
-	if _, bar := lastLines(m); bar != "r roll back  k keep as it is  esc do not abort" {
+	if _, bar := lastLines(m); bar != "↑↓ choose  enter do it  esc keep going" {
 		t.Fatalf("the abort question's key bar is %q", bar)
 	}
 	m = press(t, m, "esc", "q")
