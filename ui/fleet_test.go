@@ -100,7 +100,7 @@ func TestFilterNarrowsByRegionTagAndIPThenEscClears(t *testing.T) {
 		t.Fatalf("filter env:stag shows %d servers, want the 6 staging ones", n)
 	}
 	last := servers[len(servers)-1] // the highest address, a prefix of no other
-	m = press(t, m, "esc", "/")
+	m = press(t, m, "esc", "/", "i", "p", ":")
 	m = press(t, m, strings.Split(last.PublicIP, "")...)
 	if ids := m.fleet.list.visibleIDs(); len(ids) != 1 || ids[0] != last.ID {
 		t.Fatalf("filter %s shows %v, want only %s", last.PublicIP, ids, last.Name)

@@ -110,9 +110,14 @@ func (l *fleetList) rebuild(sp *fleet.Spread) {
 // its servers, skipping what the filter hides and what is folded.
 func (l *fleetList) layout(sp *fleet.Spread) []listRow {
 	byGroup := map[string][]fleet.Server{}
+	q := parseFilter(l.filter)
 	for _, s := range sp.Servers() {
-		if matchFilter(s, l.filter) {
-			k := sp.Options.Role(s) + "|" + sp.Options.ReleaseKey(s)
+		f := serverFacts{s: s, role: sp.Options.Role(s)}
+		if rel := sp.ReleaseOf(s); rel != nil {
+			f.label = rel.Label
+		}
+		if q.match(f) {
+			k := f.role + "|" + sp.Options.ReleaseKey(s)
 			byGroup[k] = append(byGroup[k], s)
 		}
 	}
@@ -169,22 +174,6 @@ func (l *fleetList) sortServers(servers []fleet.Server) {
 		}
 		return cmp.Or(c, strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-}
-
-// matchFilter reports whether the server's name, a tag, its region or an IP contains q
-// (case-insensitive); the empty filter matches everything.
-func matchFilter(s fleet.Server, q string) bool {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" {
-		return true
-	}
-	fields := append([]string{s.Name, s.Region, s.PublicIP, s.PrivateIP, s.Image.Name}, s.Tags...)
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), q) {
-			return true
-		}
-	}
-	return false
 }
 
 // current is the row under the cursor.

@@ -271,6 +271,8 @@ func (f *fleetScreen) cursorRole(c *common) *fleet.RoleSpread {
 func (f *fleetScreen) statusLine(c *common) (typing, note, right string) {
 	s := c.styles
 	switch {
+	case f.focus == FocusFilter && f.filter.value == "":
+		typing = s.Accent.Render("/ ") + f.filter.view() + s.Muted.Render("  words, role: region: version: name: ip: tag:, -word leaves out")
 	case f.focus == FocusFilter:
 		typing = s.Accent.Render("/ ") + f.filter.view() + s.Muted.Render("  enter keep · esc clear")
 	case f.list.filter != "":
@@ -333,7 +335,7 @@ func (f *fleetScreen) keyBar(c *common) []key.Binding {
 
 // fleetLegend explains the glyphs of the fleet list.
 const fleetLegend = "█▓▒░ a role's versions, newest first   ↓ behind its role's newest\n" +
-	"⟳ in a rollout   ✓ selected   ◐ partly selected   › cursor"
+	"⟳ in a rollout   ✓ selected   ◐ partly selected   › cursor\n" + filterLegend
 
 // help is the keys of what has the focus: the list, the filter being typed, or the
 // details in place of the list.
@@ -352,8 +354,8 @@ func (f *fleetScreen) help(c *common) helpPage {
 }
 
 // filterLegend says what the filter matches.
-const filterLegend = "words match names and versions; role:web region:nyc3 version:1.5 name:web-*\n" +
-	"ip:10.0 tag:env:prod narrow further; -region:fra1 leaves out"
+const filterLegend = "/ words match names and versions; role:web region:nyc3 version:1.5 name:web-*\n" +
+	"  ip:10.0 tag:env:prod status:off size:s-2 narrow further; -region:fra1 leaves out"
 
 // fleetHelpGroups are the fleet screen's keys, in titled columns.
 func fleetHelpGroups(k KeyMap) []helpGroup {

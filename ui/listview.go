@@ -31,8 +31,11 @@ func (f *fleetScreen) listView(c *common, width, height int) []string {
 		msg := "No servers in this fleet."
 		if f.list.filter != "" {
 			msg = fmt.Sprintf("No server matches %q. Press esc to clear the filter.", f.list.filter)
+			if tags := parseFilter(f.list.filter).tagTerms(); len(tags) > 0 {
+				msg += fmt.Sprintf(" (%s is read as a tag: the help, ?, lists the filter's words)", strings.Join(tags, ", "))
+			}
 		}
-		return []string{c.styles.Muted.Render(fit(msg, width))}
+		return wrap(c.styles.Muted.Render(msg), width)
 	}
 	cols := fleetColumns(c.spread.Servers())
 	first := window(f.list.offset, f.list.cursor, height, len(f.list.rows))
