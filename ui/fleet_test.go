@@ -136,9 +136,9 @@ func TestSortCyclesAndKeepsCursorOnServer(t *testing.T) {
 	if cur, _ := m.fleet.list.current(); cur.server.Name != "web-nyc3-05" {
 		t.Fatalf("sorting moved the cursor to %q", ansiRow(m, cur))
 	}
-	m = press(t, m, "o", "o", "o")
+	m = press(t, m, "o", "o", "o", "o", "o")
 	if m.fleet.list.sort != sortName {
-		t.Fatalf("four presses of o did not come back to name: %v", m.fleet.list.sort)
+		t.Fatalf("six presses of o did not come back to name: %v", m.fleet.list.sort)
 	}
 }
 

@@ -44,7 +44,8 @@ func (r listRow) key() string {
 	return "srv:" + strconv.Itoa(r.server.ID)
 }
 
-// sortOrder orders servers inside a version group.
+// sortOrder orders servers inside a version group; sortVersion orders the version
+// groups of each role (newest first, or oldest first reversed), servers by name.
 type sortOrder int
 
 const (
@@ -52,12 +53,14 @@ const (
 	sortRegion
 	sortAge
 	sortStatus
+	sortVersion
+	sortSize
 	sortOrders
 )
 
-// String names the order as the status line shows it.
+// String names the order as the column headers and notices say it.
 func (o sortOrder) String() string {
-	return [...]string{"name", "region", "age", "status"}[o]
+	return [...]string{"name", "region", "age", "status", "version", "size"}[o]
 }
 
 // fleetList is the fleet grouped by role, then version: what is folded, selected and
@@ -71,6 +74,8 @@ type fleetList struct {
 	selected map[int]bool
 	filter   string
 	sort     sortOrder
+	// reverse turns the sort around.
+	reverse bool
 	// servers is every server in the fleet by ID, for the selection.
 	servers map[int]fleet.Server
 }
@@ -131,7 +136,8 @@ func (l *fleetList) layout(sp *fleet.Spread) []listRow {
 func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Server) []listRow {
 	head := listRow{kind: rowRole, role: rs.Role}
 	var body []listRow
-	for rank, rel := range rs.Releases {
+	for _, rank := range l.releaseOrder(len(rs.Releases)) {
+		rel := rs.Releases[rank]
 		servers := byGroup[rs.Role+"|"+rel.Key]
 		if len(servers) == 0 {
 			continue
@@ -161,6 +167,21 @@ func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Se
 	return append([]listRow{head}, body...)
 }
 
+// releaseOrder is the order of a role's n releases (newest first): reversed when sorted
+// by version the other way.
+func (l *fleetList) releaseOrder(n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if l.sort == sortVersion && l.reverse {
+		slices.Reverse(order)
+	}
+	return order
+}
+
+// sortServers orders the servers of a group by the sort, then by name and ID; age is
+// youngest first, size smallest first.
 func (l *fleetList) sortServers(servers []fleet.Server) {
 	slices.SortStableFunc(servers, func(a, b fleet.Server) int {
 		var c int
@@ -171,9 +192,27 @@ func (l *fleetList) sortServers(servers []fleet.Server) {
 			c = b.CreatedAt.Compare(a.CreatedAt)
 		case sortStatus:
 			c = strings.Compare(a.Status, b.Status)
+		case sortSize:
+			c = cmp.Or(cmp.Compare(a.Disk, b.Disk), strings.Compare(a.Size, b.Size))
 		}
-		return cmp.Or(c, strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		c = cmp.Or(c, strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		if l.reverse && l.sort != sortVersion {
+			return -c
+		}
+		return c
 	})
+}
+
+// sortMark is the arrow the sorted column's header carries: ▲ smallest (A, youngest)
+// first, ▼ largest first; versions go newest first unless reversed.
+func (l *fleetList) sortMark() string { return arrow((l.sort == sortVersion) != l.reverse) }
+
+// arrow is ▼ for a column sorted largest (or newest) first, else ▲.
+func arrow(descending bool) string {
+	if descending {
+		return "▼"
+	}
+	return "▲"
 }
 
 // current is the row under the cursor.

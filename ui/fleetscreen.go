@@ -93,9 +93,13 @@ func (f *fleetScreen) action(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		f.focus = FocusFilter
 		f.filter.value = f.list.filter
 	case key.Matches(msg, k.Sort):
-		f.list.sort = (f.list.sort + 1) % sortOrders
+		f.list.sort, f.list.reverse = (f.list.sort+1)%sortOrders, false
 		f.list.rebuild(c.spread)
 		c.say("sorted by %s", f.list.sort)
+	case key.Matches(msg, k.Reverse):
+		f.list.reverse = !f.list.reverse
+		f.list.rebuild(c.spread)
+		c.say("sorted by %s, %s", f.list.sort, map[bool]string{false: "the usual way", true: "reversed"}[f.list.reverse])
 	case key.Matches(msg, k.Matrix):
 		return show{to: ScreenMatrix}, nil
 	case key.Matches(msg, k.Refresh):
@@ -226,7 +230,7 @@ func (f *fleetScreen) listHeight(c *common) int {
 	if c.spread == nil {
 		return 1
 	}
-	return c.bodyHeight() - len(c.spreadView(c.width, c.tall(), f.cursorRole(c))) - 1
+	return c.bodyHeight() - len(c.spreadView(c.width, c.tall(), f.cursorRole(c))) - 2 // a blank line, the header
 }
 
 // follow keeps the list's window around the cursor after any change.
@@ -287,7 +291,9 @@ func (f *fleetScreen) statusLine(c *common) (typing, note, right string) {
 		}
 		parts = append(parts, s.Selected.Render(sel))
 	}
-	parts = append(parts, s.Muted.Render("sort: "+f.list.sort.String()+prefixed(" · ", f.position(c))))
+	if pos := f.position(c); pos != "" {
+		parts = append(parts, s.Muted.Render(pos))
+	}
 	return typing, note, strings.Join(parts, "  ")
 }
 
@@ -363,7 +369,7 @@ func fleetHelpGroups(k KeyMap) []helpGroup {
 		{"Move", []helpItem{pair(k.Up, k.Down, "move"), pair(k.PageUp, k.PageDown, "page"),
 			halfPage(k),
 			pair(k.Top, k.Bottom, "top, bottom"), pair(k.Collapse, k.Expand, "fold, unfold"), item(k.Enter)}},
-		{"Fleet", []helpItem{item(k.Select), item(k.SelectAll), item(k.Filter), item(k.Sort),
+		{"Fleet", []helpItem{item(k.Select), item(k.SelectAll), item(k.Filter), item(k.Sort), item(k.Reverse),
 			item(k.Matrix), item(k.Refresh), item(k.Export)}},
 		{"Rollouts", []helpItem{item(k.Stage), item(k.Live), item(withHelp(k.Continue, "continue at a checkpoint")),
 			item(k.History), item(withHelp(k.Resume, "resume an unfinished one"))}},

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -141,8 +144,27 @@ func startRollback(ctx context.Context, e Engine, r rollout) tea.Cmd {
 // rolloutLegend explains the states of rollouts.
 const rolloutLegend = "▶ running  ⏸ paused  ◆ at a checkpoint  ↶ rolled back  ■ aborted or interrupted  ✓ done"
 
+// historySort orders the rollout list: newest started first by default (▼), and the
+// selection, state and target A to Z (▲).
+type historySort int
+
+const (
+	byStarted historySort = iota
+	bySelection
+	byState
+	byTarget
+	historySorts
+)
+
+// String names the order as the column headers say it.
+func (o historySort) String() string {
+	return [...]string{"started", "what", "state", "to"}[o]
+}
+
 // historyScreen is the list of rollouts from the journal.
 type historyScreen struct {
+	sort     historySort
+	reverse  bool
 	rollouts []rollout
 	err      error
 	loading  bool
@@ -153,6 +175,35 @@ type historyScreen struct {
 	detailFocus bool
 	// detail is where the details' replacements are scrolled to.
 	detail scroller
+}
+
+// order sorts the rollouts, keeping the cursor on the one it was on.
+func (h *historyScreen) order() {
+	id := ""
+	if r, ok := h.current(); ok {
+		id = r.ID
+	}
+	slices.SortStableFunc(h.rollouts, func(a, b rollout) int {
+		c := 0
+		switch h.sort {
+		case bySelection:
+			c = strings.Compare(a.Selection, b.Selection)
+		case byState:
+			c = strings.Compare(stateWords(a.State), stateWords(b.State))
+		case byTarget:
+			c = strings.Compare(a.To, b.To)
+		}
+		c = cmp.Or(c, b.Started.Compare(a.Started), strings.Compare(b.ID, a.ID))
+		if h.reverse {
+			return -c
+		}
+		return c
+	})
+	for i, r := range h.rollouts {
+		if r.ID == id {
+			h.cursor = i
+		}
+	}
 }
 
 func (h *historyScreen) current() (rollout, bool) {

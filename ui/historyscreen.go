@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"slices"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -18,8 +20,9 @@ func (h *historyScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	case rolloutsLoadedMsg:
 		h.loading = false
 		h.err = msg.err
-		h.rollouts = msg.rollouts
+		h.rollouts = slices.Clone(msg.rollouts)
 		h.cursor = min(h.cursor, max(len(msg.rollouts)-1, 0))
+		h.order()
 	case tea.KeyPressMsg:
 		return h.key(c, msg)
 	}
@@ -43,6 +46,14 @@ func (h *historyScreen) key(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.Switch) && wide:
 		h.detailFocus = !h.detailFocus
+	case key.Matches(msg, k.Sort):
+		h.sort, h.reverse = (h.sort+1)%historySorts, false
+		h.order()
+		c.say("sorted by %s", h.sort)
+	case key.Matches(msg, k.Reverse):
+		h.reverse = !h.reverse
+		h.order()
+		c.say("sorted by %s, %s", h.sort, map[bool]string{false: "the usual way", true: "reversed"}[h.reverse])
 	case key.Matches(msg, k.Enter) && ok:
 		h.details = !h.details && c.width < wideWidth
 	case key.Matches(msg, k.Back):
@@ -110,6 +121,7 @@ func (h *historyScreen) help(c *common) helpPage {
 	return helpPage{legend: rolloutLegend, groups: []helpGroup{
 		{"Rollouts", []helpItem{pair(k.Up, k.Down, "move, scroll"), pair(k.PageUp, k.PageDown, "page"),
 			pair(k.Top, k.Bottom, "top, bottom"), item(withHelp(k.Switch, "list or details (wide)")),
+			item(withHelp(k.Sort, "sort: started, what, state, to")), item(k.Reverse),
 			item(withHelp(k.Enter, "details; confirm")),
 			item(withHelp(k.Rollback, "roll back (a wizard)")), item(withHelp(k.Resume, "resume an unfinished one")),
 			item(k.Live), item(k.Refresh), item(k.Back)}},

@@ -42,13 +42,28 @@ func (h *historyScreen) view(c *common, width, height int) []string {
 	return lines
 }
 
+// rolloutList is the rollouts under their columns' header, kept around the cursor.
 func (h *historyScreen) rolloutList(c *common, width, height int) []string {
-	first := max(0, min(h.cursor-height/2, len(h.rollouts)-height))
-	var lines []string
+	rows := height - 1
+	first := max(0, min(h.cursor-rows/2, len(h.rollouts)-rows))
+	lines := []string{h.header(c, width, position(first, rows, len(h.rollouts)))}
 	for i := first; i < len(h.rollouts) && len(lines) < height; i++ {
 		lines = append(lines, rolloutRow(c, h.rollouts[i], i == h.cursor, width))
 	}
 	return lines
+}
+
+// header names the list's columns, the sorted one with its arrow, and where the list is.
+func (h *historyScreen) header(c *common, width int, pos string) string {
+	name := func(o historySort, w int) string {
+		label := o.String()
+		if h.sort == o {
+			label += arrow((o == byStarted) != h.reverse)
+		}
+		return pad(label, w)
+	}
+	head := fmt.Sprintf("  %s %s %s %s %s", name(byState, 14), name(byStarted, 11), name(bySelection, 8), name(byTarget, 19), "done")
+	return c.styles.Muted.Render(spaceBetween(head, pos, width))
 }
 
 func rolloutRow(c *common, r rollout, cursor bool, width int) string {

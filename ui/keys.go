@@ -7,11 +7,11 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Quit, Help, Back key.Binding
 
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	HalfUp, HalfDown, Switch, Follow        key.Binding
-	Collapse, Expand, Enter                 key.Binding
-	Select, SelectAll, Filter, Sort         key.Binding
-	Matrix, Refresh, Export, History, Live  key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
+	HalfUp, HalfDown, Switch, Follow         key.Binding
+	Collapse, Expand, Enter                  key.Binding
+	Select, SelectAll, Filter, Sort, Reverse key.Binding
+	Matrix, Refresh, Export, History, Live   key.Binding
 
 	Stage, Confirm, Next, Prev, Inc, Dec, Edit key.Binding
 	Pause, Continue, Abort, Rollback           key.Binding
@@ -46,7 +46,8 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		Select:    bind([]string{"space"}, "space", "select"),
 		SelectAll: bind([]string{"a"}, "a", "select all shown"),
 		Filter:    bind([]string{"/"}, "/", "filter"),
-		Sort:      bind([]string{"o"}, "o", "sort"),
+		Sort:      bind([]string{"o"}, "o", "sort: name, region, age, status, version, size"),
+		Reverse:   bind([]string{"O"}, "O", "reverse the sort"),
 		Matrix:    bind([]string{"m"}, "m", "matrix"),
 		Refresh:   bind([]string{"r"}, "r", "refresh"),
 		Export:    bind([]string{"x"}, "x", "export"),

@@ -14,7 +14,7 @@ import (
 type columns struct{ name, region, size, ip, status int }
 
 func fleetColumns(servers []fleet.Server) columns {
-	c := columns{name: 8, region: 6, size: 4, ip: 9, status: 6}
+	c := columns{name: 8, region: 7, size: 5, ip: 9, status: 7} // room for the headers and their sort arrow
 	for _, s := range servers {
 		c.name = max(c.name, min(len(s.Name), 28))
 		c.region = max(c.region, len(s.Region))
@@ -38,12 +38,33 @@ func (f *fleetScreen) listView(c *common, width, height int) []string {
 		return wrap(c.styles.Muted.Render(msg), width)
 	}
 	cols := fleetColumns(c.spread.Servers())
-	first := window(f.list.offset, f.list.cursor, height, len(f.list.rows))
-	var lines []string
+	first := window(f.list.offset, f.list.cursor, height-1, len(f.list.rows))
+	lines := []string{f.listHeader(c, cols, width)}
 	for i := first; i < len(f.list.rows) && len(lines) < height; i++ {
 		lines = append(lines, f.rowView(c, f.list.rows[i], cols, width, i == f.list.cursor))
 	}
 	return lines
+}
+
+// listHeader names the server rows' columns, the sorted one with its arrow (the
+// version sort on the left, where the versions' headers are).
+func (f *fleetScreen) listHeader(c *common, cols columns, width int) string {
+	name := func(o sortOrder, w int) string {
+		label := o.String()
+		if o == sortAge {
+			label = "age"
+		}
+		if f.list.sort == o {
+			label += f.list.sortMark()
+		}
+		return pad(label, w)
+	}
+	head := pad(name(sortVersion, 8), 9) + strings.Join([]string{name(sortName, cols.name), name(sortRegion, cols.region),
+		name(sortSize, cols.size), pad("ip", cols.ip), name(sortStatus, cols.status), name(sortAge, 5)}, " ")
+	if f.list.sort != sortVersion {
+		head = "         " + head[9:]
+	}
+	return c.styles.Muted.Render(fit(head, width))
 }
 
 // rowView draws one row; the cursor row is reversed and marked with › so that it shows

@@ -64,11 +64,11 @@ func TestHistoryDetailsAndWizardScroll(t *testing.T) {
 func TestFleetListShowsItsPositionAndMovesHalfAPage(t *testing.T) {
 	t.Parallel()
 	d := drive(t, loaded(t, demoServers(t), 80, 24), 80, 24)
-	d.waitText("1–16 of 62")
-	d.keys("ctrl+d", "ctrl+d", "ctrl+d").waitText("7–22 of 62")
-	s := d.keys("G").waitText("47–62 of 62")
+	d.waitText("1–15 of 62")
+	d.keys("ctrl+d", "ctrl+d", "ctrl+d").waitText("8–22 of 62")
+	s := d.keys("G").waitText("48–62 of 62")
 	if !strings.Contains(s, "worker-sfo3-") {
 		t.Fatalf("G should show the end of the list:\n%s", s)
 	}
-	d.keys("ctrl+u", "g").waitText("1–16 of 62")
+	d.keys("ctrl+u", "g").waitText("1–15 of 62")
 }
