@@ -38,6 +38,9 @@ type Deps struct {
 	Now func() time.Time
 	// Readonly hides and refuses every key that would change the fleet.
 	Readonly bool
+	// NoMouse leaves the mouse to the terminal (for selecting text, or terminals that
+	// mishandle mouse reporting); by default clicks and the wheel move the cursor.
+	NoMouse bool
 	// RefreshEvery is the period of the automatic fleet refresh (zero: 30s, negative: off).
 	RefreshEvery time.Duration
 	// Markdown renders the spread as markdown (as `molt status -o markdown` does) for the

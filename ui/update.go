@@ -26,6 +26,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		c.styles = NewStyles(msg.IsDark())
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
+	case tea.MouseWheelMsg, tea.MouseClickMsg:
+		cmd = m.onMouse(msg)
 	default:
 		if fc, ok := m.onFleetMsg(msg); ok {
 			cmd = fc

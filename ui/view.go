@@ -11,11 +11,15 @@ import (
 )
 
 // View draws the whole screen: header, the current screen's body, status line and key
-// bar, with the top dialog composited over them. Alt screen on, mouse off.
+// bar, with the top dialog composited over them. Alt screen on; the mouse (clicks and
+// the wheel) on unless Deps.NoMouse.
 func (m Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
-	v.MouseMode = tea.MouseModeNone
+	v.MouseMode = tea.MouseModeCellMotion
+	if m.deps.NoMouse {
+		v.MouseMode = tea.MouseModeNone
+	}
 	v.WindowTitle = "molt"
 	return v
 }

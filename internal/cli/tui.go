@@ -20,12 +20,16 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// flagReadonly is the root command's --readonly.
-const flagReadonly = "readonly"
+// The root command's own flags: --readonly and --no-mouse.
+const (
+	flagReadonly = "readonly"
+	flagNoMouse  = "no-mouse"
+)
 
 // addTUIFlags registers the flags of `molt` itself (the terminal UI).
 func addTUIFlags(root *cobra.Command) {
 	root.Flags().Bool(flagReadonly, false, "look only: hide and refuse every key that would change the fleet (also MOLT_READONLY=1, or readonly: true in the config file)")
+	root.Flags().Bool(flagNoMouse, false, "leave the mouse to the terminal, for selecting text or terminals that mishandle it (also mouse: false in the config file)")
 }
 
 // runTUI opens the terminal UI on the account (or the demo simulator). When stdout is not
@@ -72,6 +76,7 @@ func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog
 
 // tuiDeps wires the UI to the session: the loader, images, engine, journal and limiter.
 func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.Engine) ui.Deps {
+	cfg := readConfig()
 	deps := ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
@@ -84,7 +89,8 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 		RateBudget: func() (int, int) { return s.Limiter.Available(), fleet.DefaultRequestsPerMinute },
 		Target:     s.Target,
 		Demo:       s.Sim != nil,
-		Readonly:   boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || configReadonly(),
+		Readonly:   boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || cfg.Readonly,
+		NoMouse:    boolFlag(cmd, flagNoMouse) || cfg.Mouse != nil && !*cfg.Mouse,
 		Markdown: func(sp *fleet.Spread) ([]byte, error) {
 			var b bytes.Buffer
 			err := writeMarkdown(&b, statusView{spread: sp, by: fleet.ByVersion, target: s.Target, molt: s.version})
@@ -98,20 +104,29 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 }
 
 // configReadonly reads `readonly: true` from molt's config file, for bastions where the
-// UI should only ever look. A missing or unreadable file says nothing.
-func configReadonly() bool {
+// UI should only ever look.
+func configReadonly() bool { return readConfig().Readonly }
+
+// tuiConfig is what molt's config file says of the terminal UI.
+type tuiConfig struct {
+	Readonly bool `yaml:"readonly"`
+	// Mouse false leaves the mouse to the terminal; unset, the UI takes it.
+	Mouse *bool `yaml:"mouse"`
+}
+
+// readConfig reads the terminal UI's settings from molt's config file. A missing or
+// unreadable file says nothing.
+func readConfig() tuiConfig {
+	var cfg tuiConfig
 	path, err := configPath()
 	if err != nil {
-		return false
+		return cfg
 	}
 	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
+	if err != nil || yaml.Unmarshal(data, &cfg) != nil {
+		return tuiConfig{}
 	}
-	var cfg struct {
-		Readonly bool `yaml:"readonly"`
-	}
-	return yaml.Unmarshal(data, &cfg) == nil && cfg.Readonly
+	return cfg
 }
 
 func envTrue(name string) bool {

@@ -69,3 +69,25 @@ func TestStrategyStoreKeepsTheLastStrategyPerAccount(t *testing.T) {
 		t.Fatalf("another account sees the demo's strategies: %+v, %v", other, err)
 	}
 }
+
+// --no-mouse is a flag of molt itself, and mouse: false in the config file does the same.
+func TestTUINoMouse(t *testing.T) {
+	root := (&app{build: testBuild}).rootCmd()
+	if f := root.Flags().Lookup(flagNoMouse); f == nil || f.DefValue != "false" {
+		t.Fatalf("molt has no --no-mouse flag")
+	}
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	if cfg := readConfig(); cfg.Mouse != nil {
+		t.Fatalf("no config file should say nothing of the mouse")
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "molt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "molt", "config.yaml"), []byte("mouse: false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := readConfig(); cfg.Mouse == nil || *cfg.Mouse {
+		t.Fatalf("mouse: false in the config file was not read")
+	}
+}
