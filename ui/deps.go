@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/molt-sh/molt/actions"
@@ -49,7 +50,8 @@ type Deps struct {
 	// Operator names who starts rollouts from this UI, as the journal will record it;
 	// the confirmation shows it (empty: not shown).
 	Operator string
-	// ExportDir is where the audit export writes its files (default: the current directory).
+	// ExportDir is where the audit export offers to write its files (default: the
+	// current directory); the operator can type another path.
 	ExportDir string
 	// Strategies keeps the last strategy staged for each selection of roles across
 	// sessions (nil: for this session only).
@@ -93,6 +95,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.ExportDir == "" {
 		d.ExportDir = "."
+	}
+	if abs, err := filepath.Abs(d.ExportDir); err == nil {
+		d.ExportDir = abs // shown whole in the export dialog
 	}
 	return d
 }

@@ -105,7 +105,7 @@ func (f *fleetScreen) action(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case key.Matches(msg, k.Refresh):
 		return nil, c.refresh()
 	case key.Matches(msg, k.Export):
-		return nil, export(c)
+		return askExport(c, scopeOf(c, &f.list)), nil
 	default:
 		return f.runKey(c, msg)
 	}

@@ -69,6 +69,10 @@ var rolloutScreens = []struct {
 		m := press(t, loaded(t, demoServers(t), w, h), "r")
 		return send(t, m, fleetLoadedMsg{gen: m.load.gen, err: errors.New(strings.Repeat("GET /v2/droplets?page=3: 503 Service Unavailable; ", 6) + "try again later")}), ""
 	}},
+	{"export_dialog", func(t *testing.T, w, h int) (Model, string) {
+		m := loaded(t, demoServers(t), w, h, func(d *Deps) { d.ExportDir = "/home/op/Documents" })
+		return press(t, m, append(strings.Split("/role:web", ""), "enter", "x")...), ""
+	}},
 	{"history", func(t *testing.T, w, h int) (Model, string) {
 		dir := journalWith(t, false)
 		return pressSettle(t, loaded(t, demoServers(t), w, h, inDir(dir)), "h"), dir

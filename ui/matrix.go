@@ -33,7 +33,8 @@ func (mx *matrixScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	case key.Matches(k, c.keys.Refresh):
 		return nil, c.refresh()
 	case key.Matches(k, c.keys.Export):
-		return nil, export(c)
+		all := c.spread.Servers()
+		return askExport(c, auditScope{servers: all, what: fmt.Sprintf("the whole fleet the matrix shows (%s)", plural(len(all), "server"))}), nil
 	}
 	return ignored{}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -88,6 +89,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 		JournalDir: eng.JournalDir(),
 		RateBudget: func() (int, int) { return s.Limiter.Available(), fleet.DefaultRequestsPerMinute },
 		Target:     s.Target,
+		ExportDir:  documentsDir(),
 		Demo:       s.Sim != nil,
 		Readonly:   boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || cfg.Readonly,
 		NoMouse:    boolFlag(cmd, flagNoMouse) || cfg.Mouse != nil && !*cfg.Mouse,
@@ -127,6 +129,24 @@ func readConfig() tuiConfig {
 		return tuiConfig{}
 	}
 	return cfg
+}
+
+// documentsDir is where audits are written by default: the user's documents directory
+// ($XDG_DOCUMENTS_DIR, or ~/Documents) when there is one; "" (the current directory)
+// otherwise.
+func documentsDir() string {
+	dir := os.Getenv("XDG_DOCUMENTS_DIR")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, "Documents")
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return dir
 }
 
 func envTrue(name string) bool {
