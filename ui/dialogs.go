@@ -24,7 +24,7 @@ func (*quitDialog) update(_ *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 
 func (*quitDialog) view(c *common) string {
 	s := c.styles
-	later := "and it can be resumed later (R in molt, or molt resume)."
+	later := "and it can be resumed later: R in molt, or molt resume " + c.live.run.ID() + "."
 	if c.deps.Demo {
 		later = "but the demo's simulated cloud ends with molt: nothing to resume."
 	}

@@ -4,7 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/molt-sh/molt/actions"
 )
 
@@ -82,4 +84,16 @@ func TestTheAbortDialogDefaultsToTheSafeChoice(t *testing.T) {
 	d.keys("A", "down").waitText("› roll back")
 	d.keys("enter").waitText("abort asked (roll back)")
 	waitUntil(t, "the run to be aborted with a rollback", func() bool { return slices.Equal(run.steered(), []string{"abort+rollback"}) })
+}
+
+// Quitting while a rollout runs asks, says molt will print how to resume it, and ends
+// the program on y (molt then exits 4 with the rollout's ID: internal/cli's leaveTUI).
+func TestQuittingMidRolloutSaysHowToResumeAndEnds(t *testing.T) {
+	t.Parallel()
+	plan := webPlan(t)
+	m, _ := liveAt(t, loaded(t, demoServers(t), 80, 24, func(d *Deps) { d.Demo = false }), plan, midRollout(plan))
+	d := drive(t, m, 80, 24)
+	d.keys("q").waitText("A rollout is running. Quit anyway?", "molt resume "+fixedID)
+	d.keys("y")
+	d.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,15 +56,36 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	}
 	deps := tuiDeps(ctx, cmd, s, eng)
 	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(cmd.OutOrStdout()))
-	_, err = p.Run()
-	// A rollout still running stops at its next safe point, journaled, resumable.
+	_, err = p.Run() // q, SIGTERM (a quit) and SIGHUP (the context) all end it here
+	return leaveTUI(eng, s.Sim != nil, err)
+}
+
+// leaveTUI stops what the cockpit leaves running, once the terminal is restored: a
+// rollout still under way stops at its next safe point, journaled, and molt says which
+// and how to resume it, and exits 4, as apply does.
+func leaveTUI(eng *engine.Engine, demo bool, runErr error) error {
+	var ids []string
+	for _, r := range eng.Running() {
+		ids = append(ids, r.ID())
+	}
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_ = eng.Close(cctx)
-	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, tea.ErrInterrupted) {
-		return err
+	closeErr := eng.Close(cctx)
+	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, tea.ErrInterrupted) {
+		return runErr
 	}
-	return nil
+	if len(ids) == 0 {
+		return nil
+	}
+	id := strings.Join(ids, ", ")
+	msg := fmt.Sprintf("rollout %s stopped at a safe point when molt quit; resume it with `molt resume %s`", id, ids[0])
+	if demo {
+		msg = fmt.Sprintf("rollout %s stopped when molt quit; the demo's simulated cloud ended with molt, so there is nothing to resume", id)
+	}
+	if closeErr != nil {
+		msg += " (" + closeErr.Error() + ")"
+	}
+	return &exitError{code: ExitInterrupted, err: errors.New(msg)}
 }
 
 // newEngine is the rollout engine for the session's cockpits, its runs bounded by ctx.

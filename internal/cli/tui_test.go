@@ -2,12 +2,19 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/fleet"
+	"github.com/molt-sh/molt/internal/engine"
+	"github.com/molt-sh/molt/ui"
 )
 
 // Without a terminal on stdout, `molt` prints what `molt status` prints.
@@ -89,5 +96,61 @@ func TestTUINoMouse(t *testing.T) {
 	}
 	if cfg := readConfig(); cfg.Mouse == nil || *cfg.Mouse {
 		t.Fatalf("mouse: false in the config file was not read")
+	}
+}
+
+// Leaving the cockpit while a rollout runs stops it where it is, resumable, says which
+// rollout and how to resume it, and exits 4, as apply does.
+func TestLeavingTheTUIMidRolloutExits4WithTheWayToResume(t *testing.T) {
+	env, _ := engineSim(t, dosim.Config{Provision: 20 * time.Millisecond})
+	dir := filepath.Join(t.TempDir(), "rollouts")
+	eng, err := engine.New(engine.Options{Client: env.Client, Actions: actions.Options{Dir: dir, Version: "test",
+		Timing: actions.Timing{PollMin: 5 * time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers, err := fleet.Load(t.Context(), env.Client, fleet.LoadOptions{Tag: "role:web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := actions.ResolveImage(t.Context(), env.Client, "web-1.6.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := actions.DefaultStrategy()
+	st.Canary, st.Pause, st.Health = 1, actions.Pause{Mode: "manual"}, actions.HealthCheck{Kind: "none"}
+	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"1"}}
+	plan, err := eng.Plan(t.Context(), ui.PlanRequest{Selection: "web", Servers: servers, Target: target, Strategy: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := eng.Start(plan, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, stop := run.Subscribe()
+	timeout := time.After(30 * time.Second)
+	for run.Status().State != actions.StateCheckpoint {
+		select {
+		case <-events:
+		case <-timeout:
+			t.Fatalf("the rollout did not reach its checkpoint: %s", run.Status().State)
+		}
+	}
+	stop()
+	err = leaveTUI(eng, false, nil)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitInterrupted {
+		t.Fatalf("leaving mid-rollout: %v, want exit %d", err, ExitInterrupted)
+	}
+	if want := "resume it with `molt resume " + run.ID() + "`"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("leaving mid-rollout says %q, want %q", err, want)
+	}
+	list, err := actions.ListRollouts(dir)
+	if err != nil || len(list) != 1 || !list[0].Unfinished() {
+		t.Fatalf("the rollout left is not resumable: %+v (%v)", list, err)
+	}
+	if err := leaveTUI(eng, false, tea.ErrProgramKilled); err != nil {
+		t.Fatalf("leaving with nothing running: %v", err)
 	}
 }
