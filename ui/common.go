@@ -23,7 +23,10 @@ type common struct {
 	width, height int
 
 	spread *fleet.Spread
-	load   loadStatus
+	// servers is the fleet as last read, kept droplets included; kept are those.
+	servers []fleet.Server
+	kept    []keptServer
+	load    loadStatus
 	// selected is the selected servers by ID: the fleet list edits it, a run that
 	// starts clears it, and every screen counts it in the status line.
 	selected map[int]bool

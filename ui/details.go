@@ -17,10 +17,12 @@ func (f *fleetScreen) detailsView(c *common, width int) []string {
 		return []string{c.styles.Muted.Render("Nothing under the cursor.")}
 	}
 	var lines []string
-	switch cur.kind {
-	case rowServer:
+	switch {
+	case cur.kept != nil:
+		lines = c.keptDetails(cur, width)
+	case cur.kind == rowServer:
 		lines = c.serverDetails(cur, width)
-	case rowVersion:
+	case cur.kind == rowVersion:
 		lines = c.versionDetails(cur)
 	default:
 		lines = c.roleDetails(cur)
@@ -123,7 +125,13 @@ func (c *common) versionDetails(r listRow) []string {
 func (c *common) roleDetails(r listRow) []string {
 	s := c.styles
 	rs := c.roleSpread(r.role)
+	if rs == nil {
+		rs = &fleet.RoleSpread{Role: r.role}
+	}
 	lines := []string{s.Bold.Render(r.role), c.field("servers", strconv.Itoa(rs.Count)), c.field("versions", strconv.Itoa(len(rs.Releases)))}
+	if r.nKept > 0 {
+		lines = append(lines, c.field("kept", fmt.Sprintf("%d old droplets, off, for a fast rollback", r.nKept)))
+	}
 	if rs.Newest == nil {
 		return append(lines, s.Muted.Render("No role tag: nothing says which version these should run."))
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ const (
 	rowRole rowKind = iota
 	rowVersion
 	rowServer
+	// rowKept heads a role's old droplets kept (off) by rollouts that ended.
+	rowKept
 )
 
 // listRow is one line of the fleet list: a role header, a version header, or a server.
@@ -29,8 +32,10 @@ type listRow struct {
 	// ids are the servers under a header that the filter lets through.
 	ids       []int
 	straggler bool
-	// versions counts the releases under a role header.
-	versions int
+	// versions counts the releases under a role header, nKept its kept droplets.
+	versions, nKept int
+	// kept is set on a kept droplet's row (and the first of them on its group's header).
+	kept *keptServer
 }
 
 // key identifies the row across rebuilds, so the cursor can stay on it.
@@ -40,6 +45,8 @@ func (r listRow) key() string {
 		return "role:" + r.role
 	case rowVersion:
 		return "ver:" + r.role + "|" + r.release.Key
+	case rowKept:
+		return "kept:" + r.role
 	}
 	return "srv:" + strconv.Itoa(r.server.ID)
 }
@@ -78,6 +85,8 @@ type fleetList struct {
 	reverse bool
 	// servers is every server in the fleet by ID, for the selection.
 	servers map[int]fleet.Server
+	// kept are the old droplets kept by rollouts that ended, listed apart.
+	kept []keptServer
 }
 
 // newFleetList is an empty list whose selection is selected (shared with the other
@@ -88,11 +97,12 @@ func newFleetList(selected map[int]bool) fleetList {
 
 // rebuild lays the rows out again from sp, keeping the cursor on the same row when it
 // still exists and dropping selected servers that are gone.
-func (l *fleetList) rebuild(sp *fleet.Spread) {
+func (l *fleetList) rebuild(sp *fleet.Spread, kept []keptServer) {
 	keep := ""
 	if cur, ok := l.current(); ok {
 		keep = cur.key()
 	}
+	l.kept = kept
 	l.servers = map[int]fleet.Server{}
 	for _, s := range sp.Servers() {
 		l.servers[s.ID] = s
@@ -111,6 +121,9 @@ func (l *fleetList) rebuild(sp *fleet.Spread) {
 	}
 }
 
+// relayout lays the rows out again after a change of filter, sort or fold.
+func (l *fleetList) relayout(sp *fleet.Spread) { l.rebuild(sp, l.kept) }
+
 // layout builds the rows: for each role its header, then each release newest first with
 // its servers, skipping what the filter hides and what is folded.
 func (l *fleetList) layout(sp *fleet.Spread) []listRow {
@@ -126,14 +139,19 @@ func (l *fleetList) layout(sp *fleet.Spread) []listRow {
 			byGroup[k] = append(byGroup[k], s)
 		}
 	}
+	keptBy := l.keptByRole(q)
 	var rows []listRow
 	for _, rs := range sp.Roles {
-		rows = append(rows, l.roleRows(rs, byGroup)...)
+		rows = append(rows, l.roleRows(rs, byGroup, keptBy[rs.Role])...)
+		delete(keptBy, rs.Role)
+	}
+	for _, role := range slices.Sorted(maps.Keys(keptBy)) {
+		rows = append(rows, l.roleRows(&fleet.RoleSpread{Role: role}, byGroup, keptBy[role])...)
 	}
 	return rows
 }
 
-func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Server) []listRow {
+func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Server, kept []keptServer) []listRow {
 	head := listRow{kind: rowRole, role: rs.Role}
 	var body []listRow
 	for _, rank := range l.releaseOrder(len(rs.Releases)) {
@@ -158,7 +176,9 @@ func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Se
 			body = append(body, listRow{kind: rowServer, role: rs.Role, release: rel, rank: rank, server: s, straggler: straggler})
 		}
 	}
-	if len(head.ids) == 0 {
+	head.nKept = len(kept)
+	body = append(body, l.keptRows(rs.Role, kept)...)
+	if len(head.ids) == 0 && len(kept) == 0 {
 		return nil
 	}
 	if l.collapsed[head.key()] {
@@ -235,7 +255,10 @@ func (l *fleetList) setFolded(folded bool) string {
 	if !ok {
 		return ""
 	}
-	if cur.kind == rowServer {
+	switch {
+	case cur.kind == rowServer && cur.kept != nil:
+		cur = listRow{kind: rowKept, role: cur.role}
+	case cur.kind == rowServer:
 		cur = listRow{kind: rowVersion, role: cur.role, release: cur.release}
 	}
 	if folded {

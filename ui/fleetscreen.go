@@ -57,7 +57,7 @@ func (f *fleetScreen) filterKey(c *common, msg tea.KeyPressMsg) {
 		f.filter.update(msg)
 	}
 	f.list.filter = f.filter.value
-	f.list.rebuild(c.spread)
+	f.list.relayout(c.spread)
 }
 
 // listKey handles the keys of the fleet list.
@@ -82,6 +82,8 @@ func (f *fleetScreen) listKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) 
 func (f *fleetScreen) action(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	k := c.keys
 	switch {
+	case key.Matches(msg, k.Select) && f.onKept():
+		c.warn("kept droplets are not replaced: roll their rollout back, or let it be finalised (h lists it)")
 	case key.Matches(msg, k.Select):
 		f.list.toggleSelect()
 	case key.Matches(msg, k.SelectAll):
@@ -94,11 +96,11 @@ func (f *fleetScreen) action(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		f.filter.value = f.list.filter
 	case key.Matches(msg, k.Sort):
 		f.list.sort, f.list.reverse = (f.list.sort+1)%sortOrders, false
-		f.list.rebuild(c.spread)
+		f.list.relayout(c.spread)
 		c.say("sorted by %s", f.list.sort)
 	case key.Matches(msg, k.Reverse):
 		f.list.reverse = !f.list.reverse
-		f.list.rebuild(c.spread)
+		f.list.relayout(c.spread)
 		c.say("sorted by %s, %s", f.list.sort, map[bool]string{false: "the usual way", true: "reversed"}[f.list.reverse])
 	case key.Matches(msg, k.Matrix):
 		return show{to: ScreenMatrix}, nil
@@ -189,7 +191,7 @@ func (f *fleetScreen) stage(c *common) action {
 // fold folds or unfolds the group under the cursor, moving the cursor to its header.
 func (f *fleetScreen) fold(c *common, folded bool) {
 	k := f.list.setFolded(folded)
-	f.list.rebuild(c.spread)
+	f.list.relayout(c.spread)
 	for i, r := range f.list.rows {
 		if r.key() == k {
 			f.list.cursor = i
@@ -217,7 +219,7 @@ func (f *fleetScreen) clearOne(c *common) {
 	switch {
 	case f.list.filter != "":
 		f.list.filter, f.filter.value = "", ""
-		f.list.rebuild(c.spread)
+		f.list.relayout(c.spread)
 	case len(f.list.selected) > 0:
 		n := len(f.list.selected)
 		clear(f.list.selected)

@@ -76,6 +76,8 @@ func (f *fleetScreen) rowView(c *common, r listRow, cols columns, width int, cur
 		body = f.roleHeader(c, r)
 	case rowVersion:
 		body = f.versionHeader(c, r)
+	case rowKept:
+		body = f.keptHeader(c, r)
 	default:
 		body = f.serverRow(c, r, cols)
 	}
@@ -121,6 +123,9 @@ func (f *fleetScreen) roleHeader(c *common, r listRow) string {
 	if rs := c.roleSpread(r.role); rs != nil && rs.Newest != nil {
 		parts = append(parts, "newest "+shortLabel(rs.Newest, r.role))
 	}
+	if r.nKept > 0 {
+		parts = append(parts, fmt.Sprintf("%d kept (off)", r.nKept))
+	}
 	return f.foldGlyph(r) + " " + s.GroupHead.Render(r.role) + "  " + s.Muted.Render(strings.Join(parts, " · "))
 }
 
@@ -144,6 +149,8 @@ func (f *fleetScreen) serverRow(c *common, r listRow, cols columns) string {
 	srv := r.server
 	mark := "  "
 	switch {
+	case r.kept != nil:
+		mark = s.Muted.Render("○") + " "
 	case actions.LockOf(srv.Tags) != "":
 		mark = s.Accent.Render("⟳") + " "
 	case r.straggler:

@@ -105,9 +105,14 @@ func (c *common) spreadView(width int, tall bool, cursor *fleet.RoleSpread) []st
 	if lines, ok := c.spreadInline(width); ok {
 		return lines
 	}
+	// Every bar is as wide as the narrowest needs to be, so that they read as one chart.
+	sumW := 0
+	for _, rs := range c.spread.Roles {
+		sumW = max(sumW, lipgloss.Width(c.roleSummary(rs)))
+	}
 	var lines []string
 	for _, rs := range c.spread.Roles {
-		lines = append(lines, c.spreadLine(rs, width))
+		lines = append(lines, c.spreadLine(rs, width, sumW))
 		if tall {
 			lines = append(lines, fit(strings.Repeat(" ", roleColumn+1)+c.legend(rs), width))
 		}
@@ -118,9 +123,9 @@ func (c *common) spreadView(width int, tall bool, cursor *fleet.RoleSpread) []st
 	return lines
 }
 
-func (c *common) spreadLine(rs *fleet.RoleSpread, width int) string {
+func (c *common) spreadLine(rs *fleet.RoleSpread, width, sumW int) string {
 	summary := c.roleSummary(rs)
-	barW := max(width-roleColumn-2-lipgloss.Width(summary), 8)
+	barW := max(width-roleColumn-2-sumW, 8)
 	return fit(pad(rs.Role, roleColumn)+" "+c.styles.spreadBar(roleVersions(rs), barW)+" "+summary, width)
 }
 

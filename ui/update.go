@@ -223,9 +223,18 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 	if c.notice.text == refreshingNotice {
 		c.say("read %s at %s", plural(len(msg.servers), "server"), c.load.at.Format("15:04:05"))
 	}
-	c.spread = fleet.NewSpread(msg.servers, fleet.Options{Now: c.load.at})
-	m.fleet.list.rebuild(c.spread)
+	c.servers = msg.servers
+	m.regroup()
 	return next
+}
+
+// regroup makes the spread of the servers that serve, the old droplets kept by ended
+// rollouts apart (the journal says whose they are), and lays the list out again.
+func (m Model) regroup() {
+	c := m.common
+	serving, kept := c.splitKept(c.servers)
+	c.spread, c.kept = fleet.NewSpread(serving, fleet.Options{Now: c.load.at}), kept
+	m.fleet.list.rebuild(c.spread, c.kept)
 }
 
 // refreshPeriod spaces the automatic refreshes so that they spend at most a tenth of
@@ -256,6 +265,9 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case rolloutsLoadedMsg:
 		if msg.err == nil || msg.rollouts != nil {
 			c.rollouts = msg.rollouts
+			if c.spread != nil {
+				m.regroup()
+			}
 		}
 		return tea.Batch(m.broadcast(msg), m.offerResume(msg)), true
 	case spinner.TickMsg:
