@@ -44,7 +44,9 @@ type common struct {
 	// statusRows is the status line's height: 2 while a notice wraps.
 	statusRows int
 
-	budgetLeft, budgetLimit int
+	budget Budget
+	// account names the account (its team or email) once read.
+	account string
 	// presence is who is connected to a shared cockpit (molt serve).
 	presence PresenceMsg
 }
@@ -145,7 +147,7 @@ func (c *common) busy() bool {
 
 func (c *common) sampleBudget() {
 	if c.deps.RateBudget != nil {
-		c.budgetLeft, c.budgetLimit = c.deps.RateBudget()
+		c.budget = c.deps.RateBudget()
 	}
 }
 

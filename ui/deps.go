@@ -28,10 +28,13 @@ type Deps struct {
 	// JournalDir is where rollout journals live, for the history (default
 	// actions.DefaultDir()).
 	JournalDir string
-	// RateBudget reports the API requests left in the current window and the window's
-	// size; nil hides the budget from the header.
-	RateBudget func() (left, limit int)
-	// Target names the account or endpoint (the doctl context, or the API URL).
+	// RateBudget reports the API requests left this minute and this hour, and the
+	// limits; nil hides the budget from the header.
+	RateBudget func() Budget
+	// Account names the account the token belongs to (its team, else its email), read
+	// once in the background; nil or an error leaves Target alone in the header.
+	Account func(ctx context.Context) (string, error)
+	// Target names where the fleet comes from (the doctl context, or the API's host).
 	Target string
 	// Demo says the fleet is the embedded simulator's demo seed.
 	Demo bool
@@ -59,6 +62,13 @@ type Deps struct {
 	// Shared says the engine outlives this UI (a molt serve session): quitting leaves the
 	// running rollouts running, so it does not ask first.
 	Shared bool
+}
+
+// Budget is the API requests left this minute and this hour, and their limits (zero
+// when not known yet).
+type Budget struct {
+	MinuteLeft, MinuteLimit int
+	HourLeft, HourLimit     int
 }
 
 // StrategyStore keeps the last strategy staged for each selection of roles, by the

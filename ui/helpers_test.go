@@ -68,7 +68,7 @@ func loaded(t *testing.T, servers []fleet.Server, w, h int, tweak ...func(*Deps)
 		Load:   func(context.Context, func(int, int)) ([]fleet.Server, error) { return servers, nil },
 		Engine: idleEngine{}, JournalDir: t.TempDir(),
 		Demo: true, Now: clock, RefreshEvery: -1,
-		RateBudget: func() (int, int) { return 4987, 5000 },
+		RateBudget: func() Budget { return Budget{MinuteLeft: 247, MinuteLimit: 250, HourLeft: 4987, HourLimit: 5000} },
 	}
 	for _, f := range tweak {
 		f(&deps)

@@ -74,7 +74,7 @@ func New(deps Deps) Model {
 func (m Model) Init() tea.Cmd {
 	c := m.common
 	return tea.Batch(startLoad(c.deps.Context, c.load.gen, c.deps.Load), tea.RequestBackgroundColor,
-		loadRollouts(c.deps.JournalDir, true), loadStrategies(c.deps.Strategies))
+		loadRollouts(c.deps.JournalDir, true), loadStrategies(c.deps.Strategies), loadAccount(c.deps.Context, c.deps.Account))
 }
 
 // active is the component of the screen shown.

@@ -188,6 +188,11 @@ func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case exportDoneMsg:
 		onExported(c, msg)
 		return nil, true
+	case accountMsg:
+		if msg.err == nil {
+			c.account = msg.name
+		}
+		return nil, true
 	}
 	return nil, false
 }

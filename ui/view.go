@@ -7,7 +7,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/molt-sh/molt/actions"
 )
 
 // View draws the whole screen: header, the current screen's body, status line and key
@@ -64,65 +63,6 @@ func tooSmall(c *common) string {
 	msg := fmt.Sprintf("molt needs a window of at least %dx%d.\nThis one is %dx%d: please make it bigger.\n\nq quits.",
 		MinWidth, MinHeight, c.width, c.height)
 	return lipgloss.Place(max(c.width, 1), max(c.height, 1), lipgloss.Center, lipgloss.Center, msg)
-}
-
-// header is the top line: product, where the fleet comes from, badges, the API budget
-// left and the time of the last refresh.
-func header(c *common) string {
-	full := headerLeft(c, true)
-	if lipgloss.Width(full)+lipgloss.Width(headerRight(c))+1 > c.width {
-		full = headerLeft(c, false) // the demo's words go first when the badges need the room
-	}
-	return spaceBetween(withPresence(c, full, headerRight(c)))
-}
-
-// headerLeft is the product, where the fleet comes from and the badges; words adds
-// "simulated cloud" after the DEMO badge.
-func headerLeft(c *common, words bool) string {
-	s := c.styles
-	left := s.Title.Render("molt") + " "
-	if c.deps.Demo {
-		left += s.Demo.Render("DEMO")
-		if words {
-			left += " " + s.Muted.Render("simulated cloud")
-		}
-	} else {
-		left += s.Accent.Render(c.deps.Target)
-	}
-	if c.deps.Readonly {
-		left += " " + s.Readonly.Render("READ-ONLY")
-	}
-	if badge := runBadge(c); badge != "" {
-		left += " " + badge
-	}
-	return left
-}
-
-// runBadge shows a running rollout from every screen: its state and progress.
-func runBadge(c *common) string {
-	if !c.running() {
-		return ""
-	}
-	over, total := c.live.progress()
-	text := fmt.Sprintf("%s %d/%d", stripped(c.stateBadge(c.live.status.State)), over, total)
-	if c.live.status.State == actions.StateRunning {
-		text = fmt.Sprintf("%s rollout %d/%d", c.spin.View(), over, total)
-	}
-	return c.styles.Running.Render(text)
-}
-
-func headerRight(c *common) string {
-	var parts []string
-	if c.deps.RateBudget != nil && c.budgetLimit > 0 {
-		parts = append(parts, fmt.Sprintf("api %d/%d left", c.budgetLeft, c.budgetLimit))
-	}
-	switch {
-	case c.load.loading && !c.load.at.IsZero():
-		parts = append(parts, "refreshing…")
-	case !c.load.at.IsZero():
-		parts = append(parts, "read "+c.load.at.Format("15:04:05"))
-	}
-	return c.styles.Muted.Render(strings.Join(parts, " · "))
 }
 
 // loadingView is shown until the first load ends: a progress bar, or the error.

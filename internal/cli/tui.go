@@ -110,7 +110,12 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
 		Engine:     eng.Local(),
 		JournalDir: eng.JournalDir(),
-		RateBudget: func() (int, int) { return s.Limiter.Available(), fleet.DefaultRequestsPerMinute },
+		RateBudget: func() ui.Budget {
+			rate := s.Client.GetRate()
+			return ui.Budget{MinuteLeft: s.Limiter.Available(), MinuteLimit: fleet.DefaultRequestsPerMinute,
+				HourLeft: rate.Remaining, HourLimit: rate.Limit}
+		},
+		Account: func(ctx context.Context) (string, error) { return accountName(ctx, s) },
 		Target:     s.Target,
 		ExportDir:  documentsDir(),
 		Demo:       s.Sim != nil,
@@ -175,6 +180,19 @@ func documentsDir() string {
 func envTrue(name string) bool {
 	v, err := strconv.ParseBool(os.Getenv(name))
 	return err == nil && v
+}
+
+// accountName names the account the token belongs to, as a cockpit's header shows it:
+// its team's name, else its email.
+func accountName(ctx context.Context, s *session) (string, error) {
+	acct, _, err := s.Client.Account.Get(ctx)
+	if err != nil {
+		return "", s.explain(err)
+	}
+	if acct.Team != nil && acct.Team.Name != "" {
+		return acct.Team.Name, nil
+	}
+	return acct.Email, nil
 }
 
 // privateImages lists the account's own images (snapshots, backups, custom images).
