@@ -44,20 +44,36 @@ func scopeOf(c *common, l *fleetList) auditScope {
 	return auditScope{servers: all, what: fmt.Sprintf("the whole fleet (%s)", plural(len(all), "server"))}
 }
 
-// askExport opens the export dialog for scope, its path under the export directory.
+// askExport opens the export dialog for scope, its path under the export directory. In
+// a shared cockpit (molt serve) only the file's name can be typed: the directory is the
+// server's, so that a session cannot write elsewhere on it.
 func askExport(c *common, scope auditScope) action {
 	if c.spread == nil {
 		return nil
 	}
-	base := filepath.Join(c.deps.ExportDir, "molt-audit-"+c.now().UTC().Format("20060102-150405"))
-	in := lineInput{value: base, limit: 4096}
-	return openDialog{&exportDialog{scope: scope, path: in}}
+	name := "molt-audit-" + c.now().UTC().Format("20060102-150405")
+	d := &exportDialog{scope: scope, path: lineInput{value: filepath.Join(c.deps.ExportDir, name), limit: 4096}}
+	if c.deps.Shared {
+		d.dir, d.path.value = c.deps.ExportDir, name
+	}
+	return openDialog{d}
 }
 
 // exportDialog asks where to write an audit (.json, and .md when molt can render it).
 type exportDialog struct {
 	scope auditScope
 	path  lineInput
+	// dir, when set, is the directory the audit goes to whatever is typed: path is then
+	// only the file's name.
+	dir string
+}
+
+// target is where the audit goes, as typed (in dir, when it is fixed).
+func (d *exportDialog) target() string {
+	if d.dir != "" {
+		return filepath.Join(d.dir, filepath.Base(filepath.Clean("/"+d.path.value)))
+	}
+	return d.path.value
 }
 
 func (d *exportDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
@@ -69,7 +85,7 @@ func (d *exportDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) 
 			c.warn("give a path to write the audit to")
 			return nil, nil
 		}
-		return closeDialog{}, export(c, d.scope, d.path.value)
+		return closeDialog{}, export(c, d.scope, d.target())
 	}
 	d.path.update(msg)
 	return nil, nil
@@ -85,6 +101,9 @@ func (d *exportDialog) view(c *common) string {
 	lines := []string{s.Title.Render("Export an audit"), ""}
 	lines = append(lines, wrap("of "+d.scope.what, w)...)
 	lines = append(lines, "", "to "+s.Muted.Render("(molt adds "+ext+")"))
+	if d.dir != "" {
+		lines = append(lines, wrapHard(d.dir+string(filepath.Separator), w)...)
+	}
 	lines = append(lines, wrapHard(d.path.view(), w)...)
 	lines = append(lines, "", s.Muted.Render("enter writes · esc cancels · ctrl+u clears the path"))
 	return s.Dialog.Render(strings.Join(lines, "\n"))

@@ -86,3 +86,17 @@ func TestTheExportOfTheWholeFleet(t *testing.T) {
 		t.Fatalf("the whole fleet's export has %d servers and selection %v", total, sel)
 	}
 }
+
+// In a shared cockpit (molt serve) the export goes to the server's directory whatever
+// is typed: only the file's name is the session's.
+func TestASharedCockpitExportsOnlyToItsDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := drive(t, loaded(t, demoServers(t), 80, 24, func(deps *Deps) { deps.ExportDir, deps.Shared = dir, true }), 80, 24)
+	d.keys("x").waitText(dir+string(filepath.Separator), "molt-audit-20260314-092653")
+	setPath(d, "../../../../tmp/escape")
+	d.keys("enter").waitText("wrote the audit")
+	if _, err := os.Stat(filepath.Join(dir, "escape.json")); err != nil {
+		t.Fatalf("the export did not stay in its directory: %v", err)
+	}
+}
