@@ -36,10 +36,17 @@ func addTUIFlags(root *cobra.Command) {
 }
 
 // runTUI opens the terminal UI on the account (or the demo simulator). When stdout is not
-// a terminal it prints what `molt status` prints instead.
+// a terminal, or the terminal says it is dumb (TERM=dumb: no cursor movement, no
+// alternate screen), it prints what `molt status` prints instead.
 func (a *app) runTUI(cmd *cobra.Command, args []string) error {
+	status := statusOptions{by: string(fleet.ByVersion), output: "text", roleTag: "role"}
+	if os.Getenv("TERM") == "dumb" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "molt: TERM=dumb cannot show the cockpit, so here is molt status; "+
+			"set TERM to your terminal's type (such as xterm-256color) for the cockpit")
+		return a.runStatus(cmd, status)
+	}
 	if !isTerminal(cmd.OutOrStdout()) {
-		return a.runStatus(cmd, statusOptions{by: string(fleet.ByVersion), output: "text", roleTag: "role"})
+		return a.runStatus(cmd, status)
 	}
 	// Bubble Tea handles SIGINT and SIGTERM; a lost SSH session (SIGHUP) cancels the
 	// context, which stops any rollout where it is and restores the terminal.
@@ -115,12 +122,12 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 			return ui.Budget{MinuteLeft: s.Limiter.Available(), MinuteLimit: fleet.DefaultRequestsPerMinute,
 				HourLeft: rate.Remaining, HourLimit: rate.Limit}
 		},
-		Account: func(ctx context.Context) (string, error) { return accountName(ctx, s) },
-		Target:     s.Target,
-		ExportDir:  documentsDir(),
-		Demo:       s.Sim != nil,
-		Readonly:   boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || cfg.Readonly,
-		NoMouse:    boolFlag(cmd, flagNoMouse) || cfg.Mouse != nil && !*cfg.Mouse,
+		Account:   func(ctx context.Context) (string, error) { return accountName(ctx, s) },
+		Target:    s.Target,
+		ExportDir: documentsDir(),
+		Demo:      s.Sim != nil,
+		Readonly:  boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || cfg.Readonly,
+		NoMouse:   boolFlag(cmd, flagNoMouse) || cfg.Mouse != nil && !*cfg.Mouse,
 		Markdown: func(sp *fleet.Spread) ([]byte, error) {
 			var b bytes.Buffer
 			err := writeMarkdown(&b, statusView{spread: sp, by: fleet.ByVersion, target: s.Target, molt: s.version})

@@ -154,3 +154,19 @@ func TestLeavingTheTUIMidRolloutExits4WithTheWayToResume(t *testing.T) {
 		t.Fatalf("leaving with nothing running: %v", err)
 	}
 }
+
+// A dumb terminal (TERM=dumb) gets molt status and a note saying why, not the cockpit's
+// alternate screen and key sequences.
+func TestTUIOnADumbTerminalPrintsStatusWithANote(t *testing.T) {
+	t.Setenv("TERM", "dumb")
+	var out, errb bytes.Buffer
+	if code := runIO(nil, &out, &errb); code != 0 {
+		t.Fatalf("molt exited %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "48 droplets") || strings.Contains(out.String(), "\x1b[") {
+		t.Fatalf("molt on a dumb terminal should print the plain status:\n%q", out.String())
+	}
+	if !strings.Contains(errb.String(), "TERM=dumb cannot show the cockpit") {
+		t.Fatalf("molt on a dumb terminal does not say why it prints the status: %q", errb.String())
+	}
+}
