@@ -23,6 +23,8 @@ type common struct {
 	width, height int
 
 	spread *fleet.Spread
+	// images are the account's private images, read at start and on r.
+	images []fleet.Version
 	// servers is the fleet as last read, kept droplets included; kept are those.
 	servers []fleet.Server
 	kept    []keptServer
@@ -123,7 +125,7 @@ func (c *common) refresh() tea.Cmd {
 		return nil
 	}
 	c.notice = notice{text: refreshingNotice}
-	return c.reload()
+	return tea.Batch(c.reload(), loadAccountImages(c.deps.Context, c.deps.Images))
 }
 
 // refreshQuietly reads the fleet again without a notice; when a read is running, it

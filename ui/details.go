@@ -25,7 +25,7 @@ func (f *fleetScreen) detailsView(c *common, width int) []string {
 	case cur.kind == rowVersion:
 		lines = c.versionDetails(cur)
 	default:
-		lines = c.roleDetails(cur)
+		lines = c.roleDetails(cur, width)
 	}
 	for i := range lines {
 		lines[i] = fit(lines[i], width)
@@ -59,7 +59,7 @@ func (c *common) serverDetails(r listRow, width int) []string {
 	s, srv := c.styles, r.server
 	state := s.OK.Render("✓ on newest")
 	if r.straggler {
-		state = s.Warn.Render("↓ behind " + c.roleSpread(r.role).Newest.Label)
+		state = s.Warn.Render("↓ behind " + c.newestLabel(c.roleSpread(r.role)))
 	} else if rs := c.roleSpread(r.role); rs == nil || rs.Newest == nil {
 		state = s.Muted.Render("no role tag")
 	}
@@ -101,7 +101,7 @@ func (c *common) versionDetails(r listRow) []string {
 	rs := c.roleSpread(r.role)
 	state := s.OK.Render("✓ newest of " + r.role)
 	if r.straggler {
-		state = s.Warn.Render("↓ behind " + rs.Newest.Label)
+		state = s.Warn.Render("↓ behind " + c.newestLabel(rs))
 	}
 	share := 0.0
 	if rs.Count > 0 {
@@ -122,7 +122,7 @@ func (c *common) versionDetails(r listRow) []string {
 	}
 }
 
-func (c *common) roleDetails(r listRow) []string {
+func (c *common) roleDetails(r listRow, width int) []string {
 	s := c.styles
 	rs := c.roleSpread(r.role)
 	if rs == nil {
@@ -135,10 +135,15 @@ func (c *common) roleDetails(r listRow) []string {
 	if rs.Newest == nil {
 		return append(lines, s.Muted.Render("No role tag: nothing says which version these should run."))
 	}
-	lines = append(lines, c.field("newest", rs.Newest.Label))
+	if img, ok := c.newerImage(rs); ok {
+		lines = append(lines, c.fieldLines("newest", imageName(img)+" · "+since(c.spread.At, img.CreatedAt)+" old, on no server yet", width)...)
+		lines = append(lines, c.field("running", rs.Newest.Label))
+	} else {
+		lines = append(lines, c.field("newest", rs.Newest.Label))
+	}
 	behind := s.OK.Render("✓ none")
-	if rs.Stragglers > 0 {
-		behind = s.Warn.Render(fmt.Sprintf("↓ %d of %d", rs.Stragglers, rs.Count))
+	if n := c.behind(rs); n > 0 {
+		behind = s.Warn.Render(fmt.Sprintf("↓ %d of %d", n, rs.Count))
 	}
 	lines = append(lines, c.field("behind", behind))
 	oldest := rs.Releases[len(rs.Releases)-1]

@@ -87,6 +87,9 @@ type fleetList struct {
 	servers map[int]fleet.Server
 	// kept are the old droplets kept by rollouts that ended, listed apart.
 	kept []keptServer
+	// newer are the roles with an image newer than any of their servers run: every one
+	// of their servers is behind.
+	newer map[string]bool
 }
 
 // newFleetList is an empty list whose selection is selected (shared with the other
@@ -161,7 +164,7 @@ func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Se
 			continue
 		}
 		l.sortServers(servers)
-		straggler := rs.Newest != nil && rel != rs.Newest
+		straggler := rs.Newest != nil && (rel != rs.Newest || l.newer[rs.Role])
 		vh := listRow{kind: rowVersion, role: rs.Role, release: rel, rank: rank, straggler: straggler}
 		for _, s := range servers {
 			vh.ids = append(vh.ids, s.ID)

@@ -120,7 +120,10 @@ func (f *fleetScreen) foldGlyph(r listRow) string {
 func (f *fleetScreen) roleHeader(c *common, r listRow) string {
 	s := c.styles
 	parts := []string{plural(len(r.ids), "server"), plural(r.versions, "version")}
-	if rs := c.roleSpread(r.role); rs != nil && rs.Newest != nil {
+	rs := c.roleSpread(r.role)
+	if img, ok := c.newerImage(rs); ok {
+		parts = append(parts, fmt.Sprintf("newest image %s · %d behind it", strings.TrimPrefix(imageName(img), r.role+"-"), c.behind(rs)))
+	} else if rs != nil && rs.Newest != nil {
 		parts = append(parts, "newest "+shortLabel(rs.Newest, r.role))
 	}
 	if r.nKept > 0 {

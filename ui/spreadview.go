@@ -84,8 +84,8 @@ func (c *common) legend(rs *fleet.RoleSpread) string {
 // roleSummary says how many servers a role has and how many are behind its newest.
 func (c *common) roleSummary(rs *fleet.RoleSpread) string {
 	sum := plural(rs.Count, "server")
-	if rs.Stragglers > 0 {
-		return sum + " " + c.styles.Warn.Render(fmt.Sprintf("↓%d behind", rs.Stragglers))
+	if n := c.behind(rs); n > 0 {
+		return sum + " " + c.styles.Warn.Render(fmt.Sprintf("↓%d behind", n))
 	}
 	if rs.Newest != nil {
 		return sum + " " + c.styles.OK.Render("✓ current")

@@ -188,6 +188,14 @@ func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case exportDoneMsg:
 		onExported(c, msg)
 		return nil, true
+	case imagesMsg:
+		if msg.err == nil {
+			c.images = msg.images
+			if c.servers != nil {
+				m.regroup()
+			}
+		}
+		return nil, true
 	case accountMsg:
 		if msg.err == nil {
 			c.account = msg.name
@@ -239,6 +247,7 @@ func (m Model) regroup() {
 	c := m.common
 	serving, kept := c.splitKept(c.servers)
 	c.spread, c.kept = fleet.NewSpread(serving, fleet.Options{Now: c.load.at}), kept
+	m.fleet.list.newer = c.newerRoles()
 	m.fleet.list.rebuild(c.spread, c.kept)
 }
 
