@@ -250,12 +250,16 @@ func (f *fleetScreen) view(c *common, width, height int) []string {
 	case f.focus == FocusDetails && width < wideWidth:
 		return append(lines, f.detailsView(c, width)...)
 	case width >= wideWidth:
-		detailW := 40
-		list := f.listView(c, width-detailW-2, listH)
-		return append(lines, sideBySide(list, f.detailsView(c, detailW-2), width-detailW-2, listH)...)
+		listW := listWidth(width)
+		list := f.listView(c, listW, listH)
+		return append(lines, sideBySide(list, f.detailsView(c, min(width-listW-4, 60)), listW, listH)...)
 	}
 	return append(lines, f.listView(c, width, listH)...)
 }
+
+// listWidth is the fleet list's width beside the details in a wide window: what its
+// rows need, so that the details sit next to them rather than at the far right.
+func listWidth(width int) int { return min(width-42, 96) }
 
 // cursorRole is the role of the row under the cursor (the first role when none).
 func (f *fleetScreen) cursorRole(c *common) *fleet.RoleSpread {

@@ -33,6 +33,8 @@ type live struct {
 	// holdSince is when the current hold began.
 	held      time.Duration
 	holdSince time.Time
+	// holds are the holds that ended, for the replacements' times, which leave them out.
+	holds []span
 	// seed is where each replacement was by the journal, for a resume or a rollback: the
 	// run's first snapshot knows only its plan.
 	seed map[int]actions.Phase
@@ -189,6 +191,7 @@ func (l *live) hold(at time.Time, waiting bool) {
 		l.holdSince = at
 	case !waiting && !l.holdSince.IsZero():
 		l.held += at.Sub(l.holdSince)
+		l.holds = append(l.holds, span{l.holdSince, at})
 		l.holdSince = time.Time{}
 	}
 }
@@ -276,6 +279,26 @@ func (l *live) wavesOver() (done, total int) {
 		}
 	}
 	return done, len(l.status.Waves)
+}
+
+// span is a stretch of time.
+type span struct{ from, to time.Time }
+
+// busy is how long a replacement worked from start to end, the time the run was held
+// (paused, or waiting at a checkpoint) left out: a paused rollout's clocks stop.
+func (l *live) busy(start, end time.Time) time.Duration {
+	d := end.Sub(start)
+	holds := l.holds
+	if !l.holdSince.IsZero() {
+		holds = append(holds[:len(holds):len(holds)], span{l.holdSince, end})
+	}
+	for _, h := range holds {
+		from, to := max(h.from.UnixNano(), start.UnixNano()), min(h.to.UnixNano(), end.UnixNano())
+		if to > from {
+			d -= time.Duration(to - from)
+		}
+	}
+	return max(d, 0)
 }
 
 func passMark(ok bool) string {

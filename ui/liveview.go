@@ -266,7 +266,7 @@ func slotElapsed(c *common, slot int) string {
 	if !over {
 		end = c.now()
 	}
-	return formatAge(max(end.Sub(start), 0).Round(time.Second))
+	return formatAge(c.live.busy(start, end).Round(time.Second))
 }
 
 // logLineView draws one line of the event log.

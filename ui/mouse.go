@@ -74,7 +74,7 @@ func (f *fleetScreen) click(c *common, x, y int) (action, tea.Cmd) {
 	top := len(c.spreadView(c.width, c.tall(), f.cursorRole(c))) + 2 // a blank line, the header
 	listW := c.width
 	if c.width >= wideWidth {
-		listW = c.width - 42
+		listW = listWidth(c.width)
 	}
 	i := f.list.offset + y - top
 	if x >= listW || y < top || i >= len(f.list.rows) {

@@ -136,7 +136,7 @@ func (c *common) spreadInline(width int) ([]string, bool) {
 	for _, rs := range c.spread.Roles {
 		legendW = max(legendW, lipgloss.Width(c.legend(rs)))
 	}
-	barW := min(width-roleColumn-legendW-3, 40)
+	barW := min(width-roleColumn-legendW-3, max(40, width/3)) // wider windows, wider bars
 	if barW < 16 {
 		return nil, false
 	}
