@@ -39,21 +39,44 @@ func (*quitDialog) keyBar(*common) []key.Binding {
 	return []key.Binding{answer("y", "quit"), answer("n", "stay")}
 }
 
-// helpDialog shows the keys of the screen it was opened on.
-type helpDialog struct{ page helpPage }
+// helpDialog shows the keys of the screen it was opened on; in a short window it
+// scrolls.
+type helpDialog struct {
+	page   helpPage
+	scroll scroller
+}
 
-func (*helpDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
+func (d *helpDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	if key.Matches(msg, c.keys.Help, c.keys.Back, c.keys.Quit) {
 		return closeDialog{}, nil
+	}
+	lines, rows := d.lines(c), d.rows(c)
+	if delta, ok := moveBy(c.keys, msg, rows); ok {
+		d.scroll.move(delta, d.scroll.first(0, len(lines), rows), len(lines), rows)
+		return nil, nil
 	}
 	return ignored{}, nil
 }
 
+// rows is how many of the help's lines the window shows (one is kept to say where).
+func (d *helpDialog) rows(c *common) int { return max(c.height-3, 3) }
+
 func (*helpDialog) keyBar(*common) []key.Binding { return nil }
 
-// view lists every enabled key of the page, grouped; in a narrow window the groups wrap
-// onto two rows.
+// view is the help's lines, as many as the window has room for.
 func (d *helpDialog) view(c *common) string {
+	s := c.styles
+	lines, rows := d.lines(c), d.rows(c)
+	if len(lines) > rows+1 {
+		first := d.scroll.first(0, len(lines), rows)
+		lines = append(lines[first:first+rows:first+rows], s.Muted.Render("↑↓ scroll · "+position(first, rows, len(lines))))
+	}
+	return s.Dialog.Render(strings.Join(lines, "\n"))
+}
+
+// lines lists every enabled key of the page, grouped, then the page's legend; in a
+// narrow window the groups wrap onto two rows.
+func (d *helpDialog) lines(c *common) []string {
 	s := c.styles
 	var cols []string
 	for _, group := range d.page.groups {
@@ -77,7 +100,7 @@ func (d *helpDialog) view(c *common) string {
 	if d.page.legend != "" {
 		foot = d.page.legend + "\n" + foot
 	}
-	return s.Dialog.Render(s.Title.Render("Keys") + "\n\n" + body + "\n\n" + s.Muted.Render(foot))
+	return strings.Split(s.Title.Render("Keys")+"\n\n"+body+"\n\n"+s.Muted.Render(foot), "\n")
 }
 
 func spaced(cols []string) []string {

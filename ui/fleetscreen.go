@@ -366,8 +366,8 @@ func (f *fleetScreen) help(c *common) helpPage {
 }
 
 // filterLegend says what the filter matches.
-const filterLegend = "/ words match names and versions; role:web region:nyc3 version:1.5 name:web-*\n" +
-	"  ip:10.0 tag:env:prod status:off size:s-2 narrow further; -region:fra1 leaves out"
+const filterLegend = "/ finds names and versions; role:web region:nyc3 version:1.5\n" +
+	"  name:web-* ip:10.0 tag:env:prod status:off narrow; -region:fra1 leaves out"
 
 // fleetHelpGroups are the fleet screen's keys, in titled columns.
 func fleetHelpGroups(k KeyMap) []helpGroup {

@@ -44,20 +44,32 @@ func (c *common) keptOf(s fleet.Server) (keptServer, bool) {
 		return keptServer{}, false
 	}
 	k := keptServer{Server: s, rollout: id, role: fleet.Options{}.Role(s)}
-	i := slices.IndexFunc(c.rollouts, func(r rollout) bool { return r.ID == id })
-	if i < 0 {
+	plan, ended, ok := c.planOf(id)
+	if !ok {
 		return k, true
 	}
-	r := c.rollouts[i]
-	for _, rep := range r.plan.Replacements() {
+	for _, rep := range plan.Replacements() {
 		if rep.Old.ID == s.ID && k.role == fleet.NoRole {
 			k.role = fleet.Options{}.Role(rep.Old)
 		}
 	}
-	if ttl := r.plan.Strategy.Retire.TTL.D(); ttl > 0 {
-		k.until = r.updated.Add(ttl)
+	if ttl := plan.Strategy.Retire.TTL.D(); ttl > 0 {
+		k.until = ended.Add(ttl)
 	}
 	return k, true
+}
+
+// planOf is the plan of rollout id and when it ended: the run followed here, or the
+// journal's.
+func (c *common) planOf(id string) (actions.Plan, time.Time, bool) {
+	if l := c.live; l != nil && l.run.ID() == id && l.done != nil {
+		return l.run.Plan(), l.done.At, true
+	}
+	i := slices.IndexFunc(c.rollouts, func(r rollout) bool { return r.ID == id })
+	if i < 0 {
+		return actions.Plan{}, time.Time{}, false
+	}
+	return c.rollouts[i].plan, c.rollouts[i].updated, true
 }
 
 // keptWords says who keeps the droplet and for how long: "off, by rollout …-ab12, 23h left".

@@ -54,3 +54,26 @@ func TestKeptDropletsShowUnderTheirRoleWithTheTimeLeft(t *testing.T) {
 	d.keys("G").waitText("kept     off, by rollout", "23h")
 	d.keys("space").waitText("kept droplets are not replaced")
 }
+
+// Right after the run followed here ends, its kept droplets go under their role from
+// its plan, before the journal is read again.
+func TestKeptDropletsOfTheRunJustEndedKeepTheirRole(t *testing.T) {
+	t.Parallel()
+	plan := webPlan(t)
+	plan.Strategy.Retire = actions.Retire{Mode: "keep", TTL: actions.Duration(time.Hour)}
+	m, _ := liveAt(t, loaded(t, demoServers(t), 120, 40), plan, midRollout(plan))
+	m = send(t, m, runEventMsg{id: fixedID, ev: actions.Done{At: fixedNow, State: actions.StateAborted, Replaced: 4}})
+	servers := demoServers(t)
+	old := plan.Replacements()[0].Old.ID
+	for i, s := range servers {
+		if s.ID == old {
+			servers[i].Status = "off"
+			servers[i].Tags = []string{actions.RolloutTag(fixedID)}
+		}
+	}
+	m = send(t, m, fleetLoadedMsg{gen: m.load.gen, servers: servers})
+	m = press(t, m, "esc", "/", "r", "o", "l", "e", ":", "w", "e", "b", "enter")
+	if s := screen(m); !strings.Contains(s, "1 kept (off)") || !strings.Contains(s, "· 1h left") {
+		t.Fatalf("the kept droplet of the run just ended is not under web with its time left:\n%s", s)
+	}
+}

@@ -46,7 +46,7 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		Select:    bind([]string{"space"}, "space", "select"),
 		SelectAll: bind([]string{"a"}, "a", "select all shown"),
 		Filter:    bind([]string{"/"}, "/", "filter"),
-		Sort:      bind([]string{"o"}, "o", "sort: name, region, age, status, version, size"),
+		Sort:      bind([]string{"o"}, "o", "sort by the next column"),
 		Reverse:   bind([]string{"O"}, "O", "reverse the sort"),
 		Matrix:    bind([]string{"m"}, "m", "matrix"),
 		Refresh:   bind([]string{"r"}, "r", "refresh"),

@@ -58,7 +58,7 @@ func liveProgress(c *common, width int) string {
 		info += " · ETA " + roughDuration(eta)
 	}
 	// The bar keeps its width while the words after it come and go (ETA, pause).
-	return c.styles.outcomeBar(l.outcomes(), max(width-max(lipgloss.Width(info), progressInfoWidth)-6, 10)) + info
+	return c.styles.outcomeBar(l.outcomes(), clampInt(width-max(lipgloss.Width(info), progressInfoWidth)-6, 10, 100)) + info
 }
 
 // outcomes counts a run's replacements by where they ended: in place (replaced; for a

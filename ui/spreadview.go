@@ -140,9 +140,20 @@ func (c *common) spreadInline(width int) ([]string, bool) {
 	if barW < 16 {
 		return nil, false
 	}
+	// With room to spare, each line ends with how many servers are behind, as narrower
+	// windows say it after the bar.
+	sumW := 0
+	for _, rs := range c.spread.Roles {
+		sumW = max(sumW, lipgloss.Width(c.roleSummary(rs)))
+	}
+	withSum := roleColumn+1+barW+2+legendW+3+sumW <= width
 	var lines []string
 	for _, rs := range c.spread.Roles {
-		lines = append(lines, fit(pad(rs.Role, roleColumn)+" "+c.styles.spreadBar(roleVersions(rs), barW)+"  "+c.legend(rs), width))
+		line := pad(rs.Role, roleColumn) + " " + c.styles.spreadBar(roleVersions(rs), barW) + "  " + c.legend(rs)
+		if withSum {
+			line = fit(line, roleColumn+1+barW+2+legendW+3) + c.roleSummary(rs)
+		}
+		lines = append(lines, fit(line, width))
 	}
 	return lines, true
 }

@@ -363,7 +363,8 @@ func (m Model) onRunEvent(msg runEventMsg) tea.Cmd {
 	switch e := msg.ev.(type) {
 	case actions.Done:
 		c.notice = notice{text: doneWords(e), bad: c.live.doneBad(e)}
-		cmds = append(cmds, c.refreshQuietly())
+		// The fleet as the run left it, and the journal as it ended (what it keeps).
+		cmds = append(cmds, c.refreshQuietly(), loadRollouts(c.deps.JournalDir, false))
 	case actions.WaveStarted, actions.CheckpointReached:
 		// At a checkpoint the operator looks at the fleet: show it as the wave left it.
 		cmds = append(cmds, c.refreshQuietly())
