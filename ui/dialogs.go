@@ -294,7 +294,7 @@ func (d *abortDialog) view(c *common) string {
 	s := c.styles
 	lines := []string{s.Title.Render("Abort the rollout?"), ""}
 	for i, ch := range abortChoices {
-		row := fmt.Sprintf("%s %s", pad(ch.name, 10), ch.what)
+		row := fmt.Sprintf("%s %s", pad(ch.name, 11), ch.what)
 		if i == d.choice {
 			lines = append(lines, s.Cursor.Render("› "+row))
 			continue

@@ -118,7 +118,7 @@ func (st *stageScreen) knobsView(c *common, width, height int) []string {
 			lines = append(lines, fmt.Sprintf("  %s   %s", pad(k.name, 14), s.Accent.Render(val)))
 		}
 	}
-	return append(lines, s.Muted.Render(fit("  "+knobs[st.knob].name+": "+knobs[st.knob].help, width)))
+	return append(lines, s.Muted.Render(fit("  "+knobs[st.knob].help, width)))
 }
 
 // planView is the engine's plan of the staged rollout: waves, estimate, API budget and
@@ -172,7 +172,7 @@ var tuiWords = strings.NewReplacer(
 	"use --move-volumes to move them", "set move volumes to yes to move them",
 	"lower --surge", "lower surge",
 	"use --retire keep", "set retire old to keep",
-	"use --user-data and --ssh-key", "give them to molt apply with --user-data and --ssh-key",
+	"(use --user-data and --ssh-key, or a launch template)", "(molt apply takes --user-data and --ssh-key; here, a launch template gives them)",
 	"name one with --to", "pick one",
 	"pick another with --to", "pick another")
 
