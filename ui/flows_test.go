@@ -57,6 +57,7 @@ func finalModel(t *testing.T, tm *teatest.TestModel) Model {
 }
 
 func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	tm := drive(t, New(w.deps), 80, 24).tm
 	stageWeb(t, tm, 0)
@@ -78,6 +79,7 @@ func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
 }
 
 func TestFlowBrokenImageRollsBack(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	tm := drive(t, New(w.deps), 120, 40).tm
 	stageWeb(t, tm, 1)
@@ -99,6 +101,7 @@ func TestFlowBrokenImageRollsBack(t *testing.T) {
 }
 
 func TestFlowRollbackWizardPutsTheFleetBack(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	tm := drive(t, New(w.deps), 80, 24).tm
 	stageWeb(t, tm, 0, append(slices.Repeat([]string{"down"}, knobNamed("retire old")), "right")...) // retire: keep

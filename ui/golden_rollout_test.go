@@ -120,9 +120,11 @@ var tempPath = regexp.MustCompile(regexp.QuoteMeta(os.TempDir()) + `/\S+`)
 func inDir(dir string) func(*Deps) { return func(d *Deps) { d.JournalDir = dir } }
 
 func TestGoldenRolloutScreens(t *testing.T) {
+	t.Parallel()
 	for _, sc := range rolloutScreens {
 		for _, sz := range sizes {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz.w, sz.h), func(t *testing.T) {
+				t.Parallel()
 				m, dir := sc.build(t, sz.w, sz.h)
 				out := screen(m)
 				if dir != "" {

@@ -27,6 +27,7 @@ var goldenScreens = []struct {
 }
 
 func TestGoldenFleetScreens(t *testing.T) {
+	t.Parallel()
 	servers := demoServers(t)
 	for _, sc := range goldenScreens {
 		for _, sz := range sizes {

@@ -34,6 +34,7 @@ func TestEachScreensHelpListsKeysThatWorkThere(t *testing.T) {
 	t.Parallel()
 	for _, sc := range helpScreens {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
 			m := sc.build(t)
 			page := m.active().help(m.common)
 			help := screen(press(t, sc.build(t), "?"))
