@@ -65,6 +65,8 @@ type loadStatus struct {
 	refreshGen int
 	// again asks for one more read when the running one ends.
 	again bool
+	// began is when the running read began; readBegan, when the read shown began.
+	began, readBegan time.Time
 }
 
 // notice is a one-line message in the status line until the next key.
@@ -112,6 +114,7 @@ func (c *common) running() bool { return c.live.running() }
 func (c *common) reload() tea.Cmd {
 	c.load.gen++
 	c.load.loading = true
+	c.load.began = c.now()
 	c.load.done, c.load.total = 0, 0
 	return startLoad(c.deps.Context, c.load.gen, c.deps.Load)
 }

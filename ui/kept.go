@@ -40,7 +40,7 @@ func (c *common) splitKept(servers []fleet.Server) (serving []fleet.Server, kept
 // what the journal says of it.
 func (c *common) keptOf(s fleet.Server) (keptServer, bool) {
 	id := actions.LockOf(s.Tags)
-	if id == "" || s.Status != "off" || c.running() && c.live.run.ID() == id {
+	if id == "" || s.Status != "off" || c.inFlight(id) {
 		return keptServer{}, false
 	}
 	k := keptServer{Server: s, rollout: id, role: fleet.Options{}.Role(s)}
@@ -57,6 +57,16 @@ func (c *common) keptOf(s fleet.Server) (keptServer, bool) {
 		k.until = ended.Add(ttl)
 	}
 	return k, true
+}
+
+// inFlight reports whether rollout id is the run followed here and the fleet shown was
+// read before it ended: its droplets were still in its hands.
+func (c *common) inFlight(id string) bool {
+	l := c.live
+	if l == nil || l.run.ID() != id {
+		return false
+	}
+	return l.done == nil || c.load.readBegan.Before(l.done.At)
 }
 
 // planOf is the plan of rollout id and when it ended: the run followed here, or the

@@ -49,11 +49,17 @@ type logLine struct {
 	bad  bool
 }
 
-// runEventMsg carries one event of the run id.
+// runEventMsg carries an event of the run id, and the ones that came right after it:
+// a busy run (health probes every few milliseconds) is drawn once per batch, not once
+// per event, so that the view keeps up with it.
 type runEventMsg struct {
-	id string
-	ev actions.Event
+	id   string
+	ev   actions.Event
+	more []actions.Event
 }
+
+// maxBatch bounds the events one runEventMsg carries.
+const maxBatch = 512
 
 // runClosedMsg says the run id sent its last event.
 type runClosedMsg struct{ id string }
@@ -118,7 +124,19 @@ func (l *live) wait() tea.Cmd {
 		if !ok {
 			return runClosedMsg{id: id}
 		}
-		return runEventMsg{id: id, ev: ev}
+		msg := runEventMsg{id: id, ev: ev}
+		for len(msg.more) < maxBatch {
+			select {
+			case next, ok := <-ch:
+				if !ok {
+					return msg // the next wait reads the close
+				}
+				msg.more = append(msg.more, next)
+			default:
+				return msg
+			}
+		}
+		return msg
 	}
 }
 

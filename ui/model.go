@@ -61,6 +61,7 @@ type screens struct {
 // New builds the UI around deps.
 func New(deps Deps) Model {
 	c := newCommon(deps.withDefaults())
+	c.load.began = c.now()
 	return Model{
 		common: c,
 		screens: &screens{fleet: newFleetScreen(c.selected), matrix: &matrixScreen{}, liveView: newLiveScreen(),

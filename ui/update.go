@@ -232,7 +232,7 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 		c.warn("reading the fleet failed: %s", msg.err)
 		return next
 	}
-	c.load.at = c.now()
+	c.load.at, c.load.readBegan = c.now(), c.load.began
 	if c.notice.text == refreshingNotice {
 		c.say("read %s at %s", plural(len(msg.servers), "server"), c.load.at.Format("15:04:05"))
 	}
@@ -351,22 +351,29 @@ func (m Model) follow(run Run, kind string) {
 	m.liveView.reset()
 }
 
-// onRunEvent folds an event into the run followed and waits for the next one; a
+// onRunEvent folds the events into the run followed and waits for the next ones; a
 // finished run reloads the fleet so that the spread shows what changed.
 func (m Model) onRunEvent(msg runEventMsg) tea.Cmd {
 	c := m.common
 	if c.live == nil || msg.id != c.live.run.ID() {
 		return nil
 	}
-	c.live.apply(msg.ev)
 	cmds := []tea.Cmd{c.live.wait()}
-	switch e := msg.ev.(type) {
-	case actions.Done:
-		c.notice = notice{text: doneWords(e), bad: c.live.doneBad(e)}
-		// The fleet as the run left it, and the journal as it ended (what it keeps).
-		cmds = append(cmds, c.refreshQuietly(), loadRollouts(c.deps.JournalDir, false))
-	case actions.WaveStarted, actions.CheckpointReached:
-		// At a checkpoint the operator looks at the fleet: show it as the wave left it.
+	refresh := false
+	for _, ev := range append([]actions.Event{msg.ev}, msg.more...) {
+		c.live.apply(ev)
+		switch e := ev.(type) {
+		case actions.Done:
+			c.notice = notice{text: doneWords(e), bad: c.live.doneBad(e)}
+			// The journal as the run ended it (what it keeps), and the fleet.
+			cmds = append(cmds, loadRollouts(c.deps.JournalDir, false))
+			refresh = true
+		case actions.WaveStarted, actions.CheckpointReached:
+			// At a checkpoint the operator looks at the fleet: show it as the wave left it.
+			refresh = true
+		}
+	}
+	if refresh {
 		cmds = append(cmds, c.refreshQuietly())
 	}
 	return tea.Batch(cmds...)
