@@ -94,32 +94,17 @@ func press(t *testing.T, m Model, keys ...string) Model {
 	return m
 }
 
+// namedKeys are the keys press takes by name.
+var namedKeys = map[string]tea.KeyPressMsg{
+	"space": {Code: tea.KeySpace, Text: " "}, "enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape},
+	"tab": {Code: tea.KeyTab}, "shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift}, "backspace": {Code: tea.KeyBackspace},
+	"up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown}, "left": {Code: tea.KeyLeft}, "right": {Code: tea.KeyRight},
+	"pgup": {Code: tea.KeyPgUp}, "pgdown": {Code: tea.KeyPgDown},
+}
+
 func keyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "right":
-		return tea.KeyPressMsg{Code: tea.KeyRight}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	if msg, ok := namedKeys[k]; ok {
+		return msg
 	}
 	if c, ok := strings.CutPrefix(k, "ctrl+"); ok {
 		return tea.KeyPressMsg{Code: []rune(c)[0], Mod: tea.ModCtrl}
@@ -190,15 +175,17 @@ func (idleEngine) Start(context.Context, actions.Plan) (Run, error) { return nil
 func (idleEngine) Resume(context.Context, string) (Run, error)      { return nil, errIdle }
 func (idleEngine) Rollback(context.Context, string) (Run, error)    { return nil, errIdle }
 
-// confirming reports whether a typed confirmation is open; asking, the abort question.
-func confirming(m Model) bool { _, ok := m.dialogs.top().(*confirmDialog); return ok }
+// onTop reports whether the dialog on top is a T.
+func onTop[T dialog](m Model) bool { _, ok := m.dialogs.top().(T); return ok }
 
-func asking(m Model) bool { _, ok := m.dialogs.top().(*abortDialog); return ok }
+// confirming, asking, offering, quitting and helping report which dialog is open: the
+// typed confirmation, the abort question, the resume offer, the quit question, the help.
+func confirming(m Model) bool { return onTop[*confirmDialog](m) }
 
-// offering reports whether the resume offer is open; quitting, the quit question.
-func offering(m Model) bool { _, ok := m.dialogs.top().(*offerDialog); return ok }
+func asking(m Model) bool { return onTop[*abortDialog](m) }
 
-func quitting(m Model) bool { _, ok := m.dialogs.top().(*quitDialog); return ok }
+func offering(m Model) bool { return onTop[*offerDialog](m) }
 
-// helping reports whether the help dialog is open.
-func helping(m Model) bool { _, ok := m.dialogs.top().(*helpDialog); return ok }
+func quitting(m Model) bool { return onTop[*quitDialog](m) }
+
+func helping(m Model) bool { return onTop[*helpDialog](m) }
