@@ -1,21 +1,27 @@
 package ui
 
 import (
+	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 )
 
-// driver runs a model in a teatest program and reads it back through the program's own
-// goroutine: a probe message, caught by the program's filter after every message sent
-// before it, hands the model to a function there and its answer back. Tests wait for
-// what they need on the screen as the model draws it, not on the terminal's byte stream.
+// driver runs a model in a Bubble Tea program, as teatest does, and reads it back
+// through the program's own goroutine: a probe message, caught by the program's filter
+// after every message sent before it, hands the model to a function there and its
+// answer back. Tests wait for what they need on the screen as the model draws it, not on
+// the terminal's byte stream. (teatest/v2's NewTestModel keeps every program it made
+// alive, a goroutine waiting on SIGINT for each: some 20 MB a program, which -count=50
+// under the race detector turned into gigabytes.)
 type driver struct {
-	t  *testing.T
-	tm *teatest.TestModel
+	t     *testing.T
+	p     *tea.Program
+	done  chan struct{}
+	final tea.Model
 }
 
 // probeMsg asks the program's filter to run read on the model and send the answer.
@@ -24,7 +30,8 @@ type probeMsg struct {
 	reply chan string
 }
 
-// drive starts m in a w x h program; the program quits when the test ends.
+// drive starts m in a w x h program; the program quits when the test ends, and lets
+// the model's state go.
 func drive(t *testing.T, m Model, w, h int) *driver {
 	t.Helper()
 	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
@@ -34,34 +41,72 @@ func drive(t *testing.T, m Model, w, h int) *driver {
 		}
 		return msg
 	}
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
-		teatest.WithProgramOptions(tea.WithFilter(filter)))
-	d := &driver{t: t, tm: tm}
-	t.Cleanup(func() { _ = tm.Quit() })
+	d := &driver{t: t, done: make(chan struct{})}
+	d.p = tea.NewProgram(m, tea.WithInput(bytes.NewReader(nil)), tea.WithOutput(io.Discard), tea.WithoutSignals(),
+		tea.WithWindowSize(w, h), tea.WithFilter(filter))
+	go func() {
+		d.final, _ = d.p.Run()
+		close(d.done)
+	}()
+	d.p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+	t.Cleanup(func() {
+		d.p.Quit()
+		d.wait()
+		*m.common, *m.screens, *m.dialogs = common{}, screens{}, nil
+	})
+	return d
+}
+
+// wait waits for the program to end (10s at most).
+func (d *driver) wait() {
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		d.p.Kill()
+		<-d.done
+		d.t.Errorf("the program did not end in 10s")
+	}
+}
+
+// finalModel quits the program and returns its last model.
+func (d *driver) finalModel() Model {
+	d.p.Quit()
+	d.wait()
+	return d.final.(Model)
+}
+
+// typeText types s, one key a character.
+func (d *driver) typeText(s string) *driver {
+	for _, r := range s {
+		d.p.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
 	return d
 }
 
 // keys sends key presses, named as press names them.
 func (d *driver) keys(ks ...string) *driver {
 	for _, k := range ks {
-		d.tm.Send(keyMsg(k))
+		d.p.Send(keyMsg(k))
 	}
 	return d
 }
 
 // send sends any message.
 func (d *driver) send(msg tea.Msg) *driver {
-	d.tm.Send(msg)
+	d.p.Send(msg)
 	return d
 }
 
 // read runs fn on the model once every message sent so far has been handled.
 func (d *driver) read(fn func(Model) string) string {
 	reply := make(chan string, 1)
-	d.tm.Send(probeMsg{read: fn, reply: reply})
+	d.p.Send(probeMsg{read: fn, reply: reply})
 	select {
 	case s := <-reply:
 		return s
+	case <-d.done:
+		d.t.Fatalf("the program ended before it answered a probe")
+		return ""
 	case <-time.After(10 * time.Second):
 		d.t.Fatalf("the program did not answer a probe in 10s")
 		return ""

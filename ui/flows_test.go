@@ -4,33 +4,26 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/molt-sh/molt/actions"
 )
 
-// waitFor waits until the screen, as the model draws it, shows every one of texts
-// (tm must come from drive, whose filter answers the probes).
-func waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
+// waitFor waits until the screen, as the model draws it, shows every one of texts.
+func waitFor(t *testing.T, tm *driver, texts ...string) {
 	t.Helper()
-	(&driver{t: t, tm: tm}).waitText(texts...)
+	tm.waitText(texts...)
 }
 
-func keys(tm *teatest.TestModel, ks ...string) {
-	for _, k := range ks {
-		tm.Send(keyMsg(k))
-	}
-}
+func keys(tm *driver, ks ...string) { tm.keys(ks...) }
 
 // stageWeb filters the fleet to the web role, selects it, and stages it onto the image
 // listed at position pick (0: web-1.6.0, 1: web-1.6.0-broken), surge 10, then presses
 // extra (strategy keys) before confirming.
-func stageWeb(t *testing.T, tm *teatest.TestModel, pick int, extra ...string) {
+func stageWeb(t *testing.T, tm *driver, pick int, extra ...string) {
 	t.Helper()
 	waitFor(t, tm, "newest 1.2.0")
 	keys(tm, "/")
-	tm.Type("role:web")
+	tm.typeText("role:web")
 	keys(tm, "enter", "g", "space", "s")
 	waitFor(t, tm, "Pick the image", "web-1.6.0-broken") // the images, not only the header
 	for range pick {
@@ -44,22 +37,19 @@ func stageWeb(t *testing.T, tm *teatest.TestModel, pick int, extra ...string) {
 	keys(tm, extra...)
 	keys(tm, "enter")
 	waitFor(t, tm, "to start")
-	tm.Type("web")
+	tm.typeText("web")
 	keys(tm, "enter")
 }
 
-func finalModel(t *testing.T, tm *teatest.TestModel) Model {
+func finalModel(t *testing.T, tm *driver) Model {
 	t.Helper()
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	return tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	return tm.finalModel()
 }
 
 func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	tm := drive(t, New(w.deps), 80, 24).tm
+	tm := drive(t, New(w.deps), 80, 24)
 	stageWeb(t, tm, 0)
 	waitFor(t, tm, "finished: done")
 	keys(tm, "esc")
@@ -81,7 +71,7 @@ func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
 func TestFlowBrokenImageRollsBack(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	tm := drive(t, New(w.deps), 120, 40).tm
+	tm := drive(t, New(w.deps), 120, 40)
 	stageWeb(t, tm, 1)
 	waitFor(t, tm, "finished: rolled back")
 	keys(tm, "esc")
@@ -103,7 +93,7 @@ func TestFlowBrokenImageRollsBack(t *testing.T) {
 func TestFlowRollbackWizardPutsTheFleetBack(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	tm := drive(t, New(w.deps), 80, 24).tm
+	tm := drive(t, New(w.deps), 80, 24)
 	stageWeb(t, tm, 0, append(slices.Repeat([]string{"down"}, knobNamed("retire old")), "right")...) // retire: keep
 	waitFor(t, tm, "finished: done")
 	keys(tm, "h")
@@ -111,7 +101,7 @@ func TestFlowRollbackWizardPutsTheFleetBack(t *testing.T) {
 	keys(tm, "b")
 	waitFor(t, tm, "Fast path for all")
 	keys(tm, "enter")
-	tm.Type("web")
+	tm.typeText("web")
 	keys(tm, "enter")
 	waitFor(t, tm, "finished: rolled back")
 	keys(tm, "esc")

@@ -4,9 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/molt-sh/molt/actions"
 )
 
@@ -95,5 +93,5 @@ func TestQuittingMidRolloutSaysHowToResumeAndEnds(t *testing.T) {
 	d := drive(t, m, 80, 24)
 	d.keys("q").waitText("A rollout is running. Quit anyway?", "molt resume "+fixedID)
 	d.keys("y")
-	d.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	d.wait()
 }

@@ -17,6 +17,8 @@ type fakeRun struct {
 	mu     sync.Mutex
 	steer  []string
 	refuse error // what Continue answers
+	// subs are the channels handed out, closed when the test ends.
+	subs []chan actions.Event
 }
 
 // steered is how the run was steered so far (Cmds steer it from their goroutines).
@@ -35,7 +37,21 @@ func (f *fakeRun) note(s string) {
 func (f *fakeRun) ID() string         { return f.id }
 func (f *fakeRun) Plan() actions.Plan { return f.plan }
 func (f *fakeRun) Subscribe() (<-chan actions.Event, func()) {
-	return make(chan actions.Event), func() {}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan actions.Event)
+	f.subs = append(f.subs, ch)
+	return ch, func() {}
+}
+
+// end closes the run's channels, as a run that ended would.
+func (f *fakeRun) end() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ch := range f.subs {
+		close(ch)
+	}
+	f.subs = nil
 }
 func (f *fakeRun) Pause()  { f.note("pause") }
 func (f *fakeRun) Resume() { f.note("resume") }
@@ -94,6 +110,7 @@ var web struct {
 func liveAt(t *testing.T, m Model, plan actions.Plan, events []actions.Event) (Model, *fakeRun) {
 	t.Helper()
 	run := &fakeRun{id: fixedID, plan: plan}
+	t.Cleanup(run.end)
 	next, _ := m.Update(runStartedMsg{kind: "rollout", run: run})
 	m = next.(Model)
 	for _, ev := range events {
