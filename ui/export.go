@@ -171,6 +171,9 @@ func exportTarget(c *common) string {
 // report's fields, and the cockpit's filter or the servers picked one by one.
 func writeAudit(base string, report fleet.Report, scope auditScope, md func() ([]byte, error), withMD bool) ([]string, error) {
 	base = strings.TrimSuffix(strings.TrimSuffix(expandHome(base), ".json"), ".md")
+	if abs, err := filepath.Abs(base); err == nil {
+		base = abs // the notice names the files whole
+	}
 	js, err := auditJSON(report, scope)
 	if err != nil {
 		return nil, fmt.Errorf("encode the audit: %w", err)
@@ -229,17 +232,10 @@ func joinPaths(paths []string) string {
 	if len(paths) == 0 {
 		return "nothing"
 	}
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		out[i] = p
+	if len(paths) == 2 && strings.TrimSuffix(paths[0], filepath.Ext(paths[0])) == strings.TrimSuffix(paths[1], filepath.Ext(paths[1])) {
+		return paths[0] + " and " + filepath.Ext(paths[1])
 	}
-	if len(out) == 2 && strings.TrimSuffix(out[0], filepath.Ext(out[0])) == strings.TrimSuffix(out[1], filepath.Ext(out[1])) {
-		return out[0] + " and " + filepath.Ext(out[1])
-	}
-	return strings.Join(out, " and ")
+	return strings.Join(paths, " and ")
 }
 
 type auditFile struct {
