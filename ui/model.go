@@ -122,5 +122,14 @@ func (m Model) Focus() Focus {
 // Selected is the selected servers, sorted by name.
 func (m Model) Selected() []fleet.Server { return m.fleet.list.selection() }
 
+// Following is the ID of the rollout the UI follows while it runs, "" when none runs:
+// what leaving the UI now would stop.
+func (m Model) Following() string {
+	if !m.common.running() {
+		return ""
+	}
+	return m.common.live.run.ID()
+}
+
 // Spread is the fleet as last read, or nil before the first load ends.
 func (m Model) Spread() *fleet.Spread { return m.common.spread }

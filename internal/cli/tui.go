@@ -63,17 +63,27 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	}
 	deps := tuiDeps(ctx, cmd, s, eng)
 	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(cmd.OutOrStdout()))
-	_, err = p.Run() // q, SIGTERM (a quit) and SIGHUP (the context) all end it here
-	return leaveTUI(eng, s.Sim != nil, err)
+	final, err := p.Run() // q, SIGTERM (a quit) and SIGHUP (the context) all end it here
+	following := ""
+	if m, ok := final.(ui.Model); ok {
+		following = m.Following()
+	}
+	return leaveTUI(eng, s.Sim != nil, err, following)
 }
 
 // leaveTUI stops what the cockpit leaves running, once the terminal is restored: a
 // rollout still under way stops at its next safe point, journaled, and molt says which
-// and how to resume it, and exits 4, as apply does.
-func leaveTUI(eng *engine.Engine, demo bool, runErr error) error {
+// and how to resume it, and exits 4, as apply does. following is the rollout the UI saw
+// running when it ended (a hang-up cancels the runs too, which may end before this).
+func leaveTUI(eng *engine.Engine, demo bool, runErr error, following string) error {
 	var ids []string
+	if following != "" {
+		ids = append(ids, following)
+	}
 	for _, r := range eng.Running() {
-		ids = append(ids, r.ID())
+		if r.ID() != following {
+			ids = append(ids, r.ID())
+		}
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

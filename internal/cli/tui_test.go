@@ -138,7 +138,7 @@ func TestLeavingTheTUIMidRolloutExits4WithTheWayToResume(t *testing.T) {
 		}
 	}
 	stop()
-	err = leaveTUI(eng, false, nil)
+	err = leaveTUI(eng, false, nil, "")
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != ExitInterrupted {
 		t.Fatalf("leaving mid-rollout: %v, want exit %d", err, ExitInterrupted)
@@ -150,7 +150,7 @@ func TestLeavingTheTUIMidRolloutExits4WithTheWayToResume(t *testing.T) {
 	if err != nil || len(list) != 1 || !list[0].Unfinished() {
 		t.Fatalf("the rollout left is not resumable: %+v (%v)", list, err)
 	}
-	if err := leaveTUI(eng, false, tea.ErrProgramKilled); err != nil {
+	if err := leaveTUI(eng, false, tea.ErrProgramKilled, ""); err != nil {
 		t.Fatalf("leaving with nothing running: %v", err)
 	}
 }
@@ -168,5 +168,20 @@ func TestTUIOnADumbTerminalPrintsStatusWithANote(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "TERM=dumb cannot show the cockpit") {
 		t.Fatalf("molt on a dumb terminal does not say why it prints the status: %q", errb.String())
+	}
+}
+
+// A hang-up cancels the runs with the UI: the rollout the UI saw running is named even
+// when its run has already returned.
+func TestLeavingOnAHangUpNamesTheRolloutTheUISawRunning(t *testing.T) {
+	env, _ := engineSim(t, dosim.Config{})
+	eng, err := engine.New(engine.Options{Client: env.Client, Actions: actions.Options{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = leaveTUI(eng, false, tea.ErrProgramKilled, "20260314-092653-ab12")
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitInterrupted || !strings.Contains(err.Error(), "molt resume 20260314-092653-ab12") {
+		t.Fatalf("leaving on a hang-up: %v", err)
 	}
 }
