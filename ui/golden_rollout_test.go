@@ -40,6 +40,16 @@ var rolloutScreens = []struct {
 		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
 		return press(t, m, "A"), ""
 	}},
+	{"quit_dialog", func(t *testing.T, w, h int) (Model, string) {
+		plan := webPlan(t)
+		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
+		return press(t, m, "q"), ""
+	}},
+	{"live_help", func(t *testing.T, w, h int) (Model, string) {
+		plan := webPlan(t)
+		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
+		return press(t, m, "?"), ""
+	}},
 	{"live_scrolled", func(t *testing.T, w, h int) (Model, string) {
 		plan := webPlan(t)
 		m, _ := liveAt(t, loaded(t, demoServers(t), w, h), plan, midRollout(plan))
