@@ -90,15 +90,20 @@ func (d *helpDialog) lines(c *common) []string {
 			cols = append(cols, s.Bold.Render(group.title)+"\n"+strings.Join(rows, "\n"))
 		}
 	}
-	body := lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols)...)
-	if lipgloss.Width(body) > c.width-6 && len(cols) > 2 {
-		half := (len(cols) + 1) / 2
-		body = lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols[:half])...) + "\n\n" +
-			lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols[half:])...)
+	// As many columns in a row as the window has room for.
+	var rows []string
+	for len(cols) > 0 {
+		n := 1
+		for n < len(cols) && lipgloss.Width(lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols[:n+1])...)) <= c.width-6 {
+			n++
+		}
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, spaced(cols[:n])...))
+		cols = cols[n:]
 	}
+	body := strings.Join(rows, "\n\n")
 	foot := "? or esc closes this help"
 	if d.page.legend != "" {
-		foot = d.page.legend + "\n" + foot
+		foot = strings.Join(wrap(d.page.legend, c.width-6), "\n") + "\n" + foot
 	}
 	return strings.Split(s.Title.Render("Keys")+"\n\n"+body+"\n\n"+s.Muted.Render(foot), "\n")
 }

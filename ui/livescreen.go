@@ -278,8 +278,8 @@ func (ls *liveScreen) help(c *common) helpPage {
 }
 
 // liveLegend explains the glyphs of the live view.
-const liveLegend = "✓ done   ⠋ in flight   · waiting   ✗ failed   – cancelled   ↶ rolled back\n" +
-	"bar: █ replaced  ✗ failed  ─ cancelled  ▒ put back  ░ to do   ▸ the pane the keys move"
+const liveLegend = "✓ done  ⠋ in flight  · waiting  ✗ failed  – cancelled  ↶ rolled back\n" +
+	"bar: █ replaced ✗ failed ─ cancelled ▒ put back ░ to do · ▸ focused pane"
 
 // control steers the run from a Cmd: steering journals, which is IO.
 func control(fn func()) tea.Cmd {
