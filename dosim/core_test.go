@@ -243,7 +243,7 @@ func TestRateLimitPerMinute(t *testing.T) {
 	hr, body := raw(t, env, http.MethodGet, "/v2/droplets", "", nil)
 	checkErrorBody(t, hr, body, http.StatusTooManyRequests, "too_many_requests")
 	hr, body = raw(t, env, http.MethodGet, "/v2/droplets", "wrong", nil)
-	checkErrorBody(t, hr, body, http.StatusUnauthorized, "Unauthorized")
+	checkErrorBody(t, hr, body, http.StatusUnauthorized, "unauthorized")
 }
 
 func TestRateLimitPerHour(t *testing.T) {

@@ -213,14 +213,14 @@ func TestNotFound(t *testing.T) {
 func TestUnauthorized(t *testing.T) {
 	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	resp, body := raw(t, env, http.MethodGet, "/v2/droplets", "-", nil)
-	checkErrorBody(t, resp, body, http.StatusUnauthorized, "Unauthorized")
+	checkErrorBody(t, resp, body, http.StatusUnauthorized, "unauthorized")
 	if resp, _ = raw(t, env, http.MethodGet, "/_sim/stats", "-", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("admin path without a token: %d", resp.StatusCode)
 	}
 	wrong := env.NewClient(t, "dop_v1_wrong", true)
 	_, _, err := wrong.Droplets.List(context.Background(), nil)
 	er := wantStatus(t, err, http.StatusUnauthorized)
-	if er.Message != "Unable to authenticate you" || er.RequestID == "" || er.RequestID != er.Response.Header.Get("x-request-id") {
+	if er.Message != "Unable to authenticate you." || er.RequestID == "" || er.RequestID != er.Response.Header.Get("x-request-id") {
 		t.Errorf("401 through godo: message %q, request ID %q, header %q", er.Message, er.RequestID, er.Response.Header.Get("x-request-id"))
 	}
 	if wrong.Rate.Limit == 0 {

@@ -109,3 +109,20 @@ func TestTwoSimulators(t *testing.T) {
 		t.Errorf("simulator b's droplet answered %q", body)
 	}
 }
+
+// TestHealthListenerBudget stands in for a machine whose open-file limit is too low for
+// one listener per droplet: the seed leaves room for droplets created later, and the
+// simulator says, once, how many droplets go without.
+func TestHealthListenerBudget(t *testing.T) {
+	env := dosimtest.Start(t, dosim.Config{Seed: "scale", Droplets: 30, HealthListeners: 20})
+	notice := env.Sim.HealthNotice()
+	if !strings.Contains(notice, "serve 18 of the 30 active droplets") || strings.Contains(notice, "\n") {
+		t.Errorf("notice %q, want one sentence about 18 of 30", notice)
+	}
+	d := waitStatus(t, env, create(t, env, createReq("probed")).ID, "active")
+	waitHealth(t, env, d, http.StatusOK)
+	roomy := dosimtest.Start(t, dosim.Config{Seed: "scale", Droplets: 5})
+	if n := roomy.Sim.HealthNotice(); n != "" {
+		t.Errorf("a world within the limit has a notice: %q", n)
+	}
+}

@@ -101,7 +101,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ri *reqInfo, h ha
 	s.stats.count(r.Method, ri.route)
 	if !s.authorized(r) {
 		s.limiter.peek(time.Now()).setHeaders(w.Header())
-		return s.write(w, ri, http.StatusUnauthorized, &errorBody{ID: "Unauthorized", Message: "Unable to authenticate you"})
+		return s.write(w, ri, http.StatusUnauthorized, unauthorizedBody())
 	}
 	lim := s.limiter.take(time.Now())
 	lim.setHeaders(w.Header())
@@ -265,4 +265,10 @@ func (s *Sim) listing(r *http.Request, key string, total int, render func(i int)
 func pathInt(r *http.Request, name string) (int, bool) {
 	n, err := strconv.Atoi(r.PathValue(name))
 	return n, err == nil
+}
+
+// unauthorizedBody is DigitalOcean's answer to a missing or wrong token, word for word
+// (the API description's example, and godo's own test fixture).
+func unauthorizedBody() *errorBody {
+	return &errorBody{ID: "unauthorized", Message: "Unable to authenticate you."}
 }

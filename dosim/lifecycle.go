@@ -1,6 +1,7 @@
 package dosim
 
 import (
+	"errors"
 	"time"
 )
 
@@ -100,20 +101,27 @@ func (s *Sim) activate(id int) {
 	}
 }
 
+// openHealth opens a droplet's health listener. A full hub is said once, by
+// HealthNotice, rather than once per droplet.
 func (s *Sim) openHealth(d *Droplet) {
-	if err := s.health.open(d.ID, d.PublicIP); err != nil && s.cfg.Logger != nil {
-		s.cfg.Logger.Print(err)
+	if err := s.health.open(d.ID, d.PublicIP); err != nil && !errors.Is(err, errHealthFull) {
+		s.logf("%v", err)
 	}
 }
 
-// resumeLifecycle restarts timers and listeners for a world just seeded or loaded.
+// resumeLifecycle restarts timers and listeners for a world just seeded or loaded. When
+// the open-file limit cannot give every active droplet a listener, the seeded ones (in ID
+// order) leave a reserve for the droplets a rollout creates, which are the ones probed.
 func (s *Sim) resumeLifecycle() {
-	for _, d := range s.w.Droplets {
+	reserve := seedReserve(s.cfg.HealthListeners)
+	for _, d := range s.w.sortedDroplets(nil) {
 		switch d.Status {
 		case "new":
 			s.scheduleActivation(d)
 		case "active":
-			s.openHealth(d)
+			if s.health.room() > reserve {
+				s.openHealth(d)
+			}
 		}
 	}
 	for _, a := range s.w.Actions {

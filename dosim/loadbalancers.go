@@ -37,7 +37,7 @@ func (s *Sim) renderLoadBalancer(lb *LoadBalancer) obj {
 	o := obj{
 		"id":         lb.ID,
 		"name":       lb.Name,
-		"project_id": projectID,
+		"project_id": s.w.Account.ProjectID,
 		"ip":         lb.IP,
 		"size_unit":  1,
 		"size":       "lb-small",

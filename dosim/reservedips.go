@@ -71,7 +71,7 @@ func (s *Sim) renderReservedIP(ip *ReservedIP) obj {
 		"region":     renderRegion(ip.Region),
 		"droplet":    droplet,
 		"locked":     ip.Locked,
-		"project_id": projectID,
+		"project_id": s.w.Account.ProjectID,
 	}
 }
 

@@ -33,8 +33,9 @@ var demoRoles = []roleSeed{
 }
 
 // buildSeed makes the initial world named by cfg.Seed.
-func buildSeed(cfg Config, net16 int) (*world, error) {
-	w := newWorld(net16)
+func buildSeed(cfg Config, nets []int) (*world, error) {
+	w := newWorld(nets)
+	w.Account = newAccount(cfg.Team)
 	base := cfg.Now().UTC().Truncate(time.Hour)
 	switch cfg.Seed {
 	case "demo":
@@ -158,14 +159,14 @@ func seedDroplet(w *world, name, region, size string, imageID int, created time.
 func seedNetworking(w *world, base time.Time) {
 	for i, region := range []string{"nyc3", "fra1"} {
 		lb := &LoadBalancer{ID: fmt.Sprintf("4de7ac8b-495b-4884-9a69-1050c6793c%02d", i), Name: "web-" + region,
-			IP: fmt.Sprintf("127.%d.250.%d", w.Net16, 10+i), Region: region, CreatedAt: base.AddDate(-1, 0, 0), VPCUUID: defaultVPC(region)}
+			IP: w.infraIP(250, 10+i), Region: region, CreatedAt: base.AddDate(-1, 0, 0), VPCUUID: defaultVPC(region)}
 		for _, d := range w.sortedDroplets(func(d *Droplet) bool { return d.Region == region && hasString(d.Tags, "role:web") }) {
 			lb.DropletIDs = append(lb.DropletIDs, d.ID)
 		}
 		w.LoadBalancers[lb.ID] = lb
 	}
 	w.LoadBalancers["4de7ac8b-495b-4884-9a69-1050c6793c10"] = &LoadBalancer{ID: "4de7ac8b-495b-4884-9a69-1050c6793c10",
-		Name: "workers-nyc3", IP: fmt.Sprintf("127.%d.250.20", w.Net16), Region: "nyc3", Tag: "role:worker",
+		Name: "workers-nyc3", IP: w.infraIP(250, 20), Region: "nyc3", Tag: "role:worker",
 		DropletIDs: []int{}, CreatedAt: base.AddDate(-1, 0, 0), VPCUUID: defaultVPC("nyc3")}
 	edges := w.sortedDroplets(func(d *Droplet) bool { return hasString(d.Tags, "role:edge") && hasString(d.Tags, "env:prod") })
 	seen := map[string]bool{}
@@ -176,10 +177,10 @@ func seedNetworking(w *world, base time.Time) {
 		}
 		seen[d.Region] = true
 		n++
-		ip := fmt.Sprintf("127.%d.251.%d", w.Net16, n)
+		ip := w.infraIP(251, n)
 		w.ReservedIPs[ip] = &ReservedIP{IP: ip, Region: d.Region, DropletID: d.ID}
 	}
-	spare := fmt.Sprintf("127.%d.251.%d", w.Net16, n+1)
+	spare := w.infraIP(251, n+1)
 	w.ReservedIPs[spare] = &ReservedIP{IP: spare, Region: "nyc3"}
 	workers := w.sortedDroplets(func(d *Droplet) bool { return hasString(d.Tags, "role:worker") && hasString(d.Tags, "env:prod") })
 	for i := range 4 {

@@ -12,7 +12,7 @@ import (
 
 func demoWorld(t *testing.T, now time.Time) *world {
 	t.Helper()
-	w, err := buildSeed(withDefaults(Config{Now: func() time.Time { return now }}), 42)
+	w, err := buildSeed(withDefaults(Config{Now: func() time.Time { return now }}), []int{42})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,24 +105,43 @@ func TestDemoSeedShape(t *testing.T) {
 }
 
 func TestAllocIPsStayInDropletRange(t *testing.T) {
-	w := newWorld(33)
+	w := newWorld([]int{33, 34})
 	seen := map[string]bool{}
-	for range dropletNets * 254 {
-		pub, _ := w.allocIPs()
+	for i := range 2 * hostsPerNet {
+		pub, priv := w.allocIPs()
 		ip := net.ParseIP(pub).To4()
-		if seen[pub] || ip[0] != 127 || ip[1] != 33 || ip[2] >= dropletNets || ip[3] == 0 || ip[3] == 255 {
-			t.Fatalf("address %s (repeated: %v)", pub, seen[pub])
+		wantNet := byte(33 + i/hostsPerNet)
+		if seen[pub] || seen[priv] || ip[0] != 127 || ip[1] != wantNet || ip[2] >= dropletNets || ip[3] == 0 || ip[3] == 255 {
+			t.Fatalf("address %d: %s, %s (repeated: %v)", i, pub, priv, seen[pub])
 		}
-		seen[pub] = true
+		seen[pub], seen[priv] = true, true
 	}
 	if pub, _ := w.allocIPs(); pub != "127.33.0.1" {
-		t.Errorf("after the range is used up the addresses wrap to 127.33.0.1, got %s", pub)
+		t.Errorf("after both networks are used up the addresses wrap to 127.33.0.1, got %s", pub)
 	}
 }
 
-// TestClaimNet16 stands in for a simulator of another process holding the /16 this
+func TestNetsFor(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{Seed: "demo"}, 1},
+		{Config{Seed: "scale", Droplets: 10000}, 1},
+		{Config{Seed: "scale", Droplets: hostsPerNet - headroomNets}, 1},
+		{Config{Seed: "scale", Droplets: 50000}, 1},
+		{Config{Seed: "scale", Droplets: 100000}, 2},
+		{Config{Seed: "scale", Droplets: MaxDroplets}, 16},
+	} {
+		if got := netsFor(c.cfg); got != c.want {
+			t.Errorf("%s seed of %d droplets: %d networks, want %d", c.cfg.Seed, c.cfg.Droplets, got, c.want)
+		}
+	}
+}
+
+// TestClaimNets stands in for a simulator of another process holding the /16 this
 // process would pick next: the claim must skip it.
-func TestClaimNet16(t *testing.T) {
+func TestClaimNets(t *testing.T) {
 	probe, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -136,18 +155,18 @@ func TestClaimNet16(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer foreign.Close()
-	n, ln := claimNet16(port)
-	if ln == nil || n == upcoming {
-		t.Fatalf("claimed 127.%d.0.0/16 (listener %v), which another simulator holds", n, ln)
+	nets, lns := claimNets(port, 2)
+	defer closeAll(lns)
+	if len(lns) != 2 || len(nets) != 2 || nets[0] == upcoming || nets[1] == upcoming || nets[0] == nets[1] {
+		t.Fatalf("claimed %v (%d listeners) while another simulator holds 127.%d.0.0/16", nets, len(lns), upcoming)
 	}
-	defer ln.Close()
-	if m, ln2 := claimNet16(port); ln2 == nil || m == n {
-		t.Errorf("a second claim got 127.%d.0.0/16 after 127.%d.0.0/16", m, n)
-	} else {
-		ln2.Close()
+	more, lns2 := claimNets(port, 1)
+	defer closeAll(lns2)
+	if len(lns2) != 1 || more[0] == nets[0] || more[0] == nets[1] {
+		t.Errorf("a second claim got %v after %v", more, nets)
 	}
-	if m, ln3 := claimNet16(-1); ln3 != nil || m < net16Min || m >= net16Min+net16Count {
-		t.Errorf("without health listeners: 127.%d, listener %v", m, ln3)
+	if none, lns3 := claimNets(-1, 1); len(lns3) != 0 || none[0] < net16Min || none[0] >= net16Min+net16Count {
+		t.Errorf("without health listeners: %v, %d listeners", none, len(lns3))
 	}
 }
 

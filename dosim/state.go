@@ -20,7 +20,7 @@ func (s *Sim) loadState() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read simulator state: %w", err)
 	}
-	w := newWorld(0)
+	w := newWorld(nil)
 	if err := json.Unmarshal(data, w); err != nil {
 		return false, fmt.Errorf("simulator state %s is not valid: %w", s.cfg.StatePath, err)
 	}

@@ -1,8 +1,6 @@
 package dosim
 
 import (
-	"fmt"
-	"net/netip"
 	"sort"
 	"time"
 )
@@ -117,6 +115,7 @@ type Volume struct {
 
 // world is the whole simulated account. Every field is guarded by Sim.mu.
 type world struct {
+	Account Account `json:"account"`
 	// Droplets changes only through putDroplet and dropDroplet, which keep order.
 	Droplets      map[int]*Droplet         `json:"droplets"`
 	Images        map[int]*Image           `json:"images"`
@@ -129,6 +128,7 @@ type world struct {
 	NextAction    int                      `json:"next_action"`
 	NextHost      int                      `json:"next_host"`
 	Net16         int                      `json:"net16"`
+	Nets          []int                    `json:"nets,omitempty"`
 	DropletLimit  int                      `json:"droplet_limit"`
 	Created       int                      `json:"droplets_created"`
 	Deleted       int                      `json:"droplets_deleted"`
@@ -143,8 +143,8 @@ type world struct {
 	busy  map[int]int
 }
 
-func newWorld(net16 int) *world {
-	return &world{
+func newWorld(nets []int) *world {
+	w := &world{
 		Droplets:      map[int]*Droplet{},
 		Images:        map[int]*Image{},
 		Actions:       map[int]*Action{},
@@ -156,30 +156,18 @@ func newWorld(net16 int) *world {
 		busy:          map[int]int{},
 		NextID:        300000000,
 		NextAction:    1900000000,
-		Net16:         net16,
+		Nets:          nets,
 		DropletLimit:  100,
 	}
+	if len(nets) > 0 {
+		w.Net16 = nets[0]
+	}
+	return w
 }
 
 func (w *world) newID() int {
 	w.NextID++
 	return w.NextID
-}
-
-// Droplet addresses are 127.N.x.y with x below dropletNets and y in 1..254: load
-// balancers live in 127.N.250.0/24, reserved IPs in 127.N.251.0/24, and the simulator's
-// claim on its /16 at 127.N.255.254 (see claimNet16).
-const dropletNets = 250
-
-// allocIPs hands out the next public (127.N.x.y) and private (10.M.x.y) pair. After
-// 63,500 droplets the addresses wrap around, to those of droplets long gone.
-func (w *world) allocIPs() (public, private string) {
-	h := w.NextHost % (dropletNets * 254)
-	w.NextHost++
-	hi, lo := h/254, h%254+1
-	public = netip.AddrFrom4([4]byte{127, byte(w.Net16), byte(hi), byte(lo)}).String()
-	private = fmt.Sprintf("10.%d.%d.%d", w.Net16%250+1, hi, lo)
-	return public, private
 }
 
 // putDroplet adds a droplet to the world.
@@ -197,6 +185,9 @@ func (w *world) dropDroplet(id int) {
 
 // reindex rebuilds what the world derives from its maps, after a load or a seed.
 func (w *world) reindex() {
+	if w.Account.UUID == "" {
+		w.Account = newAccount("") // a state file from before accounts had identities
+	}
 	w.order = nil
 	w.busy = map[int]int{}
 	for _, a := range w.Actions {
