@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // crashCase is a small rollout: three web servers behind an ID-based load balancer,

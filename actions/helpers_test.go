@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
-	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // testTiming scales the engine's clocks to the simulator's test delays.

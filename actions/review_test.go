@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // A reserved IP move the API carried out but answered with a 500 is not a reason to
