@@ -349,7 +349,7 @@ func (e *Executor) isPaused() bool {
 
 // setState journals and publishes a change of the rollout's own state.
 func (e *Executor) setState(st State, reason string) error {
-	return e.transition(Record{Kind: "state", State: st, Reason: reason}, StateChanged{At: time.Now(), State: st, Reason: reason})
+	return e.transition(Record{Kind: KindState, State: st, Reason: reason}, StateChanged{At: time.Now(), State: st, Reason: reason})
 }
 
 // transition journals a change of the rollout's own state (rec) and publishes it (ev).
@@ -368,7 +368,7 @@ func (e *Executor) transition(rec Record, ev Event) error {
 	case e.state != StatePaused:
 		e.state = StatePaused
 		ev = StateChanged{At: time.Now(), State: StatePaused, Reason: "paused by the operator"}
-		recs = append(recs, Record{Kind: "state", State: StatePaused, Reason: "paused by the operator"})
+		recs = append(recs, Record{Kind: KindState, State: StatePaused, Reason: "paused by the operator"})
 		show = true
 	}
 	e.mu.Unlock()
@@ -394,7 +394,7 @@ func (e *Executor) showPaused(reason string) error {
 		return nil
 	}
 	e.publish(StateChanged{At: time.Now(), State: StatePaused, Reason: reason})
-	_, err := e.j.Append(Record{Kind: "state", State: StatePaused, Reason: reason})
+	_, err := e.j.Append(Record{Kind: KindState, State: StatePaused, Reason: reason})
 	return err
 }
 
@@ -432,7 +432,7 @@ func (e *Executor) complete(ctx context.Context, st State) error {
 	if err := e.release(ctx, left); err != nil {
 		return err
 	}
-	return e.transition(Record{Kind: "end", State: st}, StateChanged{At: time.Now(), State: st})
+	return e.transition(Record{Kind: KindEnd, State: st}, StateChanged{At: time.Now(), State: st})
 }
 
 // setPhase journals and publishes a replacement reaching a phase.
@@ -448,7 +448,7 @@ func (e *Executor) setPhases(slots []*slot, p Phase, reason string) error {
 	recs := make([]Record, 0, len(slots))
 	for _, s := range slots {
 		s.phase = p
-		rec := Record{Kind: "phase", Wave: s.wave, Slots: []int{s.r.Slot}, Phase: p, IP: s.newIP, Reason: reason}
+		rec := Record{Kind: KindPhase, Wave: s.wave, Slots: []int{s.r.Slot}, Phase: p, IP: s.newIP, Reason: reason}
 		if s.newID != 0 {
 			rec.Droplets = []int{s.newID}
 		}
@@ -466,13 +466,13 @@ func (e *Executor) setPhases(slots []*slot, p Phase, reason string) error {
 
 // do journals an intent, makes the call, and journals its result.
 func (e *Executor) do(ctx context.Context, rec Record, class callClass, fn func(context.Context) (*godo.Response, error)) error {
-	rec.Kind = "intent"
+	rec.Kind = KindIntent
 	ref, err := e.j.Append(rec)
 	if err != nil {
 		return err
 	}
 	callErr := e.api.call(ctx, class, fn)
-	res := Record{Kind: "result", Ref: ref, Op: rec.Op, Slots: rec.Slots, Group: rec.Group}
+	res := Record{Kind: KindResult, Ref: ref, Op: rec.Op, Slots: rec.Slots, Group: rec.Group}
 	if callErr != nil {
 		res.Err = callErr.Error()
 		var u *unclearError

@@ -87,13 +87,13 @@ func (e *Executor) served() []*slot {
 
 // holdsKept reports whether a done rollout still keeps old droplets.
 func (e *Executor) holdsKept() bool {
-	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == "keep" &&
+	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == RetireKeep &&
 		!e.finalised()
 }
 
 func (e *Executor) finalised() bool {
 	for _, r := range e.recs {
-		if r.Kind == "state" && r.Reason == "finalised" {
+		if r.Kind == KindState && r.Reason == "finalised" {
 			return true
 		}
 	}
@@ -105,16 +105,16 @@ func (e *Executor) replay(recs []Record) {
 	failures := 0
 	for _, r := range recs {
 		switch r.Kind {
-		case "phase":
+		case KindPhase:
 			e.replayPhase(r)
 			if r.Phase == PhaseFailed {
 				failures++
 			}
-		case "state", "end":
+		case KindState, KindEnd:
 			e.replayState(r)
-		case "intent":
+		case KindIntent:
 			e.replayIntent(r)
-			if r.Op == "create" || r.Op == "recreate" {
+			if r.Op == OpCreate || r.Op == OpRecreate {
 				e.createSent = true
 			}
 		}
@@ -123,7 +123,7 @@ func (e *Executor) replay(recs []Record) {
 	if e.state == StatePaused && failures > e.budget {
 		e.budget = failures + e.plan.Strategy.MaxFailures // resuming a pause accepts the failures
 	}
-	if e.plan.Strategy.Retire.Mode == "keep" {
+	if e.plan.Strategy.Retire.Mode == RetireKeep {
 		for _, s := range inPhase(e.slots, PhaseDone) {
 			s.kept = true
 		}
@@ -133,13 +133,13 @@ func (e *Executor) replay(recs []Record) {
 // replayIntent notes the calls a later hand-back must undo.
 func (e *Executor) replayIntent(r Record) {
 	switch r.Op {
-	case "lb_add", "lb_remove", "ip_assign":
+	case OpLBAdd, OpLBRemove, OpIPAssign:
 		for _, n := range r.Slots {
 			if s := e.slot(n); s != nil {
 				s.handoverBegun = true
 			}
 		}
-	case "untag":
+	case OpUntag:
 		for _, s := range e.slots {
 			if slices.Contains(r.Droplets, s.r.Old.ID) {
 				s.untagged = true
@@ -224,7 +224,7 @@ func (e *Executor) reconcile(ctx context.Context) error {
 // finished rollout, or a finalisation).
 func (e *Executor) finalBefore() bool {
 	for _, r := range e.recs {
-		if r.Kind == "end" {
+		if r.Kind == KindEnd {
 			return true
 		}
 	}
@@ -235,13 +235,13 @@ func (e *Executor) finalBefore() bool {
 func (e *Executor) lockDone() bool {
 	results := map[int]bool{}
 	for _, r := range e.recs {
-		if r.Kind == "result" && r.Op == "lock" && r.Err == "" {
+		if r.Kind == KindResult && r.Op == OpLock && r.Err == "" {
 			results[r.Ref] = true
 		}
 	}
 	locked := 0
 	for _, r := range e.recs {
-		if r.Kind == "intent" && r.Op == "lock" && results[r.Seq] {
+		if r.Kind == KindIntent && r.Op == OpLock && results[r.Seq] {
 			locked += len(r.Droplets)
 		}
 	}
@@ -307,12 +307,12 @@ func (e *Executor) adoptOne(ctx context.Context, s *slot, d godo.Droplet, restor
 		s.restored = d.ID
 		return e.setPhase(s, PhaseRollingBack, "adopted a re-creation on resume")
 	case restore && s.restored != d.ID, !restore && s.newID != 0 && s.newID != d.ID:
-		return e.destroy(ctx, s, "destroy_duplicate", d.ID)
+		return e.destroy(ctx, s, OpDestroyDuplicate, d.ID)
 	case !restore && s.newID == 0 && s.phase == PhasePending:
 		s.newID, s.created = d.ID, time.Now()
 		return e.setPhase(s, PhaseCreated, "adopted on resume")
 	case !restore && s.newID == 0:
-		return e.destroy(ctx, s, "destroy_duplicate", d.ID) // made after the slot was given up
+		return e.destroy(ctx, s, OpDestroyDuplicate, d.ID) // made after the slot was given up
 	}
 	return nil
 }
@@ -332,7 +332,7 @@ func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) er
 				return err
 			}
 		}
-		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 			return err
 		}
 	}
@@ -369,13 +369,13 @@ func (e *Executor) relockNew(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+	return e.tagDroplets(ctx, OpLock, RolloutTag(e.id), ids)
 }
 
 // finalise destroys the old droplets a done rollout kept, and lifts its lock.
 func (e *Executor) finalise(ctx context.Context) error {
 	for _, s := range inPhase(e.slots, PhaseDone) {
-		if err := e.destroy(ctx, s, "finalise", s.r.Old.ID); err != nil {
+		if err := e.destroy(ctx, s, OpFinalise, s.r.Old.ID); err != nil {
 			return err
 		}
 		s.kept = false

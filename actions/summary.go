@@ -64,13 +64,13 @@ func Summarize(path string) (Summary, error) {
 	var ended time.Time
 	for _, r := range recs[1:] {
 		switch r.Kind {
-		case "phase":
+		case KindPhase:
 			for _, n := range r.Slots {
 				phases[n] = r.Phase
 			}
-		case "state", "end":
+		case KindState, KindEnd:
 			s.State, s.Reason = r.State, r.Reason
-			if r.Kind == "end" {
+			if r.Kind == KindEnd {
 				ended = r.At
 			}
 		}
@@ -80,7 +80,7 @@ func Summarize(path string) (Summary, error) {
 			s.Replaced++
 		}
 	}
-	if h.Plan.Strategy.Retire.Mode == "keep" && s.State == StateDone && s.Reason != "finalised" {
+	if h.Plan.Strategy.Retire.Mode == RetireKeep && s.State == StateDone && s.Reason != "finalised" {
 		s.Kept = s.Replaced
 		if ttl := h.Plan.Strategy.Retire.TTL.D(); ttl > 0 {
 			s.KeptUntil = ended.Add(ttl)
@@ -173,7 +173,7 @@ func provisionTimes(path string) time.Duration {
 	created := map[int]time.Time{}
 	var took []time.Duration
 	for _, r := range recs {
-		if r.Kind != "phase" || len(r.Droplets) == 0 {
+		if r.Kind != KindPhase || len(r.Droplets) == 0 {
 			continue
 		}
 		switch id := r.Droplets[0]; r.Phase {
