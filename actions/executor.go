@@ -80,6 +80,7 @@ type Executor struct {
 	rollbackAsk  bool // a rollback of the whole rollout was asked for
 	verifyLB     bool // check LB membership before changing it (after a resume)
 	rollingBack  bool // the journal shows a rollback under way
+	finalised    bool // the journal shows the kept old droplets destroyed
 	// createSent: a create (or re-creation) was sent in this rollout, so droplets it
 	// made may be left untracked: the end of the rollout sweeps for them.
 	createSent bool

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,9 +39,10 @@ var v1Journals = map[string]v1Want{
 	"interrupted": {records: 21, state: StateInterrupted, reason: "interrupted", replaced: 1, unfinished: true, steps: 1, resumable: true},
 	"rolledback":  {records: 40, state: StateRolledBack},
 	"kept":        {records: 43, state: StateDone, replaced: 3, kept: 3, steps: 3, fast: 3, resumable: true},
-	// Before v2 the summary of a finalised rollout still counted the old droplets it had
-	// destroyed as kept, and its preview offered a fast rollback to them.
-	"finalised":  {records: 53, state: StateDone, replaced: 3, kept: 3, steps: 3, fast: 3},
+	// The finalisation is a state record, done, with the reason "finalised". (Before
+	// the finalised record, the summary still counted the old droplets it destroyed as
+	// kept, and the preview offered a fast rollback to them.)
+	"finalised":  {records: 53, state: StateDone, replaced: 3, steps: 3},
 	"controlled": {records: 59, state: StateDone, replaced: 3, steps: 3},
 	"aborted":    {records: 25, state: StateAborted, replaced: 1, steps: 1},
 }
@@ -221,11 +223,43 @@ func TestJournalV1FinalisesKept(t *testing.T) {
 			t.Errorf("droplet %d (%s) still carries a lock tag: %v", d.ID, d.Name, d.Tags)
 		}
 	}
-	if s, err := Summarize(path); err != nil || s.State != StateDone || s.Kept != v1Journals["finalised"].kept {
-		t.Errorf("after finalising: %s, %d kept, %v; want done, %d", s.State, s.Kept, err, v1Journals["finalised"].kept)
+	if s, err := Summarize(path); err != nil || s.State != StateDone || s.Kept != 0 {
+		t.Errorf("after finalising: %s, %d kept, %v; want done, 0", s.State, s.Kept, err)
 	}
 	if _, err := Resume(env.Client, path, opt); err == nil {
 		t.Error("a finalised rollout can be resumed")
+	}
+	var fin []Record
+	for _, r := range mustRead(t, path)[v1Journals["kept"].records:] {
+		if r.finalises() {
+			fin = append(fin, r)
+		}
+	}
+	if len(fin) != 1 || fin[0].Kind != KindFinalised || !slices.Equal(fin[0].Droplets, old) {
+		t.Errorf("finalisation journaled as %+v, want one finalised record of droplets %v", fin, old)
+	}
+	steps, err := PreviewRollback(path)
+	if err != nil || len(steps) != 3 || slices.ContainsFunc(steps, func(s RollbackStep) bool { return s.Fast }) {
+		t.Errorf("rollback preview %+v, %v; want 3 replacements to re-create", steps, err)
+	}
+}
+
+// Finalisation reads as the record of its own, and as the state record that stood for
+// it in journals before.
+func TestFinalisationReadsBothForms(t *testing.T) {
+	for _, tc := range []struct {
+		r    Record
+		want bool
+	}{
+		{Record{Kind: KindFinalised, State: StateDone, Droplets: []int{1}}, true},
+		{Record{Kind: KindState, State: StateDone, Reason: "finalised"}, true},
+		{Record{Kind: KindState, State: StateDone}, false},
+		{Record{Kind: KindEnd, State: StateDone}, false},
+		{Record{Kind: KindState, State: StateRunning, Reason: "finalised"}, false},
+	} {
+		if got := tc.r.finalises(); got != tc.want {
+			t.Errorf("%+v finalises: %v, want %v", tc.r, got, tc.want)
+		}
 	}
 }
 

@@ -46,6 +46,10 @@ const (
 	// KindControl: Operator asked for the action in Op (free text: pause, resume,
 	// continue, abort, ...) on a shared run.
 	KindControl RecordKind = "control"
+	// KindFinalised: the old droplets a done rollout kept (Droplets) are destroyed, and
+	// it keeps none any more. Journals before it said so with a state record, done, for
+	// the reason "finalised"; Record.finalises reads both.
+	KindFinalised RecordKind = "finalised"
 )
 
 // Op is what an intent (and its result) does; it is the record's "op" in JSON.
@@ -73,3 +77,13 @@ const (
 	OpVolumeAttach     Op = "volume_attach"     // attach a volume
 	OpRelease          Op = "release"           // lift the lock: remove the rollout's tag
 )
+
+// finalisedReason is the reason of the state change that finalising shows, and the one
+// journals before KindFinalised recorded finalisation with.
+const finalisedReason = "finalised"
+
+// finalises reports whether r records the kept old droplets of a done rollout destroyed:
+// a finalised record, or the state record that stood for one before.
+func (r Record) finalises() bool {
+	return r.Kind == KindFinalised || r.Kind == KindState && r.State == StateDone && r.Reason == finalisedReason
+}

@@ -88,16 +88,7 @@ func (e *Executor) served() []*slot {
 // holdsKept reports whether a done rollout still keeps old droplets.
 func (e *Executor) holdsKept() bool {
 	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == RetireKeep &&
-		!e.finalised()
-}
-
-func (e *Executor) finalised() bool {
-	for _, r := range e.recs {
-		if r.Kind == KindState && r.Reason == "finalised" {
-			return true
-		}
-	}
-	return false
+		!e.finalised
 }
 
 // replay rebuilds the slots and the rollout's state from the journal.
@@ -110,8 +101,9 @@ func (e *Executor) replay(recs []Record) {
 			if r.Phase == PhaseFailed {
 				failures++
 			}
-		case KindState, KindEnd:
+		case KindState, KindEnd, KindFinalised:
 			e.replayState(r)
+			e.finalised = e.finalised || r.finalises()
 		case KindIntent:
 			e.replayIntent(r)
 			if r.Op == OpCreate || r.Op == OpRecreate {
@@ -123,7 +115,7 @@ func (e *Executor) replay(recs []Record) {
 	if e.state == StatePaused && failures > e.budget {
 		e.budget = failures + e.plan.Strategy.MaxFailures // resuming a pause accepts the failures
 	}
-	if e.plan.Strategy.Retire.Mode == RetireKeep {
+	if e.plan.Strategy.Retire.Mode == RetireKeep && !e.finalised {
 		for _, s := range inPhase(e.slots, PhaseDone) {
 			s.kept = true
 		}
@@ -372,15 +364,19 @@ func (e *Executor) relockNew(ctx context.Context) error {
 	return e.tagDroplets(ctx, OpLock, RolloutTag(e.id), ids)
 }
 
-// finalise destroys the old droplets a done rollout kept, and lifts its lock.
+// finalise destroys the old droplets a done rollout kept, journals that it keeps none
+// any more (a finalised record), and lifts its lock.
 func (e *Executor) finalise(ctx context.Context) error {
+	var ids []int
 	for _, s := range inPhase(e.slots, PhaseDone) {
 		if err := e.destroy(ctx, s, OpFinalise, s.r.Old.ID); err != nil {
 			return err
 		}
 		s.kept = false
+		ids = append(ids, s.r.Old.ID)
 	}
-	if err := e.setState(StateDone, "finalised"); err != nil {
+	rec := Record{Kind: KindFinalised, State: StateDone, Droplets: ids}
+	if err := e.transition(rec, StateChanged{At: time.Now(), State: StateDone, Reason: finalisedReason}); err != nil {
 		return err
 	}
 	return e.complete(ctx, StateDone)

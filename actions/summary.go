@@ -62,17 +62,19 @@ func Summarize(path string) (Summary, error) {
 		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path}
 	phases := map[int]Phase{}
 	var ended time.Time
+	finalised := false
 	for _, r := range recs[1:] {
 		switch r.Kind {
 		case KindPhase:
 			for _, n := range r.Slots {
 				phases[n] = r.Phase
 			}
-		case KindState, KindEnd:
+		case KindState, KindEnd, KindFinalised:
 			s.State, s.Reason = r.State, r.Reason
 			if r.Kind == KindEnd {
 				ended = r.At
 			}
+			finalised = finalised || r.finalises()
 		}
 	}
 	for _, p := range phases {
@@ -80,7 +82,7 @@ func Summarize(path string) (Summary, error) {
 			s.Replaced++
 		}
 	}
-	if h.Plan.Strategy.Retire.Mode == RetireKeep && s.State == StateDone && s.Reason != "finalised" {
+	if h.Plan.Strategy.Retire.Mode == RetireKeep && s.State == StateDone && !finalised {
 		s.Kept = s.Replaced
 		if ttl := h.Plan.Strategy.Retire.TTL.D(); ttl > 0 {
 			s.KeptUntil = ended.Add(ttl)
