@@ -124,7 +124,7 @@ func stateWords(st State) string {
 
 // Abort stops the rollout at once: waits end, a call in flight finishes. With
 // rollback, every replacement already made is reversed; without, replacements in
-// service are finished and the others cancelled. An abort ends a pause. Once an abort
+// service retire their old droplets and the others are cancelled. An abort ends a pause. Once an abort
 // or a rollback is under way, further aborts are ignored.
 func (e *Executor) Abort(rollback bool) {
 	e.ctl.mu.Lock()

@@ -347,7 +347,8 @@ func (e *Executor) retire(ctx context.Context, slots []*slot) error {
 	return e.retireNow(ctx, slots)
 }
 
-// retireNow retires without passing the gate (an abort finishing what is in service).
+// retireNow retires without passing the gate (an abort retiring the old droplets of what
+// is in service).
 func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
 	for _, s := range slots {
 		if err := e.moveVolumes(ctx, s, s.r.Old.ID, s.newID); err != nil {

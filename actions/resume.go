@@ -27,7 +27,7 @@ func Resume(client *godo.Client, path string, opt Options) (*Executor, error) {
 }
 
 // Rollback reopens the rollout journaled at path to roll it back, whether it is running
-// (stopped), done, or half rolled back already.
+// (interrupted), done, or half rolled back already.
 func Rollback(client *godo.Client, path string, opt Options) (*Executor, error) {
 	e, err := reopen(client, path, opt)
 	if err != nil {
@@ -213,7 +213,7 @@ func (e *Executor) reconcile(ctx context.Context) error {
 }
 
 // finalBefore reports whether the rollout had ended before this run (a rollback of a
-// finished rollout, or a finalisation).
+// done rollout, or a finalisation).
 func (e *Executor) finalBefore() bool {
 	for _, r := range e.recs {
 		if r.Kind == KindEnd {
@@ -348,7 +348,7 @@ func (e *Executor) normalise(present map[int]godo.Droplet) {
 	}
 }
 
-// relockNew puts the lock back on the new droplets of a finished rollout being rolled back.
+// relockNew puts the lock back on the new droplets of an ended rollout being rolled back.
 func (e *Executor) relockNew(ctx context.Context) error {
 	var ids []int
 	for _, s := range e.served() {
@@ -365,7 +365,8 @@ func (e *Executor) relockNew(ctx context.Context) error {
 }
 
 // finalise destroys the old droplets a done rollout kept, journals that it keeps none
-// any more (a finalised record), and lifts its lock.
+// any more (a finalised record), and ends the rollout again, which lifts the lock they
+// kept. It is the only meaning of finalise in molt.
 func (e *Executor) finalise(ctx context.Context) error {
 	var ids []int
 	for _, s := range inPhase(e.slots, PhaseDone) {
@@ -379,7 +380,7 @@ func (e *Executor) finalise(ctx context.Context) error {
 	if err := e.transition(rec, StateChanged{At: time.Now(), State: StateDone, Reason: finalisedReason}); err != nil {
 		return err
 	}
-	return e.complete(ctx, StateDone)
+	return e.endRollout(ctx, StateDone)
 }
 
 // exists reports whether a droplet is still there.

@@ -28,7 +28,7 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 			return err
 		}
 	}
-	if err := e.complete(ctx, StateRolledBack); err != nil {
+	if err := e.endRollout(ctx, StateRolledBack); err != nil {
 		return err
 	}
 	return fmt.Errorf("%w: %s", ErrRolledBack, reason)
@@ -274,8 +274,8 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 	}
 }
 
-// abort stops without rolling back: replacements not in service are cancelled, those in
-// service are finished.
+// abort ends the rollout without rolling back: replacements not in service are
+// cancelled, and those in service retire their old droplets.
 func (e *Executor) abort(ctx context.Context) error {
 	if err := e.cancelInFlight(ctx); err != nil {
 		return err
@@ -287,7 +287,7 @@ func (e *Executor) abort(ctx context.Context) error {
 	if err := e.retireNow(ctx, serving); err != nil {
 		return err
 	}
-	if err := e.complete(ctx, StateAborted); err != nil {
+	if err := e.endRollout(ctx, StateAborted); err != nil {
 		return err
 	}
 	return ErrAborted

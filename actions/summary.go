@@ -29,8 +29,9 @@ type Summary struct {
 	Path      string    `json:"journal"`
 }
 
-// Unfinished reports whether the rollout can be resumed: it stopped before its end, or
-// it is done but still keeps old droplets.
+// Unfinished reports whether the rollout has not ended (no final state yet), so that a
+// run can resume it. A done rollout that keeps old droplets has ended, though resuming
+// it finalises it.
 func (s Summary) Unfinished() bool { return !s.State.Final() }
 
 // FromText renders the source versions, most servers first ("web-1.4.0 (3), web-1.5.0 (1)").

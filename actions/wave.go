@@ -27,7 +27,7 @@ func (e *Executor) lock(ctx context.Context) error {
 	if isClientError(err) {
 		// A definite refusal (a selected droplet gone since the plan): every resume would
 		// meet it again, and nothing has changed yet, so the rollout ends here.
-		if cerr := e.complete(ctx, StateAborted); cerr != nil {
+		if cerr := e.endRollout(ctx, StateAborted); cerr != nil {
 			return errors.Join(err, cerr)
 		}
 		return fmt.Errorf("%w: the selection could not be locked, nothing was changed: %w", ErrAborted, err)
@@ -65,7 +65,7 @@ func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
 	if le == nil {
 		return nil
 	}
-	if err := e.complete(ctx, StateAborted); err != nil {
+	if err := e.endRollout(ctx, StateAborted); err != nil {
 		return errors.Join(le, err)
 	}
 	return fmt.Errorf("%w: %w", ErrAborted, le)
@@ -129,11 +129,11 @@ func (e *Executor) runWave(ctx context.Context, w Wave) error {
 	if e.overBudget() {
 		return errOverBudget
 	}
-	return e.finishWave(ctx, slots)
+	return e.intoService(ctx, slots)
 }
 
-// finishWave puts healthy replacements into service, soaks them and retires the old.
-func (e *Executor) finishWave(ctx context.Context, slots []*slot) error {
+// intoService puts healthy replacements into service, soaks them and retires the old.
+func (e *Executor) intoService(ctx context.Context, slots []*slot) error {
 	if err := e.handover(ctx, inPhase(slots, PhaseHealthy)); err != nil {
 		return err
 	}
@@ -463,7 +463,7 @@ func (e *Executor) checkHealth(ctx context.Context, slots []*slot) error {
 	return e.setPhases(healthy, PhaseHealthy, "")
 }
 
-// stopError returns the first error that stopped the run rather than judged a droplet:
+// stopError returns the first error that cuts the run short rather than judges a droplet:
 // an interruption or the operator's abort.
 func stopError(errs []error) error {
 	for _, err := range errs {
