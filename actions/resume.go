@@ -380,6 +380,7 @@ func (e *Executor) finalise(ctx context.Context) error {
 	if err := e.transition(rec, StateChanged{At: time.Now(), State: StateDone, Reason: finalisedReason}); err != nil {
 		return err
 	}
+	e.finalised = true
 	return e.endRollout(ctx, StateDone)
 }
 
