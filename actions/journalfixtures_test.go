@@ -14,8 +14,9 @@ import (
 	"github.com/molt-sh/molt/fleet"
 )
 
-// WriteFixturesEnv names the directory TestWriteJournalFixtures writes journals of this
-// version of molt to, as fixtures for the versions after it:
+// writeFixturesEnv names the directory TestWriteJournalFixtures writes journals of this
+// version of molt to, as fixtures for the versions after it (a relative path is taken
+// from actions/, where the test runs):
 //
 //	MOLT_WRITE_JOURNAL_FIXTURES=testdata/journal-v2 go test ./actions -run TestWriteJournalFixtures
 //
