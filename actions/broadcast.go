@@ -88,7 +88,7 @@ func (b *Broadcaster) Close() {
 	}
 	b.closed = true
 	for s := range b.subs {
-		s.finish()
+		s.close()
 	}
 	b.subs = map[*subscriber]struct{}{}
 }
@@ -104,7 +104,9 @@ func (s *subscriber) push(e Event, now Status) {
 	s.signal()
 }
 
-func (s *subscriber) finish() {
+// close marks that no more events will be queued: deliver closes the channel once the
+// queue is empty.
+func (s *subscriber) close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()

@@ -124,7 +124,7 @@ func stateWords(st State) string {
 
 // Abort stops the rollout at once: waits end, a call in flight finishes. With
 // rollback, every replacement already made is reversed; without, replacements in
-// service are finished and the others cancelled. An abort ends a pause. Once an abort
+// service retire their old droplets and the others are cancelled. An abort ends a pause. Once an abort
 // or a rollback is under way, further aborts are ignored.
 func (e *Executor) Abort(rollback bool) {
 	e.ctl.mu.Lock()
@@ -207,17 +207,17 @@ func (e *Executor) waitHeld(ctx context.Context, deadline time.Time) error {
 // rollout passes the checkpoint it stopped at: resuming is the operator's go-ahead.
 func (e *Executor) checkpoint(ctx context.Context, w Wave) error {
 	mode, wait := e.plan.Strategy.Pause.Mode, e.plan.Strategy.Pause.For.D()
-	if w.Canary && mode == "none" {
-		mode = "manual"
+	if w.Canary && mode == PauseNone {
+		mode = PauseManual
 	}
-	if mode == "none" || e.atCheckpoint == w.Index {
+	if mode == PauseNone || e.atCheckpoint == w.Index {
 		return nil
 	}
 	if err := e.gate(ctx); err != nil {
 		return err // paused as the wave ended: the pause holds first
 	}
 	cp := CheckpointReached{At: time.Now(), Wave: w.Index, Next: w.Index + 1, Mode: mode}
-	if mode == "timed" {
+	if mode == PauseTimed {
 		cp.Until = cp.At.Add(wait)
 	}
 	e.ctl.mu.Lock()
@@ -228,7 +228,7 @@ func (e *Executor) checkpoint(ctx context.Context, w Wave) error {
 		e.ctl.waiting = false
 		e.ctl.mu.Unlock()
 	}()
-	if err := e.transition(Record{Kind: "state", State: StateCheckpoint, Wave: w.Index, Reason: mode}, cp); err != nil {
+	if err := e.transition(Record{Kind: KindState, State: StateCheckpoint, Wave: w.Index, Reason: string(mode)}, cp); err != nil {
 		return err
 	}
 	if err := e.waitCheckpoint(ctx, cp); err != nil {
@@ -241,7 +241,7 @@ func (e *Executor) checkpoint(ctx context.Context, w Wave) error {
 // while the operator pauses).
 func (e *Executor) waitCheckpoint(ctx context.Context, cp CheckpointReached) error {
 	var timer <-chan time.Time
-	if cp.Mode == "timed" {
+	if cp.Mode == PauseTimed {
 		t := time.NewTimer(time.Until(cp.Until))
 		defer t.Stop()
 		timer = t.C
@@ -282,7 +282,7 @@ func (e *Executor) failurePolicy(ctx context.Context) error {
 	n := e.failures
 	e.mu.Unlock()
 	reason := fmt.Sprintf("%d failed, more than --max-failures %d", n, e.plan.Strategy.MaxFailures)
-	if e.plan.Strategy.OnFailure == "rollback" {
+	if e.plan.Strategy.OnFailure == OnFailureRollback {
 		if err := e.gate(ctx); err != nil {
 			return err // the operator's pause holds first; an abort decides instead
 		}

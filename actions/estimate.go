@@ -50,7 +50,7 @@ func waveTime(in PlanInput) time.Duration {
 		t = DefaultProvisionTime
 	}
 	h := in.Strategy.Health
-	if h.Kind != "none" {
+	if h.Kind != HealthNone {
 		t += h.Grace.D() + time.Duration(max(h.Threshold-1, 0))*h.Interval.D()
 	}
 	return t + in.Strategy.MinReady.D()
@@ -59,9 +59,9 @@ func waveTime(in PlanInput) time.Duration {
 func pauseTime(s Strategy, p Plan, e *Estimate) time.Duration {
 	checkpoints := len(p.Waves) - 1
 	switch s.Pause.Mode {
-	case "manual":
+	case PauseManual:
 		e.ManualPauses = checkpoints
-	case "timed":
+	case PauseTimed:
 		return time.Duration(checkpoints) * s.Pause.For.D()
 	}
 	return 0
@@ -85,7 +85,7 @@ func waveCalls(s Strategy, w Wave) int {
 		tagLBs = tagLBs || len(r.TagLBs) > 0
 	}
 	calls += len(groups)*(1+pollsPerGroup) + 2*len(lbs)
-	if tagLBs && s.Retire.Mode == "keep" {
+	if tagLBs && s.Retire.Mode == RetireKeep {
 		calls++
 	}
 	return calls

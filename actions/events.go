@@ -130,7 +130,7 @@ type CheckpointReached struct {
 	At    time.Time `json:"at"`
 	Wave  int       `json:"wave"`
 	Next  int       `json:"next"`
-	Mode  string    `json:"mode"`
+	Mode  PauseMode `json:"mode"`
 	Until time.Time `json:"until,omitzero"`
 }
 

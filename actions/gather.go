@@ -19,12 +19,12 @@ func Gather(ctx context.Context, c *godo.Client, selection string, servers []fle
 	if in.Account, err = a.account(ctx); err != nil {
 		return in, err
 	}
-	if st.LB == "auto" {
+	if st.LB == HandoverAuto {
 		if in.LBs, err = a.loadBalancers(ctx); err != nil {
 			return in, err
 		}
 	}
-	if st.ReservedIP == "auto" {
+	if st.ReservedIP == HandoverAuto {
 		if in.ReservedIPs, err = a.reservedIPs(ctx); err != nil {
 			return in, err
 		}

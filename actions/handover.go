@@ -117,7 +117,7 @@ func (e *Executor) moveLB(ctx context.Context, m lbMove, verify bool) error {
 		m.remove = slices.DeleteFunc(m.remove, func(id int) bool { return !slices.Contains(lb.DropletIDs, id) })
 	}
 	if len(m.add) > 0 {
-		err := e.do(ctx, Record{Op: "lb_add", Target: m.lb, Droplets: m.add, Slots: m.slots}, mutate,
+		err := e.do(ctx, Record{Op: OpLBAdd, Target: m.lb, Droplets: m.add, Slots: m.slots}, mutate,
 			func(c context.Context) (*godo.Response, error) {
 				return e.api.c.LoadBalancers.AddDroplets(c, m.lb, m.add...)
 			})
@@ -141,7 +141,7 @@ func (e *Executor) moveLB(ctx context.Context, m lbMove, verify bool) error {
 }
 
 func (e *Executor) removeLB(ctx context.Context, m lbMove) error {
-	return e.do(ctx, Record{Op: "lb_remove", Target: m.lb, Droplets: m.remove, Slots: m.slots}, mutate,
+	return e.do(ctx, Record{Op: OpLBRemove, Target: m.lb, Droplets: m.remove, Slots: m.slots}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			return e.api.c.LoadBalancers.RemoveDroplets(c, m.lb, m.remove...)
 		})
@@ -185,7 +185,7 @@ func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int
 		return nil
 	}
 	var action *godo.Action
-	err = e.do(ctx, Record{Op: "ip_assign", Target: ip, Droplets: []int{droplet}, Slots: []int{s.r.Slot}}, mutate,
+	err = e.do(ctx, Record{Op: OpIPAssign, Target: ip, Droplets: []int{droplet}, Slots: []int{s.r.Slot}}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			var resp *godo.Response
 			var err error
@@ -256,7 +256,7 @@ func (e *Executor) soak(ctx context.Context, slots []*slot) error {
 	}
 	var soaked []*slot
 	for _, s := range slots {
-		if e.plan.Strategy.Health.Kind != "none" && e.plan.Strategy.MinReady > 0 {
+		if e.plan.Strategy.Health.Kind != HealthNone && e.plan.Strategy.MinReady > 0 {
 			ok, detail, err := e.probeOnce(ctx, s.newIP)
 			if err != nil {
 				return err
@@ -315,7 +315,7 @@ func (e *Executor) retagKept(ctx context.Context, slots []*slot, backID func(*sl
 			}
 		}
 		if len(ids) > 0 {
-			if err := e.tagDroplets(ctx, "tag", tag, ids); err != nil {
+			if err := e.tagDroplets(ctx, OpTag, tag, ids); err != nil {
 				return err
 			}
 		}
@@ -347,17 +347,18 @@ func (e *Executor) retire(ctx context.Context, slots []*slot) error {
 	return e.retireNow(ctx, slots)
 }
 
-// retireNow retires without passing the gate (an abort finishing what is in service).
+// retireNow retires without passing the gate (an abort retiring the old droplets of what
+// is in service).
 func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
 	for _, s := range slots {
 		if err := e.moveVolumes(ctx, s, s.r.Old.ID, s.newID); err != nil {
 			return err
 		}
 	}
-	if e.plan.Strategy.Retire.Mode == "keep" {
+	if e.plan.Strategy.Retire.Mode == RetireKeep {
 		return e.keepOld(ctx, slots)
 	}
-	if err := e.destroyMany(ctx, slots, "retire"); err != nil {
+	if err := e.destroyMany(ctx, slots, OpRetire); err != nil {
 		return err
 	}
 	return e.setPhases(slots, PhaseDone, "")
@@ -365,10 +366,10 @@ func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
 
 // destroyMany destroys the old droplets of slots at once: the intents are journaled
 // together before the calls, the results together after them.
-func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op string) error {
+func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op Op) error {
 	intents := make([]Record, len(slots))
 	for i, s := range slots {
-		intents[i] = Record{Kind: "intent", Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}
+		intents[i] = Record{Kind: KindIntent, Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}
 	}
 	refs, err := e.j.AppendBatch(intents)
 	if err != nil {
@@ -388,7 +389,7 @@ func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op string) er
 	wg.Wait()
 	results := make([]Record, len(slots))
 	for i, s := range slots {
-		results[i] = Record{Kind: "result", Ref: refs[i], Op: op, Slots: []int{s.r.Slot}}
+		results[i] = Record{Kind: KindResult, Ref: refs[i], Op: op, Slots: []int{s.r.Slot}}
 		if errs[i] != nil && !isStatus(errs[i], 404) {
 			results[i].Err = errs[i].Error()
 		} else {
@@ -430,7 +431,7 @@ func (e *Executor) keepOld(ctx context.Context, slots []*slot) error {
 
 // untagLB takes droplets out of the tag-based load balancers of tag.
 func (e *Executor) untagLB(ctx context.Context, tag string, ids []int) error {
-	err := e.do(ctx, Record{Op: "untag", Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
+	err := e.do(ctx, Record{Op: OpUntag, Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
 		return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(ids)})
 	})
 	if err != nil && !isStatus(err, 404) {
@@ -441,7 +442,7 @@ func (e *Executor) untagLB(ctx context.Context, tag string, ids []int) error {
 
 // powerOff powers the old droplet off; one already off (a 422) is fine.
 func (e *Executor) powerOff(ctx context.Context, s *slot) error {
-	err := e.do(ctx, Record{Op: "power_off", Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}, mutate,
+	err := e.do(ctx, Record{Op: OpPowerOff, Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			_, resp, err := e.api.c.DropletActions.PowerOff(c, s.r.Old.ID)
 			return resp, err
@@ -489,7 +490,7 @@ func (e *Executor) release(ctx context.Context, listed []godo.Droplet) error {
 	}
 	tag := RolloutTag(e.id)
 	if len(kept) == 0 {
-		err := e.do(ctx, Record{Op: "release", Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
+		err := e.do(ctx, Record{Op: OpRelease, Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
 			return e.api.c.Tags.Delete(c, tag)
 		})
 		if err != nil && !isStatus(err, 404) {
@@ -516,7 +517,7 @@ func (e *Executor) untagExcept(ctx context.Context, tag string, keep []int, foun
 		}
 	}
 	for chunk := range slices.Chunk(ids, tagBatch) {
-		err := e.do(ctx, Record{Op: "release", Target: tag, Droplets: chunk}, mutate, func(c context.Context) (*godo.Response, error) {
+		err := e.do(ctx, Record{Op: OpRelease, Target: tag, Droplets: chunk}, mutate, func(c context.Context) (*godo.Response, error) {
 			return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(chunk)})
 		})
 		if err != nil {

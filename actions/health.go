@@ -104,7 +104,7 @@ func (e *Executor) probeAnswer(ctx context.Context, ip string) (ok, answered boo
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if h.Kind == "tcp" {
+	if h.Kind == HealthTCP {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -134,7 +134,7 @@ func (e *Executor) probeAnswer(ctx context.Context, ip string) (ok, answered boo
 // interruption ends it at once, with no verdict; a pause ends it too, and the check
 // starts over, grace and timeout included, once the pause ends.
 func (e *Executor) awaitHealthy(ctx context.Context, s *slot, id int, ip string) error {
-	if e.plan.Strategy.Health.Kind == "none" {
+	if e.plan.Strategy.Health.Kind == HealthNone {
 		return nil
 	}
 	for {
@@ -175,7 +175,7 @@ func (e *Executor) healthCheck(ctx context.Context, s *slot, id int, ip string) 
 		if ctx.Err() != nil {
 			return stopCause(ctx) // the probe was cut short: it says nothing
 		}
-		passes, fails = tally(passes, fails, ok, answered && h.Kind == "http")
+		passes, fails = tally(passes, fails, ok, answered && h.Kind == HealthHTTP)
 		last = detail
 		e.publish(HealthProbe{At: time.Now(), Slot: s.r.Slot, Droplet: id, Addr: addr, OK: ok, Detail: detail, Passes: passes})
 		if passes >= h.Threshold {

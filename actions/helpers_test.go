@@ -23,7 +23,7 @@ func testTiming() Timing {
 func testStrategy(env *dosimtest.Env, surge int) Strategy {
 	st := DefaultStrategy()
 	st.Surge = surge
-	st.Health = HealthCheck{Kind: "http", Port: env.Sim.HealthPort(), Path: "/healthz", Interval: Duration(5 * time.Millisecond),
+	st.Health = HealthCheck{Kind: HealthHTTP, Port: env.Sim.HealthPort(), Path: "/healthz", Interval: Duration(5 * time.Millisecond),
 		ProbeTimeout: Duration(time.Second), Timeout: Duration(300 * time.Millisecond), Threshold: 2}
 	st.ActiveTimeout = Duration(2 * time.Second)
 	st.Launch = Launch{Source: "flags", SSHKeys: []string{"12345"}}

@@ -14,36 +14,6 @@ import (
 	"time"
 )
 
-// Record is one line of a journal. Kind says which fields mean something:
-//   - header: Header (the plan, the operator, the start time)
-//   - intent: Op with its target, written before the API call that does it
-//   - result: Ref (the intent's Seq), Err or Unclear, and what the call made (Droplets)
-//   - phase: a replacement (Slots[0]) reached Phase, with its new droplet and IP
-//   - state: the rollout as a whole changed State (running, paused, checkpoint, ...)
-//   - end: the rollout finished in State
-//   - control: Operator asked for Op (pause, resume, continue, abort) on a shared run
-type Record struct {
-	Seq      int       `json:"seq"`
-	At       time.Time `json:"at"`
-	Kind     string    `json:"kind"`
-	Op       string    `json:"op,omitempty"`
-	Ref      int       `json:"ref,omitempty"`
-	Wave     int       `json:"wave,omitempty"`
-	Group    int       `json:"group,omitempty"`
-	Slots    []int     `json:"slots,omitempty"`
-	Names    []string  `json:"names,omitempty"`
-	Droplets []int     `json:"droplets,omitempty"`
-	Target   string    `json:"target,omitempty"`
-	Phase    Phase     `json:"phase,omitempty"`
-	State    State     `json:"state,omitempty"`
-	IP       string    `json:"ip,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Err      string    `json:"error,omitempty"`
-	Unclear  bool      `json:"unclear,omitempty"`
-	Header   *Header   `json:"header,omitempty"`
-	Operator *Operator `json:"operator,omitempty"`
-}
-
 // Header opens a journal: which rollout, whose, and the plan it runs.
 type Header struct {
 	ID       string    `json:"id"`
@@ -132,7 +102,7 @@ func CreateJournal(dir string, h Header) (*Journal, error) {
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	j := &Journal{f: f, path: path}
-	if _, err := j.Append(Record{Kind: "header", Header: &h}); err != nil {
+	if _, err := j.Append(Record{Kind: KindHeader, Header: &h}); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -197,7 +167,7 @@ func readRecords(path string) ([]Record, int64, error) {
 		recs = append(recs, r)
 		good = end
 	}
-	if len(recs) == 0 || recs[0].Kind != "header" || recs[0].Header == nil {
+	if len(recs) == 0 || recs[0].Kind != KindHeader || recs[0].Header == nil {
 		return nil, 0, fmt.Errorf("journal %s has no header", path)
 	}
 	return recs, good, nil

@@ -240,7 +240,7 @@ func specKey(s fleet.Server) string {
 
 func newReplacement(in PlanInput, s fleet.Server, slot, group int) Replacement {
 	r := Replacement{Slot: slot, Group: group, Old: s}
-	if in.Strategy.LB == "auto" {
+	if in.Strategy.LB == HandoverAuto {
 		for _, lb := range in.LBs {
 			switch {
 			case lb.Tag != "" && s.HasTag(lb.Tag):
@@ -252,7 +252,7 @@ func newReplacement(in PlanInput, s fleet.Server, slot, group int) Replacement {
 			}
 		}
 	}
-	if in.Strategy.ReservedIP == "auto" {
+	if in.Strategy.ReservedIP == HandoverAuto {
 		for _, ip := range in.ReservedIPs {
 			if ip.DropletID == s.ID {
 				r.ReservedIP = ip.IP

@@ -27,7 +27,7 @@ func Resume(client *godo.Client, path string, opt Options) (*Executor, error) {
 }
 
 // Rollback reopens the rollout journaled at path to roll it back, whether it is running
-// (stopped), done, or half rolled back already.
+// (interrupted), done, or half rolled back already.
 func Rollback(client *godo.Client, path string, opt Options) (*Executor, error) {
 	e, err := reopen(client, path, opt)
 	if err != nil {
@@ -87,17 +87,8 @@ func (e *Executor) served() []*slot {
 
 // holdsKept reports whether a done rollout still keeps old droplets.
 func (e *Executor) holdsKept() bool {
-	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == "keep" &&
-		!e.finalised()
-}
-
-func (e *Executor) finalised() bool {
-	for _, r := range e.recs {
-		if r.Kind == "state" && r.Reason == "finalised" {
-			return true
-		}
-	}
-	return false
+	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == RetireKeep &&
+		!e.finalised
 }
 
 // replay rebuilds the slots and the rollout's state from the journal.
@@ -105,16 +96,17 @@ func (e *Executor) replay(recs []Record) {
 	failures := 0
 	for _, r := range recs {
 		switch r.Kind {
-		case "phase":
+		case KindPhase:
 			e.replayPhase(r)
 			if r.Phase == PhaseFailed {
 				failures++
 			}
-		case "state", "end":
+		case KindState, KindEnd, KindFinalised:
 			e.replayState(r)
-		case "intent":
+			e.finalised = e.finalised || r.finalises()
+		case KindIntent:
 			e.replayIntent(r)
-			if r.Op == "create" || r.Op == "recreate" {
+			if r.Op == OpCreate || r.Op == OpRecreate {
 				e.createSent = true
 			}
 		}
@@ -123,7 +115,7 @@ func (e *Executor) replay(recs []Record) {
 	if e.state == StatePaused && failures > e.budget {
 		e.budget = failures + e.plan.Strategy.MaxFailures // resuming a pause accepts the failures
 	}
-	if e.plan.Strategy.Retire.Mode == "keep" {
+	if e.plan.Strategy.Retire.Mode == RetireKeep && !e.finalised {
 		for _, s := range inPhase(e.slots, PhaseDone) {
 			s.kept = true
 		}
@@ -133,13 +125,13 @@ func (e *Executor) replay(recs []Record) {
 // replayIntent notes the calls a later hand-back must undo.
 func (e *Executor) replayIntent(r Record) {
 	switch r.Op {
-	case "lb_add", "lb_remove", "ip_assign":
+	case OpLBAdd, OpLBRemove, OpIPAssign:
 		for _, n := range r.Slots {
 			if s := e.slot(n); s != nil {
 				s.handoverBegun = true
 			}
 		}
-	case "untag":
+	case OpUntag:
 		for _, s := range e.slots {
 			if slices.Contains(r.Droplets, s.r.Old.ID) {
 				s.untagged = true
@@ -221,10 +213,10 @@ func (e *Executor) reconcile(ctx context.Context) error {
 }
 
 // finalBefore reports whether the rollout had ended before this run (a rollback of a
-// finished rollout, or a finalisation).
+// done rollout, or a finalisation).
 func (e *Executor) finalBefore() bool {
 	for _, r := range e.recs {
-		if r.Kind == "end" {
+		if r.Kind == KindEnd {
 			return true
 		}
 	}
@@ -235,13 +227,13 @@ func (e *Executor) finalBefore() bool {
 func (e *Executor) lockDone() bool {
 	results := map[int]bool{}
 	for _, r := range e.recs {
-		if r.Kind == "result" && r.Op == "lock" && r.Err == "" {
+		if r.Kind == KindResult && r.Op == OpLock && r.Err == "" {
 			results[r.Ref] = true
 		}
 	}
 	locked := 0
 	for _, r := range e.recs {
-		if r.Kind == "intent" && r.Op == "lock" && results[r.Seq] {
+		if r.Kind == KindIntent && r.Op == OpLock && results[r.Seq] {
 			locked += len(r.Droplets)
 		}
 	}
@@ -307,12 +299,12 @@ func (e *Executor) adoptOne(ctx context.Context, s *slot, d godo.Droplet, restor
 		s.restored = d.ID
 		return e.setPhase(s, PhaseRollingBack, "adopted a re-creation on resume")
 	case restore && s.restored != d.ID, !restore && s.newID != 0 && s.newID != d.ID:
-		return e.destroy(ctx, s, "destroy_duplicate", d.ID)
+		return e.destroy(ctx, s, OpDestroyDuplicate, d.ID)
 	case !restore && s.newID == 0 && s.phase == PhasePending:
 		s.newID, s.created = d.ID, time.Now()
 		return e.setPhase(s, PhaseCreated, "adopted on resume")
 	case !restore && s.newID == 0:
-		return e.destroy(ctx, s, "destroy_duplicate", d.ID) // made after the slot was given up
+		return e.destroy(ctx, s, OpDestroyDuplicate, d.ID) // made after the slot was given up
 	}
 	return nil
 }
@@ -332,7 +324,7 @@ func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) er
 				return err
 			}
 		}
-		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 			return err
 		}
 	}
@@ -356,7 +348,7 @@ func (e *Executor) normalise(present map[int]godo.Droplet) {
 	}
 }
 
-// relockNew puts the lock back on the new droplets of a finished rollout being rolled back.
+// relockNew puts the lock back on the new droplets of an ended rollout being rolled back.
 func (e *Executor) relockNew(ctx context.Context) error {
 	var ids []int
 	for _, s := range e.served() {
@@ -369,21 +361,27 @@ func (e *Executor) relockNew(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+	return e.tagDroplets(ctx, OpLock, RolloutTag(e.id), ids)
 }
 
-// finalise destroys the old droplets a done rollout kept, and lifts its lock.
+// finalise destroys the old droplets a done rollout kept, journals that it keeps none
+// any more (a finalised record), and ends the rollout again, which lifts the lock they
+// kept. It is the only meaning of finalise in molt.
 func (e *Executor) finalise(ctx context.Context) error {
+	var ids []int
 	for _, s := range inPhase(e.slots, PhaseDone) {
-		if err := e.destroy(ctx, s, "finalise", s.r.Old.ID); err != nil {
+		if err := e.destroy(ctx, s, OpFinalise, s.r.Old.ID); err != nil {
 			return err
 		}
 		s.kept = false
+		ids = append(ids, s.r.Old.ID)
 	}
-	if err := e.setState(StateDone, "finalised"); err != nil {
+	rec := Record{Kind: KindFinalised, State: StateDone, Droplets: ids}
+	if err := e.transition(rec, StateChanged{At: time.Now(), State: StateDone, Reason: finalisedReason}); err != nil {
 		return err
 	}
-	return e.complete(ctx, StateDone)
+	e.finalised = true
+	return e.endRollout(ctx, StateDone)
 }
 
 // exists reports whether a droplet is still there.

@@ -28,7 +28,7 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 			return err
 		}
 	}
-	if err := e.complete(ctx, StateRolledBack); err != nil {
+	if err := e.endRollout(ctx, StateRolledBack); err != nil {
 		return err
 	}
 	return fmt.Errorf("%w: %s", ErrRolledBack, reason)
@@ -48,7 +48,7 @@ func (e *Executor) cancelInFlight(ctx context.Context) error {
 			}
 		}
 		if s.newID != 0 {
-			if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+			if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 				return err
 			}
 		}
@@ -122,7 +122,7 @@ func (e *Executor) rollBackWave(ctx context.Context, slots []*slot) error {
 		if err := e.moveVolumes(ctx, s, s.newID, s.restored); err != nil {
 			return err
 		}
-		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 			return err
 		}
 		if err := e.setPhase(s, PhaseRolledBack, ""); err != nil {
@@ -166,7 +166,7 @@ func (e *Executor) restore(ctx context.Context, s *slot, present map[int]godo.Dr
 }
 
 func (e *Executor) powerOn(ctx context.Context, s *slot) error {
-	err := e.do(ctx, Record{Op: "power_on", Slots: []int{s.r.Slot}, Droplets: []int{s.restored}}, mutate,
+	err := e.do(ctx, Record{Op: OpPowerOn, Slots: []int{s.r.Slot}, Droplets: []int{s.restored}}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			_, resp, err := e.api.c.DropletActions.PowerOn(c, s.restored)
 			return resp, err
@@ -183,7 +183,7 @@ func (e *Executor) recreate(ctx context.Context, s *slot) error {
 	tag := RollbackGroupTag(e.id, s.r.Slot)
 	image := s.r.Old.Image
 	for try := 0; try < maxCreateTries; try++ {
-		rec := Record{Op: "recreate", Wave: s.wave, Slots: []int{s.r.Slot}, Names: []string{s.r.Old.Name}, Target: tag}
+		rec := Record{Op: OpRecreate, Wave: s.wave, Slots: []int{s.r.Slot}, Names: []string{s.r.Old.Name}, Target: tag}
 		var d *godo.Droplet
 		e.createSent = true
 		err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
@@ -224,7 +224,7 @@ func (e *Executor) adoptRestored(ctx context.Context, s *slot, tag string) error
 		case s.restored == 0:
 			s.restored = d.ID
 		case d.ID != s.restored:
-			if err := e.destroy(ctx, s, "destroy_duplicate", d.ID); err != nil {
+			if err := e.destroy(ctx, s, OpDestroyDuplicate, d.ID); err != nil {
 				return err
 			}
 		}
@@ -274,8 +274,8 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 	}
 }
 
-// abort stops without rolling back: replacements not in service are cancelled, those in
-// service are finished.
+// abort ends the rollout without rolling back: replacements not in service are
+// cancelled, and those in service retire their old droplets.
 func (e *Executor) abort(ctx context.Context) error {
 	if err := e.cancelInFlight(ctx); err != nil {
 		return err
@@ -287,7 +287,7 @@ func (e *Executor) abort(ctx context.Context) error {
 	if err := e.retireNow(ctx, serving); err != nil {
 		return err
 	}
-	if err := e.complete(ctx, StateAborted); err != nil {
+	if err := e.endRollout(ctx, StateAborted); err != nil {
 		return err
 	}
 	return ErrAborted

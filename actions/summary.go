@@ -29,8 +29,9 @@ type Summary struct {
 	Path      string    `json:"journal"`
 }
 
-// Unfinished reports whether the rollout can be resumed: it stopped before its end, or
-// it is done but still keeps old droplets.
+// Unfinished reports whether the rollout has not ended (no final state yet), so that a
+// run can resume it. A done rollout that keeps old droplets has ended, though resuming
+// it finalises it.
 func (s Summary) Unfinished() bool { return !s.State.Final() }
 
 // FromText renders the source versions, most servers first ("web-1.4.0 (3), web-1.5.0 (1)").
@@ -62,17 +63,19 @@ func Summarize(path string) (Summary, error) {
 		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path}
 	phases := map[int]Phase{}
 	var ended time.Time
+	finalised := false
 	for _, r := range recs[1:] {
 		switch r.Kind {
-		case "phase":
+		case KindPhase:
 			for _, n := range r.Slots {
 				phases[n] = r.Phase
 			}
-		case "state", "end":
+		case KindState, KindEnd, KindFinalised:
 			s.State, s.Reason = r.State, r.Reason
-			if r.Kind == "end" {
+			if r.Kind == KindEnd {
 				ended = r.At
 			}
+			finalised = finalised || r.finalises()
 		}
 	}
 	for _, p := range phases {
@@ -80,7 +83,7 @@ func Summarize(path string) (Summary, error) {
 			s.Replaced++
 		}
 	}
-	if h.Plan.Strategy.Retire.Mode == "keep" && s.State == StateDone && s.Reason != "finalised" {
+	if h.Plan.Strategy.Retire.Mode == RetireKeep && s.State == StateDone && !finalised {
 		s.Kept = s.Replaced
 		if ttl := h.Plan.Strategy.Retire.TTL.D(); ttl > 0 {
 			s.KeptUntil = ended.Add(ttl)
@@ -173,7 +176,7 @@ func provisionTimes(path string) time.Duration {
 	created := map[int]time.Time{}
 	var took []time.Duration
 	for _, r := range recs {
-		if r.Kind != "phase" || len(r.Droplets) == 0 {
+		if r.Kind != KindPhase || len(r.Droplets) == 0 {
 			continue
 		}
 		switch id := r.Droplets[0]; r.Phase {

@@ -23,11 +23,11 @@ func (e *Executor) lock(ctx context.Context) error {
 	for _, s := range e.slots {
 		ids = append(ids, s.r.Old.ID)
 	}
-	err := e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+	err := e.tagDroplets(ctx, OpLock, RolloutTag(e.id), ids)
 	if isClientError(err) {
 		// A definite refusal (a selected droplet gone since the plan): every resume would
 		// meet it again, and nothing has changed yet, so the rollout ends here.
-		if cerr := e.complete(ctx, StateAborted); cerr != nil {
+		if cerr := e.endRollout(ctx, StateAborted); cerr != nil {
 			return errors.Join(err, cerr)
 		}
 		return fmt.Errorf("%w: the selection could not be locked, nothing was changed: %w", ErrAborted, err)
@@ -65,7 +65,7 @@ func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
 	if le == nil {
 		return nil
 	}
-	if err := e.complete(ctx, StateAborted); err != nil {
+	if err := e.endRollout(ctx, StateAborted); err != nil {
 		return errors.Join(le, err)
 	}
 	return fmt.Errorf("%w: %w", ErrAborted, le)
@@ -73,7 +73,7 @@ func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
 
 // tagDroplets tags droplets in batches, creating the tag (once) when the API says it
 // is missing.
-func (e *Executor) tagDroplets(ctx context.Context, op, tag string, ids []int) error {
+func (e *Executor) tagDroplets(ctx context.Context, op Op, tag string, ids []int) error {
 	for chunk := range slices.Chunk(ids, tagBatch) {
 		err := e.tagChunk(ctx, op, tag, chunk)
 		if isStatus(err, 404) {
@@ -88,14 +88,14 @@ func (e *Executor) tagDroplets(ctx context.Context, op, tag string, ids []int) e
 	return nil
 }
 
-func (e *Executor) tagChunk(ctx context.Context, op, tag string, ids []int) error {
+func (e *Executor) tagChunk(ctx context.Context, op Op, tag string, ids []int) error {
 	return e.do(ctx, Record{Op: op, Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
 		return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(ids)})
 	})
 }
 
 func (e *Executor) createTag(ctx context.Context, tag string) error {
-	return e.do(ctx, Record{Op: "create_tag", Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
+	return e.do(ctx, Record{Op: OpCreateTag, Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
 		_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
 		return resp, err
 	})
@@ -129,11 +129,11 @@ func (e *Executor) runWave(ctx context.Context, w Wave) error {
 	if e.overBudget() {
 		return errOverBudget
 	}
-	return e.finishWave(ctx, slots)
+	return e.intoService(ctx, slots)
 }
 
-// finishWave puts healthy replacements into service, soaks them and retires the old.
-func (e *Executor) finishWave(ctx context.Context, slots []*slot) error {
+// intoService puts healthy replacements into service, soaks them and retires the old.
+func (e *Executor) intoService(ctx context.Context, slots []*slot) error {
 	if err := e.handover(ctx, inPhase(slots, PhaseHealthy)); err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (e *Executor) createGroup(ctx context.Context, group []*slot) error {
 
 // createCall sends one create (or create-multiple) request for the slots.
 func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Droplet, error) {
-	rec := Record{Op: "create", Wave: slots[0].wave, Group: slots[0].r.Group, Target: GroupTag(e.id, slots[0].r.Group)}
+	rec := Record{Op: OpCreate, Wave: slots[0].wave, Group: slots[0].r.Group, Target: GroupTag(e.id, slots[0].r.Group)}
 	for _, s := range slots {
 		rec.Slots = append(rec.Slots, s.r.Slot)
 		rec.Names = append(rec.Names, s.r.Old.Name)
@@ -312,7 +312,7 @@ func (e *Executor) adoptFrom(ctx context.Context, slots []*slot, found []godo.Dr
 				continue
 			}
 			if s.newID != 0 {
-				if err := e.destroy(ctx, s, "destroy_duplicate", d.ID); err != nil {
+				if err := e.destroy(ctx, s, OpDestroyDuplicate, d.ID); err != nil {
 					return err
 				}
 				continue
@@ -327,7 +327,7 @@ func (e *Executor) adoptFrom(ctx context.Context, slots []*slot, found []godo.Dr
 }
 
 // destroy deletes a droplet; one already gone counts as destroyed.
-func (e *Executor) destroy(ctx context.Context, s *slot, op string, id int) error {
+func (e *Executor) destroy(ctx context.Context, s *slot, op Op, id int) error {
 	err := e.do(ctx, Record{Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{id}}, mutate,
 		func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, id) })
 	if err != nil && !isStatus(err, 404) {
@@ -463,7 +463,7 @@ func (e *Executor) checkHealth(ctx context.Context, slots []*slot) error {
 	return e.setPhases(healthy, PhaseHealthy, "")
 }
 
-// stopError returns the first error that stopped the run rather than judged a droplet:
+// stopError returns the first error that cuts the run short rather than judges a droplet:
 // an interruption or the operator's abort.
 func stopError(errs []error) error {
 	for _, err := range errs {
@@ -495,7 +495,7 @@ func (e *Executor) fail(ctx context.Context, s *slot, step, reason string) error
 		}
 	}
 	if s.newID != 0 && !e.plan.Strategy.KeepFailed {
-		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 			return err
 		}
 	}

@@ -124,7 +124,7 @@ func TestOperatorsSteerASharedRolloutAndAreJournaled(t *testing.T) {
 		t.Fatalf("journaled controls %+v, want %v", got, want)
 	}
 	for i, r := range got {
-		if r.Op != want[i].op || r.Operator == nil || r.Operator.User != want[i].user ||
+		if string(r.Op) != want[i].op || r.Operator == nil || r.Operator.User != want[i].user ||
 			r.Operator.Key != gossh.FingerprintSHA256(ts.alice.PublicKey()) || r.Operator.SSHConnection == "" {
 			t.Fatalf("control %d journaled as %q by %+v, want %q by %s with alice's key and the connection",
 				i, r.Op, r.Operator, want[i].op, want[i].user)

@@ -33,8 +33,8 @@ var knobs = []knob{
 		func(s actions.Strategy) string { return s.Retire.String() },
 		func(s *actions.Strategy, d int) { s.Retire = cycle(retires, s.Retire, d) }},
 	{"on failure", "roll everything back, or pause for you",
-		func(s actions.Strategy) string { return s.OnFailure },
-		func(s *actions.Strategy, d int) { s.OnFailure = cycle([]string{"rollback", "pause"}, s.OnFailure, d) }},
+		func(s actions.Strategy) string { return string(s.OnFailure) },
+		func(s *actions.Strategy, d int) { s.OnFailure = cycle(onFailures, s.OnFailure, d) }},
 	{"max failures", "failed replacements tolerated before the on-failure action",
 		func(s actions.Strategy) string { return strconv.Itoa(s.MaxFailures) },
 		func(s *actions.Strategy, d int) { s.MaxFailures = clampInt(s.MaxFailures+d, 0, 10) }},
@@ -43,7 +43,8 @@ var knobs = []knob{
 var (
 	pauses = []actions.Pause{{Mode: "none"}, {Mode: "manual"},
 		{Mode: "timed", For: actions.Duration(time.Minute)}, {Mode: "timed", For: actions.Duration(5 * time.Minute)}}
-	retires = []actions.Retire{{Mode: "destroy"}, {Mode: "keep"}}
+	retires    = []actions.Retire{{Mode: "destroy"}, {Mode: "keep"}}
+	onFailures = []actions.FailurePolicy{"rollback", "pause"}
 )
 
 func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
@@ -68,7 +69,7 @@ func cycle[T comparable](options []T, cur T, d int) T {
 
 // cycleHealth steps through http, tcp and none, keeping the port and the timings.
 func cycleHealth(h actions.HealthCheck, d int) actions.HealthCheck {
-	kinds := []string{"http", "tcp", "none"}
+	kinds := []actions.HealthKind{"http", "tcp", "none"}
 	h.Kind = cycle(kinds, h.Kind, d)
 	if h.Port == 0 {
 		h.Port = 8080

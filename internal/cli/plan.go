@@ -61,7 +61,7 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 	f.DurationVar(&o.minReady, "min-ready", 0, "soak in service this long before retiring the old droplet")
 	f.DurationVar(&o.activeTimeout, "active-timeout", def.ActiveTimeout.D(), "fail a new droplet still \"new\" after this long")
 	f.IntVar(&o.maxFailures, "max-failures", 0, "failed replacements tolerated before --on-failure applies")
-	f.StringVar(&o.onFailure, "on-failure", def.OnFailure, "past --max-failures: rollback or pause")
+	f.StringVar(&o.onFailure, "on-failure", string(def.OnFailure), "past --max-failures: rollback or pause")
 	f.StringVar(&o.retire, "retire", "destroy", "old droplets: destroy, keep or keep=TTL (powered off, for a fast rollback)")
 	f.StringVar(&o.lb, "lb", "auto", "hand over load balancers: auto or none")
 	f.StringVar(&o.reservedIP, "reserved-ip", "auto", "move reserved IPs: auto or none")
@@ -114,11 +114,11 @@ func (o planOptions) strategy() (actions.Strategy, error) {
 	if st.Retire, err = actions.ParseRetire(o.retire); err != nil {
 		return st, usageError("%v", err)
 	}
-	st.Surge, st.Canary, st.MaxFailures, st.OnFailure = o.surge, o.canary, o.maxFailures, o.onFailure
+	st.Surge, st.Canary, st.MaxFailures, st.OnFailure = o.surge, o.canary, o.maxFailures, actions.FailurePolicy(o.onFailure)
 	st.Health.Timeout, st.Health.Threshold, st.Health.Grace = actions.Duration(o.healthTimeout), o.healthyThreshold, actions.Duration(o.grace)
 	st.Health.Interval, st.Health.FailThreshold = actions.Duration(o.healthInterval), o.failThreshold
 	st.MinReady, st.ActiveTimeout = actions.Duration(o.minReady), actions.Duration(o.activeTimeout)
-	st.LB, st.ReservedIP, st.MoveVolumes, st.KeepFailed = o.lb, o.reservedIP, o.moveVolumes, o.keepFailed
+	st.LB, st.ReservedIP, st.MoveVolumes, st.KeepFailed = actions.HandoverMode(o.lb), actions.HandoverMode(o.reservedIP), o.moveVolumes, o.keepFailed
 	if st.Launch, err = o.launch(); err != nil {
 		return st, err
 	}

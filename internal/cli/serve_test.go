@@ -426,7 +426,7 @@ func TestServeSIGTERMPausesAndTheNextServeContinues(t *testing.T) {
 	}
 	paused := false
 	for _, r := range recs {
-		if r.Kind == "control" && strings.HasPrefix(r.Op, "pause") && r.Operator != nil && strings.HasPrefix(r.Operator.User, "molt-serve(") {
+		if r.Kind == "control" && strings.HasPrefix(string(r.Op), "pause") && r.Operator != nil && strings.HasPrefix(r.Operator.User, "molt-serve(") {
 			paused = true
 		}
 	}
