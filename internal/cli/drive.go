@@ -112,7 +112,7 @@ func steer(ctx context.Context, cancel context.CancelCauseFunc, ask *prompter, x
 func question(ev actions.Event) string {
 	switch ev := ev.(type) {
 	case actions.CheckpointReached:
-		if ev.Mode == "manual" {
+		if ev.Mode == actions.PauseManual {
 			return fmt.Sprintf("Checkpoint after wave %d. Type continue, abort or rollback: ", ev.Wave+1)
 		}
 	case actions.StateChanged:

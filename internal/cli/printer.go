@@ -54,7 +54,7 @@ func (p *printer) text(ev actions.Event) string {
 	case actions.Failure:
 		return fmt.Sprintf("%s failed at %s: %s (%d failed, %d allowed)", p.name(ev.Slot), ev.Step, ev.Reason, ev.Failures, ev.Budget)
 	case actions.CheckpointReached:
-		if ev.Mode == "timed" {
+		if ev.Mode == actions.PauseTimed {
 			return fmt.Sprintf("checkpoint after wave %d: going on at %s", ev.Wave+1, ev.Until.Local().Format("15:04:05"))
 		}
 		return fmt.Sprintf("checkpoint after wave %d", ev.Wave+1)
