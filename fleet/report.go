@@ -100,17 +100,26 @@ func (s *Spread) Report(target string, sel Selection) Report {
 		r.Roles = append(r.Roles, ReportRole{Role: rs.Role, Count: rs.Count, Versions: len(rs.Releases),
 			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers})
 	}
-	for _, g := range s.Groups(ByRegion) {
-		reg := ReportRegion{Region: g.Key, Count: len(g.Servers), Versions: []ReleaseCount{}}
-		for _, vc := range g.Versions {
-			reg.Versions = append(reg.Versions, ReleaseCount{ReleaseRef: ref(vc.Release), Count: vc.Count})
-		}
-		r.Regions = append(r.Regions, reg)
+	for _, region := range s.Regions {
+		r.Regions = append(r.Regions, s.reportRegion(region))
 	}
 	for _, st := range s.Stragglers {
 		r.Stragglers = append(r.Stragglers, reportServer(st))
 	}
 	return r
+}
+
+// reportRegion counts the region's servers per release from the releases' own tallies,
+// which is what Groups(ByRegion) would count, without placing every server in a group.
+func (s *Spread) reportRegion(region string) ReportRegion {
+	reg := ReportRegion{Region: region, Versions: []ReleaseCount{}}
+	for _, rel := range s.Releases {
+		if n := rel.Regions[region]; n > 0 {
+			reg.Count += n
+			reg.Versions = append(reg.Versions, ReleaseCount{ReleaseRef: ref(rel), Count: n})
+		}
+	}
+	return reg
 }
 
 func (s *Spread) reportVersion(rel *Release) ReportVersion {
