@@ -103,8 +103,13 @@ func (s *Spread) Report(target string, sel Selection) Report {
 	for _, region := range s.Regions {
 		r.Regions = append(r.Regions, s.reportRegion(region))
 	}
-	for _, st := range s.Stragglers {
-		r.Stragglers = append(r.Stragglers, reportServer(st))
+	refs := make([]ReleaseRef, len(s.Releases)) // each release's ref, built once
+	for i, rel := range s.Releases {
+		refs[i] = ref(rel)
+	}
+	r.Stragglers = make([]ReportServer, len(s.Stragglers))
+	for i, st := range s.Stragglers {
+		r.Stragglers[i] = reportServer(st, refs[st.On.index], refs[st.Newest.index])
 	}
 	return r
 }
@@ -136,9 +141,9 @@ func (s *Spread) reportVersion(rel *Release) ReportVersion {
 	return v
 }
 
-func reportServer(st Straggler) ReportServer {
+func reportServer(st Straggler, on, newest ReleaseRef) ReportServer {
 	return ReportServer{ID: st.Server.ID, Name: st.Server.Name, Role: st.Role, Region: st.Server.Region,
-		Status: st.Server.Status, Current: ref(st.On), Newest: ref(st.Newest),
+		Status: st.Server.Status, Current: on, Newest: newest,
 		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name}
 }
 

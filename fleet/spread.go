@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -342,12 +343,32 @@ func (s *Spread) findStragglers() {
 		s.lagging[i] = true
 		s.Stragglers = append(s.Stragglers, Straggler{Server: srv, Role: rs.Role, On: s.rels[i], Newest: rs.Newest})
 	}
-	slices.SortStableFunc(s.Stragglers, func(a, b Straggler) int {
-		if c := roleCompare(a.Role, b.Role); c != 0 {
+	s.Stragglers = sortStragglers(s.Stragglers)
+}
+
+// sortStragglers orders stragglers by role, then server name, keeping the fleet's order
+// among equals: the order a stable sort gives, by an unstable sort of their positions
+// (a stable sort moves the structs themselves about n log² n times).
+func sortStragglers(st []Straggler) []Straggler {
+	perm := make([]int32, len(st))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int {
+		x, y := &st[a], &st[b]
+		if c := roleCompare(x.Role, y.Role); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Server.Name, b.Server.Name)
+		if c := strings.Compare(x.Server.Name, y.Server.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
 	})
+	out := make([]Straggler, len(st))
+	for i, p := range perm {
+		out[i] = st[p]
+	}
+	return out
 }
 
 func (s *Spread) findOldest() {
