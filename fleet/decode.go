@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -195,25 +196,93 @@ func parseTime(s string) time.Time {
 // bufs holds the buffers pages are read into: a page of 200 droplets is about 280 kB.
 var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// body is where godo copies an answer's body. It takes a decoding slot before it takes a
+// buffer, so that of the pages arriving together only a few at a time are held in memory
+// and decoded; the others wait in the connection's socket buffer, outside the heap.
+type body struct {
+	ctx   context.Context
+	slots chan struct{} // nil: no bound
+	hint  int
+	buf   *bytes.Buffer
+}
+
+// ReadFrom is what io.Copy calls: it reads the whole body into the buffer.
+func (b *body) ReadFrom(r io.Reader) (int64, error) {
+	if err := b.take(); err != nil {
+		return 0, err
+	}
+	return b.buf.ReadFrom(r)
+}
+
+// Write appends p, for writers that do not use ReadFrom.
+func (b *body) Write(p []byte) (int, error) {
+	if err := b.take(); err != nil {
+		return 0, err
+	}
+	return b.buf.Write(p)
+}
+
+func (b *body) take() error {
+	if b.buf != nil {
+		return nil
+	}
+	if b.slots != nil {
+		select {
+		case b.slots <- struct{}{}:
+		case <-b.ctx.Done():
+			return b.ctx.Err()
+		}
+	}
+	b.buf = bufs.Get().(*bytes.Buffer)
+	b.buf.Reset()
+	b.buf.Grow(b.hint)
+	return nil
+}
+
+func (b *body) bytes() []byte {
+	if b.buf == nil {
+		return nil
+	}
+	return b.buf.Bytes()
+}
+
+// release gives back the buffer and the slot.
+func (b *body) release() {
+	if b.buf == nil {
+		return
+	}
+	bufs.Put(b.buf)
+	b.buf = nil
+	if b.slots != nil {
+		<-b.slots
+	}
+}
+
 // getJSON GETs path through godo (so auth, the limiter, rate headers and godo's error
 // decoding all apply as to any other call) and decodes the body into v with the chosen
-// decoder rather than godo's encoding/json.
-func getJSON(ctx context.Context, c *godo.Client, path string, v any) (*godo.Response, error) {
+// decoder rather than godo's encoding/json, then calls use (if not nil) while it still
+// holds the decoding slot. slots bounds the bodies held and decoded at once (nil: no
+// bound); sizeHint, when known, is about the body's size, so that the buffer is grown to
+// it at once instead of doubling its way there. It returns the body's size.
+func getJSON(ctx context.Context, c *godo.Client, path string, v any, slots chan struct{}, sizeHint int, use func() error) (*godo.Response, int, error) {
 	req, err := c.NewRequest(ctx, http.MethodGet, path, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	buf := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(buf)
-	buf.Reset()
-	resp, err := c.Do(ctx, req, buf)
+	b := &body{ctx: ctx, slots: slots, hint: sizeHint}
+	defer b.release()
+	resp, err := c.Do(ctx, req, b)
 	if err != nil {
-		return resp, err
+		return resp, 0, err
 	}
-	if err := unmarshal(buf.Bytes(), v); err != nil {
-		return resp, fmt.Errorf("decode %s: %w", req.URL.Path, err)
+	data := b.bytes()
+	if err := unmarshal(data, v); err != nil {
+		return resp, 0, fmt.Errorf("decode %s: %w", req.URL.Path, err)
 	}
-	return resp, nil
+	if use != nil {
+		err = use()
+	}
+	return resp, len(data), err
 }
 
 // dropletsPath is the path of page n of the droplet list, filtered by tag when one is set.

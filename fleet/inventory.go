@@ -129,7 +129,7 @@ func indexByID(servers []Server) map[int]int {
 // readDroplet reads one droplet into a Server; ok is false when the API says it is gone.
 func readDroplet(ctx context.Context, c *godo.Client, conv *converter, id int) (Server, bool, error) {
 	var one wireOne
-	_, err := getJSON(ctx, c, "v2/droplets/"+strconv.Itoa(id), &one)
+	_, _, err := getJSON(ctx, c, "v2/droplets/"+strconv.Itoa(id), &one, nil, 0, nil)
 	var er *godo.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
 		return Server{}, false, nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -75,19 +77,18 @@ type pageResult struct {
 }
 
 func loadOnce(ctx context.Context, c *godo.Client, opt LoadOptions) ([]Server, error) {
-	f := &fetcher{c: c, opt: opt, images: newImageCache()}
-	first, err := f.read(ctx, 1)
+	f := &fetcher{c: c, opt: opt, images: newImageCache(), slots: make(chan struct{}, decodeSlots())}
+	var servers []Server
+	err := f.read(ctx, 1, func(first *wirePage) error {
+		servers = make([]Server, first.total())
+		return f.place(newConverter(f.images), first, 1, servers)
+	})
 	if err != nil {
 		return nil, err
 	}
-	total := first.total()
-	pages := max(1, (total+opt.PerPage-1)/opt.PerPage)
+	pages := max(1, (len(servers)+opt.PerPage-1)/opt.PerPage)
 	f.pages = pages
 	report(opt.OnProgress, 1, pages)
-	servers := make([]Server, total)
-	if err := f.place(newConverter(f.images), first, 1, servers); err != nil {
-		return nil, err
-	}
 	if err := f.rest(ctx, pages, servers); err != nil {
 		return nil, err
 	}
@@ -128,11 +129,7 @@ func (f *fetcher) rest(ctx context.Context, pages int, servers []Server) error {
 			conv := newConverter(f.images)
 			for n := range jobs {
 				r := pageResult{n: n}
-				if page, err := f.read(ctx, n); err != nil {
-					r.err = err
-				} else {
-					r.err = f.place(conv, page, n, servers)
-				}
+				r.err = f.read(ctx, n, func(page *wirePage) error { return f.place(conv, page, n, servers) })
 				select {
 				case out <- r:
 				case <-ctx.Done():
@@ -201,29 +198,47 @@ type fetcher struct {
 	opt    LoadOptions
 	pages  int // known after the first page
 	images *imageCache
+	// pageSize is the buffer to read a page into, from the first page's size.
+	pageSize atomic.Int64
+	// slots bounds the pages held and decoded at once (see body).
+	slots chan struct{}
 
 	mu         sync.Mutex
 	waitingTil time.Time // the end of the last wait reported through OnWait
 }
 
-// read fetches page n and decodes it, retrying after 429s.
-func (f *fetcher) read(ctx context.Context, n int) (*wirePage, error) {
+// read fetches page n, decodes it and hands it to use while it holds a decoding slot,
+// retrying after 429s. use's error comes back as it is; the others as a PageError.
+func (f *fetcher) read(ctx context.Context, n int, use func(*wirePage) error) error {
 	ctx = WithWaitNotice(WithPriority(ctx, PriorityRead), f.limiterWait)
 	path := dropletsPath(f.opt.Tag, n, f.opt.PerPage)
 	for attempt := 0; ; attempt++ {
-		page := new(wirePage)
-		resp, err := getJSON(ctx, f.c, path, page)
-		if err == nil {
-			return page, nil
-		}
-		if !isRateLimited(resp) || attempt >= maxRateRetries {
-			return nil, &PageError{Page: n, Pages: f.pages, Err: err}
+		var page wirePage
+		var useErr error
+		resp, size, err := getJSON(ctx, f.c, path, &page, f.slots, int(f.pageSize.Load()), func() error {
+			useErr = use(&page)
+			return useErr
+		})
+		switch {
+		case useErr != nil:
+			return useErr
+		case err == nil:
+			if n == 1 {
+				f.pageSize.Store(int64(size + size/8)) // the pages to come are about as long
+			}
+			return nil
+		case !isRateLimited(resp) || attempt >= maxRateRetries:
+			return &PageError{Page: n, Pages: f.pages, Err: err}
 		}
 		if err := f.waitOut(ctx, RetryDelay(resp.Header)); err != nil {
-			return nil, &PageError{Page: n, Pages: f.pages, Err: err}
+			return &PageError{Page: n, Pages: f.pages, Err: err}
 		}
 	}
 }
+
+// decodeSlots bounds the pages held and decoded at once: decoding is the CPU's work, so
+// more than a couple per core only holds more pages in memory.
+func decodeSlots() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // total is the number of droplets the API says there are, or those of the page when it
 // does not say.
