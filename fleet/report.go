@@ -1,6 +1,11 @@
 package fleet
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -167,3 +172,45 @@ func refPtr(r *Release) *ReleaseRef {
 }
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// EncodeReport writes s.Report(target, sel) as JSON exactly as a json.Encoder indenting
+// by two spaces writes it, but streams the stragglers (the bulk of a big fleet's report)
+// one at a time instead of building the whole document in memory first.
+func (s *Spread) EncodeReport(w io.Writer, target string, sel Selection) error {
+	r := s.Report(target, sel)
+	stragglers := r.Stragglers
+	r.Stragglers = []ReportServer{}
+	head, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	const empty = "\"stragglers\": []\n}"
+	if len(stragglers) == 0 || !bytes.HasSuffix(head, []byte(empty)) {
+		return writeLine(w, head, stragglers)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head[:len(head)-len(empty)])
+	bw.WriteString("\"stragglers\": [")
+	for i := range stragglers {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.MarshalIndent(&stragglers[i], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
+}
+
+// writeLine writes a report marshalled whole, for the case streaming does not apply.
+func writeLine(w io.Writer, head []byte, stragglers []ReportServer) error {
+	if len(stragglers) > 0 {
+		return errors.New("report: the stragglers are not the report's last field")
+	}
+	_, err := w.Write(append(head, '\n'))
+	return err
+}

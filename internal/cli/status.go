@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -127,9 +126,7 @@ type statusView struct {
 func writeStatus(w io.Writer, output string, v statusView) error {
 	switch output {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v.spread.Report(v.target, v.sel))
+		return v.spread.EncodeReport(w, v.target, v.sel)
 	case "markdown":
 		return writeMarkdown(w, v)
 	}
