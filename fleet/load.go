@@ -71,9 +71,8 @@ func (o LoadOptions) withDefaults() LoadOptions {
 
 // pageResult is what a worker says of one page: read and converted into its place, or not.
 type pageResult struct {
-	n     int
-	total int
-	err   error
+	n   int
+	err error
 }
 
 func loadOnce(ctx context.Context, c *godo.Client, opt LoadOptions) ([]Server, error) {
