@@ -2,6 +2,8 @@ package fleet_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"strconv"
 	"testing"
 
@@ -14,8 +16,10 @@ import (
 // rate limit: the machine's own work) and computes what `molt status` does of it, each
 // part on its own so that allocations per op say where memory goes:
 //
-//	load     fleet.Load: 500 pages read, decoded and converted (the simulator's
-//	         rendering of the pages runs in the same process and is counted too)
+//	pages    the 500 pages read through godo into io.Discard: the simulator's rendering
+//	         and HTTP, which run in this process and are counted in load too
+//	load     fleet.Load: 500 pages read, decoded and converted (load less pages is
+//	         molt's own work)
 //	spread   Select (all) and NewSpread on the loaded servers
 //	report   the spread's Report, as -o json prints it, and Groups by role
 func BenchmarkFleet(b *testing.B) {
@@ -37,6 +41,25 @@ func BenchmarkFleet(b *testing.B) {
 		return servers
 	}
 	name := strconv.Itoa(n / 1000)
+	b.Run(name+"k/pages", func(b *testing.B) {
+		c, err := fleet.NewClient(creds, fleet.ClientOptions{Limiter: fleet.NewLimiter(1 << 30)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			for page := 1; page <= n/fleet.MaxPerPage; page++ {
+				path := fmt.Sprintf("v2/droplets?page=%d&per_page=%d", page, fleet.MaxPerPage)
+				req, err := c.NewRequest(ctx, "GET", path, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Do(ctx, req, io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 	b.Run(name+"k/load", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
