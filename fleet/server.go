@@ -58,8 +58,10 @@ func (s Server) HasTag(tag string) bool {
 
 // TagValue returns the value of the first tag starting with prefix ("role:" on
 // "role:web" gives "web"), and whether there was one.
-func (s Server) TagValue(prefix string) (string, bool) {
-	for _, t := range s.Tags {
+func (s Server) TagValue(prefix string) (string, bool) { return tagValue(s.Tags, prefix) }
+
+func tagValue(tags []string, prefix string) (string, bool) {
+	for _, t := range tags {
 		if v, ok := strings.CutPrefix(t, prefix); ok && v != "" {
 			return v, true
 		}

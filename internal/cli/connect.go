@@ -87,8 +87,12 @@ func (a *app) connect(ctx context.Context, cmd *cobra.Command, opt connectOption
 		}
 	}
 	s.Creds, s.Target = creds, describeTarget(creds, s.Sim != nil)
+	// One limiter for the process, one client: the engine's calls go at the client's
+	// default priority (fleet.PriorityRollout), and fleet.Load tags its own requests
+	// fleet.PriorityRead, so reads leave a running rollout its reserve.
 	s.Limiter = fleet.NewLimiter(fleet.DefaultRequestsPerMinute)
-	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + a.build.Version, Limiter: s.Limiter})
+	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + a.build.Version,
+		Limiter: s.Limiter, Priority: fleet.PriorityRollout})
 	if err != nil {
 		s.Close()
 		return nil, err

@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -93,19 +93,17 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	return writeStatus(cmd.OutOrStdout(), o.output, statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version})
 }
 
-// loadFleet reads the fleet, saying on stderr when the API's rate limit makes it wait
-// and, on a terminal, how far it has got.
+// loadFleet reads the fleet, saying on stderr when the API's rate limit makes it wait (a
+// 429, or the limiter holding pages back for the minute's budget) and, on a terminal or
+// under -v, how far it has got.
 func loadFleet(ctx context.Context, s *session, tag string) ([]fleet.Server, error) {
 	start := time.Now()
-	p := newProgressLine(s.stderr)
+	p := newProgressLine(s.stderr, s.verbose)
 	servers, err := fleet.Load(ctx, s.Client, fleet.LoadOptions{
 		Tag:        tag,
 		Limiter:    s.Limiter,
 		OnProgress: p.update,
-		OnWait: func(d time.Duration) {
-			p.clear()
-			fmt.Fprintf(s.stderr, "molt: rate limited by the API; waiting %s before going on\n", d.Round(time.Second))
-		},
+		OnWait:     p.wait,
 	})
 	p.clear()
 	if err != nil {
@@ -128,9 +126,7 @@ type statusView struct {
 func writeStatus(w io.Writer, output string, v statusView) error {
 	switch output {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v.spread.Report(v.target, v.sel))
+		return v.spread.EncodeReport(w, v.target, v.sel)
 	case "markdown":
 		return writeMarkdown(w, v)
 	}
@@ -138,30 +134,58 @@ func writeStatus(w io.Writer, output string, v statusView) error {
 }
 
 // progressLine shows "reading the fleet: page 3 of 50" on a terminal's stderr, on one
-// line that it clears when done; elsewhere it stays silent.
+// line that it clears when done; under -v elsewhere it writes a line at every tenth of a
+// long read; otherwise it stays silent. Waits for the rate limit are always told, with
+// the pages read so far.
 type progressLine struct {
-	w     io.Writer
-	shown bool
+	mu      sync.Mutex
+	out     io.Writer // stderr
+	term    bool
+	verbose bool
+	shown   bool
+	done    int
+	total   int
 }
 
-func newProgressLine(w io.Writer) *progressLine {
-	if !isTerminal(w) {
-		return &progressLine{}
-	}
-	return &progressLine{w: w}
+func newProgressLine(w io.Writer, verbose bool) *progressLine {
+	return &progressLine{out: w, term: isTerminal(w), verbose: verbose}
 }
 
 func (p *progressLine) update(done, total int) {
-	if p.w == nil || total < 2 {
-		return
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done, p.total = done, total
+	switch {
+	case total < 2:
+	case p.term:
+		fmt.Fprintf(p.out, "\rmolt: reading the fleet: page %d of %d\033[K", done, total)
+		p.shown = true
+	case p.verbose && total >= 10 && done*10/total != (done-1)*10/total:
+		fmt.Fprintf(p.out, "molt: reading the fleet: page %d of %d\n", done, total)
 	}
-	fmt.Fprintf(p.w, "\rmolt: reading the fleet: page %d of %d", done, total)
-	p.shown = true
+}
+
+// wait tells of a wait for the rate limit, on its own line.
+func (p *progressLine) wait(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLocked()
+	read := ""
+	if p.total > 1 {
+		read = fmt.Sprintf(" (%d of %d pages read)", p.done, p.total)
+	}
+	fmt.Fprintf(p.out, "molt: rate limited by the API; waiting %s before going on%s\n", d.Round(time.Second), read)
 }
 
 func (p *progressLine) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLocked()
+}
+
+func (p *progressLine) clearLocked() {
 	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
+		fmt.Fprint(p.out, "\r\033[K")
 		p.shown = false
 	}
 }
