@@ -24,8 +24,24 @@ type handler func(r *http.Request, ri *reqInfo) (int, any)
 func (s *Sim) routes() {
 	m := http.NewServeMux()
 	api := func(pattern string, h handler) {
-		route := pattern
-		m.Handle(pattern, s.api(route, h))
+		served := s.api(pattern, h)
+		shadows := operations.shadowedBy(pattern)
+		if len(shadows) == 0 {
+			m.Handle(pattern, served)
+			return
+		}
+		// A parameter of this pattern also matches a path DigitalOcean spells with a
+		// literal there (GET /v2/droplets/{id} and /v2/droplets/autoscale): such a
+		// request is not this operation's.
+		m.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, sh := range shadows {
+				if sh.matches(splitPath(r.URL.Path)) {
+					s.unserved(w, r)
+					return
+				}
+			}
+			served.ServeHTTP(w, r)
+		}))
 	}
 	s.dropletRoutes(api)
 	s.resourceRoutes(api)
@@ -34,9 +50,7 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /_sim/faults", s.admin(s.handleListFaults))
 	m.HandleFunc("DELETE /_sim/faults", s.admin(s.handleClearFaults))
 	m.HandleFunc("POST /_sim/images/{id}", s.admin(s.handleImageFlags))
-	m.Handle("/", s.api("notfound", func(r *http.Request, ri *reqInfo) (int, any) {
-		return errBody(http.StatusNotFound, "not_found", "The resource you were accessing could not be found.")
-	}))
+	m.HandleFunc("/", s.unserved)
 	s.mux = m
 }
 

@@ -242,10 +242,13 @@ func Validate(router routers.Router, r *http.Request, reqBody []byte, resp *http
 	rr.Body = io.NopCloser(bytes.NewReader(reqBody))
 	route, params, err := router.FindRoute(rr)
 	if err != nil {
-		if resp.StatusCode == http.StatusNotFound {
-			return nil // unknown routes answer 404, which the description cannot list
+		switch {
+		case resp.StatusCode == http.StatusNotFound && errors.Is(err, routers.ErrPathNotFound):
+			return nil // unknown paths answer 404, which the description cannot list
+		case resp.StatusCode == http.StatusMethodNotAllowed && errors.Is(err, routers.ErrMethodNotAllowed):
+			return nil // a known path with a method it has no operation for
 		}
-		return fmt.Errorf("find route: %w", err)
+		return fmt.Errorf("find route (answered %d): %w", resp.StatusCode, err)
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: rr, PathParams: params, Route: route,
