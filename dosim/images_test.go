@@ -35,6 +35,7 @@ func TestImageListFilters(t *testing.T) {
 		return c.ListByTag(ctx, "role:web", opt)
 	}
 	all := allImages(t, c.List)
+	const distributions = 9 // the catalogue's public images
 	cases := []struct {
 		name string
 		list func(context.Context, *godo.ListOptions) ([]godo.Image, *godo.Response, error)
@@ -42,8 +43,8 @@ func TestImageListFilters(t *testing.T) {
 		each func(godo.Image) bool
 	}{
 		{"all", c.List, len(all), func(godo.Image) bool { return true }},
-		{"distribution", c.ListDistribution, 2, func(im godo.Image) bool { return im.Public && im.Type == "base" && im.Slug != "" }},
-		{"private", c.ListUser, len(all) - 2, func(im godo.Image) bool { return !im.Public && im.Type == "snapshot" && im.Slug == "" }},
+		{"distribution", c.ListDistribution, distributions, func(im godo.Image) bool { return im.Public && im.Type == "base" && im.Slug != "" }},
+		{"private", c.ListUser, len(all) - distributions, func(im godo.Image) bool { return !im.Public && im.Type == "snapshot" && im.Slug == "" }},
 		{"application", c.ListApplication, 0, nil},
 		// Four versions of web and the broken build.
 		{"tag", byTag, 5, func(im godo.Image) bool { return strings.HasPrefix(im.Name, "web-") && hasTag(im.Tags, "role:web") }},

@@ -15,39 +15,6 @@ const timeFormat = "2006-01-02T15:04:05Z"
 
 func ts(t time.Time) string { return t.UTC().Format(timeFormat) }
 
-func renderRegion(slug string) obj {
-	r, ok := regions[slug]
-	if !ok {
-		r = Region{Slug: slug, Name: slug}
-	}
-	return obj{
-		"slug":      r.Slug,
-		"name":      r.Name,
-		"sizes":     sortedKeys(sizes),
-		"features":  []string{"backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"},
-		"available": true,
-	}
-}
-
-func renderSize(slug string) obj {
-	s, ok := sizes[slug]
-	if !ok {
-		s = Size{Slug: slug, Memory: 1024, VCPUs: 1, Disk: 25, Price: 6}
-	}
-	return obj{
-		"slug":          s.Slug,
-		"memory":        s.Memory,
-		"vcpus":         s.VCPUs,
-		"disk":          s.Disk,
-		"transfer":      float64(s.Memory) / 1024,
-		"price_monthly": s.Price,
-		"price_hourly":  s.Price / 730,
-		"regions":       sortedKeys(regions),
-		"available":     true,
-		"description":   "Basic",
-	}
-}
-
 func renderImage(im *Image) obj {
 	o := obj{
 		"id":             im.ID,
@@ -81,14 +48,14 @@ type dropletJSON struct {
 	Memory           int             `json:"memory"`
 	VCPUs            int             `json:"vcpus"`
 	Disk             int             `json:"disk"`
-	DiskInfo         []diskInfoJSON  `json:"disk_info"`
+	DiskInfo         []diskInfo      `json:"disk_info"`
 	Locked           bool            `json:"locked"`
 	Status           string          `json:"status"`
-	Kernel           any             `json:"kernel"`
+	Kernel           *Kernel         `json:"kernel"`
 	CreatedAt        string          `json:"created_at"`
 	Features         []string        `json:"features"`
 	BackupIDs        []int           `json:"backup_ids"`
-	NextBackupWindow any             `json:"next_backup_window"`
+	NextBackupWindow *backupWindow   `json:"next_backup_window"`
 	SnapshotIDs      []int           `json:"snapshot_ids"`
 	Image            json.RawMessage `json:"image"`
 	VolumeIDs        []string        `json:"volume_ids"`
@@ -98,14 +65,14 @@ type dropletJSON struct {
 	Region           json.RawMessage `json:"region"`
 	Tags             []string        `json:"tags"`
 	VPCUUID          string          `json:"vpc_uuid"`
+	SubnetUUID       string          `json:"subnet_uuid,omitempty"`
+	GPUInfo          *gpuInfoJSON    `json:"gpu_info,omitempty"`
 }
 
-type diskInfoJSON struct {
-	Type string `json:"type"`
-	Size struct {
-		Amount int    `json:"amount"`
-		Unit   string `json:"unit"`
-	} `json:"size"`
+// backupWindow is when a droplet's next backup starts, as next_backup_window says it.
+type backupWindow struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 type networksJSON struct {
@@ -136,14 +103,17 @@ func (w *world) renderDroplet(d *Droplet) *dropletJSON { return w.dropletRendere
 func (r *dropletRenderer) render(d *Droplet) *dropletJSON {
 	size := sizes[d.Size]
 	out := &dropletJSON{
-		ID: d.ID, Name: d.Name, Memory: size.Memory, VCPUs: size.VCPUs, Disk: size.Disk,
-		DiskInfo: []diskInfoJSON{{Type: "local"}}, Locked: r.w.locked(d.ID), Status: d.Status,
-		CreatedAt: ts(d.CreatedAt), Features: dropletFeatures(d), BackupIDs: []int{},
-		SnapshotIDs: nonNilInts(d.Snapshots), Image: r.image(d), VolumeIDs: nonNilStrings(d.VolumeIDs),
-		Size: sizeJSON(d.Size), SizeSlug: d.Size, Networks: renderNetworks(d), Region: regionJSON(d.Region),
-		Tags: nonNilStrings(d.Tags), VPCUUID: d.VPCUUID,
+		ID: d.ID, Name: d.Name, Memory: size.Memory, VCPUs: size.VCPUs, Disk: d.disk(),
+		DiskInfo: size.diskInfo(), Locked: r.w.locked(d.ID), Status: d.Status, Kernel: d.Kernel,
+		CreatedAt: ts(d.CreatedAt), Features: dropletFeatures(d), BackupIDs: nonNilInts(d.BackupIDs),
+		NextBackupWindow: r.w.nextBackupWindow(d), SnapshotIDs: nonNilInts(d.Snapshots), Image: r.image(d),
+		VolumeIDs: nonNilStrings(d.VolumeIDs), Size: sizeJSON(d.Size), SizeSlug: d.Size, Networks: renderNetworks(d),
+		Region: regionJSON(d.Region), Tags: nonNilStrings(d.Tags), VPCUUID: d.VPCUUID, SubnetUUID: subnetOf(d.VPCUUID),
+		GPUInfo: size.gpuInfo(),
 	}
-	out.DiskInfo[0].Size.Amount, out.DiskInfo[0].Size.Unit = size.Disk, "gib"
+	if d.Disk > size.Disk {
+		out.DiskInfo = []diskInfo{{"local", amountJ{d.Disk, "gib"}}}
+	}
 	return out
 }
 
@@ -191,35 +161,6 @@ func renderNetworks(d *Droplet) networksJSON {
 			Netmask: 64, Gateway: "2604:a880:400:d1::1", Type: "public"})
 	}
 	return n
-}
-
-// Regions and sizes never change: their encodings are made once.
-var (
-	regionsJSON = map[string]json.RawMessage{}
-	sizesJSON   = map[string]json.RawMessage{}
-)
-
-func init() {
-	for slug := range regions {
-		regionsJSON[slug] = mustJSON(renderRegion(slug))
-	}
-	for slug := range sizes {
-		sizesJSON[slug] = mustJSON(renderSize(slug))
-	}
-}
-
-func regionJSON(slug string) json.RawMessage {
-	if b, ok := regionsJSON[slug]; ok {
-		return b
-	}
-	return mustJSON(renderRegion(slug))
-}
-
-func sizeJSON(slug string) json.RawMessage {
-	if b, ok := sizesJSON[slug]; ok {
-		return b
-	}
-	return mustJSON(renderSize(slug))
 }
 
 // mustJSON encodes what the simulator renders itself (maps of plain values), which

@@ -43,7 +43,8 @@ func TestUnservedOperations(t *testing.T) {
 		id, mention  string
 	}{
 		{"DELETE", "/v2/load_balancers/4de7ac8b-495b-4884-9a69-1050c6793c00/cache", 501, "not_implemented", "loadBalancers_delete_cache"},
-		{"GET", "/v2/droplets/backups/policies", 501, "not_implemented", "droplets_list_backup_policies"},
+		{"GET", "/v2/droplets/1/neighbors", 501, "not_implemented", "droplets_list_neighbors"},
+		{"POST", "/v2/images/1/actions", 501, "not_implemented", "imageActions_post"},
 		{"GET", "/v2/apps", 501, "not_implemented", "apps_list"},
 		{"PATCH", "/v2/droplets/1", 405, "method_not_allowed", "allows DELETE, GET"},
 		{"GET", "/v2/droplets/actions", 405, "method_not_allowed", "allows POST"},

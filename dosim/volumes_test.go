@@ -99,7 +99,7 @@ func TestVolumeDetachThenAttachElsewhere(t *testing.T) {
 		t.Errorf("after attach droplet %d lists %v", next.ID, ids)
 	}
 	actions, _, err := env.Client.StorageActions.List(ctx, v.ID, nil)
-	if err != nil || len(actions) != 2 || actions[0].Type != "detach_volume" || actions[1].Type != "attach_volume" {
+	if err != nil || len(actions) != 2 || actions[0].Type != "attach_volume" || actions[1].Type != "detach_volume" { // newest first
 		t.Errorf("volume actions: %+v, %v", actions, err)
 	}
 }
