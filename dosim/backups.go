@@ -10,12 +10,9 @@ import (
 
 func init() {
 	resourceRegistrars = append(resourceRegistrars, func(s *Sim, api func(string, handler)) {
-		api("GET /v2/droplets/{id}/backups", s.listDropletBackups)
 		api("GET /v2/droplets/{id}/backups/policy", s.getBackupPolicy)
 		api("GET /v2/droplets/backups/policies", s.listBackupPolicies)
 		api("GET /v2/droplets/backups/supported_policies", s.listSupportedPolicies)
-		api("GET /v2/droplets/{id}/snapshots", s.listDropletSnapshots)
-		api("GET /v2/droplets/{id}/kernels", s.listKernels)
 	})
 	actionEffects["enable_backups"] = backupEffect(func(d *Droplet, p *BackupPolicy) { d.Backups, d.BackupPolicy = true, p })
 	actionEffects["change_backup_policy"] = backupEffect(func(d *Droplet, p *BackupPolicy) { d.BackupPolicy = p })
@@ -154,17 +151,18 @@ func (s *Sim) TakeBackup(dropletID int) (int, error) {
 	if !ok || !d.Backups || d.BackupPolicy == nil {
 		return 0, fmt.Errorf("droplet %d has no backups enabled", dropletID)
 	}
-	im := s.takeBackup(d, s.now())
+	im := s.w.takeBackup(d, s.now())
 	s.saveStateLocked()
 	return im.ID, nil
 }
 
-func (s *Sim) takeBackup(d *Droplet, at time.Time) *Image {
-	im := s.imageOf(d, d.Name+" "+at.Format("2006-01-02"), "backup")
-	im.CreatedAt = at
+// takeBackup records a backup of a droplet at a time, dropping the oldest beyond what
+// its plan retains.
+func (w *world) takeBackup(d *Droplet, at time.Time) *Image {
+	im := w.imageOf(d, d.Name+" "+at.Format("2006-01-02"), "backup", at)
 	d.BackupIDs = append(d.BackupIDs, im.ID)
 	for len(d.BackupIDs) > keptBackups(d.BackupPolicy.Plan) {
-		delete(s.w.Images, d.BackupIDs[0])
+		delete(w.Images, d.BackupIDs[0])
 		d.BackupIDs = d.BackupIDs[1:]
 	}
 	return im

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 func init() {
 	resourceRegistrars = append(resourceRegistrars, func(s *Sim, api func(string, handler)) {
 		api("POST /v2/droplets/{id}/actions", s.postDropletAction)
-		api("GET /v2/droplets/{id}/actions", s.listDropletActions)
-		api("GET /v2/droplets/{id}/actions/{action}", s.getDropletAction)
 		api("POST /v2/droplets/actions", s.postDropletActionByTag)
 	})
 }
@@ -251,20 +250,20 @@ func init() {
 		}
 	})
 	actionEffects["snapshot"] = onDroplet(func(s *Sim, d *Droplet, a *Action) {
-		im := s.imageOf(d, a.Params["name"], "snapshot")
+		im := s.w.imageOf(d, a.Params["name"], "snapshot", s.now())
 		d.Snapshots = append(d.Snapshots, im.ID)
 	})
 }
 
-// imageOf records a snapshot or backup of a droplet, now.
-func (s *Sim) imageOf(d *Droplet, name, typ string) *Image {
+// imageOf records a snapshot or backup of a droplet taken at a time.
+func (w *world) imageOf(d *Droplet, name, typ string, at time.Time) *Image {
 	im := &Image{
-		ID: s.w.newID(), Name: name, Type: typ, Regions: []string{d.Region}, CreatedAt: s.now(),
+		ID: w.newID(), Name: name, Type: typ, Regions: []string{d.Region}, CreatedAt: at,
 		MinDiskSize: d.disk(), SizeGB: 2.36, Tags: []string{}, Status: "available", SourceDroplet: d.ID, Distro: "Ubuntu",
 	}
-	if src, ok := s.w.Images[d.ImageID]; ok {
+	if src, ok := w.Images[d.ImageID]; ok {
 		im.Distro = src.Distro
 	}
-	s.w.Images[im.ID] = im
+	w.Images[im.ID] = im
 	return im
 }

@@ -363,6 +363,9 @@ func (s *Sim) removeDroplet(d *Droplet) {
 		fw.DropletIDs = removeInt(fw.DropletIDs, d.ID)
 	}
 	delete(s.w.ProjectOf, "do:droplet:"+strconv.Itoa(d.ID))
+	if d.Pool != "" {
+		s.poolLost(d)
+	}
 	s.w.dropDroplet(d.ID)
 	s.w.Deleted++
 	s.unschedule(dropletKey(d.ID))

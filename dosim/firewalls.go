@@ -23,7 +23,6 @@ func init() {
 		api("DELETE /v2/firewalls/{id}/tags", s.firewallMembers("tags", false))
 		api("POST /v2/firewalls/{id}/rules", s.firewallRules(true))
 		api("DELETE /v2/firewalls/{id}/rules", s.firewallRules(false))
-		api("GET /v2/droplets/{id}/firewalls", s.listDropletFirewalls)
 	})
 }
 

@@ -45,11 +45,15 @@ func (s *Sim) routes() {
 	}
 	s.dropletRoutes(api)
 	s.resourceRoutes(api)
+	for _, x := range s.extraRoutes {
+		m.HandleFunc(x.pattern, x.serve)
+	}
 	m.HandleFunc("GET /_sim/stats", s.admin(s.handleStats))
 	m.HandleFunc("POST /_sim/faults", s.admin(s.handleAddFault))
 	m.HandleFunc("GET /_sim/faults", s.admin(s.handleListFaults))
 	m.HandleFunc("DELETE /_sim/faults", s.admin(s.handleClearFaults))
 	m.HandleFunc("POST /_sim/images/{id}", s.admin(s.handleImageFlags))
+	m.HandleFunc("POST /_sim/droplets/{id}/backups", s.admin(s.handleTakeBackup))
 	m.HandleFunc("/", s.unserved)
 	s.mux = m
 }

@@ -110,6 +110,9 @@ func (s *Sim) activate(id int) {
 	if a, ok := s.w.Actions[d.CreateAction]; ok {
 		s.completeAction(a, "completed")
 	}
+	if d.Pool != "" {
+		s.poolMemberUp(d)
+	}
 }
 
 // openHealth opens a droplet's health listener. A full hub is said once, by
@@ -139,6 +142,12 @@ func (s *Sim) resumeLifecycle() {
 		if a.Status == "in-progress" && a.Type != "create" {
 			s.scheduleAction(a)
 		}
+	}
+	for _, lb := range s.w.LoadBalancers {
+		s.scheduleLB(lb)
+	}
+	for _, p := range s.w.Pools {
+		s.schedulePool(p, s.now())
 	}
 }
 

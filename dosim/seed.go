@@ -42,12 +42,19 @@ func buildSeed(cfg Config, nets []int) (*world, error) {
 	switch cfg.Seed {
 	case "demo":
 		seedDemo(w, base)
+		var extras []historyEvent
+		if cfg.DemoExtras {
+			extras = seedExtras(w, base)
+		}
+		events := append(createEvents(w), handChangeEvents(w, base)...)
+		w.writeHistory(append(events, extras...))
 		w.DropletLimit = len(w.Droplets) + 100
 	case "scale":
 		if cfg.Droplets < 0 {
 			return nil, fmt.Errorf("the scale seed needs --droplets 0 or more, not %d", cfg.Droplets)
 		}
 		seedScale(w, base, cfg.Droplets)
+		w.writeHistory(createEvents(w))
 		w.DropletLimit = len(w.Droplets) + 100
 	case "empty":
 		seedImages(w, base)

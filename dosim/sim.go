@@ -29,8 +29,10 @@ type Sim struct {
 	timers  map[string]*time.Timer // by what they time: "droplet:ID", "action:ID", "lb:ID", "pool:ID"
 	claims  []net.Listener         // hold this simulator's 127.N.0.0/16 networks on the health port
 	closed  bool
-	reqSeq  atomic.Uint64
-	baseURL atomic.Value // string: scheme://host the clients use, for links
+	// extraRoutes are patterns served by dispatchers (routes_droplets.go).
+	extraRoutes []extraRoute
+	reqSeq      atomic.Uint64
+	baseURL     atomic.Value // string: scheme://host the clients use, for links
 }
 
 // New builds a simulator from cfg and seeds its world.

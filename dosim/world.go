@@ -57,8 +57,10 @@ type Droplet struct {
 	// BackupPolicy is set while backups are enabled; BackupIDs are the backups taken.
 	BackupPolicy *BackupPolicy `json:"backup_policy,omitempty"`
 	BackupIDs    []int         `json:"backup_ids,omitempty"`
-	// Pool is the autoscale pool the droplet is a member of ("" for none).
-	Pool string `json:"pool,omitempty"`
+	// Pool is the autoscale pool the droplet is a member of ("" for none), PoolGen the
+	// generation of the pool's template it was made from.
+	Pool    string `json:"pool,omitempty"`
+	PoolGen int    `json:"pool_gen,omitempty"`
 }
 
 // disk is the droplet's disk in GiB.
@@ -161,6 +163,7 @@ type world struct {
 	VPCs          map[string]*VPC          `json:"vpcs"`
 	Keys          map[int]*SSHKey          `json:"ssh_keys"`
 	Firewalls     map[string]*Firewall     `json:"firewalls"`
+	Pools         map[string]*Pool         `json:"autoscale_pools"`
 	Projects      map[string]*Project      `json:"projects"`
 	// ProjectOf is the project of each resource assigned away from the default one, by
 	// URN, and AssignedAt when it was assigned.
@@ -199,6 +202,7 @@ func newWorld(nets []int) *world {
 		VPCs:          map[string]*VPC{},
 		Keys:          map[int]*SSHKey{},
 		Firewalls:     map[string]*Firewall{},
+		Pools:         map[string]*Pool{},
 		Projects:      map[string]*Project{},
 		ProjectOf:     map[string]string{},
 		AssignedAt:    map[string]time.Time{},
