@@ -151,10 +151,8 @@ func (s *Sim) createDroplets(r *http.Request, ri *reqInfo) (int, any) {
 	rd := s.w.dropletRenderer()
 	for _, n := range names {
 		d := s.newDroplet(n, &req, spec)
-		a := s.startAction("create", "droplet", d.ID, d.Region, nil, 0)
-		d.CreateAction = a.ID
 		droplets = append(droplets, rd.render(d))
-		actions = append(actions, obj{"id": a.ID, "rel": "create", "href": s.base(r) + "/v2/actions/" + strconv.Itoa(a.ID)})
+		actions = append(actions, obj{"id": d.CreateAction, "rel": "create", "href": s.base(r) + "/v2/actions/" + strconv.Itoa(d.CreateAction)})
 	}
 	links := obj{"actions": actions}
 	if multi {
@@ -318,6 +316,7 @@ func (s *Sim) newDroplet(name string, req *createRequest, spec createSpec) *Drop
 	}
 	s.w.putDroplet(d)
 	s.w.Created++
+	d.CreateAction = s.startAction("create", "droplet", d.ID, d.Region, nil, 0).ID
 	s.scheduleActivation(d)
 	return d
 }

@@ -49,8 +49,9 @@ func (c *Counter) Add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
 // Get returns the count.
 func (c *Counter) Get() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
 
-// Start runs a simulator for the test's lifetime. Provision and ActionDelay left zero in
-// cfg get fast test values (20ms, 10ms); HealthPort left zero is dosim's default, 8080,
+// Start runs a simulator for the test's lifetime. Provision, ActionDelay and PoolMinute
+// left zero in cfg get fast test values (20ms, 10ms, 5ms: an autoscale pool's 10-minute
+// cooldown lasts 50ms); HealthPort left zero is dosim's default, 8080,
 // on an address range (127.N.0.0/16) that no other simulator on the machine uses.
 func Start(t testing.TB, cfg dosim.Config) *Env {
 	t.Helper()
@@ -62,6 +63,9 @@ func Start(t testing.TB, cfg dosim.Config) *Env {
 	}
 	if cfg.ActionDelay == 0 {
 		cfg.ActionDelay = 10e6
+	}
+	if cfg.PoolMinute == 0 {
+		cfg.PoolMinute = 5e6
 	}
 	sim, err := dosim.New(cfg)
 	if err != nil {
