@@ -246,16 +246,32 @@ func TestPoolValidation(t *testing.T) {
 	ctx := context.Background()
 	target := &godo.DropletAutoscaleConfiguration{TargetNumberInstances: 2}
 	cases := map[string]*godo.DropletAutoscalePoolRequest{
-		"no config":        poolRequest("a", "ubuntu-24-04-x64", nil),
-		"target too big":   poolRequest("a", "ubuntu-24-04-x64", &godo.DropletAutoscaleConfiguration{TargetNumberInstances: 1001}),
-		"min above max":    poolRequest("a", "ubuntu-24-04-x64", &godo.DropletAutoscaleConfiguration{MinInstances: 3, MaxInstances: 2}),
-		"cooldown":         poolRequest("a", "ubuntu-24-04-x64", &godo.DropletAutoscaleConfiguration{MinInstances: 1, MaxInstances: 2, CooldownMinutes: 30}),
-		"unknown image":    poolRequest("a", "no-such-image", target),
-		"no name":          poolRequest("", "ubuntu-24-04-x64", target),
-		"atlanta":          func() *godo.DropletAutoscalePoolRequest { r := poolRequest("a", "ubuntu-24-04-x64", target); r.DropletTemplate.Region = "atl1"; return r }(),
-		"no SSH key":       func() *godo.DropletAutoscalePoolRequest { r := poolRequest("a", "ubuntu-24-04-x64", target); r.DropletTemplate.SSHKeys = nil; return r }(),
-		"unknown SSH key":  func() *godo.DropletAutoscalePoolRequest { r := poolRequest("a", "ubuntu-24-04-x64", target); r.DropletTemplate.SSHKeys = []string{"7"}; return r }(),
-		"size not in nyc3": func() *godo.DropletAutoscalePoolRequest { r := poolRequest("a", "ubuntu-24-04-x64", target); r.DropletTemplate.Size = "gpu-h100x1-80gb"; return r }(),
+		"no config":      poolRequest("a", "ubuntu-24-04-x64", nil),
+		"target too big": poolRequest("a", "ubuntu-24-04-x64", &godo.DropletAutoscaleConfiguration{TargetNumberInstances: 1001}),
+		"min above max":  poolRequest("a", "ubuntu-24-04-x64", &godo.DropletAutoscaleConfiguration{MinInstances: 3, MaxInstances: 2}),
+		"cooldown":       poolRequest("a", "ubuntu-24-04-x64", &godo.DropletAutoscaleConfiguration{MinInstances: 1, MaxInstances: 2, CooldownMinutes: 30}),
+		"unknown image":  poolRequest("a", "no-such-image", target),
+		"no name":        poolRequest("", "ubuntu-24-04-x64", target),
+		"atlanta": func() *godo.DropletAutoscalePoolRequest {
+			r := poolRequest("a", "ubuntu-24-04-x64", target)
+			r.DropletTemplate.Region = "atl1"
+			return r
+		}(),
+		"no SSH key": func() *godo.DropletAutoscalePoolRequest {
+			r := poolRequest("a", "ubuntu-24-04-x64", target)
+			r.DropletTemplate.SSHKeys = nil
+			return r
+		}(),
+		"unknown SSH key": func() *godo.DropletAutoscalePoolRequest {
+			r := poolRequest("a", "ubuntu-24-04-x64", target)
+			r.DropletTemplate.SSHKeys = []string{"7"}
+			return r
+		}(),
+		"size not in nyc3": func() *godo.DropletAutoscalePoolRequest {
+			r := poolRequest("a", "ubuntu-24-04-x64", target)
+			r.DropletTemplate.Size = "gpu-h100x1-80gb"
+			return r
+		}(),
 	}
 	for name, req := range cases {
 		_, _, err := env.Client.DropletAutoscale.Create(ctx, req)

@@ -53,7 +53,7 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	}
 	up, resp, err := env.Client.LoadBalancers.Update(ctx, lb.ID, &godo.LoadBalancerRequest{Name: "web-new", Region: "nyc3",
 		ForwardingRules: append(httpRule(8080), godo.ForwardingRule{EntryProtocol: "tcp", EntryPort: 5432, TargetProtocol: "tcp", TargetPort: 5432}),
-		DropletIDs: nyc, RedirectHttpToHttps: false, SizeUnit: 2})
+		DropletIDs:      nyc, RedirectHttpToHttps: false, SizeUnit: 2})
 	wantCode(t, "update LB", resp, err, http.StatusOK)
 	if len(up.ForwardingRules) != 2 || len(up.DropletIDs) != len(nyc) || up.SizeUnit != 2 || up.ID != lb.ID {
 		t.Errorf("updated LB: %+v", up)
