@@ -69,10 +69,7 @@ func sortActions(list []*Action) {
 }
 
 // newestFirst renders a listing of actions kept oldest first, newest first.
-func (s *Sim) newestFirst(r *http.Request, list []*Action) (int, any) {
-	n := len(list)
-	return s.listing(r, "actions", n, func(i int) any { return renderAction(list[n-1-i]) })
-}
+func (s *Sim) newestFirst(r *http.Request, list []*Action) (int, any) { return s.actionPage(r, list) }
 
 func (s *Sim) listActions(r *http.Request, _ *reqInfo) (int, any) {
 	return s.newestFirst(r, s.w.actions.order)

@@ -30,9 +30,7 @@ func (s *Sim) listDroplets(r *http.Request, _ *reqInfo) (int, any) {
 	case typ != "" && typ != "droplets" && typ != "gpus":
 		return badRequest("type must be droplets or gpus, not %q", typ)
 	}
-	list := s.w.sortedDroplets(s.dropletFilter(tag, name, typ))
-	rd := s.w.dropletRenderer()
-	return s.listing(r, "droplets", len(list), func(i int) any { return rd.render(list[i]) })
+	return s.dropletPage(r, s.w.sortedDroplets(s.dropletFilter(tag, name, typ)))
 }
 
 // dropletFilter is what GET /v2/droplets keeps: by tag, both kinds; otherwise the GPU

@@ -173,6 +173,15 @@ func (s *Sim) write(w http.ResponseWriter, ri *reqInfo, status int, body any) in
 		w.WriteHeader(status)
 		return status
 	}
+	if rb, ok := body.(*rawBody); ok {
+		defer rb.release()
+		rb.buf.WriteByte('\n')
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(rb.buf.Len()))
+		w.WriteHeader(status)
+		_, _ = w.Write(rb.buf.Bytes())
+		return status
+	}
 	buf, err := json.Marshal(body)
 	if err != nil {
 		status = http.StatusInternalServerError

@@ -93,7 +93,7 @@ func (s *Sim) renderLoadBalancer(lb *LoadBalancer) obj {
 		"network_stack":                    "IPV4",
 		"type":                             "REGIONAL",
 		"tls_cipher_policy":                "DEFAULT",
-		"region":                           renderRegion(lb.Region),
+		"region":                           regionJSON(lb.Region),
 		"droplet_ids":                      s.w.members(lb),
 	}
 	if lb.Tag != "" {

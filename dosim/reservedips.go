@@ -70,7 +70,7 @@ func (s *Sim) renderReservedIP(ip *ReservedIP) obj {
 	}
 	return obj{
 		"ip":         ip.IP,
-		"region":     renderRegion(ip.Region),
+		"region":     regionJSON(ip.Region),
 		"droplet":    droplet,
 		"locked":     ip.Locked,
 		"project_id": s.w.projectOf("do:floatingip:" + ip.IP),

@@ -65,7 +65,7 @@ func renderVolume(v *Volume) obj {
 		"droplet_ids":      nonNilInts(v.DropletIDs),
 		"created_at":       ts(v.CreatedAt),
 		"tags":             nonNilStrings(v.Tags),
-		"region":           renderRegion(v.Region),
+		"region":           regionJSON(v.Region),
 		"filesystem_type":  v.fsType(),
 		"filesystem_label": v.FSLabel,
 	}
