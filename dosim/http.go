@@ -72,6 +72,10 @@ type errorBody struct {
 	ID        string `json:"id"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id,omitempty"`
+	// Error and RootCauses are the envelope some operations answer with instead
+	// (error_with_root_causes: an invalid tag name); the simulator sends both.
+	Error      string   `json:"error,omitempty"`
+	RootCauses []string `json:"root_causes,omitempty"`
 }
 
 func errBody(status int, id, msg string) (int, any) {

@@ -29,6 +29,7 @@ func allImages(t *testing.T, list func(context.Context, *godo.ListOptions) ([]go
 }
 
 func TestImageListFilters(t *testing.T) {
+	t.Parallel()
 	env := startDemo(t)
 	c := env.Client.Images
 	byTag := func(ctx context.Context, opt *godo.ListOptions) ([]godo.Image, *godo.Response, error) {
