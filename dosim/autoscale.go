@@ -2,6 +2,7 @@ package dosim
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"net/http"
 	"sort"
 	"strconv"
@@ -30,13 +31,11 @@ type Pool struct {
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
 	// Status is active, or deleting (Dangerous: with its members) until DeleteAt.
-	Status    string    `json:"status"`
-	Dangerous bool      `json:"dangerous,omitempty"`
-	DeleteAt  time.Time `json:"delete_at,omitempty"`
-	// Gen counts the template's changes; a member made from an older one is out of date.
-	Gen     int         `json:"gen"`
-	Members []int       `json:"members"`
-	History []PoolEvent `json:"history"`
+	Status    string      `json:"status"`
+	Dangerous bool        `json:"dangerous,omitempty"`
+	DeleteAt  time.Time   `json:"delete_at,omitempty"`
+	Members   []int       `json:"members"`
+	History   []PoolEvent `json:"history"`
 	// NextChange is when the cooldown after the last change ends.
 	NextChange time.Time `json:"next_change"`
 	// Work is the change under way, if any.
@@ -252,15 +251,18 @@ func (s *Sim) updatePool(r *http.Request, _ *reqInfo) (int, any) {
 	if tmpl.Region != p.Template.Region {
 		return unprocessable("An autoscale pool cannot move from %s to %s.", p.Template.Region, tmpl.Region)
 	}
-	if templateChanged(p.Template, tmpl) {
-		p.Gen++
-	}
 	p.Config, p.Template, p.UpdatedAt = cfg, tmpl, s.now()
 	s.tickPool(p)
 	return http.StatusOK, obj{"autoscale_pool": s.renderPool(p)}
 }
 
-func templateChanged(a, b PoolTemplate) bool { return string(mustJSON(a)) != string(mustJSON(b)) }
+// templateKey identifies a template's content: a member made from another one is out of
+// date, and a template put back makes its members current again.
+func templateKey(t PoolTemplate) string {
+	h := fnv.New64a()
+	h.Write(mustJSON(t))
+	return strconv.FormatUint(h.Sum64(), 36)
+}
 
 // deletePool deletes a pool after a moment in "deleting": its members stay as plain
 // droplets, or, with the dangerous variant (and its X-Dangerous header), go with it.

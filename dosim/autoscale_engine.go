@@ -178,7 +178,7 @@ func (s *Sim) retire(p *Pool, now time.Time, ids ...int) {
 func (s *Sim) retirees(p *Pool, n int) []int {
 	var old, current []int
 	for _, id := range p.Members {
-		if d, ok := s.w.Droplets[id]; ok && d.PoolGen != p.Gen {
+		if d, ok := s.w.Droplets[id]; ok && d.PoolTemplate != templateKey(p.Template) {
 			old = append(old, id)
 		} else {
 			current = append([]int{id}, current...)
@@ -190,7 +190,7 @@ func (s *Sim) retirees(p *Pool, n int) []int {
 // outdated is the oldest member on an older template, or 0.
 func (s *Sim) outdated(p *Pool) int {
 	for _, id := range p.Members {
-		if d, ok := s.w.Droplets[id]; ok && d.PoolGen != p.Gen {
+		if d, ok := s.w.Droplets[id]; ok && d.PoolTemplate != templateKey(p.Template) {
 			return id
 		}
 	}
@@ -216,7 +216,7 @@ func (s *Sim) createMembers(p *Pool, n int) ([]int, error) {
 	var ids []int
 	for range n {
 		d := s.newDroplet(fmt.Sprintf("%s-%s", base, randomHex(3)), req, createSpec{image: im, region: t.Region})
-		d.Pool, d.PoolGen = p.ID, p.Gen
+		d.Pool, d.PoolTemplate = p.ID, templateKey(t)
 		p.Members = append(p.Members, d.ID)
 		ids = append(ids, d.ID)
 	}

@@ -286,3 +286,41 @@ func TestPoolValidation(t *testing.T) {
 	_, _, err = env.Client.DropletAutoscale.Update(ctx, p.ID, poolRequest("renamed", "ubuntu-24-04-x64", target))
 	refused(t, "a new name", err, "cannot be updated")
 }
+
+// TestPoolTemplatePutBack is what a client can do instead of pausing a replacement: put
+// the previous template back. The member still on it stays; only the one already made
+// from the new template is replaced, back.
+func TestPoolTemplatePutBack(t *testing.T) {
+	t.Parallel()
+	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, PoolMinute: 20 * time.Millisecond})
+	ctx := context.Background()
+	cfg := &godo.DropletAutoscaleConfiguration{TargetNumberInstances: 2}
+	p, _, err := env.Client.DropletAutoscale.Create(ctx, poolRequest("api", "ubuntu-24-04-x64", cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled(t, env, p.ID, "ubuntu-24-04-x64", 2)
+	if _, _, err := env.Client.DropletAutoscale.Update(ctx, p.ID, poolRequest("api", "debian-13-x64", cfg)); err != nil {
+		t.Fatal(err)
+	}
+	var kept int
+	waitFor(t, 5*time.Second, "one member replaced", func() bool {
+		ms, ds := members(t, env, p.ID)
+		onNew := 0
+		for _, d := range ds {
+			if d.Image.Slug == "debian-13-x64" && d.Status == "active" {
+				onNew++
+			} else {
+				kept = d.ID
+			}
+		}
+		return len(ms) == 2 && onNew == 1
+	})
+	if _, _, err := env.Client.DropletAutoscale.Update(ctx, p.ID, poolRequest("api", "ubuntu-24-04-x64", cfg)); err != nil {
+		t.Fatal(err)
+	}
+	after := settled(t, env, p.ID, "ubuntu-24-04-x64", 2)
+	if !slices.ContainsFunc(after, func(d *godo.Droplet) bool { return d.ID == kept }) {
+		t.Errorf("member %d, still on the template put back, was replaced too", kept)
+	}
+}

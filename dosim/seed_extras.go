@@ -72,7 +72,7 @@ func seedPool(w *world, base time.Time) []historyEvent {
 	for i := range apiPool.members {
 		name := fmt.Sprintf("api-%06x", (w.NextID+1)*2654435761&0xffffff) // as a pool names its members
 		d := seedDroplet(w, name, apiPool.region, apiPool.size, ims[0].ID, created.Add(time.Duration(i)*time.Second), p.Template.Tags)
-		d.Monitoring, d.Pool = true, p.ID
+		d.Monitoring, d.Pool, d.PoolTemplate = true, p.ID, templateKey(p.Template)
 		p.Members = append(p.Members, d.ID)
 	}
 	done := created.Add(provisionTook + 10*time.Second)

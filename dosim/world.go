@@ -57,10 +57,10 @@ type Droplet struct {
 	// BackupPolicy is set while backups are enabled; BackupIDs are the backups taken.
 	BackupPolicy *BackupPolicy `json:"backup_policy,omitempty"`
 	BackupIDs    []int         `json:"backup_ids,omitempty"`
-	// Pool is the autoscale pool the droplet is a member of ("" for none), PoolGen the
-	// generation of the pool's template it was made from.
-	Pool    string `json:"pool,omitempty"`
-	PoolGen int    `json:"pool_gen,omitempty"`
+	// Pool is the autoscale pool the droplet is a member of ("" for none), PoolTemplate
+	// the key of the template it was made from (see templateKey).
+	Pool         string `json:"pool,omitempty"`
+	PoolTemplate string `json:"pool_template,omitempty"`
 }
 
 // disk is the droplet's disk in GiB.
