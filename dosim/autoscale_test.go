@@ -66,7 +66,9 @@ func settled(t *testing.T, env *dosimtest.Env, poolID, image string, want int) [
 
 func TestPoolReplacesMembersOneAtATime(t *testing.T) {
 	t.Parallel()
-	env := startPools(t)
+	// Minutes long enough (a cooldown of 200ms) for a poll's delay not to blur them.
+	const minute = 20 * time.Millisecond
+	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, PoolMinute: minute})
 	ctx := context.Background()
 	p, resp, err := env.Client.DropletAutoscale.Create(ctx, poolRequest("api", "ubuntu-24-04-x64",
 		&godo.DropletAutoscaleConfiguration{TargetNumberInstances: 2}))
@@ -89,7 +91,7 @@ func TestPoolReplacesMembersOneAtATime(t *testing.T) {
 	// Watch the members until both are on the new image: never fewer than two up, never
 	// more than three in all, and the second new member well over a cooldown after the
 	// first (each replacement waits one for the new droplet to boot, and one after the
-	// old is gone; skipping either would bring the second within 60ms).
+	// old is gone, 21 minutes in all; skipping either would bring it within 12).
 	var firstNew, secondNew time.Time
 	waitFor(t, 5*time.Second, "both members replaced", func() bool {
 		ms, ds := members(t, env, p.ID)
@@ -117,7 +119,7 @@ func TestPoolReplacesMembersOneAtATime(t *testing.T) {
 		}
 		return onNew == 2 && len(ms) == 2 && active == 2
 	})
-	if gap := secondNew.Sub(firstNew); gap < 15*poolMinute {
+	if gap := secondNew.Sub(firstNew); gap < 15*minute {
 		t.Errorf("the second replacement began %v after the first: no cooldown between the changes", gap)
 	}
 	history, resp, err := env.Client.DropletAutoscale.ListHistory(ctx, p.ID, nil)
