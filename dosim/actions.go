@@ -26,6 +26,8 @@ func (a *Action) key() string {
 		return "volume:" + a.Params["volume"]
 	case reservedKind.one, floatingKind.one:
 		return "ip:" + a.Params["ip"]
+	case "image":
+		return "image:" + strconv.Itoa(a.ResourceID)
 	}
 	return a.ResourceType + ":" + strconv.Itoa(a.ResourceID)
 }

@@ -44,7 +44,7 @@ func TestUnservedOperations(t *testing.T) {
 	}{
 		{"DELETE", "/v2/load_balancers/4de7ac8b-495b-4884-9a69-1050c6793c00/cache", 501, "not_implemented", "loadBalancers_delete_cache"},
 		{"GET", "/v2/droplets/1/neighbors", 501, "not_implemented", "droplets_list_neighbors"},
-		{"POST", "/v2/images/1/actions", 501, "not_implemented", "imageActions_post"},
+		{"POST", "/v2/images/1/account_transfer", 501, "not_implemented", "images_post_account_transfer_create"},
 		{"GET", "/v2/apps", 501, "not_implemented", "apps_list"},
 		{"PATCH", "/v2/droplets/1", 405, "method_not_allowed", "allows DELETE, GET"},
 		{"GET", "/v2/droplets/actions", 405, "method_not_allowed", "allows POST"},
