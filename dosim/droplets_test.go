@@ -294,7 +294,7 @@ func mustIP(t *testing.T, d *godo.Droplet) string {
 
 func TestDropletActions(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, ActionDelay: 250 * time.Millisecond})
+	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 250 * time.Millisecond, ActionDelay: 250 * time.Millisecond})
 	ctx := context.Background()
 	d := create(t, env, createReq("app-1"))
 	_, _, err := env.Client.DropletActions.Reboot(ctx, d.ID)
