@@ -126,7 +126,9 @@ func (s *Sim) advanceWork(p *Pool, now time.Time) (time.Time, bool) {
 	if booted := w.Start.Add(s.cooldown(p)); now.Before(booted) {
 		return booted, false // the new member boots for the cooldown before an old one goes
 	}
-	if _, ok := s.w.Droplets[w.Old]; !ok {
+	if d, ok := s.w.Droplets[w.Old]; !ok || d.PoolTemplate == templateKey(p.Template) {
+		// Gone, or current again: the template it was made from was put back meanwhile.
+		// The pool is a member over its size, and its next change retires the extra one.
 		return s.finishWork(p, now)
 	}
 	s.retire(p, now, w.Old)

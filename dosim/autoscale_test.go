@@ -90,9 +90,9 @@ func TestPoolReplacesMembersOneAtATime(t *testing.T) {
 	// never more than three in all (TestPoolCooldownBetweenChanges times the changes).
 	waitFor(t, 5*time.Second, "both members replaced", func() bool {
 		ms, ds := members(t, env, p.ID)
-		active, onNew := 0, 0
+		active, onNew := 0, 0 // as the pool reports them (the droplets are read after)
 		for i, d := range ds {
-			if d.Status == "active" && ms[i].Status == "active" {
+			if ms[i].Status == "active" {
 				active++
 			}
 			if d.Image.Slug == "debian-13-x64" {
