@@ -16,9 +16,10 @@ func TestPageEncodingMatches(t *testing.T) {
 	rd := w.dropletRenderer()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
+	w.Droplets[w.sortedDroplets(nil)[0].ID].Name = `odd <"name"> \ é` // the slow path of a string
 	for _, d := range w.sortedDroplets(nil) {
 		buf.Reset()
-		rd.encode(enc, &buf, d)
+		rd.encode(&buf, d)
 		same(t, d.Name, buf.Bytes(), mustJSON(rd.render(d)))
 	}
 	for _, a := range w.actions.order {
