@@ -58,8 +58,9 @@ func (s *Sim) AccountUUID() string {
 	return s.w.Account.UUID
 }
 
-// reservedIPLimit is DigitalOcean's default, raised when the world already holds more.
-func (w *world) reservedIPLimit() int { return max(5, len(w.ReservedIPs)) }
+// reservedIPLimit is the account's limit of reserved IPs, raised when the world already
+// holds more.
+func (w *world) reservedIPLimit() int { return max(10, len(w.ReservedIPs)) }
 
 // volumeLimit is DigitalOcean's default limit of volumes per account.
 const volumeLimit = 100

@@ -70,8 +70,8 @@ func (c Config) Validate() error {
 		{c.PoolMinute < 0, fmt.Sprintf("--pool-minute must be 0 (one minute) or more, not %v", c.PoolMinute)},
 		{c.HealthPort < -1 || c.HealthPort > 65535, fmt.Sprintf("--health-port must be a port number or -1 for none, not %d", c.HealthPort)},
 		{c.HealthListeners < 0, fmt.Sprintf("the health listener cap must be 0 (automatic) or more, not %d", c.HealthListeners)},
-		{c.RatePerMinute < 0, fmt.Sprintf("--rate-per-minute must be 1 or more, not %d", c.RatePerMinute)},
-		{c.RatePerHour < 0, fmt.Sprintf("--rate-per-hour must be 1 or more, not %d", c.RatePerHour)},
+		{c.RatePerMinute < 0, fmt.Sprintf("--rate-per-minute must be 0 (the default, 250) or more, not %d", c.RatePerMinute)},
+		{c.RatePerHour < 0, fmt.Sprintf("--rate-per-hour must be 0 (the default, 5000) or more, not %d", c.RatePerHour)},
 		{c.DropletLimit < 0, fmt.Sprintf("--droplet-limit must be 0 (seed size + 100) or more, not %d", c.DropletLimit)},
 	}
 	for _, ch := range checks {

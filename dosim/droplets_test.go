@@ -293,7 +293,8 @@ func mustIP(t *testing.T, d *godo.Droplet) string {
 }
 
 func TestDropletActions(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, ActionDelay: 40 * time.Millisecond})
+	t.Parallel()
+	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 250 * time.Millisecond, ActionDelay: 250 * time.Millisecond})
 	ctx := context.Background()
 	d := create(t, env, createReq("app-1"))
 	_, _, err := env.Client.DropletActions.Reboot(ctx, d.ID)
@@ -392,6 +393,7 @@ func TestActionsByTagAndList(t *testing.T) {
 }
 
 func TestDeleteEndsActions(t *testing.T) {
+	t.Parallel()
 	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 200 * time.Millisecond, ActionDelay: time.Second})
 	ctx := context.Background()
 	short, resp, err := env.Client.Droplets.Create(ctx, createReq("short-lived"))

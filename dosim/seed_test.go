@@ -201,3 +201,143 @@ func TestRateWindows(t *testing.T) {
 		t.Errorf("an hour after the first request: %+v", r)
 	}
 }
+
+func demoWorldWith(t *testing.T, now time.Time, extras bool) *world {
+	t.Helper()
+	w, err := buildSeed(withDefaults(Config{Now: func() time.Time { return now }, DemoExtras: extras}), []int{42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.reindex()
+	return w
+}
+
+// TestSeedHistory pins the past of the seeded worlds: each droplet's create at its
+// created_at, actions numbered in the order they happened, and the demo's hand changes.
+func TestSeedHistory(t *testing.T) {
+	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	for _, seed := range []string{"demo", "scale"} {
+		w, err := buildSeed(withDefaults(Config{Seed: seed, Droplets: 500, Now: func() time.Time { return now }}), []int{42})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.reindex()
+		for _, d := range w.Droplets {
+			creates := 0
+			for _, a := range w.actionsOn(dropletKey(d.ID)) {
+				if a.Type == "create" {
+					creates++
+					if !a.StartedAt.Equal(d.CreatedAt) || a.Status != "completed" || a.CompletedAt == nil || a.ID != d.CreateAction {
+						t.Errorf("%s %s: create action %+v", seed, d.Name, a)
+					}
+				}
+			}
+			if creates != 1 {
+				t.Errorf("%s %s: %d create actions", seed, d.Name, creates)
+			}
+		}
+		order := w.actions.order
+		for i := 1; i < len(order); i++ {
+			if order[i].StartedAt.Before(order[i-1].StartedAt) || !order[i].StartedAt.Before(now) {
+				t.Errorf("%s: action %d (%s) starts before the one numbered before it, or in the future", seed, order[i].ID, order[i].StartedAt)
+			}
+		}
+	}
+}
+
+func TestDemoHandChanges(t *testing.T) {
+	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	w := demoWorldWith(t, now, false)
+	changed := map[string][]string{}
+	for _, a := range w.actions.order {
+		if d, ok := w.Droplets[a.ResourceID]; ok && a.Type != "create" {
+			changed[d.Name] = append(changed[d.Name], a.Type)
+			if !a.StartedAt.After(d.CreatedAt) || !a.CompletedAt.Before(now) {
+				t.Errorf("%s on %s at %s: not between its creation and now", a.Type, d.Name, a.StartedAt)
+			}
+		}
+	}
+	want := map[string]string{
+		"worker-nyc3-02": "power_off resize power_on",
+		"edge-fra1-01":   "password_reset",
+		"web-nyc3-03":    "rebuild",
+		"web-fra1-02":    "change_kernel",
+	}
+	if len(changed) != len(want) {
+		t.Errorf("changed by hand: %v, want %v", changed, want)
+	}
+	for name, types := range want {
+		if got := strings.Join(changed[name], " "); got != types {
+			t.Errorf("%s: %q, want %q", name, got, types)
+		}
+	}
+	for _, d := range w.Droplets {
+		switch d.Name {
+		case "worker-nyc3-02":
+			if d.Size != "s-4vcpu-8gb" {
+				t.Errorf("the resized worker ended at %s, not its role's size", d.Size)
+			}
+		case "web-fra1-02":
+			if d.Kernel == nil {
+				t.Errorf("the droplet whose kernel was changed has an internal kernel")
+			}
+		}
+	}
+}
+
+// TestDemoExtras pins the pets and the pool, and that without DemoExtras the demo is the
+// 48 droplets other packages count.
+func TestDemoExtras(t *testing.T) {
+	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	plain, full := demoWorldWith(t, now, false), demoWorldWith(t, now, true)
+	if len(plain.Droplets) != 48 || len(plain.Pools) != 0 || len(full.Droplets) != 48+len(demoPets)+apiPool.members {
+		t.Fatalf("droplets: %d without extras, %d with", len(plain.Droplets), len(full.Droplets))
+	}
+	for id, d := range plain.Droplets {
+		if e := full.Droplets[id]; e == nil || e.Name != d.Name || e.ImageID != d.ImageID || e.PublicIP != d.PublicIP {
+			t.Errorf("the extras reshuffled droplet %d: %+v", id, e)
+		}
+	}
+	pets := 0
+	for _, d := range full.Droplets {
+		im := full.Images[d.ImageID]
+		if !im.Public {
+			continue
+		}
+		pets++
+		if im.Type != "base" || !d.Backups || len(d.BackupIDs) != 7 || now.Sub(d.CreatedAt) < 180*24*time.Hour {
+			t.Errorf("pet %s: image %s (%s), backups %v %v, created %s", d.Name, im.Name, im.Type, d.Backups, d.BackupIDs, d.CreatedAt)
+		}
+		for _, a := range full.actionsOn(dropletKey(d.ID)) {
+			if a.Type != "create" && a.Type != "enable_backups" {
+				t.Errorf("pet %s was changed: %s", d.Name, a.Type)
+			}
+		}
+	}
+	if pets != len(demoPets) {
+		t.Errorf("%d droplets run distribution images, want the %d pets", pets, len(demoPets))
+	}
+	if len(full.Pools) != 1 {
+		t.Fatalf("%d pools", len(full.Pools))
+	}
+	for _, p := range full.Pools {
+		tmpl := full.Images[p.Template.ImageID]
+		if p.Name != "api" || p.Config.Target != 4 || len(p.Members) != 4 || tmpl.Name != "api-1.0.0" || len(p.History) != 1 {
+			t.Errorf("pool: %+v on %s", p, tmpl.Name)
+		}
+		for _, id := range p.Members {
+			if d := full.Droplets[id]; d.ImageID != tmpl.ID || !hasString(d.Tags, "role:api") || d.Pool != p.ID {
+				t.Errorf("member %s: image %d, tags %v", d.Name, d.ImageID, d.Tags)
+			}
+		}
+	}
+	newer := 0
+	for _, im := range full.Images {
+		if im.Name == "api-1.1.0" {
+			newer++
+		}
+	}
+	if newer != 1 {
+		t.Errorf("the newer api image the template lags behind is missing")
+	}
+}

@@ -26,11 +26,13 @@ type Sim struct {
 	limiter *rateLimiter
 	faults  *faultSet
 	stats   *stats
-	timers  map[int]*time.Timer
-	claims  []net.Listener // hold this simulator's 127.N.0.0/16 networks on the health port
+	timers  map[string]*time.Timer // by what they time: "droplet:ID", "action:ID", "lb:ID", "pool:ID"
+	claims  []net.Listener         // hold this simulator's 127.N.0.0/16 networks on the health port
 	closed  bool
-	reqSeq  atomic.Uint64
-	baseURL atomic.Value // string: scheme://host the clients use, for links
+	// extraRoutes are patterns served by dispatchers (routes_droplets.go).
+	extraRoutes []extraRoute
+	reqSeq      atomic.Uint64
+	baseURL     atomic.Value // string: scheme://host the clients use, for links
 }
 
 // New builds a simulator from cfg and seeds its world.
@@ -41,7 +43,7 @@ func New(cfg Config) (*Sim, error) {
 		limiter: newRateLimiter(cfg.RatePerMinute, cfg.RatePerHour),
 		faults:  &faultSet{},
 		stats:   newStats(),
-		timers:  map[int]*time.Timer{},
+		timers:  map[string]*time.Timer{},
 	}
 	s.health = newHealthHub(cfg.HealthPort, cfg.HealthListeners, s.healthStatus)
 	loaded, err := s.loadState()

@@ -5,21 +5,6 @@ import (
 	"time"
 )
 
-// Region is a DigitalOcean datacenter region as the simulator knows it.
-type Region struct {
-	Slug string `json:"slug"`
-	Name string `json:"name"`
-}
-
-// Size is a droplet size plan.
-type Size struct {
-	Slug   string  `json:"slug"`
-	Memory int     `json:"memory"`
-	VCPUs  int     `json:"vcpus"`
-	Disk   int     `json:"disk"`
-	Price  float64 `json:"price_monthly"`
-}
-
 // Image is a distribution image or a private snapshot.
 type Image struct {
 	ID          int       `json:"id"`
@@ -65,6 +50,40 @@ type Droplet struct {
 	UserData   string    `json:"user_data,omitempty"`
 	// CreateAction is the action that completes when the droplet becomes active.
 	CreateAction int `json:"create_action,omitempty"`
+	// Disk is the disk in GiB when a resize left it larger than the size's (0: the size's).
+	Disk int `json:"disk,omitempty"`
+	// Kernel is set for droplets with an externally managed kernel (change_kernel).
+	Kernel *Kernel `json:"kernel,omitempty"`
+	// BackupPolicy is set while backups are enabled; BackupIDs are the backups taken.
+	BackupPolicy *BackupPolicy `json:"backup_policy,omitempty"`
+	BackupIDs    []int         `json:"backup_ids,omitempty"`
+	// Pool is the autoscale pool the droplet is a member of ("" for none), PoolTemplate
+	// the key of the template it was made from (see templateKey).
+	Pool         string `json:"pool,omitempty"`
+	PoolTemplate string `json:"pool_template,omitempty"`
+}
+
+// disk is the droplet's disk in GiB.
+func (d *Droplet) disk() int {
+	if d.Disk > 0 {
+		return d.Disk
+	}
+	return sizes[d.Size].Disk
+}
+
+// Kernel is an externally managed kernel (only droplets from before March 2017 have one).
+type Kernel struct {
+	ID      int    `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// BackupPolicy is when a droplet's backups are taken: daily, or weekly on Weekday,
+// in the four hours from Hour (UTC).
+type BackupPolicy struct {
+	Plan    string `json:"plan"`
+	Weekday string `json:"weekday,omitempty"`
+	Hour    int    `json:"hour"`
 }
 
 // Action is an asynchronous event on a resource.
@@ -92,20 +111,37 @@ type LoadBalancer struct {
 	DropletIDs []int     `json:"droplet_ids"`
 	CreatedAt  time.Time `json:"created_at"`
 	VPCUUID    string    `json:"vpc_uuid"`
+	// Status is "new" until ReadyAt, then "active" (empty, for the seed's, is active).
+	Status  string    `json:"status,omitempty"`
+	ReadyAt time.Time `json:"ready_at,omitempty"`
+	// Rules and Health are nil for the seed's balancers: HTTP on 80 to the health port.
+	Rules            []ForwardingRule `json:"forwarding_rules,omitempty"`
+	Health           *HealthCheck     `json:"health_check,omitempty"`
+	Sticky           *StickySessions  `json:"sticky_sessions,omitempty"`
+	SizeUnit         int              `json:"size_unit,omitempty"`
+	RedirectHTTPS    bool             `json:"redirect_http_to_https,omitempty"`
+	ProxyProtocol    bool             `json:"enable_proxy_protocol,omitempty"`
+	BackendKeepalive bool             `json:"enable_backend_keepalive,omitempty"`
+	IdleTimeout      int              `json:"http_idle_timeout_seconds,omitempty"`
 }
 
 // ReservedIP is a public address that can move between droplets of a region.
 type ReservedIP struct {
-	IP        string `json:"ip"`
-	Region    string `json:"region"`
-	DropletID int    `json:"droplet_id,omitempty"`
-	Locked    bool   `json:"locked"`
+	IP        string    `json:"ip"`
+	Region    string    `json:"region"`
+	DropletID int       `json:"droplet_id,omitempty"`
+	Locked    bool      `json:"locked"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Volume is block storage attachable to one droplet of its region.
 type Volume struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// FSType is ext4 or xfs (empty, for the seed's volumes, is ext4); FSLabel its label.
+	FSType     string    `json:"filesystem_type,omitempty"`
+	FSLabel    string    `json:"filesystem_label,omitempty"`
 	Region     string    `json:"region"`
 	SizeGB     int       `json:"size_gigabytes"`
 	DropletIDs []int     `json:"droplet_ids"`
@@ -124,14 +160,23 @@ type world struct {
 	ReservedIPs   map[string]*ReservedIP   `json:"reserved_ips"`
 	Volumes       map[string]*Volume       `json:"volumes"`
 	Tags          map[string]bool          `json:"tags"`
-	NextID        int                      `json:"next_id"`
-	NextAction    int                      `json:"next_action"`
-	NextHost      int                      `json:"next_host"`
-	Net16         int                      `json:"net16"`
-	Nets          []int                    `json:"nets,omitempty"`
-	DropletLimit  int                      `json:"droplet_limit"`
-	Created       int                      `json:"droplets_created"`
-	Deleted       int                      `json:"droplets_deleted"`
+	VPCs          map[string]*VPC          `json:"vpcs"`
+	Keys          map[int]*SSHKey          `json:"ssh_keys"`
+	Firewalls     map[string]*Firewall     `json:"firewalls"`
+	Pools         map[string]*Pool         `json:"autoscale_pools"`
+	Projects      map[string]*Project      `json:"projects"`
+	// ProjectOf is the project of each resource assigned away from the default one, by
+	// URN, and AssignedAt when it was assigned.
+	ProjectOf    map[string]string    `json:"project_of,omitempty"`
+	AssignedAt   map[string]time.Time `json:"assigned_at,omitempty"`
+	NextID       int                  `json:"next_id"`
+	NextAction   int                  `json:"next_action"`
+	NextHost     int                  `json:"next_host"`
+	Net16        int                  `json:"net16"`
+	Nets         []int                `json:"nets,omitempty"`
+	DropletLimit int                  `json:"droplet_limit"`
+	Created      int                  `json:"droplets_created"`
+	Deleted      int                  `json:"droplets_deleted"`
 
 	// TaggedAt is when the tags API last tagged a resource, by "tag kind/id" (kind is
 	// droplets, images or volumes), for each tag's last_tagged_uri.
@@ -139,8 +184,10 @@ type world struct {
 
 	// order caches the droplets in ID order, nil when stale; busy counts, per droplet,
 	// the in-progress actions that lock it. Neither is saved: reindex rebuilds them.
-	order []*Droplet
-	busy  map[int]int
+	order       []*Droplet
+	busy        map[int]int
+	actions     actionIndex
+	gpuDroplets int // droplets of GPU sizes, which listings keep apart
 }
 
 func newWorld(nets []int) *world {
@@ -152,6 +199,13 @@ func newWorld(nets []int) *world {
 		ReservedIPs:   map[string]*ReservedIP{},
 		Volumes:       map[string]*Volume{},
 		Tags:          map[string]bool{},
+		VPCs:          map[string]*VPC{},
+		Keys:          map[int]*SSHKey{},
+		Firewalls:     map[string]*Firewall{},
+		Pools:         map[string]*Pool{},
+		Projects:      map[string]*Project{},
+		ProjectOf:     map[string]string{},
+		AssignedAt:    map[string]time.Time{},
 		TaggedAt:      map[string]time.Time{},
 		busy:          map[int]int{},
 		NextID:        300000000,
@@ -174,10 +228,16 @@ func (w *world) newID() int {
 func (w *world) putDroplet(d *Droplet) {
 	w.Droplets[d.ID] = d
 	w.order = nil
+	if sizes[d.Size].isGPU() {
+		w.gpuDroplets++
+	}
 }
 
 // dropDroplet removes a droplet from the world.
 func (w *world) dropDroplet(id int) {
+	if d, ok := w.Droplets[id]; ok && sizes[d.Size].isGPU() {
+		w.gpuDroplets--
+	}
 	delete(w.Droplets, id)
 	delete(w.busy, id)
 	w.order = nil
@@ -190,6 +250,13 @@ func (w *world) reindex() {
 	}
 	w.order = nil
 	w.busy = map[int]int{}
+	w.gpuDroplets = 0
+	for _, d := range w.Droplets {
+		if sizes[d.Size].isGPU() {
+			w.gpuDroplets++
+		}
+	}
+	w.indexActions()
 	for _, a := range w.Actions {
 		if a.locks() {
 			w.busy[a.ResourceID]++
@@ -255,24 +322,6 @@ func removeInt(list []int, v int) []int {
 	return out
 }
 
-var regions = map[string]Region{
-	"nyc1": {"nyc1", "New York 1"},
-	"nyc3": {"nyc3", "New York 3"},
-	"ams3": {"ams3", "Amsterdam 3"},
-	"fra1": {"fra1", "Frankfurt 1"},
-	"sfo3": {"sfo3", "San Francisco 3"},
-	"lon1": {"lon1", "London 1"},
-	"sgp1": {"sgp1", "Singapore 1"},
-}
-
-var sizes = map[string]Size{
-	"s-1vcpu-1gb": {"s-1vcpu-1gb", 1024, 1, 25, 6},
-	"s-1vcpu-2gb": {"s-1vcpu-2gb", 2048, 1, 50, 12},
-	"s-2vcpu-2gb": {"s-2vcpu-2gb", 2048, 2, 60, 18},
-	"s-2vcpu-4gb": {"s-2vcpu-4gb", 4096, 2, 80, 24},
-	"s-4vcpu-8gb": {"s-4vcpu-8gb", 8192, 4, 160, 48},
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -280,8 +329,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func sortActions(list []*Action) {
-	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 }
