@@ -14,7 +14,7 @@ func TestTUIWithoutTerminalPrintsStatus(t *testing.T) {
 	if code := runIO(nil, &out, &errb); code != 0 {
 		t.Fatalf("molt exited %d: %s", code, errb.String())
 	}
-	for _, want := range []string{"demo fleet (embedded simulator)", "48 droplets", "web-1.6.0"} {
+	for _, want := range []string{"demo fleet (embedded simulator)", "54 droplets", "web-1.6.0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("molt without a terminal should print the status (%q missing):\n%s", want, out.String())
 		}
