@@ -29,6 +29,10 @@ type Inventory struct {
 	images    *imageCache
 	fullAt    time.Time
 	updatedAt time.Time
+	// feed is where the inventory stands in the account's action feed (see Refresh).
+	feed feedCursor
+	// refreshing makes refreshes take turns: each moves the feed cursor.
+	refreshing sync.Mutex
 }
 
 // NewInventory reads through c with opt (Tag keeps the inventory to one tag, as in Load).

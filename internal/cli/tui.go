@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -72,12 +73,20 @@ func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog
 
 // tuiDeps wires the UI to the session: the loader, images, engine, journal and limiter.
 func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.Engine) ui.Deps {
+	// Refreshes read the account's action feed and only the droplets it names, with a
+	// full read now and then (fleet.Inventory.Refresh).
+	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter})
 	return ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
-			servers, err := fleet.Load(ctx, s.Client, fleet.LoadOptions{Limiter: s.Limiter, OnProgress: progress})
-			return servers, s.explain(err)
+			r, err := inv.Refresh(ctx, fleet.RefreshOptions{}, progress)
+			if err != nil {
+				return nil, s.explain(err)
+			}
+			s.logf("fleet read: %s", refreshWords(r))
+			return r.Servers, nil
 		},
+
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
 		Engine:     eng.Local(),
 		JournalDir: eng.JournalDir(),
@@ -132,4 +141,12 @@ func privateImages(ctx context.Context, s *session) ([]fleet.Version, error) {
 		}
 		opt.Page++
 	}
+}
+
+// refreshWords says what a refresh read, for -v.
+func refreshWords(r fleet.Refreshed) string {
+	if r.Full {
+		return fmt.Sprintf("%d droplets, a full read (%s)", len(r.Servers), r.Why)
+	}
+	return fmt.Sprintf("the action feed and %d changed droplets", r.Changed)
 }
