@@ -488,7 +488,7 @@ func summary(d godo.Droplet) string {
 func TestStateRoundTrip(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "world.json")
-	cfg := dosim.Config{Seed: "empty", HealthPort: -1, StatePath: path, Provision: 300 * time.Millisecond, ActionDelay: 300 * time.Millisecond}
+	cfg := dosim.Config{Seed: "empty", HealthPort: -1, StatePath: path, Provision: 2 * time.Second, ActionDelay: 2 * time.Second}
 	first := dosimtest.Start(t, cfg)
 	ctx := context.Background()
 	kept := create(t, first, createReq("kept", "role:web"))
@@ -580,4 +580,38 @@ func TestStateAtomic(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "world.json" {
 		t.Errorf("state directory holds %v", entries)
 	}
+}
+
+// A world saved by an older simulator, before SSH keys and VPCs were served, loads with
+// the seeded keys and the default VPCs its droplets name, so that creates which worked
+// against it (naming a seeded key, copying a droplet's VPC) go on working.
+func TestStateFromAnOlderSimulator(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "world.json")
+	cfg := dosim.Config{Seed: "empty", HealthPort: -1, StatePath: path}
+	first := dosimtest.Start(t, cfg)
+	d := create(t, first, createReq("old"))
+	first.Server.Close()
+	first.Sim.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w map[string]json.RawMessage
+	if err := json.Unmarshal(data, &w); err != nil {
+		t.Fatal(err)
+	}
+	delete(w, "ssh_keys")
+	delete(w, "vpcs")
+	if data, err = json.Marshal(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	second := dosimtest.Start(t, cfg)
+	req := createReq("new")
+	req.SSHKeys = []godo.DropletCreateSSHKey{{ID: 12345}}
+	req.VPCUUID = getDroplet(t, second, d.ID).VPCUUID
+	create(t, second, req)
 }
