@@ -1,0 +1,165 @@
+package chaos
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// builders draw the kind-specific part of a scenario: its steps, faults and marks.
+var builders = map[Kind]func(*rand.Rand, *Scenario){
+	KindFaults:         buildFaults,
+	KindKill:           buildKill,
+	KindSignal:         buildSignal,
+	KindRollback:       buildRollback,
+	KindLateCreate:     buildLateCreate,
+	KindTwoDrivers:     buildTwoDrivers,
+	KindTwoOperators:   buildTwoOperators,
+	KindJournalTorn:    buildJournalTorn,
+	KindJournalDamaged: buildJournalDamaged,
+	KindJournalLost:    buildJournalLost,
+	KindDiskFull:       buildDiskFull,
+	KindUnlockLive:     buildUnlockLive,
+}
+
+func kill(rng *rand.Rand, sc *Scenario) *Interrupt {
+	return &Interrupt{Signal: "KILL", At: pickTrigger(rng, len(sc.Faults))}
+}
+
+// buildFaults: one apply under one to four rules, sometimes onto a broken image.
+func buildFaults(rng *rand.Rand, sc *Scenario) {
+	sc.Faults = pickFaults(rng, 1+rng.IntN(4))
+	switch rng.IntN(8) {
+	case 0:
+		sc.Image = FaultUnhealthy
+	case 1:
+		sc.Image = FaultStuck
+		sc.Strategy = append(sc.Strategy, "--active-timeout", "1500ms")
+	}
+	if sc.Image != "" {
+		sc.Finish = "rollback"
+	}
+	sc.Steps = []Step{{Do: "apply"}}
+}
+
+// buildKill: apply killed, then up to two more runs (resume, or now and then a
+// rollback), each maybe killed too.
+func buildKill(rng *rand.Rand, sc *Scenario) {
+	sc.Faults = pickFaults(rng, rng.IntN(3))
+	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}}
+	for range rng.IntN(3) {
+		st := Step{Do: "resume"}
+		if rng.IntN(5) == 0 {
+			st.Do = "rollback"
+		}
+		if rng.IntN(2) == 0 {
+			st.Stop = kill(rng, sc)
+		}
+		sc.Steps = append(sc.Steps, st)
+	}
+}
+
+// buildSignal: apply stopped by SIGTERM, SIGINT or SIGHUP; sometimes its resume too.
+func buildSignal(rng *rand.Rand, sc *Scenario) {
+	sc.Faults = pickFaults(rng, rng.IntN(2))
+	sig := func() *Interrupt {
+		return &Interrupt{Signal: pickSignal(rng, false), At: pickTrigger(rng, len(sc.Faults))}
+	}
+	sc.Steps = []Step{{Do: "apply", Stop: sig()}}
+	if rng.IntN(5) < 2 {
+		sc.Steps = append(sc.Steps, Step{Do: "resume", Stop: sig()})
+	}
+}
+
+// buildRollback: apply (maybe killed), then a rollback killed part way, maybe twice.
+func buildRollback(rng *rand.Rand, sc *Scenario) {
+	sc.Faults = pickFaults(rng, rng.IntN(2))
+	first := Step{Do: "apply"}
+	if rng.IntN(2) == 0 {
+		first.Stop = kill(rng, sc)
+	}
+	sc.Steps = []Step{first, {Do: "rollback", Stop: kill(rng, sc)}}
+	if rng.IntN(2) == 0 {
+		sc.Steps = append(sc.Steps, Step{Do: "rollback", Stop: kill(rng, sc)})
+	}
+	sc.Finish = "rollback"
+}
+
+// buildLateCreate: creates answered an error (or dropped) and committed later, the
+// case that leaves droplets nobody tracks.
+func buildLateCreate(rng *rand.Rand, sc *Scenario) {
+	sc.Faults = append(pickFaults(rng, 1+rng.IntN(2), FaultLate), pickFaults(rng, rng.IntN(2))...)
+	first := Step{Do: "apply"}
+	if rng.IntN(3) == 0 {
+		first.Stop = kill(rng, sc)
+	}
+	sc.Steps = []Step{first}
+}
+
+// buildTwoDrivers: two processes on one rollout, one state directory: two resumes
+// at once, a resume or a rollback while apply still runs, or a resume and a rollback.
+func buildTwoDrivers(rng *rand.Rand, sc *Scenario) {
+	sc.Faults = pickFaults(rng, rng.IntN(2))
+	during := &Trigger{Kind: AtEvent, Frac: frac(rng) / 2}
+	switch rng.IntN(4) {
+	case 0:
+		sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "resume"}, {Do: "resume", Join: true}}
+	case 1:
+		sc.Steps = []Step{{Do: "apply"}, {Do: "resume", During: during}}
+	case 2:
+		sc.Steps = []Step{{Do: "apply"}, {Do: "rollback", During: during}}
+	default:
+		sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "resume"}, {Do: "rollback", Join: true}}
+	}
+}
+
+// buildTwoOperators: two operators, each with a state directory of their own, apply
+// overlapping selections of the web role at the same moment, on a slow API.
+func buildTwoOperators(rng *rand.Rand, sc *Scenario) {
+	webs := [][]string{{"--tag", "role:web", "--region", "fra1"}, {"--tag", "role:web", "--region", "nyc3"}, {"--tag", "role:web"}}
+	sc.Selection, sc.Target = webs[rng.IntN(2)], "web-1.6.0"
+	sc.Second = append(append([]string{}, webs[rng.IntN(3)]...), "--to", []string{"web-1.6.0", "web-1.5.0"}[rng.IntN(2)])
+	sc.Sim.Latency = time.Duration(50+rng.IntN(200)) * time.Millisecond
+	sc.Strategy = setFlag(sc.Strategy, "--surge", "5")
+	sc.Steps = []Step{{Do: "apply"}, {Do: "apply2", Dir: 1, Join: true}}
+}
+
+// buildJournalTorn: apply killed, then its journal's last line cut in the middle, as
+// a crash in the middle of a write leaves it; resume must read past it.
+func buildJournalTorn(rng *rand.Rand, sc *Scenario) {
+	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "tear"}, {Do: "resume"}}
+}
+
+// buildJournalDamaged: apply killed, then a line in the middle of its journal damaged
+// or the file emptied; molt must say so, and rebuild it from the cloud.
+func buildJournalDamaged(rng *rand.Rand, sc *Scenario) {
+	damage := Step{Do: "damage", Frac: frac(rng)}
+	if rng.IntN(3) == 0 {
+		damage = Step{Do: "zero"}
+	}
+	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, damage, {Do: "look"}, {Do: "recover"}}
+}
+
+// buildJournalLost: apply killed, then the whole state directory lost.
+func buildJournalLost(rng *rand.Rand, sc *Scenario) {
+	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "lose"}, {Do: "recover"}}
+}
+
+// buildDiskFull: the state directory's disk fills when apply reaches a point (or
+// before it starts); then the operator frees space and the rollout goes on.
+func buildDiskFull(rng *rand.Rand, sc *Scenario) {
+	fill := Step{Do: "fill", Frac: frac(rng)}
+	if rng.IntN(5) == 0 {
+		fill.Frac = 0
+		sc.Steps = []Step{fill, {Do: "apply"}}
+	} else {
+		fill.During = &Trigger{Kind: AtEvent, Frac: fill.Frac}
+		sc.Steps = []Step{{Do: "apply"}, fill}
+	}
+	sc.Steps = append(sc.Steps, Step{Do: "free"})
+}
+
+// buildUnlockLive: `molt unlock --yes` from another machine (state directory) while
+// apply drives the rollout: it must refuse, and the rollout go on unharmed.
+func buildUnlockLive(rng *rand.Rand, sc *Scenario) {
+	sc.Steps = []Step{{Do: "apply"}, {Do: "unlock", Dir: 1, During: &Trigger{Kind: AtEvent, Frac: frac(rng) / 2}}}
+}

@@ -1,0 +1,234 @@
+package chaos
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// The invariants, as violations name them.
+const (
+	InvLost        = "server lost"        // a server of the start has no active droplet at the end
+	InvDuplicate   = "duplicate"          // two droplets serve under one name
+	InvOrphan      = "orphan"             // a droplet nobody had at the start, tracked by nobody
+	InvLockLeft    = "lock left"          // a droplet still carries a rollout's lock tag
+	InvCollateral  = "collateral"         // a server outside every selection was replaced
+	InvVersion     = "version"            // a server runs an image its rollout cannot explain
+	InvUnhealthy   = "unhealthy"          // a server of the selection is not active and healthy
+	InvLB          = "load balancer"      // a load balancer does not list exactly the servers it listed
+	InvReservedIP  = "reserved IP"        // a reserved IP is not on the server it was on
+	InvVolume      = "volume"             // a volume is not on the server it was on
+	InvHealthyMin  = "healthy in service" // fewer healthy servers in service than at the start
+	InvJournal     = "journal"            // a journal unreadable, hidden, or left unfinished
+	InvToken       = "token"              // the token written somewhere
+	InvTwoDrivers  = "two drivers"        // two processes changed one rollout at once
+	InvBothRefused = "both refused"       // two operators started at once and neither proceeded
+	InvExit        = "exit code"          // a command's exit code says something its journal does not
+	InvDeadEnd     = "dead end"           // the operator could not bring the rollout to an end
+	InvHang        = "hang"               // a command did not end in time
+)
+
+// Violation is an invariant that did not hold, and how.
+type Violation struct {
+	Invariant string
+	Detail    string
+}
+
+func (v Violation) String() string { return v.Invariant + ": " + v.Detail }
+
+// Expect is what the end of the run may look like, from the rollouts' outcomes.
+type Expect struct {
+	// Selected are the servers some rollout could replace, by name.
+	Selected map[string]bool
+	// Allowed lists the images a selected server may run at the end, beside the one it
+	// ran at the start: the targets of rollouts that did not end rolled back.
+	Allowed map[string][]int
+	// HealthPort is where droplets answer /healthz (for messages only).
+	HealthPort int
+}
+
+// lockTag is a rollout's lock tag: molt:<id> with nothing after the id.
+var lockTag = regexp.MustCompile(`^molt:\d{8}-\d{6}-[0-9a-f]{4}$`)
+
+// CheckWorld compares the world at the end with the world at the start: every server
+// is there once, active and healthy, on an image its rollout explains, in the load
+// balancers, reserved IPs and volumes it had, and nothing else is left.
+func CheckWorld(start, end World, exp Expect) []Violation {
+	var vs []Violation
+	add := func(inv, format string, a ...any) { vs = append(vs, Violation{inv, fmt.Sprintf(format, a...)}) }
+	startNames, endNames := start.byName(), end.byName()
+	for _, name := range sortedKeys(startNames) {
+		checkServer(name, startNames[name][0], endNames[name], end, exp, add)
+	}
+	for _, name := range sortedKeys(endNames) {
+		if _, ok := startNames[name]; !ok {
+			for _, d := range endNames[name] {
+				add(InvOrphan, "droplet %d %q (%s, tags %s) was not there at the start", d.ID, d.Name, d.Status, strings.Join(d.Tags, " "))
+			}
+		}
+	}
+	for _, d := range end.Droplets {
+		for _, t := range d.Tags {
+			if lockTag.MatchString(t) {
+				add(InvLockLeft, "droplet %d %q still carries %s", d.ID, d.Name, t)
+			}
+		}
+	}
+	vs = append(vs, checkLBs(start, end)...)
+	vs = append(vs, checkAttachments(start, end)...)
+	return vs
+}
+
+// checkServer checks one server of the start: one droplet at the end, active and
+// healthy, the same droplet unless selected, on an image its rollout explains.
+func checkServer(name string, was Droplet, now []Droplet, end World, exp Expect, add func(string, string, ...any)) {
+	var active []Droplet
+	for _, d := range now {
+		if d.Status == "active" {
+			active = append(active, d)
+		}
+	}
+	if len(now) > 1 {
+		add(InvDuplicate, "%q has %d droplets: %s", name, len(now), describe(now))
+	}
+	if len(active) == 0 {
+		if len(now) == 0 {
+			add(InvLost, "%q (droplet %d) has no droplet at the end", name, was.ID)
+		} else {
+			add(InvLost, "%q has no active droplet at the end: %s", name, describe(now))
+		}
+		return
+	}
+	d := active[0]
+	if !exp.Selected[name] {
+		if d.ID != was.ID {
+			add(InvCollateral, "%q was in no selection but droplet %d became %d", name, was.ID, d.ID)
+		}
+		return
+	}
+	if d.ImageID != was.ImageID && !slices.Contains(exp.Allowed[name], d.ImageID) {
+		add(InvVersion, "%q runs %s; it ran %s and its rollouts allow %s", name, end.imageName(d.ImageID),
+			end.imageName(was.ImageID), imageNames(end, exp.Allowed[name]))
+	}
+	if !end.Healthy[d.ID] {
+		add(InvUnhealthy, "%q (droplet %d at %s) does not answer /healthz with 200 at the end", name, d.ID, d.IP)
+	}
+}
+
+// checkLBs: each load balancer lists, at the end, exactly the droplets now serving
+// under the names it listed at the start.
+func checkLBs(start, end World) []Violation {
+	var vs []Violation
+	startByID, endNames, endByID := start.byID(), end.byName(), end.byID()
+	endLBs := map[string]LB{}
+	for _, lb := range end.LBs {
+		endLBs[lb.ID] = lb
+	}
+	for _, lb := range start.LBs {
+		var want []int
+		for _, id := range lb.Members {
+			for _, d := range endNames[startByID[id].Name] {
+				if d.Status == "active" {
+					want = append(want, d.ID)
+				}
+			}
+		}
+		slices.Sort(want)
+		got := endLBs[lb.ID].Members
+		if missing, extra := diff(want, got), diff(got, want); len(missing)+len(extra) > 0 {
+			vs = append(vs, Violation{InvLB, fmt.Sprintf("%s lacks %s and lists %s beyond its servers",
+				lb.Name, names(endByID, missing), names(endByID, extra))})
+		}
+	}
+	return vs
+}
+
+// checkAttachments: each reserved IP and volume is on the droplet now serving under
+// the name it was on at the start.
+func checkAttachments(start, end World) []Violation {
+	var vs []Violation
+	startByID, endByID, endNames := start.byID(), end.byID(), end.byName()
+	wantOn := func(id int) []int {
+		if id == 0 {
+			return nil
+		}
+		var out []int
+		for _, d := range endNames[startByID[id].Name] {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	for _, ip := range sortedKeys(start.ReservedIPs) {
+		was, now := start.ReservedIPs[ip], end.ReservedIPs[ip]
+		if want := wantOn(was); (was == 0 && now != 0) || (was != 0 && !slices.Contains(want, now)) {
+			vs = append(vs, Violation{InvReservedIP, fmt.Sprintf("%s was on %q and is on %s", ip, startByID[was].Name, names(endByID, []int{now}))})
+		}
+	}
+	for _, vol := range sortedKeys(start.Volumes) {
+		var want []int
+		for _, id := range start.Volumes[vol] {
+			want = append(want, wantOn(id)...)
+		}
+		slices.Sort(want)
+		if got := end.Volumes[vol]; !slices.Equal(want, got) {
+			vs = append(vs, Violation{InvVolume, fmt.Sprintf("volume %s should be on %s and is on %s", vol, names(endByID, want), names(endByID, got))})
+		}
+	}
+	return vs
+}
+
+// diff is what a holds that b does not.
+func diff(a, b []int) []int {
+	var out []int
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func names(byID map[int]Droplet, ids []int) string {
+	if len(ids) == 0 {
+		return "nothing"
+	}
+	var out []string
+	for _, id := range ids {
+		if d, ok := byID[id]; ok {
+			out = append(out, fmt.Sprintf("%d %q", id, d.Name))
+		} else {
+			out = append(out, fmt.Sprintf("%d (gone)", id))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func describe(ds []Droplet) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, fmt.Sprintf("%d (%s, tags %s)", d.ID, d.Status, strings.Join(d.Tags, " ")))
+	}
+	return strings.Join(out, "; ")
+}
+
+func imageNames(w World, ids []int) string {
+	if len(ids) == 0 {
+		return "no other"
+	}
+	var out []string
+	for _, id := range ids {
+		out = append(out, w.imageName(id))
+	}
+	return strings.Join(out, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

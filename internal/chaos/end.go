@@ -1,0 +1,128 @@
+package chaos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// planInfo is what the harness reads of `molt plan -o json`: the servers it replaces
+// and the target.
+type planInfo struct {
+	names  []string
+	count  int
+	target int
+}
+
+// readPlans asks molt for the plan of each operator's selection, before any fault.
+func (r *run) readPlans(ctx context.Context) error {
+	sels := [][]string{append(append([]string{}, r.sc.Selection...), "--to", r.sc.Target)}
+	if r.sc.Second != nil {
+		sels = append(sels, r.sc.Second)
+	}
+	for i, sel := range sels {
+		args := append(append([]string{"plan"}, sel...), r.sc.Strategy...)
+		out, errOut, code := r.query(ctx, 0, append(args, "-o", "json")...)
+		if code != 0 {
+			return fmt.Errorf("molt plan %s exited %d: %s", strings.Join(sel, " "), code, trimmed(errOut))
+		}
+		var p struct {
+			Target struct{ ImageID int }
+			Waves  []struct {
+				Replacements []struct{ Old struct{ Name string } }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &p); err != nil {
+			return fmt.Errorf("read the plan: %w", err)
+		}
+		r.plans[i].target = p.Target.ImageID
+		for _, w := range p.Waves {
+			for _, rep := range w.Replacements {
+				r.plans[i].names = append(r.plans[i].names, rep.Old.Name)
+			}
+		}
+		r.plans[i].count = len(r.plans[i].names)
+	}
+	if r.plans[0].count == 0 {
+		return fmt.Errorf("the plan replaces nothing")
+	}
+	return nil
+}
+
+// expect says what the end may look like: the selected servers on their image of
+// the start, or on the target of a rollout that did not end rolled back.
+func (r *run) expect() Expect {
+	exp := Expect{Selected: map[string]bool{}, Allowed: map[string][]int{}, HealthPort: healthPort}
+	for i, p := range r.plans {
+		back := r.rolledBack(i)
+		for _, n := range p.names {
+			exp.Selected[n] = true
+			if !back {
+				exp.Allowed[n] = append(exp.Allowed[n], p.target)
+			}
+		}
+	}
+	return exp
+}
+
+// checkEnd reads the world with no fault in force and checks every invariant.
+func (r *run) checkEnd(ctx context.Context) error {
+	end, err := snapshot(ctx, r.sim.api, healthPort)
+	if err != nil {
+		return fmt.Errorf("read the world at the end: %w", err)
+	}
+	r.violate(CheckWorld(r.start, end, r.expect())...)
+	r.violate(CheckJournals(r.journalFiles(ctx))...)
+	r.violate(r.checkCommands()...)
+	r.violate(r.checkToken()...)
+	return nil
+}
+
+// checkCommands checks the commands against each other: one driver at a time, exit
+// codes that say what their journal says, two operators, unlock.
+func (r *run) checkCommands() []Violation {
+	cmds := r.commands()
+	var drove []Driven
+	var vs []Violation
+	for _, c := range cmds {
+		if d, ok := c.p.driven(); ok {
+			drove = append(drove, d)
+		}
+		if r.alone(c, cmds) {
+			vs = append(vs, CheckExit(Exit{Proc: c.p.name, Code: c.code, Signal: c.signal, State: c.state, Created: c.step.Do == "apply"})...)
+		}
+		if c.step.Do == "unlock" && c.code == 0 {
+			vs = append(vs, Violation{InvTwoDrivers, fmt.Sprintf("`molt unlock %s --yes` succeeded while %s drove it", c.rollout, cmds[0].p.name)})
+		}
+	}
+	vs = append(vs, CheckDrivers(drove)...)
+	if r.sc.Kind == KindTwoOperators && len(cmds) >= 2 {
+		vs = append(vs, CheckOperators(r.operator(cmds[0], 0), r.operator(cmds[1], 1))...)
+	}
+	return vs
+}
+
+// operator is what CheckOperators needs of one of the two first applies.
+func (r *run) operator(c *command, i int) Operator {
+	_, evs := c.p.snapshot()
+	started := slices.ContainsFunc(evs, func(e event) bool {
+		return e.Type == "wave_started" || (e.mutating() && e.Method == "POST" && e.Path == "/v2/droplets")
+	})
+	return Operator{Proc: c.p.name, Code: c.code, Rollout: c.rolloutOf(), Started: started, Stderr: c.p.stderr(), Selected: r.plans[i].names}
+}
+
+// alone reports whether no other command shared c's state directory while it ran,
+// so that its journal right after it ended says what it did.
+func (r *run) alone(c *command, cmds []*command) bool {
+	for _, o := range cmds {
+		if o == c || o.step.Dir != c.step.Dir {
+			continue
+		}
+		if !o.p.started.After(c.p.ended) && !c.p.started.After(o.p.ended) {
+			return false
+		}
+	}
+	return true
+}

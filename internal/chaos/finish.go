@@ -1,0 +1,109 @@
+package chaos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The operator goes round the unfinished rollouts until none is left. A round that
+// changes nothing (no rollout replaced more, or changed state) is a stuck round: from
+// rollbackAfter stuck rounds on they roll back instead of resuming, and after
+// stuckRounds the rollout is a dead end. maxRounds bounds a rollout that pauses at
+// every wave (--pause manual).
+const (
+	stuckRounds   = 6
+	rollbackAfter = 3
+	maxRounds     = 60
+)
+
+// pending is a rollout the operator still has to end, as `molt rollouts` lists it.
+type pending struct {
+	dir      int
+	ID       string `json:"id"`
+	State    string `json:"state"`
+	Kept     int    `json:"kept"`
+	Replaced int    `json:"replaced"`
+}
+
+// finish is the operator ending what the chaos left, with no fault in force: every
+// rollout `molt rollouts` lists as unfinished is resumed (or rolled back, as the
+// scenario says, or when resuming gets nowhere), and a done one that keeps old
+// droplets is finalised. A rollout that cannot be ended is a dead end.
+func (r *run) finish(ctx context.Context) {
+	var last *command
+	stuck := 0
+	todo := r.unfinished(ctx)
+	for round := 0; len(todo) > 0 && stuck < stuckRounds && round < maxRounds; round++ {
+		for _, t := range todo {
+			if c := r.finishOne(ctx, t, stuck); c != nil {
+				last = c
+			}
+		}
+		next := r.unfinished(ctx)
+		if slices.Equal(next, todo) {
+			stuck++
+		}
+		todo = next
+	}
+	if len(todo) == 0 {
+		return
+	}
+	var ids []string
+	for _, t := range todo {
+		ids = append(ids, t.ID+" ("+t.State+")")
+	}
+	said := ""
+	if last != nil {
+		said = fmt.Sprintf("; the last command (%s) exited %d: %s", last.p.name, last.code, trimmed(last.p.stderr()))
+	}
+	r.violate(Violation{InvDeadEnd, fmt.Sprintf("resume and rollback got nowhere: %s still unfinished%s", strings.Join(ids, ", "), said)})
+}
+
+// finishOne runs the command that should end one rollout, and waits for it.
+func (r *run) finishOne(ctx context.Context, t pending, stuck int) *command {
+	act := r.sc.Finish
+	if stuck >= rollbackAfter {
+		act = "rollback"
+	}
+	if slices.Contains(finalStates, t.State) {
+		act = "resume" // finalise: destroy the old droplets it keeps
+	}
+	st := Step{Do: act, Dir: t.dir}
+	args, err := r.args(st, t.ID, true)
+	if err != nil {
+		r.note("finish %s: %v", t.ID, err)
+		return nil
+	}
+	c, err := r.startCommand(st, args)
+	if err != nil {
+		r.note("finish %s: %v", t.ID, err)
+		return nil
+	}
+	c.rollout = t.ID
+	r.awaitAll(ctx, []*command{c})
+	return c
+}
+
+// unfinished lists, in every state directory in use, the rollouts `molt rollouts`
+// shows as not ended or as keeping old droplets.
+func (r *run) unfinished(ctx context.Context) []pending {
+	var out []pending
+	for _, dir := range r.dirsUsed() {
+		stdout, stderr, code := r.query(ctx, dir, "rollouts", "-o", "json")
+		var list []pending
+		if err := json.Unmarshal([]byte(stdout), &list); err != nil {
+			r.note("`molt rollouts -o json` in state dir %d exited %d: %s", dir, code, trimmed(stderr))
+			continue
+		}
+		for _, p := range list {
+			if !slices.Contains(finalStates, p.State) || p.Kept > 0 {
+				p.dir = dir
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
