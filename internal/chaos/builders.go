@@ -30,9 +30,9 @@ func buildFaults(rng *rand.Rand, sc *Scenario) {
 	sc.Faults = pickFaults(rng, 1+rng.IntN(4))
 	switch rng.IntN(8) {
 	case 0:
-		sc.Image = FaultUnhealthy
+		sc.Image, sc.Target = FaultUnhealthy, sc.broken
 	case 1:
-		sc.Image = FaultStuck
+		sc.Image = FaultStuck // only droplets created from now on stay new
 		sc.Strategy = append(sc.Strategy, "--active-timeout", "1500ms")
 	}
 	if sc.Image != "" {

@@ -99,6 +99,11 @@ func report(t *testing.T, res chaos.Result, isOpen bool) {
 	}
 	if res.Err == nil && len(res.Violations) == 0 && res.Skipped == "" {
 		f := res.Figures
+		for _, l := range res.Log {
+			if strings.Contains(l, " exited 1 ") || strings.Contains(l, " exited 2 ") {
+				t.Logf("seed %d (%s): %s", seed, res.Scenario.Kind, l)
+			}
+		}
 		t.Logf("seed %d (%s): ok: %d commands, %d kills, %d signals; healthy in service at worst %+d against the start (%s)",
 			seed, res.Scenario.Kind, f.Commands, f.Kills, signalCount(f), f.Margin, f.MarginUnit)
 	}

@@ -14,7 +14,9 @@ type Figures struct {
 	Rules, Fired map[string]int
 	Kills        int
 	Signals      map[string]int
-	Commands     int
+	// Missed counts interruptions whose point the command never reached.
+	Missed   int
+	Commands int
 	// Exits counts the commands' exit codes (128+N: killed by signal N).
 	Exits map[string]int
 	// Units and Samples count the units of service sampled and their settled samples;
@@ -50,6 +52,7 @@ func (f *Figures) Add(o Figures) {
 	f.Runs += o.Runs
 	f.Skipped += o.Skipped
 	f.Kills += o.Kills
+	f.Missed += o.Missed
 	f.Commands += o.Commands
 	f.Units += o.Units
 	f.Samples += o.Samples
@@ -68,7 +71,7 @@ func (f Figures) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "runs %d (%d skipped, or their end skipped, for commands this build lacks); commands %d\n", f.Runs, f.Skipped, f.Commands)
 	fmt.Fprintf(&b, "fault rules by kind (in force / struck): %s\n", pairs(f.Rules, f.Fired))
-	fmt.Fprintf(&b, "kill -9: %d; signals: %s\n", f.Kills, counts(f.Signals))
+	fmt.Fprintf(&b, "kill -9: %d; signals: %s; interruptions whose point never came: %d\n", f.Kills, counts(f.Signals), f.Missed)
 	fmt.Fprintf(&b, "exit codes: %s\n", counts(f.Exits))
 	fmt.Fprintf(&b, "healthy in service: %d units, %d settled samples; worst: %+d against the start (%s)\n", f.Units, f.Samples, f.Margin, f.MarginUnit)
 	fmt.Fprintf(&b, "violations: %s", counts(f.Violations))

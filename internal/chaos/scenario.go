@@ -63,6 +63,8 @@ type Scenario struct {
 	Steps  []Step
 	// Finish is how the operator ends what is left: "resume" or "rollback".
 	Finish string
+
+	broken string // the selection's image that fails health checks
 }
 
 // SimOptions are the simulator's flags.
@@ -138,6 +140,7 @@ func Pick(seed int64) Scenario {
 	sel := selections[rng.IntN(len(selections))]
 	sc.Selection, sc.Target = sel.flags, sel.target
 	sc.Strategy = pickStrategy(rng, sel)
+	sc.broken = sel.broken
 	if rng.IntN(4) == 0 {
 		sc.Finish = "rollback"
 	}
@@ -161,24 +164,27 @@ func pickKind(rng *rand.Rand) Kind {
 	return KindFaults
 }
 
-// selection is a part of the demo world to replace, and onto what.
+// selection is a part of the demo world to replace, onto what, and onto what image
+// that fails its health checks (the demo world's <role>-<newest>-broken, which no
+// server runs: marking an image that servers run unhealthy would take them out of
+// service, whatever molt does).
 type selection struct {
-	flags  []string
-	target string
+	flags          []string
+	target, broken string
 }
 
 // selections cover the three ways servers are in service in the demo world: web behind
 // two load balancers listing droplets by ID, workers behind a tag-based one (some with
 // volumes), edge servers holding reserved IPs.
 var selections = []selection{
-	{[]string{"--tag", "role:web"}, "web-1.6.0"},
-	{[]string{"--tag", "role:web", "--region", "fra1"}, "web-1.6.0"},
-	{[]string{"--tag", "role:web", "--region", "nyc3"}, "web-1.6.0"},
-	{[]string{"--tag", "role:web"}, "web-1.5.0"},
-	{[]string{"--tag", "role:worker"}, "worker-2.2.0"},
-	{[]string{"--tag", "role:worker", "--move-volumes"}, "worker-2.2.0"},
-	{[]string{"--tag", "role:edge", "--region", "nyc3"}, "edge-1.2.0"},
-	{[]string{"--tag", "role:edge", "--region", "fra1"}, "edge-1.2.0"},
+	{[]string{"--tag", "role:web"}, "web-1.6.0", "web-1.6.0-broken"},
+	{[]string{"--tag", "role:web", "--region", "fra1"}, "web-1.6.0", "web-1.6.0-broken"},
+	{[]string{"--tag", "role:web", "--region", "nyc3"}, "web-1.6.0", "web-1.6.0-broken"},
+	{[]string{"--tag", "role:web"}, "web-1.5.0", "web-1.6.0-broken"},
+	{[]string{"--tag", "role:worker"}, "worker-2.2.0", "worker-2.2.0-broken"},
+	{[]string{"--tag", "role:worker", "--move-volumes"}, "worker-2.2.0", "worker-2.2.0-broken"},
+	{[]string{"--tag", "role:edge", "--region", "nyc3"}, "edge-1.2.0", "edge-1.2.0-broken"},
+	{[]string{"--tag", "role:edge", "--region", "fra1"}, "edge-1.2.0", "edge-1.2.0-broken"},
 }
 
 // pickStrategy draws apply's strategy flags. Health checks probe every 50ms with a

@@ -194,6 +194,9 @@ func (r *run) faultsDuring(ctx context.Context, c *command) {
 func (r *run) interrupt(ctx context.Context, c *command, in Interrupt) {
 	if !r.reach(ctx, c, in.At) || !c.p.signal(signals[in.Signal]) {
 		r.note("%s ended before %s: not interrupted", c.p.name, in.At)
+		r.mu.Lock()
+		r.fig.Missed++
+		r.mu.Unlock()
 		return
 	}
 	r.mu.Lock()
