@@ -21,8 +21,9 @@ var builders = map[Kind]func(*rand.Rand, *Scenario){
 	KindUnlockLive:     buildUnlockLive,
 }
 
-func kill(rng *rand.Rand, sc *Scenario) *Interrupt {
-	return &Interrupt{Signal: "KILL", At: pickTrigger(rng, len(sc.Faults))}
+// stop draws an interruption of a command: the first apply, or a later run.
+func stop(rng *rand.Rand, sc *Scenario, signal string, first bool) *Interrupt {
+	return &Interrupt{Signal: signal, At: pickTrigger(rng, sc, sc.budget(first))}
 }
 
 // buildFaults: one apply under one to four rules, sometimes onto a broken image.
@@ -45,14 +46,14 @@ func buildFaults(rng *rand.Rand, sc *Scenario) {
 // rollback), each maybe killed too.
 func buildKill(rng *rand.Rand, sc *Scenario) {
 	sc.Faults = pickFaults(rng, rng.IntN(3))
-	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}}
+	sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}}
 	for range rng.IntN(3) {
 		st := Step{Do: "resume"}
 		if rng.IntN(5) == 0 {
 			st.Do = "rollback"
 		}
 		if rng.IntN(2) == 0 {
-			st.Stop = kill(rng, sc)
+			st.Stop = stop(rng, sc, "KILL", false)
 		}
 		sc.Steps = append(sc.Steps, st)
 	}
@@ -61,12 +62,9 @@ func buildKill(rng *rand.Rand, sc *Scenario) {
 // buildSignal: apply stopped by SIGTERM, SIGINT or SIGHUP; sometimes its resume too.
 func buildSignal(rng *rand.Rand, sc *Scenario) {
 	sc.Faults = pickFaults(rng, rng.IntN(2))
-	sig := func() *Interrupt {
-		return &Interrupt{Signal: pickSignal(rng, false), At: pickTrigger(rng, len(sc.Faults))}
-	}
-	sc.Steps = []Step{{Do: "apply", Stop: sig()}}
+	sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, pickSignal(rng), true)}}
 	if rng.IntN(5) < 2 {
-		sc.Steps = append(sc.Steps, Step{Do: "resume", Stop: sig()})
+		sc.Steps = append(sc.Steps, Step{Do: "resume", Stop: stop(rng, sc, pickSignal(rng), false)})
 	}
 }
 
@@ -75,11 +73,11 @@ func buildRollback(rng *rand.Rand, sc *Scenario) {
 	sc.Faults = pickFaults(rng, rng.IntN(2))
 	first := Step{Do: "apply"}
 	if rng.IntN(2) == 0 {
-		first.Stop = kill(rng, sc)
+		first.Stop = stop(rng, sc, "KILL", true)
 	}
-	sc.Steps = []Step{first, {Do: "rollback", Stop: kill(rng, sc)}}
+	sc.Steps = []Step{first, {Do: "rollback", Stop: stop(rng, sc, "KILL", false)}}
 	if rng.IntN(2) == 0 {
-		sc.Steps = append(sc.Steps, Step{Do: "rollback", Stop: kill(rng, sc)})
+		sc.Steps = append(sc.Steps, Step{Do: "rollback", Stop: stop(rng, sc, "KILL", false)})
 	}
 	sc.Finish = "rollback"
 }
@@ -90,7 +88,7 @@ func buildLateCreate(rng *rand.Rand, sc *Scenario) {
 	sc.Faults = append(pickFaults(rng, 1+rng.IntN(2), FaultLate), pickFaults(rng, rng.IntN(2))...)
 	first := Step{Do: "apply"}
 	if rng.IntN(3) == 0 {
-		first.Stop = kill(rng, sc)
+		first.Stop = stop(rng, sc, "KILL", true)
 	}
 	sc.Steps = []Step{first}
 }
@@ -102,13 +100,13 @@ func buildTwoDrivers(rng *rand.Rand, sc *Scenario) {
 	during := &Trigger{Kind: AtEvent, Frac: frac(rng) / 2}
 	switch rng.IntN(4) {
 	case 0:
-		sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "resume"}, {Do: "resume", Join: true}}
+		sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}, {Do: "resume"}, {Do: "resume", Join: true}}
 	case 1:
 		sc.Steps = []Step{{Do: "apply"}, {Do: "resume", During: during}}
 	case 2:
 		sc.Steps = []Step{{Do: "apply"}, {Do: "rollback", During: during}}
 	default:
-		sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "resume"}, {Do: "rollback", Join: true}}
+		sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}, {Do: "resume"}, {Do: "rollback", Join: true}}
 	}
 }
 
@@ -126,7 +124,7 @@ func buildTwoOperators(rng *rand.Rand, sc *Scenario) {
 // buildJournalTorn: apply killed, then its journal's last line cut in the middle, as
 // a crash in the middle of a write leaves it; resume must read past it.
 func buildJournalTorn(rng *rand.Rand, sc *Scenario) {
-	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "tear"}, {Do: "resume"}}
+	sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}, {Do: "tear"}, {Do: "resume"}}
 }
 
 // buildJournalDamaged: apply killed, then a line in the middle of its journal damaged
@@ -136,12 +134,12 @@ func buildJournalDamaged(rng *rand.Rand, sc *Scenario) {
 	if rng.IntN(3) == 0 {
 		damage = Step{Do: "zero"}
 	}
-	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, damage, {Do: "look"}, {Do: "recover"}}
+	sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}, damage, {Do: "look"}, {Do: "recover"}}
 }
 
 // buildJournalLost: apply killed, then the whole state directory lost.
 func buildJournalLost(rng *rand.Rand, sc *Scenario) {
-	sc.Steps = []Step{{Do: "apply", Stop: kill(rng, sc)}, {Do: "lose"}, {Do: "recover"}}
+	sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}, {Do: "lose"}, {Do: "recover"}}
 }
 
 // buildDiskFull: the state directory's disk fills when apply reaches a point (or

@@ -26,6 +26,7 @@ const (
 	InvTwoDrivers  = "two drivers"        // two processes changed one rollout at once
 	InvBothRefused = "both refused"       // two operators started at once and neither proceeded
 	InvExit        = "exit code"          // a command's exit code says something its journal does not
+	InvTransient   = "transient error"    // a command gave up on an API error a bounded retry absorbs
 	InvDeadEnd     = "dead end"           // the operator could not bring the rollout to an end
 	InvHang        = "hang"               // a command did not end in time
 )
@@ -117,32 +118,53 @@ func checkServer(name string, was Droplet, now []Droplet, end World, exp Expect,
 	}
 }
 
-// checkLBs: each load balancer lists, at the end, exactly the droplets now serving
-// under the names it listed at the start.
+// checkLBs: each load balancer lists, at the end, one active droplet for each name it
+// listed at the start, and nothing else. (A second droplet under a name is a
+// duplicate, reported as such; the load balancer is exact when it lists one of them.)
 func checkLBs(start, end World) []Violation {
 	var vs []Violation
-	startByID, endNames, endByID := start.byID(), end.byName(), end.byID()
+	startByID, endByID := start.byID(), end.byID()
 	endLBs := map[string]LB{}
 	for _, lb := range end.LBs {
 		endLBs[lb.ID] = lb
 	}
 	for _, lb := range start.LBs {
-		var want []int
+		want := map[string]bool{}
 		for _, id := range lb.Members {
-			for _, d := range endNames[startByID[id].Name] {
-				if d.Status == "active" {
-					want = append(want, d.ID)
-				}
+			want[startByID[id].Name] = true
+		}
+		listed := map[string]int{}
+		var extra []int
+		for _, id := range endLBs[lb.ID].Members {
+			d, ok := endByID[id]
+			if !ok || d.Status != "active" || !want[d.Name] {
+				extra = append(extra, id)
+				continue
+			}
+			listed[d.Name]++
+			if listed[d.Name] > 1 {
+				extra = append(extra, id)
 			}
 		}
-		slices.Sort(want)
-		got := endLBs[lb.ID].Members
-		if missing, extra := diff(want, got), diff(got, want); len(missing)+len(extra) > 0 {
-			vs = append(vs, Violation{InvLB, fmt.Sprintf("%s lacks %s and lists %s beyond its servers",
-				lb.Name, names(endByID, missing), names(endByID, extra))})
+		var missing []string
+		for _, n := range sortedKeys(want) {
+			if listed[n] == 0 {
+				missing = append(missing, fmt.Sprintf("%q", n))
+			}
+		}
+		if len(missing)+len(extra) > 0 {
+			vs = append(vs, Violation{InvLB, fmt.Sprintf("%s lacks %s and lists %s beyond one active droplet per server",
+				lb.Name, orNothing(missing), names(endByID, extra))})
 		}
 	}
 	return vs
+}
+
+func orNothing(s []string) string {
+	if len(s) == 0 {
+		return "nothing"
+	}
+	return strings.Join(s, ", ")
 }
 
 // checkAttachments: each reserved IP and volume is on the droplet now serving under

@@ -82,11 +82,16 @@ func TestCheckWorldCatchesEachBrokenWorld(t *testing.T) {
 		break_ func(w *World)
 		want   []string
 	}{
-		{"server gone", func(w *World) { w.Droplets = w.Droplets[1:]; w.LBs[0].Members = []int{2} }, []string{InvLost}},
+		{"server gone", func(w *World) { w.Droplets = w.Droplets[1:]; w.LBs[0].Members = []int{2} }, []string{InvLB, InvLost}},
 		{"server off", func(w *World) { w.Droplets[0].Status = "off" }, []string{InvLB, InvLost}},
 		{"duplicate outside the load balancer", func(w *World) {
 			w.Droplets = append(w.Droplets, Droplet{ID: 102, Name: "web-1", Status: "active", ImageID: 11, Tags: []string{"molt:20261130-121540-6211:g1"}})
 			w.Healthy[102] = true
+		}, []string{InvDuplicate}},
+		{"duplicate in the load balancer too", func(w *World) {
+			w.Droplets = append(w.Droplets, Droplet{ID: 102, Name: "web-1", Status: "active", ImageID: 11})
+			w.Healthy[102] = true
+			w.LBs[0].Members = []int{2, 101, 102}
 		}, []string{InvDuplicate, InvLB}},
 		{"orphan", func(w *World) {
 			w.Droplets = append(w.Droplets, Droplet{ID: 103, Name: "web-9", Status: "new"})
@@ -205,6 +210,9 @@ func TestCheckExit(t *testing.T) {
 		{Exit{Code: 1, State: "running", Created: true}, true},
 		{Exit{Code: 1, State: "aborted", Created: true}, false},
 		{Exit{Code: 5, State: "aborted", Created: true}, false},
+		{Exit{Code: 1, Said: "molt: the API at http://x answered 502 Bad Gateway; try again", Transient: true}, true},
+		{Exit{Code: 1, Said: "molt: the API at http://x answered 502 Bad Gateway; try again"}, false},
+		{Exit{Code: 1, Said: "molt: rollout x is already done", Transient: true}, false},
 	}
 	for _, c := range cases {
 		if vs := CheckExit(c.e); (len(vs) > 0) != c.bad {

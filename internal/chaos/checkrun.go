@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -110,7 +111,15 @@ type Exit struct {
 	State string
 	// Created reports whether this command started the rollout (apply).
 	Created bool
+	// Said is the last line of its stderr. Transient reports whether the only
+	// transient faults in force (5xx, 429, dropped connections) fired a few times
+	// each, so that a bounded retry absorbs them.
+	Said      string
+	Transient bool
 }
+
+// transientRE recognises molt's words for a transient API error.
+var transientRE = regexp.MustCompile(`answered (5\d\d|429)|cannot reach the API|Too Many Requests|connection reset|EOF`)
 
 // finalStates are the states a rollout ends in.
 var finalStates = []string{"done", "rolled_back", "aborted"}
@@ -134,6 +143,8 @@ func CheckExit(e Exit) []Violation {
 		return bad("exited 3 (rolled back) but its journal says %s", e.State)
 	case e.Code == 1 && e.Created && e.State != "" && !final:
 		return bad("exited 1 (nothing changed) but left its rollout %s; that is exit 4", e.State)
+	case e.Code == 1 && e.Transient && transientRE.MatchString(e.Said):
+		return []Violation{{InvTransient, fmt.Sprintf("%s exited 1 on an error a few retries absorb: %s", e.Proc, e.Said)}}
 	}
 	return nil
 }

@@ -91,7 +91,8 @@ func (r *run) checkCommands() []Violation {
 			drove = append(drove, d)
 		}
 		if r.alone(c, cmds) {
-			vs = append(vs, CheckExit(Exit{Proc: c.p.name, Code: c.code, Signal: c.signal, State: c.state, Created: c.step.Do == "apply"})...)
+			vs = append(vs, CheckExit(Exit{Proc: c.p.name, Code: c.code, Signal: c.signal, State: c.state,
+				Created: c.step.Do == "apply", Said: trimmed(c.p.stderr()), Transient: r.countedTransients()})...)
 		}
 		if c.step.Do == "unlock" && c.code == 0 {
 			vs = append(vs, Violation{InvTwoDrivers, fmt.Sprintf("`molt unlock %s --yes` succeeded while %s drove it", c.rollout, cmds[0].p.name)})
@@ -121,6 +122,17 @@ func (r *run) alone(c *command, cmds []*command) bool {
 			continue
 		}
 		if !o.p.started.After(c.p.ended) && !c.p.started.After(o.p.ended) {
+			return false
+		}
+	}
+	return true
+}
+
+// countedTransients reports whether every transient rule of the scenario (5xx, 429,
+// dropped connections) fires a few times only, rather than on a share of requests.
+func (r *run) countedTransients() bool {
+	for _, f := range r.sc.Faults {
+		if slices.Contains([]string{Fault5xx, Fault429, FaultDrop}, f.Kind) && f.Rule.Count == 0 {
 			return false
 		}
 	}

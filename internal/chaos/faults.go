@@ -97,6 +97,22 @@ var reads = []route{
 	{"", "/v2/*"},
 }
 
+// coreMutating are the changes most rollouts ask for, and core the requests most make:
+// a rule strikes one of them more often than a route some selections never use.
+var (
+	coreMutating = []route{{"POST", "/v2/droplets"}, {"DELETE", "/v2/droplets/*"}, {"POST", "/v2/tags/*/resources"},
+		{"DELETE", "/v2/tags/*"}, {"POST", "/v2/load_balancers/*/droplets"}, {"DELETE", "/v2/load_balancers/*/droplets"}}
+	core = append([]route{{"GET", "/v2/droplets"}, {"", "/v2/*"}}, coreMutating...)
+)
+
+// pickRoute draws from common most of the time, else from all.
+func pickRoute(rng *rand.Rand, common, all []route) route {
+	if rng.IntN(10) < 7 {
+		return common[rng.IntN(len(common))]
+	}
+	return all[rng.IntN(len(all))]
+}
+
 // pickFaults draws n fault rules of the given kinds (any rule kind when none given).
 func pickFaults(rng *rand.Rand, n int, only ...string) []FaultPlan {
 	var out []FaultPlan
@@ -116,8 +132,7 @@ func pickFaults(rng *rand.Rand, n int, only ...string) []FaultPlan {
 
 // pickRule draws a rule of kind: where it strikes, and how often.
 func pickRule(rng *rand.Rand, kind string) dosim.Fault {
-	anyRoute := append(append([]route{}, mutating...), reads...)
-	at := anyRoute[rng.IntN(len(anyRoute))]
+	at := pickRoute(rng, core, append(append([]route{}, mutating...), reads...))
 	var f dosim.Fault
 	switch kind {
 	case Fault5xx:
@@ -132,7 +147,7 @@ func pickRule(rng *rand.Rand, kind string) dosim.Fault {
 	case FaultDelay:
 		f.Delay = time.Duration(100+rng.IntN(900)) * time.Millisecond
 	case FaultAfter:
-		at = mutating[rng.IntN(len(mutating))]
+		at = pickRoute(rng, coreMutating, mutating)
 		f.After = true
 		f.Status, f.Drop = errorOrDrop(rng)
 		if rng.IntN(2) == 0 {

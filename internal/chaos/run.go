@@ -47,7 +47,7 @@ type Result struct {
 }
 
 // commandTimeout bounds a command; one that runs longer hangs.
-const commandTimeout = 4 * time.Minute
+const commandTimeout = 2 * time.Minute
 
 // needs names the command a scenario cannot do without.
 var needs = map[Kind]string{KindJournalDamaged: "recover", KindJournalLost: "recover", KindUnlockLive: "unlock"}

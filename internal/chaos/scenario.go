@@ -3,6 +3,8 @@ package chaos
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,7 +66,9 @@ type Scenario struct {
 	// Finish is how the operator ends what is left: "resume" or "rollback".
 	Finish string
 
-	broken string // the selection's image that fails health checks
+	broken string   // the selection's image that fails health checks
+	count  int      // about how many servers the selection replaces
+	ops    []string // the journal ops its rollouts write
 }
 
 // SimOptions are the simulator's flags.
@@ -140,7 +144,7 @@ func Pick(seed int64) Scenario {
 	sel := selections[rng.IntN(len(selections))]
 	sc.Selection, sc.Target = sel.flags, sel.target
 	sc.Strategy = pickStrategy(rng, sel)
-	sc.broken = sel.broken
+	sc.broken, sc.count, sc.ops = sel.broken, sel.count, sel.ops
 	if rng.IntN(4) == 0 {
 		sc.Finish = "rollback"
 	}
@@ -171,21 +175,28 @@ func pickKind(rng *rand.Rand) Kind {
 type selection struct {
 	flags          []string
 	target, broken string
+	// count is how many servers it replaces; ops the journal ops its rollout writes
+	// beside lock, create, retire and release.
+	count int
+	ops   []string
 }
 
 // selections cover the three ways servers are in service in the demo world: web behind
 // two load balancers listing droplets by ID, workers behind a tag-based one (some with
 // volumes), edge servers holding reserved IPs.
 var selections = []selection{
-	{[]string{"--tag", "role:web"}, "web-1.6.0", "web-1.6.0-broken"},
-	{[]string{"--tag", "role:web", "--region", "fra1"}, "web-1.6.0", "web-1.6.0-broken"},
-	{[]string{"--tag", "role:web", "--region", "nyc3"}, "web-1.6.0", "web-1.6.0-broken"},
-	{[]string{"--tag", "role:web"}, "web-1.5.0", "web-1.6.0-broken"},
-	{[]string{"--tag", "role:worker"}, "worker-2.2.0", "worker-2.2.0-broken"},
-	{[]string{"--tag", "role:worker", "--move-volumes"}, "worker-2.2.0", "worker-2.2.0-broken"},
-	{[]string{"--tag", "role:edge", "--region", "nyc3"}, "edge-1.2.0", "edge-1.2.0-broken"},
-	{[]string{"--tag", "role:edge", "--region", "fra1"}, "edge-1.2.0", "edge-1.2.0-broken"},
+	{[]string{"--tag", "role:web"}, "web-1.6.0", "web-1.6.0-broken", 19, lbOps},
+	{[]string{"--tag", "role:web", "--region", "fra1"}, "web-1.6.0", "web-1.6.0-broken", 9, lbOps},
+	{[]string{"--tag", "role:web", "--region", "nyc3"}, "web-1.6.0", "web-1.6.0-broken", 10, lbOps},
+	{[]string{"--tag", "role:web"}, "web-1.5.0", "web-1.6.0-broken", 9, lbOps},
+	{[]string{"--tag", "role:worker"}, "worker-2.2.0", "worker-2.2.0-broken", 9, nil},
+	{[]string{"--tag", "role:worker", "--move-volumes"}, "worker-2.2.0", "worker-2.2.0-broken", 12, []string{"volume_detach", "volume_attach"}},
+	{[]string{"--tag", "role:edge", "--region", "nyc3"}, "edge-1.2.0", "edge-1.2.0-broken", 4, []string{"ip_assign"}},
+	{[]string{"--tag", "role:edge", "--region", "fra1"}, "edge-1.2.0", "edge-1.2.0-broken", 3, []string{"ip_assign"}},
 }
+
+// lbOps are the ops of a handover on load balancers that list droplets by ID.
+var lbOps = []string{"lb_add", "lb_remove"}
 
 // pickStrategy draws apply's strategy flags. Health checks probe every 50ms with a
 // generous timeout, so that a loaded machine does not fail replacements by itself.
@@ -215,6 +226,16 @@ func pickStrategy(rng *rand.Rand, sel selection) []string {
 	return s
 }
 
+// flagValue is the value of a flag in flags, or "".
+func flagValue(flags []string, name string) string {
+	for i := 0; i+1 < len(flags); i++ {
+		if flags[i] == name {
+			return flags[i+1]
+		}
+	}
+	return ""
+}
+
 // setFlag sets a flag in flags, replacing its value when it is there.
 func setFlag(flags []string, name, value string) []string {
 	for i := 0; i+1 < len(flags); i++ {
@@ -229,28 +250,49 @@ func setFlag(flags []string, name, value string) []string {
 // frac draws a point in a run, away from its very start and end.
 func frac(rng *rand.Rand) float64 { return 0.02 + 0.9*rng.Float64() }
 
-// pickTrigger draws a point in a command's run.
-func pickTrigger(rng *rand.Rand, nfaults int) Trigger {
-	switch n := rng.IntN(10); {
-	case n < 4:
+// pickTrigger draws a point in a command's run that goes through about n
+// replacements (a command that stops at a checkpoint goes through fewer).
+func pickTrigger(rng *rand.Rand, sc *Scenario, n int) Trigger {
+	n = max(n, 1)
+	switch k := rng.IntN(10); {
+	case k < 4:
 		return Trigger{Kind: AtEvent, Frac: frac(rng)}
-	case n < 6:
+	case k < 6:
 		phases := []string{"created", "active", "healthy", "handed_over", "soaked", "done"}
-		return Trigger{Kind: AtPhase, Phase: phases[rng.IntN(len(phases))], N: 1 + rng.IntN(6)}
-	case n < 8:
-		ops := []string{"lock", "create", "lb_add", "lb_remove", "retire", "ip_assign", "tag", "untag", "release"}
-		return Trigger{Kind: AtIntent, Op: ops[rng.IntN(len(ops))], N: 1 + rng.IntN(3)}
-	case n < 9 || nfaults == 0:
-		return Trigger{Kind: AtCreated, N: 1 + rng.IntN(8)}
+		return Trigger{Kind: AtPhase, Phase: phases[rng.IntN(len(phases))], N: 1 + rng.IntN(n)}
+	case k < 8:
+		ops := append([]string{"lock", "create", "retire", "release"}, sc.ops...)
+		op := ops[rng.IntN(len(ops))]
+		most := min(n, 3)
+		if op == "lock" || op == "release" || op == "create" {
+			most = 1
+		}
+		return Trigger{Kind: AtIntent, Op: op, N: 1 + rng.IntN(most)}
+	case k < 9 || len(sc.Faults) == 0:
+		return Trigger{Kind: AtCreated, N: 1 + rng.IntN(n)}
 	}
-	return Trigger{Kind: AtFault, N: rng.IntN(nfaults)}
+	return Trigger{Kind: AtFault, N: rng.IntN(len(sc.Faults))}
 }
 
-// pickSignal draws how a command is interrupted: mostly kill -9.
-func pickSignal(rng *rand.Rand, kill bool) string {
-	if kill {
-		return "KILL"
+// budget is about how many replacements a command goes through: the whole selection,
+// the canary when the plan stops at a manual checkpoint (the first apply), or a wave
+// (a later run); later runs of a rollout that does not stop have a part of it left.
+func (sc *Scenario) budget(first bool) int {
+	manual := slices.Contains(sc.Strategy, "manual")
+	switch {
+	case manual && first:
+		return 1
+	case manual:
+		n, _ := strconv.Atoi(flagValue(sc.Strategy, "--surge"))
+		return n
+	case first:
+		return sc.count
 	}
+	return sc.count / 3
+}
+
+// pickSignal draws a signal that asks molt to stop at a safe point.
+func pickSignal(rng *rand.Rand) string {
 	return []string{"TERM", "INT", "HUP"}[rng.IntN(3)]
 }
 

@@ -250,16 +250,6 @@ func (r *run) expectedEvents(c *command) int {
 	return eventsPerReplacement*max(n, 1) + 10
 }
 
-// flagValue is the value of a flag in flags, or "".
-func flagValue(flags []string, name string) string {
-	for i := 0; i+1 < len(flags); i++ {
-		if flags[i] == name {
-			return flags[i+1]
-		}
-	}
-	return ""
-}
-
 // poll checks cond every tick while the command runs.
 func (r *run) poll(ctx context.Context, c *command, every time.Duration, cond func() bool) bool {
 	tick := time.NewTicker(every)
