@@ -23,7 +23,7 @@ var builders = map[Kind]func(*rand.Rand, *Scenario){
 
 // stop draws an interruption of a command: the first apply, or a later run.
 func stop(rng *rand.Rand, sc *Scenario, signal string, first bool) *Interrupt {
-	return &Interrupt{Signal: signal, At: pickTrigger(rng, sc, sc.budget(first))}
+	return &Interrupt{Signal: signal, At: pickTrigger(rng, sc, sc.budget(first), first)}
 }
 
 // buildFaults: one apply under one to four rules, sometimes onto a broken image.

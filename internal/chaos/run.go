@@ -87,6 +87,9 @@ type command struct {
 	code    int
 	ended   bool
 	state   string // the journal's state right after it ended
+	// created and records are the simulator's count of created droplets and the
+	// journal's records when it started: its points count from there.
+	created, records int
 }
 
 // Run runs the scenario of seed and checks the invariants.

@@ -252,7 +252,7 @@ func frac(rng *rand.Rand) float64 { return 0.02 + 0.9*rng.Float64() }
 
 // pickTrigger draws a point in a command's run that goes through about n
 // replacements (a command that stops at a checkpoint goes through fewer).
-func pickTrigger(rng *rand.Rand, sc *Scenario, n int) Trigger {
+func pickTrigger(rng *rand.Rand, sc *Scenario, n int, first bool) Trigger {
 	n = max(n, 1)
 	switch k := rng.IntN(10); {
 	case k < 4:
@@ -268,10 +268,10 @@ func pickTrigger(rng *rand.Rand, sc *Scenario, n int) Trigger {
 			most = 1
 		}
 		return Trigger{Kind: AtIntent, Op: op, N: 1 + rng.IntN(most)}
-	case k < 9 || len(sc.Faults) == 0:
+	case k < 9 || len(sc.Faults) == 0 || !first:
 		return Trigger{Kind: AtCreated, N: 1 + rng.IntN(n)}
 	}
-	return Trigger{Kind: AtFault, N: rng.IntN(len(sc.Faults))}
+	return Trigger{Kind: AtFault, N: rng.IntN(len(sc.Faults))} // the first command's rules only
 }
 
 // budget is about how many replacements a command goes through: the whole selection,

@@ -140,6 +140,14 @@ func (r *run) startCommand(st Step, args []string) (*command, error) {
 	if st.Do == "resume" || st.Do == "rollback" || st.Do == "unlock" {
 		c.rollout = r.firstRollout()
 	}
+	c.created, c.records = r.created, 0
+	if stats, err := r.sim.stats(context.Background()); err == nil {
+		c.created = stats.DropletsCreated
+	}
+	if c.rollout != "" {
+		recs, _ := actions.ReadJournal(journalPath(r.state[st.Dir], c.rollout))
+		c.records = len(recs)
+	}
 	r.mu.Lock()
 	r.cmds = append(r.cmds, c)
 	r.fig.Commands++
@@ -231,7 +239,7 @@ func (r *run) reach(ctx context.Context, c *command, t Trigger) bool {
 	case AtCreated:
 		return r.poll(ctx, c, 5*time.Millisecond, func() bool {
 			st, err := r.sim.stats(ctx)
-			return err == nil && st.DropletsCreated-r.created >= t.N
+			return err == nil && st.DropletsCreated-c.created >= t.N
 		})
 	}
 	return r.poll(ctx, c, 5*time.Millisecond, func() bool { return r.fired(ctx, t.N) })
@@ -269,7 +277,7 @@ func (r *run) poll(ctx context.Context, c *command, every time.Duration, cond fu
 	}
 }
 
-// intents counts the command's journal's intent records for op.
+// intents counts the intent records for op the command has added to its journal.
 func (r *run) intents(c *command, op string) int {
 	id := c.rolloutOf()
 	if id == "" {
@@ -277,7 +285,7 @@ func (r *run) intents(c *command, op string) int {
 	}
 	recs, _ := actions.ReadJournal(journalPath(r.state[c.step.Dir], id))
 	n := 0
-	for _, rec := range recs {
+	for _, rec := range recs[min(c.records, len(recs)):] {
 		if rec.Kind == actions.KindIntent && string(rec.Op) == op {
 			n++
 		}
