@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -24,6 +25,11 @@ var builders = map[Kind]func(*rand.Rand, *Scenario){
 // stop draws an interruption of a command: the first apply, or a later run.
 func stop(rng *rand.Rand, sc *Scenario, signal string, first bool) *Interrupt {
 	return &Interrupt{Signal: signal, At: pickTrigger(rng, sc, sc.budget(first), first)}
+}
+
+// stopRollback draws an interruption of a rollback.
+func stopRollback(rng *rand.Rand) *Interrupt {
+	return &Interrupt{Signal: "KILL", At: pickRollbackTrigger(rng)}
 }
 
 // buildFaults: one apply under one to four rules, sometimes onto a broken image.
@@ -52,7 +58,9 @@ func buildKill(rng *rand.Rand, sc *Scenario) {
 		if rng.IntN(5) == 0 {
 			st.Do = "rollback"
 		}
-		if rng.IntN(2) == 0 {
+		if rng.IntN(2) == 0 && st.Do == "rollback" {
+			st.Stop = stopRollback(rng)
+		} else if rng.IntN(2) == 0 {
 			st.Stop = stop(rng, sc, "KILL", false)
 		}
 		sc.Steps = append(sc.Steps, st)
@@ -75,9 +83,9 @@ func buildRollback(rng *rand.Rand, sc *Scenario) {
 	if rng.IntN(2) == 0 {
 		first.Stop = stop(rng, sc, "KILL", true)
 	}
-	sc.Steps = []Step{first, {Do: "rollback", Stop: stop(rng, sc, "KILL", false)}}
+	sc.Steps = []Step{first, {Do: "rollback", Stop: stopRollback(rng)}}
 	if rng.IntN(2) == 0 {
-		sc.Steps = append(sc.Steps, Step{Do: "rollback", Stop: stop(rng, sc, "KILL", false)})
+		sc.Steps = append(sc.Steps, Step{Do: "rollback", Stop: stopRollback(rng)})
 	}
 	sc.Finish = "rollback"
 }
@@ -127,14 +135,20 @@ func buildJournalTorn(rng *rand.Rand, sc *Scenario) {
 	sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}, {Do: "tear"}, {Do: "resume"}}
 }
 
-// buildJournalDamaged: apply killed, then a line in the middle of its journal damaged
-// or the file emptied; molt must say so, and rebuild it from the cloud.
+// buildJournalDamaged: a small rollout ends, leaving a readable journal; then apply
+// is killed, and a line in the middle of its journal damaged or the file emptied.
+// molt must say so beside the readable one, and rebuild it from the cloud.
 func buildJournalDamaged(rng *rand.Rand, sc *Scenario) {
 	damage := Step{Do: "damage", Frac: frac(rng)}
 	if rng.IntN(3) == 0 {
 		damage = Step{Do: "zero"}
 	}
-	sc.Steps = []Step{{Do: "apply", Stop: stop(rng, sc, "KILL", true)}, damage, {Do: "look"}, {Do: "recover"}}
+	sc.Second = []string{"--tag", "role:edge", "--region", "fra1", "--to", "edge-1.2.0"}
+	if slices.Contains(sc.Selection, "role:edge") {
+		sc.Second = []string{"--tag", "role:web", "--region", "fra1", "--to", "web-1.6.0"}
+	}
+	sc.Strategy = setFlag(setFlag(sc.Strategy, "--pause", "none"), "--canary", "0") // the first rollout runs to its end
+	sc.Steps = []Step{{Do: "apply2"}, {Do: "apply", Stop: stop(rng, sc, "KILL", true)}, damage, {Do: "look"}, {Do: "recover"}}
 }
 
 // buildJournalLost: apply killed, then the whole state directory lost.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/molt-sh/molt/actions"
 )
 
 // planInfo is what the harness reads of `molt plan -o json`: the servers it replaces
@@ -52,17 +55,46 @@ func (r *run) readPlans(ctx context.Context) error {
 }
 
 // expect says what the end may look like: the selected servers on their image of
-// the start, or on the target of a rollout that did not end rolled back.
+// the start, or on the target of a rollout that did not end rolled back. Each
+// readable journal says which servers its rollout replaces and how it ended; a plan
+// whose journal is lost or damaged allows its target.
 func (r *run) expect() Expect {
 	exp := Expect{Selected: map[string]bool{}, Allowed: map[string][]int{}, HealthPort: healthPort}
-	for i, p := range r.plans {
-		back := r.rolledBack(i)
-		for _, n := range p.names {
+	allow := func(names []string, target int) {
+		for _, n := range names {
 			exp.Selected[n] = true
-			if !back {
-				exp.Allowed[n] = append(exp.Allowed[n], p.target)
+			if target != 0 && !slices.Contains(exp.Allowed[n], target) {
+				exp.Allowed[n] = append(exp.Allowed[n], target)
 			}
 		}
+	}
+	journaled := map[int]bool{}
+	for _, dir := range r.dirsUsed() {
+		paths, _ := filepath.Glob(filepath.Join(r.state[dir], "molt", "rollouts", "*.jsonl"))
+		for _, path := range paths {
+			recs, err := actions.ReadJournal(path)
+			if err != nil || len(recs) == 0 || recs[0].Header == nil {
+				continue
+			}
+			plan := recs[0].Header.Plan
+			var names []string
+			for _, rep := range plan.Replacements() {
+				names = append(names, rep.Old.Name)
+			}
+			target := plan.Target.ImageID
+			if sum, err := actions.Summarize(path); err == nil && sum.State == actions.StateRolledBack {
+				target = 0
+			}
+			allow(names, target)
+			journaled[plan.Target.ImageID] = true
+		}
+	}
+	for _, p := range r.plans {
+		target := p.target
+		if journaled[target] {
+			target = 0 // its journal said
+		}
+		allow(p.names, target)
 	}
 	return exp
 }

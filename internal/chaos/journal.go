@@ -145,24 +145,6 @@ func (r *run) dirsUsed() []int {
 	return used
 }
 
-// rolledBack reports whether every readable journal in a state directory ended
-// rolled back (and there is one): its rollouts' targets explain no server.
-func (r *run) rolledBack(dir int) bool {
-	paths, _ := filepath.Glob(filepath.Join(r.state[dir], "molt", "rollouts", "*.jsonl"))
-	seen := false
-	for _, p := range paths {
-		sum, err := actions.Summarize(p)
-		if err != nil {
-			continue
-		}
-		if sum.State != actions.StateRolledBack {
-			return false
-		}
-		seen = true
-	}
-	return seen
-}
-
 // checkToken looks for the token in every file the run left but the simulator's own:
 // outputs, journals, state directories.
 func (r *run) checkToken() []Violation {

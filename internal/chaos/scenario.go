@@ -274,6 +274,20 @@ func pickTrigger(rng *rand.Rand, sc *Scenario, n int, first bool) Trigger {
 	return Trigger{Kind: AtFault, N: rng.IntN(len(sc.Faults))} // the first command's rules only
 }
 
+// pickRollbackTrigger draws a point in a rollback's run: it has phases and ops of
+// its own, and creates only when it re-creates a destroyed old droplet.
+func pickRollbackTrigger(rng *rand.Rand) Trigger {
+	switch k := rng.IntN(10); {
+	case k < 4:
+		return Trigger{Kind: AtEvent, Frac: frac(rng)}
+	case k < 7:
+		phases := []string{"rolling_back", "rolled_back"}
+		return Trigger{Kind: AtPhase, Phase: phases[rng.IntN(2)], N: 1 + rng.IntN(3)}
+	}
+	ops := []string{"destroy_new", "destroy_new", "lb_add", "lb_remove", "recreate", "release"}
+	return Trigger{Kind: AtIntent, Op: ops[rng.IntN(len(ops))], N: 1}
+}
+
 // budget is about how many replacements a command goes through: the whole selection,
 // the canary when the plan stops at a manual checkpoint (the first apply), or a wave
 // (a later run); later runs of a rollout that does not stop have a part of it left.

@@ -73,7 +73,7 @@ func (r *run) step(ctx context.Context, st Step, prev *command) (*command, error
 	if err != nil {
 		return nil, err
 	}
-	if len(r.commands()) == 1 {
+	if c == r.mainApply() {
 		r.faultsDuring(ctx, c)
 	}
 	if st.Stop != nil {
@@ -127,7 +127,7 @@ func (r *run) startCommand(st Step, args []string) (*command, error) {
 	r.mu.Unlock()
 	name := fmt.Sprintf("%02d-%s", n, st.Do)
 	bin, env := r.cfg.Molt, r.env(st.Dir)
-	if r.fsize > 0 && st.Do == "apply" && n == 0 {
+	if r.fsize > 0 && st.Do == "apply" && r.mainApply() == nil {
 		bin = r.cfg.Wrapper
 		env = append(env, envExec+"="+r.cfg.Molt, envFsize+"="+strconv.FormatInt(r.fsize, 10))
 	}
@@ -156,13 +156,23 @@ func (r *run) startCommand(st Step, args []string) (*command, error) {
 	return c, nil
 }
 
-// firstRollout is the rollout of the first command, once it has said so.
-func (r *run) firstRollout() string {
-	cmds := r.commands()
-	if len(cmds) == 0 {
-		return ""
+// mainApply is the scenario's first apply (of its first selection), once started.
+func (r *run) mainApply() *command {
+	for _, c := range r.commands() {
+		if c.step.Do == "apply" {
+			return c
+		}
 	}
-	return cmds[0].rolloutOf()
+	return nil
+}
+
+// firstRollout is the rollout of the first apply, once it has said so: the one the
+// steps resume, roll back, damage and unlock.
+func (r *run) firstRollout() string {
+	if c := r.mainApply(); c != nil {
+		return c.rolloutOf()
+	}
+	return ""
 }
 
 // baseEnv is what every process gets: a home and config of the run's own, and no
@@ -249,6 +259,9 @@ func (r *run) reach(ctx context.Context, c *command, t Trigger) bool {
 // when it stops at every wave (--pause manual), a wave's (the canary's for apply).
 func (r *run) expectedEvents(c *command) int {
 	n := r.plans[0].count
+	if c.step.Do == "rollback" {
+		return 8*n + 5 // a rollback prints fewer events a replacement
+	}
 	if slices.Contains(r.sc.Strategy, "manual") {
 		n = 1
 		if c.step.Do != "apply" {

@@ -186,7 +186,8 @@ func probe(ctx context.Context, ip string, port int) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// probeAll probes every active droplet at once.
+// probeAll probes every active droplet at once; a droplet is unhealthy when three
+// probes in a row fail, so that a loaded machine is not taken for a sick droplet.
 func probeAll(ctx context.Context, ds []Droplet, port int) map[int]bool {
 	out := make(map[int]bool, len(ds))
 	var mu sync.Mutex
@@ -196,7 +197,7 @@ func probeAll(ctx context.Context, ds []Droplet, port int) map[int]bool {
 			continue
 		}
 		wg.Go(func() {
-			ok := probe(ctx, d.IP, port)
+			ok := probe(ctx, d.IP, port) || probe(ctx, d.IP, port) || probe(ctx, d.IP, port)
 			mu.Lock()
 			out[d.ID] = ok
 			mu.Unlock()
