@@ -201,17 +201,6 @@ func checkAttachments(start, end World) []Violation {
 	return vs
 }
 
-// diff is what a holds that b does not.
-func diff(a, b []int) []int {
-	var out []int
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
 func names(byID map[int]Droplet, ids []int) string {
 	if len(ids) == 0 {
 		return "nothing"

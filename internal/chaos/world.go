@@ -197,7 +197,12 @@ func probeAll(ctx context.Context, ds []Droplet, port int) map[int]bool {
 			continue
 		}
 		wg.Go(func() {
-			ok := probe(ctx, d.IP, port) || probe(ctx, d.IP, port) || probe(ctx, d.IP, port)
+			ok := false
+			for range 3 {
+				if ok = probe(ctx, d.IP, port); ok {
+					break
+				}
+			}
 			mu.Lock()
 			out[d.ID] = ok
 			mu.Unlock()
