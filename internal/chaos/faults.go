@@ -157,7 +157,7 @@ func pickRule(rng *rand.Rand, kind string) dosim.Fault {
 		at = route{"POST", "/v2/droplets"}
 		f.Late, f.Count = true, 1+rng.IntN(2)
 		f.Status, f.Drop = errorOrDrop(rng)
-		f.Delay = time.Duration(300+rng.IntN(1200)) * time.Millisecond
+		f.Delay = time.Duration(300+rng.IntN(3700)) * time.Millisecond // before the sweep at the end, or after it
 	}
 	f.Method, f.Path = at.method, at.path
 	if f.Count == 0 {
