@@ -139,11 +139,11 @@ func setUp(t *testing.T) chaos.Config {
 	if os.Getenv("MOLT_CHAOS_VERBOSE") == "1" {
 		cfg.Logf = t.Logf
 	}
-	t.Logf("runs in %s; disk full by %s; recover: %v, unlock: %v", dir, cfg.Disk, cfg.Has["recover"], cfg.Has["unlock"])
+	t.Logf("runs in %s; disk full by %s; recover: %v, unlock: %v, --settle: %v", dir, cfg.Disk, cfg.Has["recover"], cfg.Has["unlock"], cfg.Has["settle"])
 	return cfg
 }
 
-// commands lists the commands `molt --help` shows.
+// commands lists the commands `molt --help` shows, and "settle" when apply takes --settle.
 func commands(t *testing.T, bin string) map[string]bool {
 	t.Helper()
 	out, err := exec.Command(bin, "--help").Output()
@@ -151,6 +151,9 @@ func commands(t *testing.T, bin string) map[string]bool {
 		t.Fatalf("molt --help: %v", err)
 	}
 	has := map[string]bool{}
+	if apply, err := exec.Command(bin, "apply", "--help").Output(); err == nil && strings.Contains(string(apply), "--settle") {
+		has["settle"] = true
+	}
 	_, list, _ := strings.Cut(string(out), "Available Commands:")
 	list, _, _ = strings.Cut(list, "\n\n")
 	for _, line := range strings.Split(list, "\n") {

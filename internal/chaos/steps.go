@@ -13,6 +13,11 @@ import (
 	"github.com/molt-sh/molt/actions"
 )
 
+// settle is the --settle of every run, where molt has it: longer than most late
+// creates take to land, shorter than some, so that both the wait and the later sweep
+// are exercised.
+const settle = "3s"
+
 // eventsPerReplacement is about how many -o json events a replacement prints; event
 // triggers are a fraction of that.
 const eventsPerReplacement = 15
@@ -86,6 +91,9 @@ func (r *run) step(ctx context.Context, st Step, prev *command) (*command, error
 // done rollout's kept droplets.
 func (r *run) args(st Step, id string, finishing bool) ([]string, error) {
 	poll := []string{"-o", "json", "--poll-min", "50ms"}
+	if r.cfg.Has["settle"] {
+		poll = append(poll, "--settle", settle) // the engine's wait for creates committed late
+	}
 	var args []string
 	switch st.Do {
 	case "apply":
@@ -108,7 +116,8 @@ func (r *run) args(st Step, id string, finishing bool) ([]string, error) {
 		}
 		args = append([]string{"rollback", id, "--yes"}, poll...)
 	case "recover":
-		args = []string{"recover"}
+		// The cloud does not keep the plan's strategy: the operator gives it again.
+		args = append(append(append([]string{"recover"}, r.sc.Selection...), "--to", r.sc.Target), r.sc.Strategy...)
 	case "unlock":
 		args = []string{"unlock", id, "--yes"}
 	default:
