@@ -173,5 +173,6 @@ func buildDiskFull(rng *rand.Rand, sc *Scenario) {
 // buildUnlockLive: `molt unlock --yes` from another machine (state directory) while
 // apply drives the rollout: it must refuse, and the rollout go on unharmed.
 func buildUnlockLive(rng *rand.Rand, sc *Scenario) {
-	sc.Steps = []Step{{Do: "apply"}, {Do: "unlock", Dir: 1, During: &Trigger{Kind: AtEvent, Frac: frac(rng) / 2}}}
+	during := &Trigger{Kind: AtPhase, Phase: "created", N: 1 + rng.IntN(max(1, sc.budget(true)))} // the lock is held by then
+	sc.Steps = []Step{{Do: "apply"}, {Do: "unlock", Dir: 1, During: during}}
 }

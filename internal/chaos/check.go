@@ -46,8 +46,6 @@ type Expect struct {
 	// Allowed lists the images a selected server may run at the end, beside the one it
 	// ran at the start: the targets of rollouts that did not end rolled back.
 	Allowed map[string][]int
-	// HealthPort is where droplets answer /healthz (for messages only).
-	HealthPort int
 }
 
 // lockTag is a rollout's lock tag: molt:<id> with nothing after the id.
@@ -167,38 +165,43 @@ func orNothing(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// checkAttachments: each reserved IP and volume is on the droplet now serving under
-// the name it was on at the start.
+// checkAttachments: each reserved IP and volume is on a droplet now serving under the
+// name it was on at the start (one of them, when a name has a duplicate).
 func checkAttachments(start, end World) []Violation {
 	var vs []Violation
-	startByID, endByID, endNames := start.byID(), end.byID(), end.byName()
-	wantOn := func(id int) []int {
-		if id == 0 {
-			return nil
+	startByID, endByID := start.byID(), end.byID()
+	nameOf := func(byID map[int]Droplet, ids []int) []string {
+		var out []string
+		for _, id := range ids {
+			if d, ok := byID[id]; ok {
+				out = append(out, d.Name)
+			} else {
+				out = append(out, fmt.Sprintf("(gone %d)", id))
+			}
 		}
-		var out []int
-		for _, d := range endNames[startByID[id].Name] {
-			out = append(out, d.ID)
-		}
+		slices.Sort(out)
 		return out
 	}
 	for _, ip := range sortedKeys(start.ReservedIPs) {
-		was, now := start.ReservedIPs[ip], end.ReservedIPs[ip]
-		if want := wantOn(was); (was == 0 && now != 0) || (was != 0 && !slices.Contains(want, now)) {
-			vs = append(vs, Violation{InvReservedIP, fmt.Sprintf("%s was on %q and is on %s", ip, startByID[was].Name, names(endByID, []int{now}))})
+		was, now := nameOf(startByID, nonzero(start.ReservedIPs[ip])), nameOf(endByID, nonzero(end.ReservedIPs[ip]))
+		if !slices.Equal(was, now) {
+			vs = append(vs, Violation{InvReservedIP, fmt.Sprintf("%s was on %s and is on %s", ip, orNothing(was), orNothing(now))})
 		}
 	}
 	for _, vol := range sortedKeys(start.Volumes) {
-		var want []int
-		for _, id := range start.Volumes[vol] {
-			want = append(want, wantOn(id)...)
-		}
-		slices.Sort(want)
-		if got := end.Volumes[vol]; !slices.Equal(want, got) {
-			vs = append(vs, Violation{InvVolume, fmt.Sprintf("volume %s should be on %s and is on %s", vol, names(endByID, want), names(endByID, got))})
+		was, now := nameOf(startByID, start.Volumes[vol]), nameOf(endByID, end.Volumes[vol])
+		if !slices.Equal(was, now) {
+			vs = append(vs, Violation{InvVolume, fmt.Sprintf("volume %s was on %s and is on %s", vol, orNothing(was), orNothing(now))})
 		}
 	}
 	return vs
+}
+
+func nonzero(id int) []int {
+	if id == 0 {
+		return nil
+	}
+	return []int{id}
 }
 
 func names(byID map[int]Droplet, ids []int) string {

@@ -111,6 +111,12 @@ func TestCheckWorldCatchesEachBrokenWorld(t *testing.T) {
 		{"reserved IP elsewhere", func(w *World) { w.ReservedIPs["203.0.113.1"] = 4 }, []string{InvReservedIP}},
 		{"unassigned reserved IP taken", func(w *World) { w.ReservedIPs["203.0.113.2"] = 2 }, []string{InvReservedIP}},
 		{"volume detached", func(w *World) { w.Volumes["vol"] = nil }, []string{InvVolume}},
+		{"volume on a gone droplet", func(w *World) { w.Volumes["vol"] = []int{999} }, []string{InvVolume}},
+		{"volume on a duplicate", func(w *World) {
+			w.Droplets = append(w.Droplets, Droplet{ID: 105, Name: "worker-1", Status: "active", ImageID: 30})
+			w.Healthy[105] = true
+			w.Volumes["vol"] = []int{105}
+		}, []string{InvDuplicate}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -59,7 +59,7 @@ func (r *run) readPlans(ctx context.Context) error {
 // readable journal says which servers its rollout replaces and how it ended; a plan
 // whose journal is lost or damaged allows its target.
 func (r *run) expect() Expect {
-	exp := Expect{Selected: map[string]bool{}, Allowed: map[string][]int{}, HealthPort: healthPort}
+	exp := Expect{Selected: map[string]bool{}, Allowed: map[string][]int{}}
 	allow := func(names []string, target int) {
 		for _, n := range names {
 			exp.Selected[n] = true
@@ -126,8 +126,8 @@ func (r *run) checkCommands() []Violation {
 			vs = append(vs, CheckExit(Exit{Proc: c.p.name, Code: c.code, Signal: c.signal, State: c.state,
 				Created: c.step.Do == "apply", Said: trimmed(c.p.stderr()), Transient: r.countedTransients()})...)
 		}
-		if c.step.Do == "unlock" && c.code == 0 {
-			vs = append(vs, Violation{InvTwoDrivers, fmt.Sprintf("`molt unlock %s --yes` succeeded while %s drove it", c.rollout, cmds[0].p.name)})
+		if c.step.Do == "unlock" && c.code == 0 && r.droveAcross(r.mainApply(), c) {
+			vs = append(vs, Violation{InvTwoDrivers, fmt.Sprintf("`molt unlock %s --yes` succeeded while %s drove it", c.rollout, r.mainApply().p.name)})
 		}
 	}
 	vs = append(vs, CheckDrivers(drove)...)
@@ -169,4 +169,14 @@ func (r *run) countedTransients() bool {
 		}
 	}
 	return true
+}
+
+// droveAcross reports whether d had changed its rollout (taken its lock) before c
+// ended, and still ran after: c ended while d drove.
+func (r *run) droveAcross(d, c *command) bool {
+	if d == nil {
+		return false
+	}
+	dr, ok := d.p.driven()
+	return ok && dr.From.Before(c.p.ended) && d.p.ended.After(c.p.ended)
 }

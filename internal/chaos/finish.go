@@ -9,14 +9,15 @@ import (
 )
 
 // The operator goes round the unfinished rollouts until none is left. A round that
-// changes nothing (no rollout replaced more, or changed state) is a stuck round: from
-// rollbackAfter stuck rounds on they roll back instead of resuming, and after
-// stuckRounds the rollout is a dead end. maxRounds bounds a rollout that pauses at
-// every wave (--pause manual).
+// changes nothing (no rollout replaced more, or changed state) is a stuck round: after
+// switchAfter stuck rounds the operator tries the other way (rollback instead of
+// resume, or resume instead of rollback), which is a violation already, since the
+// way they chose got nowhere; after stuckRounds the rollout is a dead end. maxRounds
+// bounds a rollout that pauses at every wave (--pause manual).
 const (
-	stuckRounds   = 6
-	rollbackAfter = 3
-	maxRounds     = 60
+	stuckRounds = 6
+	switchAfter = 3
+	maxRounds   = 60
 )
 
 // pending is a rollout the operator still has to end, as `molt rollouts` lists it.
@@ -29,16 +30,21 @@ type pending struct {
 }
 
 // finish is the operator ending what the chaos left, with no fault in force: every
-// rollout `molt rollouts` lists as unfinished is resumed (or rolled back, as the
-// scenario says, or when resuming gets nowhere), and a done one that keeps old
-// droplets is finalised. A rollout that cannot be ended is a dead end.
+// rollout `molt rollouts` lists as unfinished is resumed or rolled back (as the
+// scenario says; the other way when that gets nowhere), and a done one that keeps old
+// droplets is finalised. Then they plan each selection again, as the next rollout
+// would: a plan that meets the lock of an ended rollout sweeps what it left (issue
+// 11). A rollout that cannot be ended is a dead end.
 func (r *run) finish(ctx context.Context) {
 	var last *command
 	stuck := 0
 	todo := r.unfinished(ctx)
 	for round := 0; len(todo) > 0 && stuck < stuckRounds && round < maxRounds; round++ {
+		if stuck == switchAfter {
+			r.violate(Violation{InvDeadEnd, fmt.Sprintf("`molt %s` got nowhere with %s: %s", r.sc.Finish, ids(todo), said(last))})
+		}
 		for _, t := range todo {
-			if c := r.finishOne(ctx, t, stuck); c != nil {
+			if c := r.finishOne(ctx, t, stuck >= switchAfter); c != nil {
 				last = c
 			}
 		}
@@ -48,25 +54,50 @@ func (r *run) finish(ctx context.Context) {
 		}
 		todo = next
 	}
-	if len(todo) == 0 {
-		return
+	if len(todo) > 0 {
+		r.violate(Violation{InvDeadEnd, fmt.Sprintf("resume and rollback got nowhere: %s still unfinished; %s", ids(todo), said(last))})
 	}
-	var ids []string
+	r.planAgain(ctx)
+}
+
+func ids(todo []pending) string {
+	var out []string
 	for _, t := range todo {
-		ids = append(ids, t.ID+" ("+t.State+")")
+		out = append(out, t.ID+" ("+t.State+")")
 	}
-	said := ""
-	if last != nil {
-		said = fmt.Sprintf("; the last command (%s) exited %d: %s", last.p.name, last.code, trimmed(last.p.stderr()))
+	return strings.Join(out, ", ")
+}
+
+func said(c *command) string {
+	if c == nil {
+		return "no command ran"
 	}
-	r.violate(Violation{InvDeadEnd, fmt.Sprintf("resume and rollback got nowhere: %s still unfinished%s", strings.Join(ids, ", "), said)})
+	return fmt.Sprintf("the last command (%s) exited %d: %s", c.p.name, c.code, trimmed(c.p.stderr()))
+}
+
+// planAgain plans each selection once more in each state directory used, as the
+// next operator would; what it says does not matter here, what it sweeps does.
+func (r *run) planAgain(ctx context.Context) {
+	for i, p := range r.plans {
+		if p.count == 0 {
+			continue
+		}
+		sel := append(append([]string{}, r.sc.Selection...), "--to", r.sc.Target)
+		if i == 1 {
+			sel = r.sc.Second
+		}
+		for _, dir := range r.dirsUsed() {
+			_, errOut, code := r.query(ctx, dir, append(append([]string{"plan"}, sel...), "-o", "json")...)
+			r.logf("plan again in state dir %d: exit %d %s", dir, code, trimmed(errOut))
+		}
+	}
 }
 
 // finishOne runs the command that should end one rollout, and waits for it.
-func (r *run) finishOne(ctx context.Context, t pending, stuck int) *command {
+func (r *run) finishOne(ctx context.Context, t pending, other bool) *command {
 	act := r.sc.Finish
-	if stuck >= rollbackAfter {
-		act = "rollback"
+	if other {
+		act = map[string]string{"resume": "rollback", "rollback": "resume"}[act]
 	}
 	if slices.Contains(finalStates, t.State) {
 		act = "resume" // finalise: destroy the old droplets it keeps

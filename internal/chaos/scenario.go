@@ -51,8 +51,9 @@ type Scenario struct {
 	// TokenFlag passes the token as --access-token instead of in the environment.
 	TokenFlag bool
 	Sim       SimOptions
-	// Selection and Target are what the first operator replaces; Second, when set, is
-	// the second operator's selection and target (two-operators).
+	// Selection and Target are what the scenario replaces; Second, when set, is another
+	// selection and target: the second operator's (two-operators), or a rollout that
+	// leaves a readable journal beside the damaged one (journal-damaged).
 	Selection []string
 	Target    string
 	Second    []string
@@ -314,7 +315,7 @@ func (sc Scenario) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d: %s; %s -> %s %s", sc.Seed, sc.Kind, strings.Join(sc.Selection, " "), sc.Target, strings.Join(sc.Strategy, " "))
 	if sc.Second != nil {
-		fmt.Fprintf(&b, "; second operator %s", strings.Join(sc.Second, " "))
+		fmt.Fprintf(&b, "; second selection %s", strings.Join(sc.Second, " "))
 	}
 	fmt.Fprintf(&b, "; provision %s", sc.Sim.Provision)
 	if sc.Sim.Latency > 0 {
