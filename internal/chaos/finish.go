@@ -115,7 +115,26 @@ func (r *run) finishOne(ctx context.Context, t pending, other bool) *command {
 	}
 	c.rollout = t.ID
 	r.awaitAll(ctx, []*command{c})
+	r.followRecoverAdvice(ctx, c, t)
 	return c
+}
+
+// followRecoverAdvice runs `molt recover ID` when a command says to rebuild the
+// journal that way (a damaged journal of a rollout that took no lock, which a recover
+// without ID leaves alone), as the operator would.
+func (r *run) followRecoverAdvice(ctx context.Context, c *command, t pending) {
+	if !r.cfg.Has["recover"] || !strings.Contains(c.p.stderr(), "molt recover "+t.ID) {
+		return
+	}
+	st := Step{Do: "recover", Dir: t.dir}
+	args, err := r.args(st, t.ID, true)
+	if err != nil {
+		return
+	}
+	if rc, err := r.startCommand(st, args); err == nil {
+		rc.rollout = t.ID
+		r.awaitAll(ctx, []*command{rc})
+	}
 }
 
 // unfinished lists, in every state directory in use, the rollouts `molt rollouts`

@@ -118,6 +118,9 @@ func (r *run) args(st Step, id string, finishing bool) ([]string, error) {
 	case "recover":
 		// The cloud does not keep the plan's strategy: the operator gives it again.
 		args = append(append(append([]string{"recover"}, r.sc.Selection...), "--to", r.sc.Target), r.sc.Strategy...)
+		if finishing && id != "" {
+			args = append(args, id) // the one a command said to rebuild
+		}
 	case "unlock":
 		args = []string{"unlock", id, "--yes"}
 	default:
