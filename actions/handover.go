@@ -99,6 +99,7 @@ func (e *Executor) handover(ctx context.Context, slots []*slot) error {
 			}
 		}
 	}
+	leftService(slots, time.Now())
 	return e.setPhases(slots, PhaseHandedOver, "")
 }
 
@@ -348,8 +349,12 @@ func (e *Executor) retire(ctx context.Context, slots []*slot) error {
 }
 
 // retireNow retires without passing the gate (an abort retiring the old droplets of what
-// is in service).
+// is in service). The old droplets drain and pass their identity check first.
 func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
+	slots, err := e.readyToRetire(ctx, slots)
+	if err != nil || len(slots) == 0 {
+		return err
+	}
 	for _, s := range slots {
 		if err := e.moveVolumes(ctx, s, s.r.Old.ID, s.newID); err != nil {
 			return err
@@ -402,21 +407,9 @@ func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op Op) error 
 	return errors.Join(errs...)
 }
 
-// keepOld takes the old droplets out of tag-based load balancers first, so that none
-// sends traffic to a droplet going down, then powers them off.
+// keepOld powers the old droplets off, out of tag-based load balancers since
+// readyToRetire, and keeps them.
 func (e *Executor) keepOld(ctx context.Context, slots []*slot) error {
-	for _, tag := range tagLBTags(slots) {
-		var ids []int
-		for _, s := range slots {
-			if slices.Contains(s.r.TagLBs, tag) {
-				ids = append(ids, s.r.Old.ID)
-				s.untagged = true
-			}
-		}
-		if err := e.untagLB(ctx, tag, ids); err != nil {
-			return err
-		}
-	}
 	err := each(slots, func(s *slot) error {
 		return e.step(s, "retire", s.r.Old.ID, func() error { return e.powerOff(ctx, s) })
 	})
