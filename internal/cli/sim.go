@@ -31,6 +31,9 @@ func (a *app) simCmd() *cobra.Command {
 			"with the printed token. Admin endpoints live under /_sim/ (see docs/dosim.md).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cfg.Validate(); err != nil {
+				return usageError("%v", err)
+			}
 			for _, spec := range faults {
 				if _, err := dosim.ParseFault(spec); err != nil {
 					return usageError("%v", err)
