@@ -104,7 +104,9 @@ func refOf(c *godo.Client, acct *godo.Account) AccountRef {
 		ref.TeamUUID, ref.TeamName = acct.Team.UUID, acct.Team.Name
 	}
 	if c.BaseURL != nil {
-		ref.Endpoint = c.BaseURL.String()
+		u := *c.BaseURL
+		u.User = nil // never journal credentials an endpoint's URL may carry
+		ref.Endpoint = u.String()
 	}
 	return ref
 }

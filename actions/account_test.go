@@ -4,21 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 )
+
+// patient gives a test's replacements all the time a loaded machine may need to turn
+// active and pass their health check: they wait on the condition, not on the clock,
+// and a healthy run takes no longer for it.
+func patient(st Strategy) Strategy {
+	st.Health.Timeout, st.ActiveTimeout = Duration(time.Minute), Duration(time.Minute)
+	return st
+}
 
 // stopAtCanary starts a rollout of the production web servers with a canary, and ends
 // the run at the checkpoint after it: interrupted, resumable.
 func stopAtCanary(t *testing.T, env *dosimtest.Env, opt Options) string {
 	t.Helper()
-	st := testStrategy(env, 10)
+	st := patient(testStrategy(env, 10))
 	st.Canary = 1 // then a manual checkpoint, where the run ends
 	p := plan(t, env.Client, "web-1.6.0", st, "role:web", "env:prod")
 	e := start(t, env, p, opt)
@@ -121,6 +131,11 @@ func TestAccountRefNamesTheAccount(t *testing.T) {
 	}
 	if CheckAccount("r", nil, b) != nil {
 		t.Error("a journal with no account is refused")
+	}
+	c := godo.NewClient(nil)
+	c.BaseURL, _ = url.Parse("https://molt:hunter2@api.example/")
+	if ref := refOf(c, &godo.Account{UUID: "x"}); ref.Endpoint != "https://api.example/" {
+		t.Errorf("the endpoint recorded is %q, want it without credentials", ref.Endpoint)
 	}
 }
 

@@ -55,7 +55,7 @@ func TestDrainBetweenLeavingServiceAndRetiring(t *testing.T) {
 		t.Run(tc.role+"/"+tc.retire, func(t *testing.T) {
 			t.Parallel()
 			env := startSim(t, dosim.Config{})
-			st := testStrategy(env, 4)
+			st := patient(testStrategy(env, 4))
 			st.Drain = Duration(drain)
 			st.Retire, _ = ParseRetire(tc.retire)
 			p := plan(t, env.Client, map[string]string{"web": "web-1.6.0", "worker": "worker-2.2.0"}[tc.role], st, "role:"+tc.role, "env:prod")
@@ -79,7 +79,7 @@ func TestDrainBetweenLeavingServiceAndRetiring(t *testing.T) {
 func TestNoDrain(t *testing.T) {
 	t.Parallel()
 	env := startSim(t, dosim.Config{})
-	st := testStrategy(env, 4)
+	st := patient(testStrategy(env, 4))
 	st.Drain = 0
 	p := plan(t, env.Client, "worker-2.2.0", st, "role:worker", "env:prod")
 	e, err := apply(t, env.Client, p, testOptions(t))

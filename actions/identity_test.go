@@ -31,7 +31,7 @@ func untag(t *testing.T, c *godo.Client, tag string, id int) {
 func TestOldDropletTakenOutOfTheRolloutIsNotDestroyed(t *testing.T) {
 	t.Parallel()
 	env := startSim(t, dosim.Config{})
-	st := testStrategy(env, 10)
+	st := patient(testStrategy(env, 10))
 	st.Canary = 1
 	p := plan(t, env.Client, "web-1.6.0", st, "role:web", "env:prod")
 	victim := p.Waves[1].Replacements[3].Old

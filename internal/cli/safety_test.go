@@ -34,11 +34,15 @@ func worldPrint(t *testing.T, c *godo.Client) string {
 	return strings.Join(lines, "\n")
 }
 
+// patientFlags give replacements all the time a loaded machine may need to turn active
+// and pass their health check (they wait on the condition, not the clock).
+var patientFlags = []string{"--health-timeout", "1m", "--active-timeout", "1m"}
+
 // stopAtCanary applies a canary onto web-1.6.0 with nobody to answer its checkpoint:
 // exit 4, resumable. It returns the rollout's ID.
 func stopAtCanary(t *testing.T, env *dosimtest.Env, conn []string) string {
 	t.Helper()
-	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--to", "web-1.6.0",
+	code, out, errOut := molt(t, args(conn, fastFlags(env), patientFlags, []string{"apply", "--yes", "--tag", "role:web", "--to", "web-1.6.0",
 		"--surge", "10", "--canary", "1"})...)
 	id := rolloutID.FindString(out)
 	if code != ExitInterrupted || id == "" {
