@@ -65,6 +65,7 @@ func TestAbortDuringALongHealthWaitIsPrompt(t *testing.T) {
 			before := snapshot(t, env.Client)
 			st := testStrategy(env, 3)
 			st.Health.Timeout = Duration(time.Minute)
+			st.AllowDowngrade = true // web-1.6.0-broken is a pre-release of 1.6.0, which two of them run
 			p := plan(t, env.Client, "web-1.6.0-broken", st, "role:web")
 			opt := testOptions(t)
 			e := start(t, env, p, opt)

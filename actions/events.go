@@ -16,6 +16,7 @@ const (
 	PhaseHealthy     Phase = "healthy"     // passed its health check, not in service yet
 	PhaseHandedOver  Phase = "handed_over" // in service in the old one's place, soaking
 	PhaseSoaked      Phase = "soaked"      // soaked; the old one is being retired
+	PhaseDraining    Phase = "draining"    // the old one, out of service, drains before it retires
 	PhaseDone        Phase = "done"        // the old one is retired
 	PhaseFailed      Phase = "failed"      // the new one failed; the old one is in service
 	PhaseCancelled   Phase = "cancelled"   // stopped before going into service; the old one stays
@@ -166,6 +167,17 @@ type StrayDestroyed struct {
 	Err     string    `json:"error,omitempty"`
 }
 
+// LeftAlone reports a droplet that failed its identity check before molt changed it:
+// it is not the droplet the journal names (Name), for Reason. molt never changes it
+// again; the rollout pauses unless it is ending.
+type LeftAlone struct {
+	At      time.Time `json:"at"`
+	Slot    int       `json:"slot"`
+	Droplet int       `json:"droplet"`
+	Name    string    `json:"name"`
+	Reason  string    `json:"reason"`
+}
+
 // Done closes the events of a run.
 type Done struct {
 	At         time.Time `json:"at"`
@@ -217,6 +229,9 @@ func (APICall) Kind() string { return "api_call" }
 
 // Kind implements Event.
 func (StrayDestroyed) Kind() string { return "stray_destroyed" }
+
+// Kind implements Event.
+func (LeftAlone) Kind() string { return "left_alone" }
 
 // Kind implements Event.
 func (Done) Kind() string { return "done" }

@@ -44,6 +44,10 @@ type Options struct {
 	Version string
 	// HealthClient makes HTTP health probes (default: a client without keep-alives).
 	HealthClient *http.Client
+	// Account is the account the client reaches (ReadAccount). With it, Resume and
+	// Rollback refuse a journal of another account at once; without it, Run reads the
+	// account itself before it changes anything.
+	Account *AccountRef
 	// crashAt injects a crash right after journal record crashAt (tests only).
 	crashAt int
 }
@@ -111,11 +115,17 @@ type slot struct {
 	// unclear is when a create for it had an unclear result: it may have a droplet
 	// that only its group's tag knows.
 	unclear time.Time
+	// safe is what the identity checks and the drain keep (identity.go, drain.go).
+	safe slotSafety
 }
 
 // Start begins a new rollout of plan: it writes the journal's header and returns an
-// executor ready to Run. Nothing in the cloud changes until Run.
+// executor ready to Run. Nothing in the cloud changes until Run. A plan whose target
+// trips a guard its strategy does not allow is refused (a *GuardError).
 func Start(client *godo.Client, plan Plan, opt Options) (*Executor, error) {
+	if err := plan.Refusal(); err != nil {
+		return nil, err
+	}
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
@@ -192,10 +202,13 @@ func (e *Executor) publish(ev Event) { e.b.Publish(ev) }
 // ErrInterrupted, or another error that left the rollout resumable.
 func (e *Executor) Run(ctx context.Context) (err error) {
 	defer func() { err = e.closeRun(err) }()
+	if err := e.bind(ctx); err != nil {
+		return err // another account's rollout: nothing journaled, nothing changed
+	}
 	e.publish(RolloutStarted{At: time.Now(), Rollout: e.id, Selection: e.plan.Selection, Target: versionName(e.plan.Target),
 		Waves: len(e.plan.Waves), Replacements: len(e.slots), Resumed: e.resumed, Journal: e.j.Path()})
 	if e.rollbackAsk && e.state != StateRollingBack {
-		if err := e.setState(StateRollingBack, "rollback requested"); err != nil {
+		if err := e.setState(StateRollingBack, e.withNote("rollback requested")); err != nil {
 			return e.endRun(ctx, err)
 		}
 	}
@@ -229,7 +242,7 @@ func (e *Executor) prepare(ctx context.Context) error {
 	if st := e.currentState(); st.Final() || st == StateRollingBack {
 		return nil
 	}
-	return e.setState(StateRunning, "resumed")
+	return e.setState(StateRunning, e.withNote("resumed"))
 }
 
 func (e *Executor) runWaves(ctx context.Context) error {

@@ -99,6 +99,7 @@ func (e *Executor) handover(ctx context.Context, slots []*slot) error {
 			}
 		}
 	}
+	leftService(slots, time.Now())
 	return e.setPhases(slots, PhaseHandedOver, "")
 }
 
@@ -175,9 +176,12 @@ func (e *Executor) getLB(ctx context.Context, id string) (*godo.LoadBalancer, er
 	return lb, err
 }
 
-// assignIP points a reserved IP at a droplet, unless it already does.
+// assignIP points a reserved IP at a droplet, unless it already does. A move still under
+// way (sent before a crash that came before its end was seen) is waited for first: until
+// it ends the address says where it pointed, not where it is going, and a hand-back that
+// believed it would be overtaken by the move it meant to undo.
 func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int) error {
-	cur, err := e.readIP(ctx, ip)
+	cur, err := e.idleIP(ctx, ip)
 	if err != nil {
 		return fmt.Errorf("read reserved IP %s: %w", ip, err)
 	}
@@ -217,6 +221,21 @@ func (e *Executor) readIP(ctx context.Context, ip string) (*godo.ReservedIP, err
 		return resp, err
 	})
 	return cur, err
+}
+
+// idleIP reads a reserved IP once no move is under way on it (or the active timeout has
+// passed: the assign then meets the API's own refusal of a busy address).
+func (e *Executor) idleIP(ctx context.Context, ip string) (*godo.ReservedIP, error) {
+	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
+	for {
+		cur, err := e.readIP(ctx, ip)
+		if err != nil || !cur.Locked || time.Now().After(deadline) {
+			return cur, err
+		}
+		if err := sleep(ctx, e.opt.Timing.PollMin); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // settledIP waits for the reserved IP's pending event to end, and returns nil when it
@@ -348,8 +367,12 @@ func (e *Executor) retire(ctx context.Context, slots []*slot) error {
 }
 
 // retireNow retires without passing the gate (an abort retiring the old droplets of what
-// is in service).
+// is in service). The old droplets drain and pass their identity check first.
 func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
+	slots, err := e.readyToRetire(ctx, slots)
+	if err != nil || len(slots) == 0 {
+		return err
+	}
 	for _, s := range slots {
 		if err := e.moveVolumes(ctx, s, s.r.Old.ID, s.newID); err != nil {
 			return err
@@ -402,21 +425,9 @@ func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op Op) error 
 	return errors.Join(errs...)
 }
 
-// keepOld takes the old droplets out of tag-based load balancers first, so that none
-// sends traffic to a droplet going down, then powers them off.
+// keepOld powers the old droplets off, out of tag-based load balancers since
+// readyToRetire, and keeps them.
 func (e *Executor) keepOld(ctx context.Context, slots []*slot) error {
-	for _, tag := range tagLBTags(slots) {
-		var ids []int
-		for _, s := range slots {
-			if slices.Contains(s.r.TagLBs, tag) {
-				ids = append(ids, s.r.Old.ID)
-				s.untagged = true
-			}
-		}
-		if err := e.untagLB(ctx, tag, ids); err != nil {
-			return err
-		}
-	}
 	err := each(slots, func(s *slot) error {
 		return e.step(s, "retire", s.r.Old.ID, func() error { return e.powerOff(ctx, s) })
 	})

@@ -26,6 +26,7 @@ func testStrategy(env *dosimtest.Env, surge int) Strategy {
 	st.Health = HealthCheck{Kind: HealthHTTP, Port: env.Sim.HealthPort(), Path: "/healthz", Interval: Duration(5 * time.Millisecond),
 		ProbeTimeout: Duration(time.Second), Timeout: Duration(300 * time.Millisecond), Threshold: 2}
 	st.ActiveTimeout = Duration(2 * time.Second)
+	st.Drain = Duration(2 * time.Millisecond) // short, and still a phase of its own
 	st.Launch = Launch{Source: "flags", SSHKeys: []string{"12345"}}
 	return st
 }

@@ -218,9 +218,10 @@ func TestPlanEstimate(t *testing.T) {
 	in.ProvisionTime = 40e9
 	in.Strategy.Health.Threshold = 1
 	p, _ := NewPlan(in)
-	// 2 waves of one create group: create + 2 polls + 5 destroys each, and 2 for the lock.
-	if p.Estimate.APICalls != 2+2*(3+5) {
-		t.Errorf("API calls = %d, want %d", p.Estimate.APICalls, 2+2*(3+5))
+	// 2 waves of one create group: create + 2 polls + an identity check + 5 destroys
+	// each, and 2 for the lock.
+	if p.Estimate.APICalls != 2+2*(3+1+5) {
+		t.Errorf("API calls = %d, want %d", p.Estimate.APICalls, 2+2*(3+1+5))
 	}
 	if p.Estimate.Duration.D() != 80e9 {
 		t.Errorf("duration = %v, want 1m20s", p.Estimate.Duration)

@@ -51,6 +51,12 @@ func reopen(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	h := recs[0].Header
+	if opt.Account != nil {
+		if err := CheckAccount(h.ID, h.Plan.Account, *opt.Account); err != nil {
+			j.Close()
+			return nil, err
+		}
+	}
 	e := newExecutor(client, h.ID, h.Plan, j, opt, time.Time{})
 	e.resumed, e.recs = true, recs
 	e.replay(recs)
@@ -82,7 +88,7 @@ func (e *Executor) replayedStatus(st Status) Status {
 
 // served are the replacements whose new droplet went into service.
 func (e *Executor) served() []*slot {
-	return inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack)
+	return inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDraining, PhaseDone, PhaseRollingBack)
 }
 
 // holdsKept reports whether a done rollout still keeps old droplets.
@@ -95,6 +101,7 @@ func (e *Executor) holdsKept() bool {
 func (e *Executor) replay(recs []Record) {
 	failures := 0
 	for _, r := range recs {
+		e.replaySafety(r)
 		switch r.Kind {
 		case KindPhase:
 			e.replayPhase(r)
@@ -120,6 +127,7 @@ func (e *Executor) replay(recs []Record) {
 			s.kept = true
 		}
 	}
+	e.afterReplay()
 }
 
 // replayIntent notes the calls a later hand-back must undo.
@@ -193,6 +201,9 @@ func (e *Executor) reconcile(ctx context.Context) error {
 	}
 	present, err := e.rolloutDroplets(ctx)
 	if err != nil {
+		return err
+	}
+	if err := e.recognise(present, final); err != nil {
 		return err
 	}
 	if err := e.adoptStrays(ctx, present); err != nil {
@@ -312,8 +323,9 @@ func (e *Executor) adoptOne(ctx context.Context, s *slot, d godo.Droplet, restor
 // cleanUp finishes destroys a crash interrupted: new droplets of replacements that
 // failed, were cancelled or were rolled back.
 func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) error {
+	var todo []*slot
 	for _, s := range inPhase(e.slots, PhaseFailed, PhaseCancelled, PhaseRolledBack) {
-		if _, ok := present[s.newID]; !ok || s.newID == 0 {
+		if _, ok := present[s.newID]; !ok || s.newID == 0 || s.safe.newAlone {
 			continue
 		}
 		if s.phase == PhaseFailed && e.plan.Strategy.KeepFailed {
@@ -324,6 +336,13 @@ func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) er
 				return err
 			}
 		}
+		todo = append(todo, s)
+	}
+	removable, err := e.readyToRemove(ctx, todo)
+	if err != nil {
+		return err
+	}
+	for _, s := range removable {
 		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 			return err
 		}
@@ -348,28 +367,16 @@ func (e *Executor) normalise(present map[int]godo.Droplet) {
 	}
 }
 
-// relockNew puts the lock back on the new droplets of an ended rollout being rolled back.
-func (e *Executor) relockNew(ctx context.Context) error {
-	var ids []int
-	for _, s := range e.served() {
-		if ok, err := e.exists(ctx, s.newID); err != nil {
-			return err
-		} else if ok {
-			ids = append(ids, s.newID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	return e.tagDroplets(ctx, OpLock, RolloutTag(e.id), ids)
-}
-
 // finalise destroys the old droplets a done rollout kept, journals that it keeps none
 // any more (a finalised record), and ends the rollout again, which lifts the lock they
 // kept. It is the only meaning of finalise in molt.
 func (e *Executor) finalise(ctx context.Context) error {
 	var ids []int
-	for _, s := range inPhase(e.slots, PhaseDone) {
+	kept, err := e.confirm(ctx, inPhase(e.slots, PhaseDone), oldSide)
+	if err != nil {
+		return err
+	}
+	for _, s := range kept {
 		if err := e.destroy(ctx, s, OpFinalise, s.r.Old.ID); err != nil {
 			return err
 		}
@@ -382,16 +389,4 @@ func (e *Executor) finalise(ctx context.Context) error {
 	}
 	e.finalised = true
 	return e.endRollout(ctx, StateDone)
-}
-
-// exists reports whether a droplet is still there.
-func (e *Executor) exists(ctx context.Context, id int) (bool, error) {
-	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
-		_, resp, err := e.api.c.Droplets.Get(c, id)
-		return resp, err
-	})
-	if isStatus(err, 404) {
-		return false, nil
-	}
-	return err == nil, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -23,7 +24,7 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 		return err
 	}
 	for w := len(e.plan.Waves) - 1; w >= 0; w-- {
-		slots := inPhase(e.waveSlots(w), PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack)
+		slots := inPhase(e.waveSlots(w), PhaseHandedOver, PhaseSoaked, PhaseDraining, PhaseDone, PhaseRollingBack)
 		if err := e.rollBackWave(ctx, slots); err != nil {
 			return err
 		}
@@ -41,13 +42,20 @@ func (e *Executor) cancelInFlight(ctx context.Context) error {
 	if err := e.adoptUnclear(ctx); err != nil {
 		return err
 	}
-	for _, s := range inPhase(e.slots, PhasePending, PhaseCreated, PhaseActive, PhaseHealthy) {
+	slots := inPhase(e.slots, PhasePending, PhaseCreated, PhaseActive, PhaseHealthy)
+	for _, s := range slots {
 		if s.handoverBegun && s.newID != 0 {
 			if err := e.handBack(ctx, []*slot{s}, func(s *slot) int { return s.r.Old.ID }); err != nil {
 				return err
 			}
 		}
-		if s.newID != 0 {
+	}
+	removable, err := e.readyToRemove(ctx, slots)
+	if err != nil {
+		return err
+	}
+	for _, s := range slots {
+		if slices.Contains(removable, s) {
 			if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 				return err
 			}
@@ -118,14 +126,22 @@ func (e *Executor) rollBackWave(ctx context.Context, slots []*slot) error {
 	if err := e.handBack(ctx, slots, func(s *slot) int { return s.restored }); err != nil {
 		return err
 	}
+	removable, err := e.readyToRemove(ctx, slots)
+	if err != nil {
+		return err
+	}
 	for _, s := range slots {
-		if err := e.moveVolumes(ctx, s, s.newID, s.restored); err != nil {
-			return err
+		reason := fmt.Sprintf("new droplet %d left in place: it failed its identity check", s.newID)
+		if slices.Contains(removable, s) {
+			if err := e.moveVolumes(ctx, s, s.newID, s.restored); err != nil {
+				return err
+			}
+			if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
+				return err
+			}
+			reason = ""
 		}
-		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
-			return err
-		}
-		if err := e.setPhase(s, PhaseRolledBack, ""); err != nil {
+		if err := e.setPhase(s, PhaseRolledBack, reason); err != nil {
 			return err
 		}
 	}
@@ -280,7 +296,7 @@ func (e *Executor) abort(ctx context.Context) error {
 	if err := e.cancelInFlight(ctx); err != nil {
 		return err
 	}
-	serving := inPhase(e.slots, PhaseHandedOver, PhaseSoaked)
+	serving := inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDraining)
 	for _, s := range serving {
 		s.phase = PhaseSoaked
 	}

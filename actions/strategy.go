@@ -20,6 +20,11 @@ type Strategy struct {
 	Health HealthCheck `json:"health"`
 	// MinReady is how long a new droplet soaks in service before its old one retires.
 	MinReady Duration `json:"min_ready,omitempty"`
+	// Drain is how long a droplet that left its load balancers (or lost its reserved
+	// IP) is left running before it is powered off or destroyed, so that requests in
+	// flight on it end. It runs from when the droplet left, so a soak (MinReady) as
+	// long covers it. Zero drains nothing (journals before it have none).
+	Drain Duration `json:"drain,omitempty"`
 	// ActiveTimeout is how long a new droplet may stay "new" before it counts as failed.
 	ActiveTimeout Duration `json:"active_timeout"`
 	// MaxFailures is how many failed replacements are tolerated before OnFailure applies.
@@ -40,7 +45,18 @@ type Strategy struct {
 	KeepFailed bool `json:"keep_failed,omitempty"`
 	// Launch is what DigitalOcean cannot tell us about the old droplets.
 	Launch Launch `json:"launch"`
+	// AllowOtherRole lets the target be an image of another role than the servers', or
+	// one image serve servers of several roles (the guards other_role, several_roles).
+	AllowOtherRole bool `json:"allow_other_role,omitempty"`
+	// AllowDowngrade lets the target be older than what servers run (guard downgrade).
+	AllowDowngrade bool `json:"allow_downgrade,omitempty"`
 }
+
+// MaxUserData is DigitalOcean's limit on a droplet's user data: 64 KiB.
+const MaxUserData = 64 << 10
+
+// DefaultDrain is how long a droplet leaving service is drained by default.
+const DefaultDrain = 10 * time.Second
 
 // Launch holds the user data and SSH keys new droplets get; DigitalOcean never returns
 // them for existing droplets. The user data itself is never journaled, only its hash.
@@ -164,6 +180,7 @@ func DefaultStrategy() Strategy {
 			ProbeTimeout: Duration(2 * time.Second), Timeout: Duration(5 * time.Minute), Threshold: 2,
 			FailThreshold: 3},
 		ActiveTimeout: Duration(10 * time.Minute),
+		Drain:         Duration(DefaultDrain),
 		OnFailure:     OnFailureRollback,
 		Retire:        Retire{Mode: RetireDestroy},
 		LB:            HandoverAuto,
@@ -173,6 +190,9 @@ func DefaultStrategy() Strategy {
 
 // Validate reports the first value that makes no sense, as one sentence.
 func (s Strategy) Validate() error {
+	if err := s.validateTimes(); err != nil {
+		return err
+	}
 	switch {
 	case s.Surge < 1:
 		return fmt.Errorf("surge must be at least 1, not %d", s.Surge)
@@ -194,6 +214,24 @@ func (s Strategy) Validate() error {
 		return fmt.Errorf("health-timeout must be positive")
 	case s.ActiveTimeout <= 0:
 		return fmt.Errorf("active-timeout must be positive")
+	case len(s.Launch.UserData) > MaxUserData:
+		return fmt.Errorf("user-data is %d bytes, more than the 64 KiB (%d bytes) DigitalOcean takes", len(s.Launch.UserData), MaxUserData)
+	}
+	return nil
+}
+
+// validateTimes refuses durations that cannot be meant: a negative soak, grace or drain,
+// and probes with no time between them (the healthy threshold would mean nothing).
+func (s Strategy) validateTimes() error {
+	switch {
+	case s.MinReady < 0:
+		return fmt.Errorf("min-ready must be 0 or more, not %s", s.MinReady)
+	case s.Health.Grace < 0:
+		return fmt.Errorf("grace must be 0 or more, not %s", s.Health.Grace)
+	case s.Drain < 0:
+		return fmt.Errorf("drain must be 0 or more, not %s", s.Drain)
+	case s.Health.Kind != HealthNone && s.Health.Interval <= 0:
+		return fmt.Errorf("health-interval must be positive, not %s", s.Health.Interval)
 	}
 	return nil
 }

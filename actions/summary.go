@@ -27,6 +27,8 @@ type Summary struct {
 	Kept      int       `json:"kept,omitempty"`
 	KeptUntil time.Time `json:"kept_until,omitzero"`
 	Path      string    `json:"journal"`
+	// Account is the account the rollout ran on (nil: its journal predates accounts).
+	Account *AccountRef `json:"account,omitempty"`
 }
 
 // Unfinished reports whether the rollout has not ended (no final state yet), so that a
@@ -60,7 +62,8 @@ func Summarize(path string) (Summary, error) {
 	}
 	h := recs[0].Header
 	s := Summary{ID: h.ID, Started: h.Started, Operator: h.Operator, Selection: h.Plan.Selection, From: h.Plan.Sources,
-		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path}
+		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path,
+		Account: h.Plan.Account}
 	phases := map[int]Phase{}
 	var ended time.Time
 	finalised := false
@@ -141,7 +144,7 @@ func PreviewRollback(path string) ([]RollbackStep, error) {
 	var out []RollbackStep
 	for i := len(e.slots) - 1; i >= 0; i-- {
 		s := e.slots[i]
-		if !slices.Contains([]Phase{PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack}, s.phase) {
+		if !slices.Contains([]Phase{PhaseHandedOver, PhaseSoaked, PhaseDraining, PhaseDone, PhaseRollingBack}, s.phase) {
 			continue
 		}
 		st := RollbackStep{Slot: s.r.Slot, Name: s.r.Old.Name, NewID: s.newID, OldID: s.r.Old.ID}

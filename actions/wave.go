@@ -143,7 +143,7 @@ func (e *Executor) intoService(ctx context.Context, slots []*slot) error {
 	if e.overBudget() {
 		return errOverBudget
 	}
-	return e.retire(ctx, inPhase(slots, PhaseSoaked))
+	return e.retire(ctx, inPhase(slots, PhaseSoaked, PhaseDraining))
 }
 
 func inPhase(slots []*slot, phases ...Phase) []*slot {
@@ -493,6 +493,11 @@ func (e *Executor) fail(ctx context.Context, s *slot, step, reason string) error
 		if err := e.handBack(ctx, []*slot{s}, func(s *slot) int { return s.r.Old.ID }); err != nil {
 			return err
 		}
+	}
+	if ok, err := e.readyToRemove(ctx, []*slot{s}); err != nil {
+		return err
+	} else if len(ok) == 0 {
+		return e.setPhase(s, PhaseFailed, reason) // no new droplet, or one left alone
 	}
 	if s.newID != 0 && !e.plan.Strategy.KeepFailed {
 		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {

@@ -85,6 +85,9 @@ func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
 
 func TestFlowBrokenImageRollsBack(t *testing.T) {
 	w := newWorld(t)
+	// web-1.6.0-broken is a pre-release of 1.6.0, which two web servers run: a downgrade
+	// the strategy must allow.
+	w.deps.Strategy.AllowDowngrade = true
 	tm := teatest.NewTestModel(t, New(w.deps), teatest.WithInitialTermSize(120, 40))
 	stageWeb(t, tm, 1)
 	waitFor(t, tm, "finished: rolled back")

@@ -58,6 +58,12 @@ func (a *app) runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin time
 		return err
 	}
 	out := cmd.OutOrStdout()
+	if err := refused(p); err != nil {
+		if o.output != "json" {
+			fmt.Fprint(out, planText(p))
+		}
+		return err
+	}
 	ask := newPrompter(cmd)
 	if len(p.Waves) == 0 {
 		fmt.Fprintf(out, "Nothing to replace: every selected server is skipped.\n%s", planText(p))

@@ -78,11 +78,19 @@ func drive(ctx context.Context, cmd *cobra.Command, ask *prompter, x *actions.Ex
 	})
 	err := x.Run(ctx)
 	wg.Wait()
-	return outcome(x.ID(), err, context.Cause(ctx))
+	cause := context.Cause(ctx)
+	if errors.Is(cause, errStopAtCheckpoint) && x.Status().State == actions.StatePaused {
+		cause = errStopPaused
+	}
+	return outcome(x.ID(), err, cause)
 }
 
-// errStopAtCheckpoint ends a run that reached a manual checkpoint with nobody to answer.
-var errStopAtCheckpoint = errors.New("stopped at a checkpoint")
+// errStopAtCheckpoint ends a run that reached a manual checkpoint with nobody to answer;
+// errStopPaused one that paused (after failures, or for a droplet left alone).
+var (
+	errStopAtCheckpoint = errors.New("stopped at a checkpoint")
+	errStopPaused       = errors.New("paused")
+)
 
 // steerer is what steer and answer drive: the executor's controls.
 type steerer interface {
@@ -154,15 +162,21 @@ func (p *prompter) answer(ctx context.Context, x steerer, question string) bool 
 func outcome(id string, err, cause error) error {
 	resume := fmt.Sprintf("resume with `molt resume %s`", id)
 	var locked *actions.LockedError
+	var other *actions.AccountMismatchError
+	var unknown *actions.UnrecognisedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &other), errors.As(err, &unknown):
+		return &exitError{code: ExitError, err: err}
 	case errors.As(err, &locked):
 		return &exitError{code: ExitLocked, err: fmt.Errorf("rollout %s did not start, nothing was changed: %v", id, err)}
 	case errors.Is(err, actions.ErrRolledBack):
 		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%v)", id, err)}
 	case errors.Is(err, actions.ErrAborted):
 		return &exitError{code: ExitError, err: fmt.Errorf("rollout %s was aborted; replacements in service were kept", id)}
+	case errors.Is(cause, errStopPaused):
+		return &exitError{code: ExitInterrupted, err: fmt.Errorf("paused with nobody to answer (the reason is above); continue with `molt resume %s`", id)}
 	case errors.Is(cause, errStopAtCheckpoint):
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("stopped at a checkpoint with nobody to answer; continue with `molt resume %s`", id)}
 	case errors.Is(err, actions.ErrInterrupted):

@@ -62,6 +62,8 @@ func (p *printer) text(ev actions.Event) string {
 		return stateText(ev)
 	case actions.RateLimitWait:
 		return fmt.Sprintf("rate limited by the API: waiting %s", ev.Wait)
+	case actions.LeftAlone:
+		return fmt.Sprintf("%s: left droplet %d alone, never to be changed: %s", p.name(ev.Slot), ev.Droplet, ev.Reason)
 	case actions.Done:
 		return fmt.Sprintf("%s: %d replaced, %d failed, %d rolled back", ev.State, ev.Replaced, ev.Failed, ev.RolledBack)
 	}
@@ -86,6 +88,7 @@ func (p *printer) phaseText(ev actions.PhaseChanged) string {
 		actions.PhaseHealthy: "healthy", actions.PhaseHandedOver: "in service", actions.PhaseSoaked: "soaked",
 		actions.PhaseDone: "replaced", actions.PhaseFailed: "failed: " + ev.Reason, actions.PhaseCancelled: "cancelled",
 		actions.PhaseRollingBack: "rolling back", actions.PhaseRolledBack: "rolled back", actions.PhasePending: "pending",
+		actions.PhaseDraining: fmt.Sprintf("draining the old droplet for %s", p.plan.Strategy.Drain),
 	}[ev.Phase]
 	if ev.Reason != "" && ev.Phase != actions.PhaseFailed {
 		what += " (" + ev.Reason + ")"

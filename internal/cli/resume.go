@@ -36,7 +36,19 @@ func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bo
 	if output != "text" && output != "json" {
 		return usageError("-o: unknown output %q: use text or json", output)
 	}
-	sum, err := pickRollout(args, func(s actions.Summary) bool { return s.Unfinished() })
+	if err := checkRolloutArgs(args); err != nil {
+		return err
+	}
+	ctx, s, done, err := a.connectToChange(cmd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	here, err := actions.ReadAccount(ctx, s.Client)
+	if err != nil {
+		return s.explain(err)
+	}
+	sum, err := pickRollout(args, func(s actions.Summary) bool { return s.Unfinished() }, here)
 	if err != nil {
 		return err
 	}
@@ -44,12 +56,9 @@ func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bo
 		return fmt.Errorf("rollout %s is done and keeps %d old droplets for a fast rollback%s; pass --yes to destroy them now",
 			sum.ID, sum.Kept, keptUntil(sum))
 	}
-	ctx, s, done, err := a.connectToChange(cmd)
-	if err != nil {
-		return err
-	}
-	defer done()
-	x, err := actions.Resume(s.Client, sum.Path, engineOptions(s, pollMin))
+	opt := engineOptions(s, pollMin)
+	opt.Account = &here
+	x, err := actions.Resume(s.Client, sum.Path, opt)
 	if err != nil {
 		return err
 	}
@@ -64,39 +73,58 @@ func keptUntil(s actions.Summary) string {
 	return " until " + s.KeptUntil.Local().Format(time.DateTime)
 }
 
-// pickRollout finds the rollout named by args, or without one the only rollout that
-// fits; none or several is an error that lists them.
-func pickRollout(args []string, fits func(actions.Summary) bool) (actions.Summary, error) {
+// checkRolloutArgs refuses an argument that is not a rollout ID, before anything else.
+func checkRolloutArgs(args []string) error {
+	if len(args) == 1 && !actions.ValidRolloutID(args[0]) {
+		return usageError("%q is not a rollout ID (such as 20250612-153000-7f3a); see `molt rollouts`", args[0])
+	}
+	return nil
+}
+
+// pickRollout finds the rollout named by args, or without one the only rollout of the
+// account here that fits; none or several is an error that lists them. A rollout of
+// another account is refused, naming both (journals that predate account binding
+// belong to any).
+func pickRollout(args []string, fits func(actions.Summary) bool, here actions.AccountRef) (actions.Summary, error) {
 	dir, err := actions.DefaultDir()
 	if err != nil {
 		return actions.Summary{}, err
 	}
+	if err := checkRolloutArgs(args); err != nil {
+		return actions.Summary{}, err
+	}
 	if len(args) == 1 {
-		if !actions.ValidRolloutID(args[0]) {
-			return actions.Summary{}, usageError("%q is not a rollout ID (such as 20250612-153000-7f3a); see `molt rollouts`", args[0])
-		}
 		sum, err := actions.Summarize(actions.JournalPath(dir, args[0]))
 		if errors.Is(err, os.ErrNotExist) {
 			return sum, fmt.Errorf("there is no rollout %s in %s; see `molt rollouts`", args[0], dir)
 		}
-		return sum, err
+		if err != nil {
+			return sum, err
+		}
+		return sum, actions.CheckAccount(sum.ID, sum.Account, here)
 	}
 	list, err := actions.ListRollouts(dir)
 	if err != nil && len(list) == 0 {
 		return actions.Summary{}, err
 	}
-	var ids []string
+	var ids, elsewhere []string
 	var found []actions.Summary
 	for _, s := range list {
-		if fits(s) {
+		switch {
+		case !fits(s):
+		case actions.CheckAccount(s.ID, s.Account, here) != nil:
+			elsewhere = append(elsewhere, fmt.Sprintf("%s (%s)", s.ID, s.Account))
+		default:
 			found = append(found, s)
 			ids = append(ids, s.ID+" ("+string(s.State)+")")
 		}
 	}
-	switch len(found) {
-	case 0:
+	switch {
+	case len(found) == 0 && len(elsewhere) > 0:
+		return actions.Summary{}, fmt.Errorf("there is no unfinished rollout of %s; of other accounts: %s", here, strings.Join(elsewhere, ", "))
+	case len(found) == 0:
 		return actions.Summary{}, errors.New("there is no unfinished rollout; see `molt rollouts`")
-	case 1:
+	case len(found) == 1:
 		return found[0], nil
 	}
 	return actions.Summary{}, usageError("%d rollouts are unfinished; name one: %s", len(found), strings.Join(ids, ", "))

@@ -35,12 +35,7 @@ func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollM
 	if output != "text" && output != "json" {
 		return usageError("-o: unknown output %q: use text or json", output)
 	}
-	sum, err := pickRollout([]string{id}, nil)
-	if err != nil {
-		return err
-	}
-	steps, err := actions.PreviewRollback(sum.Path)
-	if err != nil {
+	if err := checkRolloutArgs([]string{id}); err != nil {
 		return err
 	}
 	interactive := a.canAsk(cmd)
@@ -48,17 +43,31 @@ func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollM
 	if !yes && !interactive {
 		return usageError("not on a terminal: pass --yes to roll back without confirming")
 	}
-	if !yes {
-		if err := ask.confirm(rollbackText(sum, steps), sum.ID, "roll back"); err != nil {
-			return err
-		}
-	}
 	ctx, s, done, err := a.connectToChange(cmd)
 	if err != nil {
 		return err
 	}
 	defer done()
-	x, err := actions.Rollback(s.Client, sum.Path, engineOptions(s, pollMin))
+	here, err := actions.ReadAccount(ctx, s.Client)
+	if err != nil {
+		return s.explain(err)
+	}
+	sum, err := pickRollout([]string{id}, nil, here)
+	if err != nil {
+		return err
+	}
+	steps, err := actions.PreviewRollback(sum.Path)
+	if err != nil {
+		return err
+	}
+	if !yes {
+		if err := ask.confirm(rollbackText(sum, steps), sum.ID, "roll back"); err != nil {
+			return err
+		}
+	}
+	opt := engineOptions(s, pollMin)
+	opt.Account = &here
+	x, err := actions.Rollback(s.Client, sum.Path, opt)
 	if err != nil {
 		return err
 	}

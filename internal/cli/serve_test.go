@@ -355,7 +355,7 @@ func TestServeSIGTERMPausesAndTheNextServeContinues(t *testing.T) {
 	for _, d := range all {
 		existed[d.ID] = true
 	}
-	serveArgs := args(conn, []string{"--authorized-keys", keysPath, "--stop-grace", "5s", "--poll-min", "20ms"})
+	serveArgs := args(conn, []string{"--authorized-keys", keysPath, "--stop-grace", "5s", "--poll-min", "20ms", "--drain", "20ms"})
 
 	first := startServeProcess(t, bin, serveArgs...)
 	screen := sshScreenAt(t, first.addr, first.host, key)

@@ -14,6 +14,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/ui"
@@ -21,17 +22,46 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// flagReadonly is the root command's --readonly.
-const flagReadonly = "readonly"
+// flagReadonly is the root command's --readonly; flagDrain the cockpit's drain, on the
+// root command and on `molt serve`.
+const (
+	flagReadonly = "readonly"
+	flagDrain    = "drain"
+)
 
 // addTUIFlags registers the flags of `molt` itself (the terminal UI).
 func addTUIFlags(root *cobra.Command) {
 	root.Flags().Bool(flagReadonly, false, "look only: hide and refuse every key that would change the fleet (also MOLT_READONLY=1, or readonly: true in the config file)")
+	addDrainFlag(root)
+}
+
+// addDrainFlag adds --drain to a cockpit: the drain of the rollouts staged in it.
+func addDrainFlag(cmd *cobra.Command) {
+	cmd.Flags().Duration(flagDrain, actions.DefaultDrain, "rollouts staged here leave a droplet that left its load balancers or reserved IP running this long before it goes (0: none)")
+}
+
+// cockpitStrategy is where a rollout staged in the cockpit starts: the default
+// strategy with the command's --drain.
+func cockpitStrategy(cmd *cobra.Command) (*actions.Strategy, error) {
+	st := actions.DefaultStrategy()
+	d, err := cmd.Flags().GetDuration(flagDrain)
+	if err != nil {
+		return nil, err
+	}
+	if d < 0 {
+		return nil, usageError("--drain must be 0 or more, not %s", d)
+	}
+	st.Drain = actions.Duration(d)
+	return &st, nil
 }
 
 // runTUI opens the terminal UI on the account (or the demo simulator). When stdout is not
 // a terminal it prints what `molt status` prints instead.
 func (a *app) runTUI(cmd *cobra.Command, args []string) error {
+	st, err := cockpitStrategy(cmd)
+	if err != nil {
+		return err
+	}
 	if !isTerminal(cmd.OutOrStdout()) {
 		return a.runStatus(cmd, statusOptions{by: string(fleet.ByVersion), output: "text", roleTag: "role"})
 	}
@@ -49,6 +79,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	deps := tuiDeps(ctx, cmd, s, eng)
+	deps.Strategy = st
 	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(cmd.OutOrStdout()))
 	_, err = p.Run()
 	// A rollout still running stops at its next safe point, journaled, resumable.
