@@ -201,7 +201,7 @@ func TestValuesThatCannotBeMeant(t *testing.T) {
 		{append(plan, "--drain", "-1s"), "drain must be 0 or more"},
 		{append(plan, "--user-data", big), "--user-data " + big + " is 102400 bytes, more than the 64 KiB"},
 		{[]string{"sim", "--provision", "-1s"}, "--provision must be 0 (instant) or more"},
-		{[]string{"sim", "--rate-per-minute", "-1"}, "--rate-per-minute must be 1 or more"},
+		{[]string{"sim", "--rate-per-minute", "-1"}, "--rate-per-minute must be 0 (the default, 250) or more"},
 		{[]string{"sim", "--state", filepath.Join(t.TempDir(), "missing", "world.json")}, "--state"},
 		{[]string{"--drain", "-1s"}, "--drain must be 0 or more"},
 	} {
