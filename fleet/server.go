@@ -17,15 +17,21 @@ type Server struct {
 	Region string
 	Size   string
 	// Disk is the size's disk in GB, which an image's min_disk_size must fit.
-	Disk      int
-	Status    string // new, active, off, archive
-	CreatedAt time.Time
-	Tags      []string
-	PublicIP  string
-	PrivateIP string
-	VPCUUID   string
-	Image     Version
-	VolumeIDs []string
+	Disk int
+	// PriceHourly and PriceMonthly are the size's prices in US dollars as the API gives
+	// them (0 when it gives none). A droplet bills whether it is on or off. They are
+	// left out of JSON when zero, so that journals written before molt read prices
+	// encode as they were.
+	PriceHourly  float64 `json:"PriceHourly,omitempty"`
+	PriceMonthly float64 `json:"PriceMonthly,omitempty"`
+	Status       string // new, active, off, archive
+	CreatedAt    time.Time
+	Tags         []string
+	PublicIP     string
+	PrivateIP    string
+	VPCUUID      string
+	Image        Version
+	VolumeIDs    []string
 	// Features lists the droplet's enabled features (ipv6, monitoring, backups, ...).
 	Features []string
 	Locked   bool
@@ -89,6 +95,9 @@ func ServerFromDroplet(d *godo.Droplet) Server {
 	}
 	if d.Region != nil {
 		s.Region = d.Region.Slug
+	}
+	if d.Size != nil {
+		s.PriceHourly, s.PriceMonthly = d.Size.PriceHourly, d.Size.PriceMonthly
 	}
 	if t, err := time.Parse(time.RFC3339, d.Created); err == nil {
 		s.CreatedAt = t

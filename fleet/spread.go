@@ -86,6 +86,8 @@ type Release struct {
 	Regions map[string]int
 	// Role is the role most of its servers have.
 	Role string
+	// Cost is the run rate of its servers.
+	Cost Cost
 	// NewestFor lists the roles whose newest release this is.
 	NewestFor []string
 
@@ -116,6 +118,8 @@ type RoleSpread struct {
 	Newest *Release
 	// Stragglers counts the role's servers not on Newest.
 	Stragglers int
+	// Cost is the run rate of the role's servers.
+	Cost Cost
 }
 
 // Straggler is a server not on its role's newest release.
@@ -147,6 +151,8 @@ type Spread struct {
 	// Oldest is the release with the oldest image, and OldestAge that image's age.
 	Oldest    *Release
 	OldestAge time.Duration
+	// Cost is the run rate of all its servers.
+	Cost Cost
 
 	servers []Server
 	rels    []*Release // rels[i] is the release of servers[i]
@@ -154,6 +160,8 @@ type Spread struct {
 	byKey   map[string]*Release
 	byImage map[int]*Release    // image releases by image ID
 	byTag   map[string]*Release // version-tag releases by the tag's value
+	// roleCost is each role's run rate, summed as servers are tallied.
+	roleCost map[string]*Cost
 	// versionPrefix is Options.VersionTag + ":", built once.
 	versionPrefix string
 }
@@ -164,7 +172,8 @@ func NewSpread(servers []Server, opt Options) *Spread {
 	opt = opt.withDefaults()
 	s := &Spread{At: opt.Now, Options: opt, Total: len(servers), servers: servers,
 		rels: make([]*Release, len(servers)), byKey: map[string]*Release{},
-		byImage: map[int]*Release{}, byTag: map[string]*Release{}, versionPrefix: opt.VersionTag + ":"}
+		byImage: map[int]*Release{}, byTag: map[string]*Release{}, versionPrefix: opt.VersionTag + ":",
+		roleCost: map[string]*Cost{}}
 	regions := map[string]bool{}
 	for i := range servers {
 		s.rels[i] = s.tally(&servers[i])
@@ -184,9 +193,18 @@ func NewSpread(servers []Server, opt Options) *Spread {
 // tally counts srv in its release, creating the release on first sight.
 func (s *Spread) tally(srv *Server) *Release {
 	r := s.releaseFor(srv)
+	role := s.role(srv)
 	r.Count++
-	r.Roles[s.role(srv)]++
+	r.Roles[role]++
 	r.Regions[srv.Region]++
+	r.Cost.Add(srv)
+	s.Cost.Add(srv)
+	rc := s.roleCost[role]
+	if rc == nil {
+		rc = &Cost{}
+		s.roleCost[role] = rc
+	}
+	rc.Add(srv)
 	t := r.images[srv.Image.ImageID]
 	if t == nil {
 		t = &imageTally{v: srv.Image}
@@ -314,6 +332,7 @@ func (s *Spread) buildRoles() {
 	}
 	slices.SortFunc(s.Roles, func(a, b *RoleSpread) int { return roleCompare(a.Role, b.Role) })
 	for _, rs := range s.Roles {
+		rs.Cost = *s.roleCost[rs.Role]
 		sortNewestFirst(rs.Releases)
 		if rs.Role != NoRole {
 			rs.Newest = rs.Releases[0]
