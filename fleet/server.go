@@ -24,7 +24,7 @@ type Server struct {
 	// encode as they were.
 	PriceHourly  float64 `json:"PriceHourly,omitempty"`
 	PriceMonthly float64 `json:"PriceMonthly,omitempty"`
-	Status       string // new, active, off, archive
+	Status       string  // new, active, off, archive
 	CreatedAt    time.Time
 	Tags         []string
 	PublicIP     string
