@@ -17,24 +17,25 @@ type Server struct {
 	Region string
 	Size   string
 	// Disk is the size's disk in GB, which an image's min_disk_size must fit.
-	Disk int
+	Disk      int
+	Status    string // new, active, off, archive
+	CreatedAt time.Time
+	Tags      []string
+	PublicIP  string
+	PrivateIP string
+	VPCUUID   string
+	Image     Version
+	VolumeIDs []string
+	// Features lists the droplet's enabled features (ipv6, monitoring, backups, ...).
+	Features []string
+	Locked   bool
+
 	// PriceHourly and PriceMonthly are the size's prices in US dollars as the API gives
 	// them (0 when it gives none). A droplet bills whether it is on or off. They are
 	// left out of JSON when zero, so that journals written before molt read prices
 	// encode as they were.
 	PriceHourly  float64 `json:"PriceHourly,omitempty"`
 	PriceMonthly float64 `json:"PriceMonthly,omitempty"`
-	Status       string  // new, active, off, archive
-	CreatedAt    time.Time
-	Tags         []string
-	PublicIP     string
-	PrivateIP    string
-	VPCUUID      string
-	Image        Version
-	VolumeIDs    []string
-	// Features lists the droplet's enabled features (ipv6, monitoring, backups, ...).
-	Features []string
-	Locked   bool
 }
 
 // Version is an image a server runs. Identity is the image ID; Name is its label.
