@@ -264,3 +264,62 @@ func (h *History) Reload() error {
 	defer h.mu.Unlock()
 	return h.locked(h.sync)
 }
+
+// Move is servers of a role going from one version to another, as a rollout sees them
+// go: its replacements done (or rolled back).
+type Move struct {
+	Role     string
+	From, To string
+	N        int
+}
+
+// RecordMoves keeps, as a sample at at, the last sample with the moves applied to their
+// roles (counts never go below zero). It is how a rollout's own reads (its new droplets
+// active, its old ones retired) reach the history without reading the fleet again; use
+// it only when the history's last sample of those roles is the rollout's own read.
+func (h *History) RecordMoves(at time.Time, moves []Move, versions map[string]VersionInfo) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var added bool
+	err := h.locked(func() error {
+		if err := h.sync(); err != nil {
+			return err
+		}
+		next, changed := h.apply(h.moved(at, moves, versions))
+		if !changed {
+			return nil
+		}
+		if err := h.append(next, versions); err != nil {
+			return err
+		}
+		added = true
+		return h.compactIfDue()
+	})
+	if err != nil {
+		return false, fmt.Errorf("record the spread: %w", err)
+	}
+	return added, nil
+}
+
+// moved is the reading of the moves' roles after them.
+func (h *History) moved(at time.Time, moves []Move, versions map[string]VersionInfo) Reading {
+	r := Reading{At: at, Roles: map[string]map[string]int{}, Versions: versions}
+	var last Sample
+	if n := len(h.samples); n > 0 {
+		last = h.samples[n-1]
+	}
+	for _, m := range moves {
+		counts := r.Roles[m.Role]
+		if counts == nil {
+			counts = maps.Clone(last.Roles[m.Role])
+			if counts == nil {
+				counts = map[string]int{}
+			}
+			r.Roles[m.Role] = counts
+		}
+		n := min(m.N, counts[m.From])
+		counts[m.From] -= n
+		counts[m.To] += n
+	}
+	return r
+}

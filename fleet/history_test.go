@@ -198,3 +198,17 @@ func TestHistoryConcurrentRecordsKeepEveryChange(t *testing.T) {
 		t.Fatalf("%d samples, want 40", got)
 	}
 }
+
+func TestHistoryRecordsARolloutsMoves(t *testing.T) {
+	c := &clock{t: t0}
+	h := openAt(t, filepath.Join(t.TempDir(), "spread.jsonl"), c)
+	record(t, h, reading(t0, map[string]map[string]int{"web": {"image:1": 3}, "worker": {"image:7": 2}}))
+	moves := []Move{{Role: "web", From: "image:1", To: "image:2", N: 2}, {Role: "web", From: "image:1", To: "image:2", N: 5}}
+	if _, err := h.RecordMoves(t0.Add(time.Minute), moves, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := h.Samples()[1].Roles
+	if !sameRoles(got, map[string]map[string]int{"web": {"image:2": 3}, "worker": {"image:7": 2}}) {
+		t.Fatalf("after the moves: %v (never fewer than none on a version)", got)
+	}
+}

@@ -22,17 +22,20 @@ type Report struct {
 	Total        int `json:"total"`
 	VersionsLive int `json:"versions_live"`
 	// OldestImageAgeDays is the age of the oldest live image in whole days.
-	OldestImageAgeDays int         `json:"oldest_image_age_days"`
-	OldestImage        *ReleaseRef `json:"oldest_image"`
-	// HourlyUSD and MonthlyUSD are the run rate of every droplet selected (see Cost).
+	OldestImageAgeDays int             `json:"oldest_image_age_days"`
+	OldestImage        *ReleaseRef     `json:"oldest_image"`
+	Versions           []ReportVersion `json:"versions"`
+	Roles              []ReportRole    `json:"roles"`
+	Regions            []ReportRegion  `json:"regions"`
+	// HourlyUSD and MonthlyUSD are the run rate of every droplet selected (see Cost);
+	// Unpriced counts droplets whose size came without a price (left out of the rates).
 	HourlyUSD  float64 `json:"hourly_usd"`
 	MonthlyUSD float64 `json:"monthly_usd"`
-	// Unpriced counts droplets whose size came without a price (left out of the rates).
-	Unpriced   int             `json:"unpriced,omitempty"`
-	Versions   []ReportVersion `json:"versions"`
-	Roles      []ReportRole    `json:"roles"`
-	Regions    []ReportRegion  `json:"regions"`
-	Stragglers []ReportServer  `json:"stragglers"`
+	Unpriced   int     `json:"unpriced,omitempty"`
+	// History is the trend, with --since only (see ReportHistory).
+	History *ReportHistory `json:"history,omitempty"`
+	// Stragglers stays the last field: EncodeReport streams it.
+	Stragglers []ReportServer `json:"stragglers"`
 }
 
 // ReleaseRef names a release in a Report.
@@ -188,7 +191,11 @@ func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
 // by two spaces writes it, but streams the stragglers (the bulk of a big fleet's report)
 // one at a time instead of building the whole document in memory first.
 func (s *Spread) EncodeReport(w io.Writer, target string, sel Selection) error {
-	r := s.Report(target, sel)
+	return encodeReport(w, s.Report(target, sel))
+}
+
+// encodeReport writes r as EncodeReport does.
+func encodeReport(w io.Writer, r Report) error {
 	stragglers := r.Stragglers
 	r.Stragglers = []ReportServer{}
 	head, err := json.MarshalIndent(r, "", "  ")
