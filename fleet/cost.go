@@ -45,3 +45,35 @@ func RoundUSD(usd float64, places int) float64 {
 	p := math.Pow10(places)
 	return math.Round(usd*p) / p
 }
+
+func (c *Cost) merge(o Cost) {
+	c.Hourly += o.Hourly
+	c.Monthly += o.Monthly
+	c.Unpriced += o.Unpriced
+}
+
+// costRoles sums each role's run rate from its releases' (tallied with the servers): a
+// release whose servers all have one role gives its role its whole cost; only when one
+// spans roles (rare: an image shared by two roles) are the servers gone through again.
+func (s *Spread) costRoles() {
+	byRole := make(map[string]*RoleSpread, len(s.Roles))
+	split := false
+	for _, rs := range s.Roles {
+		byRole[rs.Role] = rs
+		for _, r := range rs.Releases {
+			if len(r.Roles) == 1 {
+				rs.Cost.merge(r.Cost)
+			} else {
+				split = true
+			}
+		}
+	}
+	if !split {
+		return
+	}
+	for i := range s.servers {
+		if len(s.rels[i].Roles) > 1 {
+			byRole[s.role(&s.servers[i])].Cost.Add(&s.servers[i])
+		}
+	}
+}

@@ -112,3 +112,22 @@ func powerOffOne(t *testing.T, env *dosimtest.Env) int {
 		}
 	}
 }
+
+// An image two roles share splits its cost between them by their servers.
+func TestRunRateOfAnImageSharedByTwoRoles(t *testing.T) {
+	im := image(1, "base-1.0.0", 3)
+	priced := func(s Server, hourly float64) Server { s.PriceHourly, s.PriceMonthly = hourly, hourly*672; return s }
+	sp := NewSpread([]Server{
+		priced(server(1, "a", "nyc3", im, "role:web"), 0.01),
+		priced(server(2, "b", "nyc3", im, "role:worker"), 0.02),
+		priced(server(3, "c", "nyc3", image(2, "web-2.0.0", 1), "role:web"), 0.04),
+		server(4, "d", "nyc3", im, "role:worker"),
+	}, Options{Now: now})
+	got := map[string]Cost{}
+	for _, rs := range sp.Roles {
+		got[rs.Role] = rs.Cost
+	}
+	if got["web"].HourlyUSD() != 0.05 || got["worker"].HourlyUSD() != 0.02 || got["worker"].Unpriced != 1 || sp.Cost.HourlyUSD() != 0.07 {
+		t.Fatalf("web %+v, worker %+v, all %+v; want 0.05, 0.02 and one unpriced, 0.07", got["web"], got["worker"], sp.Cost)
+	}
+}

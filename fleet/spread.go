@@ -160,8 +160,6 @@ type Spread struct {
 	byKey   map[string]*Release
 	byImage map[int]*Release    // image releases by image ID
 	byTag   map[string]*Release // version-tag releases by the tag's value
-	// roleCost is each role's run rate, summed as servers are tallied.
-	roleCost map[string]*Cost
 	// versionPrefix is Options.VersionTag + ":", built once.
 	versionPrefix string
 }
@@ -172,8 +170,7 @@ func NewSpread(servers []Server, opt Options) *Spread {
 	opt = opt.withDefaults()
 	s := &Spread{At: opt.Now, Options: opt, Total: len(servers), servers: servers,
 		rels: make([]*Release, len(servers)), byKey: map[string]*Release{},
-		byImage: map[int]*Release{}, byTag: map[string]*Release{}, versionPrefix: opt.VersionTag + ":",
-		roleCost: map[string]*Cost{}}
+		byImage: map[int]*Release{}, byTag: map[string]*Release{}, versionPrefix: opt.VersionTag + ":"}
 	regions := map[string]bool{}
 	for i := range servers {
 		s.rels[i] = s.tally(&servers[i])
@@ -185,6 +182,7 @@ func NewSpread(servers []Server, opt Options) *Spread {
 	slices.Sort(s.Regions)
 	s.finishReleases()
 	s.buildRoles()
+	s.costRoles()
 	s.findStragglers()
 	s.findOldest()
 	return s
@@ -193,18 +191,11 @@ func NewSpread(servers []Server, opt Options) *Spread {
 // tally counts srv in its release, creating the release on first sight.
 func (s *Spread) tally(srv *Server) *Release {
 	r := s.releaseFor(srv)
-	role := s.role(srv)
 	r.Count++
-	r.Roles[role]++
+	r.Roles[s.role(srv)]++
 	r.Regions[srv.Region]++
 	r.Cost.Add(srv)
 	s.Cost.Add(srv)
-	rc := s.roleCost[role]
-	if rc == nil {
-		rc = &Cost{}
-		s.roleCost[role] = rc
-	}
-	rc.Add(srv)
 	t := r.images[srv.Image.ImageID]
 	if t == nil {
 		t = &imageTally{v: srv.Image}
@@ -332,7 +323,6 @@ func (s *Spread) buildRoles() {
 	}
 	slices.SortFunc(s.Roles, func(a, b *RoleSpread) int { return roleCompare(a.Role, b.Role) })
 	for _, rs := range s.Roles {
-		rs.Cost = *s.roleCost[rs.Role]
 		sortNewestFirst(rs.Releases)
 		if rs.Role != NoRole {
 			rs.Newest = rs.Releases[0]
