@@ -115,6 +115,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 				return nil, s.explain(err)
 			}
 			s.logf("fleet read: %s", refreshWords(r))
+			s.recordRead(ctx, r.Servers, fleet.Options{}, "") // the spread history (history.go)
 			return r.Servers, nil
 		},
 
