@@ -283,7 +283,7 @@ func planText(p actions.Plan) string {
 	if e.ManualPauses > 0 {
 		fmt.Fprintf(&b, ", plus %d manual checkpoints", e.ManualPauses)
 	}
-	b.WriteString(".\n")
+	b.WriteString(".\n" + planCostText(p))
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s.\n", w)
 	}
