@@ -225,12 +225,15 @@ func (f *spendFold) slotOf(in Record, id int) (int, bool) {
 	return n, ok
 }
 
+// until is the spend at now, which changes nothing: records read later may be older.
 func (f *spendFold) until(now time.Time) Spend {
 	sp := f.spend
 	sp.At = now
 	for _, s := range f.slots {
-		s.advance(now)
 		sp.SoFarUSD += s.usd
+		if now.After(s.since) {
+			sp.SoFarUSD += s.price * float64(s.extra()) * now.Sub(s.since).Hours()
+		}
 		sp.HourlyUSD += s.price * float64(s.extra())
 		sp.Extra += s.extra()
 		if s.off && s.extra() > 0 {

@@ -95,6 +95,10 @@ func TestSpendCountsKeptDropletsUntilRetired(t *testing.T) {
 	}
 	end := recs[len(recs)-1].At
 	later := SpendOf(recs, end.Add(time.Hour))
+	meter := NewSpendMeter(e.JournalPath())
+	if m, err := meter.Read(end.Add(time.Hour)); err != nil || m != later {
+		t.Fatalf("the meter says %+v (%v), reading the journal whole %+v", m, err, later)
+	}
 	if later.Extra != 4 || later.Kept != 4 || math.Abs(later.HourlyUSD-hourly) > 1e-5 {
 		t.Fatalf("an hour after: %+v; want 4 extra droplets, 4 kept off, at %.5f an hour", later, hourly)
 	}
@@ -115,6 +119,9 @@ func TestSpendCountsKeptDropletsUntilRetired(t *testing.T) {
 	}
 	done := recs[len(recs)-1].At
 	a, b := SpendOf(recs, done), SpendOf(recs, done.Add(24*time.Hour))
+	if m, err := meter.Read(done); err != nil || m != a {
+		t.Fatalf("the meter that followed the journal says %+v (%v), reading it whole %+v", m, err, a)
+	}
 	if b.Extra != 0 || b.HourlyUSD != 0 || a.SoFarUSD != b.SoFarUSD || a.SoFarUSD <= 0 {
 		t.Fatalf("after finalising: %+v, a day later %+v; want nothing extra, the cost so far fixed", a, b)
 	}

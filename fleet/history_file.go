@@ -129,12 +129,26 @@ func (h *History) append(next Sample, versions map[string]VersionInfo) error {
 		prev = h.samples[n-1]
 	}
 	var buf bytes.Buffer
-	if err := h.writeVersions(&buf, next, versions); err != nil {
+	known := h.versions
+	h.versions = maps.Clone(known)
+	err := h.writeVersions(&buf, next, versions)
+	if err == nil {
+		err = writeSample(&buf, prev, next)
+	}
+	if err == nil {
+		err = h.write(buf.Bytes())
+	}
+	if err != nil {
+		h.versions = known // the file does not hold them: they go with the next sample
 		return err
 	}
-	if err := writeSample(&buf, prev, next); err != nil {
-		return err
-	}
+	h.samples = append(h.samples, next)
+	return nil
+}
+
+// write puts lines after the last whole line of the file (cutting off a torn one) and
+// syncs; a failed write is cut back, so that no partial line stays behind.
+func (h *History) write(lines []byte) error {
 	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
@@ -145,8 +159,8 @@ func (h *History) append(next Sample, versions map[string]VersionInfo) error {
 			return err
 		}
 	}
-	if _, err := f.WriteAt(buf.Bytes(), h.file.off); err != nil {
-		_ = f.Truncate(h.file.off) // a short write leaves no partial line behind
+	if _, err := f.WriteAt(lines, h.file.off); err != nil {
+		_ = f.Truncate(h.file.off)
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -156,8 +170,7 @@ func (h *History) append(next Sample, versions map[string]VersionInfo) error {
 	if err != nil {
 		return err
 	}
-	h.file = historyFile{info: info, off: h.file.off + int64(buf.Len()), damaged: h.file.damaged}
-	h.samples = append(h.samples, next)
+	h.file = historyFile{info: info, off: h.file.off + int64(len(lines)), damaged: h.file.damaged}
 	return nil
 }
 

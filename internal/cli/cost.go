@@ -70,7 +70,7 @@ func spendText(s actions.Spend) string {
 type runWatch struct {
 	ctx     context.Context
 	s       *session
-	journal string
+	meter   *actions.SpendMeter
 	plan    actions.Plan
 	hist    *fleet.History
 	role    string       // the only role the history may move ("" : any)
@@ -82,7 +82,7 @@ type runWatch struct {
 // newRunWatch watches x; track says the plan's read (a selection by tag, "" for none) was
 // kept in the spread history, so the run's moves go there too.
 func newRunWatch(ctx context.Context, s *session, x *actions.Executor, track bool, tag string) *runWatch {
-	w := &runWatch{ctx: ctx, s: s, journal: x.JournalPath(), plan: x.Plan(), done: map[int]bool{}, phases: map[int]actions.Phase{}}
+	w := &runWatch{ctx: ctx, s: s, meter: actions.NewSpendMeter(x.JournalPath()), plan: x.Plan(), done: map[int]bool{}, phases: map[int]actions.Phase{}}
 	if !track {
 		return w
 	}
@@ -171,7 +171,7 @@ func (w *runWatch) flush() []actions.Event {
 		}
 		w.pending = nil
 	}
-	sp, err := actions.ReadSpend(w.journal, time.Now())
+	sp, err := w.meter.Read(time.Now())
 	if err != nil {
 		return nil
 	}

@@ -158,3 +158,16 @@ func (s *session) trendView(ctx context.Context, opt fleet.Options, since string
 	}
 	return t, nil
 }
+
+// historyRecorder is what the cockpit's loads call with each whole fleet they read. It
+// is made while the session is set up, before loads run in their own goroutines, so that
+// the demo's state directory (and its removal at Close) is arranged here.
+func (s *session) historyRecorder() func(context.Context, []fleet.Server) {
+	s.hist.mu.Lock()
+	_, err := s.historyState()
+	s.hist.mu.Unlock()
+	if err != nil {
+		s.logf("the spread history will not be written: %v", err)
+	}
+	return func(ctx context.Context, servers []fleet.Server) { s.recordRead(ctx, servers, fleet.Options{}, "") }
+}

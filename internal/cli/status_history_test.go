@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -158,4 +159,43 @@ func imageNamed(t *testing.T, env *dosimtest.Env, name string) int {
 	}
 	t.Fatalf("no image %s", name)
 	return 0
+}
+
+// The cockpit's refreshes (the TUI's and molt serve's loads) keep the spread history.
+func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
+	env, _ := engineSim(t, dosim.Config{HealthPort: -1})
+	ctx := t.Context()
+	a := &app{build: testBuild}
+	root := a.rootCmd()
+	for flag, v := range map[string]string{flagAPIURL: env.URL, flagAccessToken: env.Token} {
+		if err := root.PersistentFlags().Set(flag, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := a.connect(ctx, root, connectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	eng, err := newEngine(ctx, s, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close(context.Background())
+	deps := tuiDeps(ctx, root, s, eng)
+	if _, err := deps.Load(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	img := imageNamed(t, env, "worker-2.2.0")
+	if _, _, err := env.Client.Droplets.Create(ctx, &godo.DropletCreateRequest{Name: "worker-extra", Region: "nyc3",
+		Size: "s-4vcpu-8gb", Image: godo.DropletCreateImage{ID: img}, Tags: []string{"role:worker"}, SSHKeys: []godo.DropletCreateSSHKey{{ID: 1234}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deps.Load(ctx, nil); err != nil { // a refresh through the action feed
+		t.Fatal(err)
+	}
+	h := statusAt(t, env, "--since", "1h").History
+	if len(h.Samples) != 2 || h.Samples[1].Roles["worker"]["image:"+strconv.Itoa(img)] != h.Samples[0].Roles["worker"]["image:"+strconv.Itoa(img)]+1 {
+		t.Fatalf("history after two refreshes: %+v; want the fleet, then one more worker on worker-2.2.0", h.Samples)
+	}
 }
