@@ -46,3 +46,11 @@ func dollars(usd float64, places int) string {
 	}
 	return "$" + b.String()
 }
+
+// upperFirst starts a sentence: "run rate ..." becomes "Run rate ...".
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -34,6 +34,9 @@ func writeMarkdown(w io.Writer, v statusView) error {
 
 func summaryFacts(v statusView) string {
 	facts := summary(v.spread)
+	if v.spread.Total > 0 {
+		facts += "; " + runRateWords(v.spread.Cost)
+	}
 	if sel := describeSelection(v.sel); sel != "" {
 		facts += "; selected: " + sel
 	}

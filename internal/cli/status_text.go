@@ -68,6 +68,9 @@ func bucketOf(s *fleet.Spread, r *fleet.Release) int {
 func writeText(w io.Writer, v statusView, st statusStyles, width int) error {
 	var b strings.Builder
 	b.WriteString(st.title.Render(v.target) + "\n" + summary(v.spread) + "\n")
+	if v.spread.Total > 0 {
+		b.WriteString(upperFirst(runRateWords(v.spread.Cost)) + "\n")
+	}
 	if sel := describeSelection(v.sel); sel != "" {
 		b.WriteString(st.muted.Render("selected: "+sel) + "\n")
 	}
@@ -92,7 +95,7 @@ func summary(s *fleet.Spread) string {
 	if s.Oldest != nil {
 		out += fmt.Sprintf(", oldest image %s (%s)", s.Oldest.Label, plural(int(s.OldestAge/(24*time.Hour)), "day"))
 	}
-	return out + "; " + runRateWords(s.Cost)
+	return out
 }
 
 func describeSelection(sel fleet.Selection) string {
