@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +86,7 @@ func (c *Cost) round() {
 // Event, so that printers show it as they show the executor's.
 type Spend struct {
 	At time.Time `json:"at"`
-	// SoFarUSD is the extra droplets' cost from the rollout's start until At.
+	// SoFarUSD is the extra droplets' cost from the rollout's start until At, unrounded.
 	SoFarUSD float64 `json:"so_far_usd"`
 	// HourlyUSD is what the extra droplets cost an hour at At; Extra is how many there
 	// are, Kept how many of them are old droplets kept powered off.
@@ -229,7 +231,8 @@ func (f *spendFold) slotOf(in Record, id int) (int, bool) {
 func (f *spendFold) until(now time.Time) Spend {
 	sp := f.spend
 	sp.At = now
-	for _, s := range f.slots {
+	for _, n := range slices.Sorted(maps.Keys(f.slots)) { // one order: the same sum every time
+		s := f.slots[n]
 		sp.SoFarUSD += s.usd
 		if now.After(s.since) {
 			sp.SoFarUSD += s.price * float64(s.extra()) * now.Sub(s.since).Hours()
@@ -240,6 +243,6 @@ func (f *spendFold) until(now time.Time) Spend {
 			sp.Kept++
 		}
 	}
-	sp.SoFarUSD, sp.HourlyUSD = fleet.RoundUSD(sp.SoFarUSD, 5), fleet.RoundUSD(sp.HourlyUSD, 5)
+	sp.HourlyUSD = fleet.RoundUSD(sp.HourlyUSD, 5) // a sum of prices; SoFarUSD stays exact (a rollout of seconds costs fractions of a cent)
 	return sp
 }
