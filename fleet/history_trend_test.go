@@ -53,3 +53,33 @@ func TestTrendMilestonesAndVersionLag(t *testing.T) {
 		t.Errorf("at day 2 and an hour, web-1.1.0 ran %d servers, want 2", got)
 	}
 }
+
+func TestTrendColumnsWeighSharesByTime(t *testing.T) {
+	versions := map[string]VersionInfo{"image:1": {Key: "image:1", Name: "web-1.0.0"}, "image:2": {Key: "image:2", Name: "web-1.1.0"}}
+	day := 24 * time.Hour
+	samples := []Sample{
+		{At: t0.Add(day), Roles: map[string]map[string]int{"web": {"image:1": 4}}},
+		{At: t0.Add(day + 12*time.Hour), Roles: map[string]map[string]int{"web": {"image:1": 2, "image:2": 2}}},
+		{At: t0.Add(2 * day), Roles: map[string]map[string]int{"web": {"image:2": 4}}},
+	}
+	cols := ComputeTrend(samples, versions, t0, t0.Add(3*day)).Columns("web", 3)
+	want := []struct {
+		known  float64
+		shares map[string]float64
+	}{
+		{0, map[string]float64{}},                                 // before the history began
+		{1, map[string]float64{"image:1": 0.75, "image:2": 0.25}}, // all on 1.0.0 half the day, half on each the other half
+		{1, map[string]float64{"image:2": 1}},
+	}
+	for i, w := range want {
+		c := cols[i]
+		if math.Abs(c.Known-w.known) > 1e-9 || len(c.Shares) != len(w.shares) {
+			t.Fatalf("column %d = %+v, want known %v and shares %v", i, c, w.known, w.shares)
+		}
+		for k, s := range w.shares {
+			if math.Abs(c.Shares[k]-s) > 1e-9 {
+				t.Fatalf("column %d: %s has %v, want %v", i, k, c.Shares[k], s)
+			}
+		}
+	}
+}
