@@ -70,6 +70,7 @@ type Plan struct {
 	Skipped   []Skip         `json:"skipped,omitempty"`
 	Warnings  []string       `json:"warnings,omitempty"`
 	Estimate  Estimate       `json:"estimate"`
+	Cost      *Cost          `json:"cost,omitempty"` // nil in journals before molt costed plans
 	LBs       []LB           `json:"load_balancers,omitempty"`
 	Sources   map[string]int `json:"sources,omitempty"` // image name -> servers to replace
 	// Account is the account the plan was made on: a rollout of it is resumed or rolled
@@ -140,6 +141,7 @@ func NewPlan(in PlanInput) (Plan, error) {
 	p.LBs = involvedLBs(in.LBs, p.Waves)
 	p.Sources = sources(todo)
 	p.Estimate = estimate(in, p)
+	p.Cost = planCost(in, p)
 	p.Warnings = append(warnings(in, p), unjudged(in, todo)...)
 	return p, nil
 }

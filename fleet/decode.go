@@ -45,6 +45,7 @@ type wireDroplet struct {
 	Image     *wireImage   `json:"image"`
 	VolumeIDs []string     `json:"volume_ids"`
 	SizeSlug  string       `json:"size_slug"`
+	Size      wireSize     `json:"size"` // a value: no allocation per droplet
 	Networks  *wireNetwork `json:"networks"`
 	Region    *struct {
 		Slug string `json:"slug"`
@@ -64,6 +65,13 @@ type wireImage struct {
 	Tags         []string `json:"tags"`
 	MinDiskSize  int      `json:"min_disk_size"`
 	Status       string   `json:"status"`
+}
+
+// wireSize is a droplet's size, slim: its prices as the API gives them, which molt's cost
+// figures use (it never hard-codes a price).
+type wireSize struct {
+	PriceHourly  float64 `json:"price_hourly"`
+	PriceMonthly float64 `json:"price_monthly"`
 }
 
 // wireNetwork is a droplet's addresses; molt reads the first public and private IPv4.
@@ -128,6 +136,7 @@ func (c *converter) server(d *wireDroplet, s *Server) {
 	if d.Region != nil {
 		s.Region = c.str(d.Region.Slug)
 	}
+	s.PriceHourly, s.PriceMonthly = d.Size.PriceHourly, d.Size.PriceMonthly
 	if d.Networks != nil {
 		s.PublicIP, s.PrivateIP = firstIPv4(d.Networks, "public"), firstIPv4(d.Networks, "private")
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
@@ -22,6 +23,7 @@ import (
 //	         molt's own work)
 //	spread   Select (all) and NewSpread on the loaded servers
 //	report   the spread's Report, as -o json prints it, and Groups by role
+//	reading  the spread history's count of a read (NewReading), as every refresh makes
 func BenchmarkFleet(b *testing.B) {
 	const n = 100_000
 	env := dosimtest.Start(b, dosim.Config{Seed: "scale", Droplets: n, HealthPort: -1,
@@ -79,6 +81,12 @@ func BenchmarkFleet(b *testing.B) {
 		for b.Loop() {
 			sp.Report("bench", fleet.Selection{})
 			sp.Groups(fleet.ByRole)
+		}
+	})
+	b.Run(name+"k/reading", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			fleet.NewReading(servers, fleet.Options{}, time.Time{})
 		}
 	})
 }

@@ -27,7 +27,15 @@ type Report struct {
 	Versions           []ReportVersion `json:"versions"`
 	Roles              []ReportRole    `json:"roles"`
 	Regions            []ReportRegion  `json:"regions"`
-	Stragglers         []ReportServer  `json:"stragglers"`
+	// HourlyUSD and MonthlyUSD are the run rate of every droplet selected (see Cost);
+	// Unpriced counts droplets whose size came without a price (left out of the rates).
+	HourlyUSD  float64 `json:"hourly_usd"`
+	MonthlyUSD float64 `json:"monthly_usd"`
+	Unpriced   int     `json:"unpriced,omitempty"`
+	// History is the trend, with --since only (see ReportHistory).
+	History *ReportHistory `json:"history,omitempty"`
+	// Stragglers stays the last field: EncodeReport streams it.
+	Stragglers []ReportServer `json:"stragglers"`
 }
 
 // ReleaseRef names a release in a Report.
@@ -51,6 +59,8 @@ type ReportVersion struct {
 	Regions      map[string]int `json:"regions"`
 	Distribution string         `json:"distribution,omitempty"`
 	ImageType    string         `json:"image_type,omitempty"`
+	HourlyUSD    float64        `json:"hourly_usd"`
+	MonthlyUSD   float64        `json:"monthly_usd"`
 }
 
 // ReportRole is one role's summary.
@@ -60,6 +70,8 @@ type ReportRole struct {
 	Versions   int         `json:"versions"`
 	Newest     *ReleaseRef `json:"newest"`
 	Stragglers int         `json:"stragglers"`
+	HourlyUSD  float64     `json:"hourly_usd"`
+	MonthlyUSD float64     `json:"monthly_usd"`
 }
 
 // ReportRegion is one region's servers per release.
@@ -93,7 +105,8 @@ type ReportServer struct {
 func (s *Spread) Report(target string, sel Selection) Report {
 	r := Report{GeneratedAt: s.At.UTC().Truncate(time.Second), Target: target, Selection: sel, Total: s.Total,
 		VersionsLive: len(s.Releases), Versions: []ReportVersion{}, Roles: []ReportRole{},
-		Regions: []ReportRegion{}, Stragglers: []ReportServer{}}
+		Regions: []ReportRegion{}, Stragglers: []ReportServer{},
+		HourlyUSD: s.Cost.HourlyUSD(), MonthlyUSD: s.Cost.MonthlyUSD(), Unpriced: s.Cost.Unpriced}
 	if s.Oldest != nil {
 		r.OldestImageAgeDays = days(s.OldestAge)
 		r.OldestImage = refPtr(s.Oldest)
@@ -103,7 +116,7 @@ func (s *Spread) Report(target string, sel Selection) Report {
 	}
 	for _, rs := range s.Roles {
 		r.Roles = append(r.Roles, ReportRole{Role: rs.Role, Count: rs.Count, Versions: len(rs.Releases),
-			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers})
+			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers, HourlyUSD: rs.Cost.HourlyUSD(), MonthlyUSD: rs.Cost.MonthlyUSD()})
 	}
 	for _, region := range s.Regions {
 		r.Regions = append(r.Regions, s.reportRegion(region))
@@ -135,7 +148,8 @@ func (s *Spread) reportRegion(region string) ReportRegion {
 func (s *Spread) reportVersion(rel *Release) ReportVersion {
 	v := ReportVersion{ReleaseRef: ref(rel), AgeDays: days(rel.Age(s.At)), Count: rel.Count,
 		Share: math.Round(rel.Share*10000) / 10000, Role: rel.Role, NewestFor: rel.NewestFor,
-		Roles: rel.Roles, Regions: rel.Regions, Distribution: rel.Image.Distribution, ImageType: rel.Image.Type}
+		Roles: rel.Roles, Regions: rel.Regions, Distribution: rel.Image.Distribution, ImageType: rel.Image.Type,
+		HourlyUSD: rel.Cost.HourlyUSD(), MonthlyUSD: rel.Cost.MonthlyUSD()}
 	if v.NewestFor == nil {
 		v.NewestFor = []string{}
 	}
@@ -177,7 +191,11 @@ func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
 // by two spaces writes it, but streams the stragglers (the bulk of a big fleet's report)
 // one at a time instead of building the whole document in memory first.
 func (s *Spread) EncodeReport(w io.Writer, target string, sel Selection) error {
-	r := s.Report(target, sel)
+	return encodeReport(w, s.Report(target, sel))
+}
+
+// encodeReport writes r as EncodeReport does.
+func encodeReport(w io.Writer, r Report) error {
 	stragglers := r.Stragglers
 	r.Stragglers = []ReportServer{}
 	head, err := json.MarshalIndent(r, "", "  ")

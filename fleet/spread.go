@@ -86,6 +86,8 @@ type Release struct {
 	Regions map[string]int
 	// Role is the role most of its servers have.
 	Role string
+	// Cost is the run rate of its servers.
+	Cost Cost
 	// NewestFor lists the roles whose newest release this is.
 	NewestFor []string
 
@@ -116,6 +118,8 @@ type RoleSpread struct {
 	Newest *Release
 	// Stragglers counts the role's servers not on Newest.
 	Stragglers int
+	// Cost is the run rate of the role's servers.
+	Cost Cost
 }
 
 // Straggler is a server not on its role's newest release.
@@ -147,6 +151,8 @@ type Spread struct {
 	// Oldest is the release with the oldest image, and OldestAge that image's age.
 	Oldest    *Release
 	OldestAge time.Duration
+	// Cost is the run rate of all its servers.
+	Cost Cost
 
 	servers []Server
 	rels    []*Release // rels[i] is the release of servers[i]
@@ -176,6 +182,7 @@ func NewSpread(servers []Server, opt Options) *Spread {
 	slices.Sort(s.Regions)
 	s.finishReleases()
 	s.buildRoles()
+	s.costRoles()
 	s.findStragglers()
 	s.findOldest()
 	return s
@@ -187,6 +194,8 @@ func (s *Spread) tally(srv *Server) *Release {
 	r.Count++
 	r.Roles[s.role(srv)]++
 	r.Regions[srv.Region]++
+	r.Cost.Add(srv)
+	s.Cost.Add(srv)
 	t := r.images[srv.Image.ImageID]
 	if t == nil {
 		t = &imageTally{v: srv.Image}

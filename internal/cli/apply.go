@@ -78,7 +78,8 @@ func (a *app) runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin time
 	if err != nil {
 		return err
 	}
-	return drive(ctx, cmd, ask, x, driveOptions{json: o.output == "json", interactive: interactive && o.output != "json", verbose: s.verbose})
+	return drive(ctx, cmd, ask, x, driveOptions{json: o.output == "json", interactive: interactive && o.output != "json", verbose: s.verbose,
+		after: newRunWatch(ctx, s, x, true, o.sel.Tag).after})
 }
 
 // engineOptions are the executor's options for a session: journals in the state

@@ -61,6 +61,8 @@ type session struct {
 	verbose bool
 	stderr  io.Writer
 	closers []func()
+	// hist holds the account's spread histories, opened on first use (history.go).
+	hist histories
 }
 
 // connect resolves the credentials from the flags, the environment and doctl's login, or

@@ -59,6 +59,8 @@ type driveOptions struct {
 	json        bool // JSON lines instead of text lines
 	interactive bool // ask the operator at checkpoints and failure pauses
 	verbose     bool // show API calls and health probes too
+	// after, if set, is told every event and returns more to show after it (cost.go).
+	after func(actions.Event) []actions.Event
 }
 
 // drive runs an executor to its end, printing one line per event, and turns the outcome
@@ -73,6 +75,11 @@ func drive(ctx context.Context, cmd *cobra.Command, ask *prompter, x *actions.Ex
 		p := &printer{w: cmd.OutOrStdout(), plan: x.Plan(), json: o.json, verbose: o.verbose}
 		for ev := range events {
 			p.print(ev)
+			if o.after != nil {
+				for _, more := range o.after(ev) {
+					p.print(more)
+				}
+			}
 			steer(ctx, cancel, ask, x, ev, o.interactive)
 		}
 	})

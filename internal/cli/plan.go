@@ -204,6 +204,7 @@ func buildPlan(ctx context.Context, s *session, o planOptions) (actions.Plan, er
 	if err != nil {
 		return actions.Plan{}, err
 	}
+	s.recordRead(ctx, servers, fleet.Options{}, o.sel.Tag) // the spread history (history.go)
 	selected := o.sel.Select(servers)
 	if len(selected) == 0 {
 		return actions.Plan{}, fmt.Errorf("no droplet matches the selection %q", selectionName(o.sel))
@@ -282,7 +283,7 @@ func planText(p actions.Plan) string {
 	if e.ManualPauses > 0 {
 		fmt.Fprintf(&b, ", plus %d manual checkpoints", e.ManualPauses)
 	}
-	b.WriteString(".\n")
+	b.WriteString(".\n" + planCostText(p))
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s.\n", w)
 	}

@@ -66,6 +66,8 @@ func (p *printer) text(ev actions.Event) string {
 		return fmt.Sprintf("%s: left droplet %d alone, never to be changed: %s", p.name(ev.Slot), ev.Droplet, ev.Reason)
 	case actions.Done:
 		return fmt.Sprintf("%s: %d replaced, %d failed, %d rolled back", ev.State, ev.Replaced, ev.Failed, ev.RolledBack)
+	case actions.Spend:
+		return spendText(ev)
 	}
 	return p.verboseText(ev)
 }

@@ -63,7 +63,8 @@ func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bo
 		return err
 	}
 	interactive := a.canAsk(cmd) && output != "json"
-	return drive(ctx, cmd, newPrompter(cmd), x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose})
+	return drive(ctx, cmd, newPrompter(cmd), x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose,
+		after: newRunWatch(ctx, s, x, false, "").after})
 }
 
 func keptUntil(s actions.Summary) string {

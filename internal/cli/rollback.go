@@ -71,7 +71,8 @@ func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollM
 	if err != nil {
 		return err
 	}
-	err = drive(ctx, cmd, ask, x, driveOptions{json: output == "json", interactive: interactive && output != "json", verbose: s.verbose})
+	err = drive(ctx, cmd, ask, x, driveOptions{json: output == "json", interactive: interactive && output != "json", verbose: s.verbose,
+		after: newRunWatch(ctx, s, x, false, "").after})
 	if ee, ok := err.(*exitError); ok && ee.code == 3 {
 		fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s is rolled back.\n", sum.ID)
 		return nil // rolling back is what was asked

@@ -58,7 +58,7 @@ func writeRollouts(w io.Writer, list []actions.Summary) {
 	fmt.Fprintln(tw, "ID\tSTARTED\tOPERATOR\tSELECTION\tFROM -> TO\tSTATE")
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s -> %s\t%s\n", s.ID, s.Started.Local().Format("2006-01-02 15:04"),
-			s.Operator, s.Selection, s.FromText(), s.To, stateSummary(s))
+			s.Operator, s.Selection, s.FromText(), s.To, stateSummary(s)+keptCost(s))
 	}
 	tw.Flush()
 }

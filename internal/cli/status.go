@@ -24,6 +24,7 @@ type statusOptions struct {
 	output     string
 	versionTag string
 	roleTag    string
+	since      string
 }
 
 // outputs are the formats of -o.
@@ -49,6 +50,7 @@ func (a *app) statusCmd() *cobra.Command {
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or markdown")
 	f.StringVar(&o.versionTag, "version-tag", "", "take the version from the droplet tag NAME:VALUE instead of the image (for example version)")
 	f.StringVar(&o.roleTag, "role-tag", "role", "the droplet tag NAME:VALUE that names a server's role")
+	f.StringVar(&o.since, "since", "", "add the spread's trend over this span from the account's history (30d, 2w, 12h)")
 	return cmd
 }
 
@@ -66,6 +68,11 @@ func (o statusOptions) check() (fleet.Dimension, error) {
 	}
 	if o.roleTag == "" {
 		return "", usageError("--role-tag must name a tag, such as role")
+	}
+	if o.since != "" {
+		if _, err := parseSince(o.since); err != nil {
+			return "", err
+		}
 	}
 	return by, nil
 }
@@ -86,11 +93,19 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	if err != nil {
 		return err
 	}
-	spread := fleet.NewSpread(o.sel.Select(servers), fleet.Options{
+	opt := fleet.Options{
 		RolePrefix: strings.TrimSuffix(o.roleTag, ":") + ":",
 		VersionTag: strings.TrimSuffix(o.versionTag, ":"),
-	})
-	return writeStatus(cmd.OutOrStdout(), o.output, statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version})
+	}
+	s.recordRead(ctx, servers, opt, o.sel.Tag)
+	spread := fleet.NewSpread(o.sel.Select(servers), opt)
+	v := statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version}
+	if o.since != "" {
+		if v.trend, err = s.trendView(ctx, opt, o.since, spread, o.sel); err != nil {
+			return err
+		}
+	}
+	return writeStatus(cmd.OutOrStdout(), o.output, v)
 }
 
 // loadFleet reads the fleet, saying on stderr when the API's rate limit makes it wait (a
@@ -121,11 +136,16 @@ type statusView struct {
 	sel    fleet.Selection
 	// molt is the version of molt that made the view, for the markdown footer.
 	molt string
+	// trend is the spread's history over --since, or nil.
+	trend *trendView
 }
 
 func writeStatus(w io.Writer, output string, v statusView) error {
 	switch output {
 	case "json":
+		if v.trend != nil {
+			return v.spread.EncodeReportWithHistory(w, v.target, v.sel, v.trend.trend.Report(v.trend.roles))
+		}
 		return v.spread.EncodeReport(w, v.target, v.sel)
 	case "markdown":
 		return writeMarkdown(w, v)

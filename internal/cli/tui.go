@@ -107,6 +107,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 	// Refreshes read the account's action feed and only the droplets it names, with a
 	// full read now and then (fleet.Inventory.Refresh).
 	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter})
+	record := s.historyRecorder()
 	return ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
@@ -115,6 +116,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 				return nil, s.explain(err)
 			}
 			s.logf("fleet read: %s", refreshWords(r))
+			record(ctx, r.Servers) // the spread history (history.go)
 			return r.Servers, nil
 		},
 
