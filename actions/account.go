@@ -5,57 +5,20 @@ import (
 	"fmt"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
-// AccountRef is the account a rollout belongs to, as /v2/account names it: the UUID,
-// the team the token works in (if any), and the endpoint it was reached at. Every plan
-// carries it (Gather reads it), so the journal's header does too; a rollout is resumed
-// or rolled back only on the account it ran on.
-type AccountRef struct {
-	UUID     string `json:"uuid"`
-	Email    string `json:"email,omitempty"`
-	TeamUUID string `json:"team_uuid,omitempty"`
-	TeamName string `json:"team_name,omitempty"`
-	// Endpoint is the API's URL. It is recorded to name the account in messages; the
-	// account and team UUIDs alone decide whether two are the same account.
-	Endpoint string `json:"endpoint,omitempty"`
-}
-
-// Same reports whether a and o are the same account: the same user UUID in the same
-// team (or both outside any team).
-func (a AccountRef) Same(o AccountRef) bool { return a.UUID == o.UUID && a.TeamUUID == o.TeamUUID }
-
-// String names the account for people: its email (or UUID), the team, the endpoint.
-func (a AccountRef) String() string {
-	who := a.Email
-	if who == "" {
-		who = "account " + a.UUID
-	} else {
-		who += " (account " + short(a.UUID) + ")"
-	}
-	if a.TeamName != "" || a.TeamUUID != "" {
-		who += fmt.Sprintf(" in team %q (%s)", a.TeamName, short(a.TeamUUID))
-	}
-	if a.Endpoint != "" {
-		who += " at " + a.Endpoint
-	}
-	return who
-}
-
-// short is the start of a UUID, enough to tell two apart on screen.
-func short(uuid string) string {
-	if len(uuid) > 8 {
-		return uuid[:8]
-	}
-	return uuid
-}
+// A rollout belongs to the account its token reached (fleet.Account: the UUID, the team
+// the token works in, if any, and the endpoint). Every plan carries it (Gather reads it),
+// so the journal's header does too; a rollout is resumed or rolled back only on the
+// account it ran on.
 
 // AccountMismatchError refuses to resume or roll back a rollout on an account other
 // than the one it ran on. Nothing was changed.
 type AccountMismatchError struct {
 	Rollout string
-	Journal AccountRef // the account the rollout ran on
-	Here    AccountRef // the account the token reaches now
+	Journal fleet.Account // the account the rollout ran on
+	Here    fleet.Account // the account the token reaches now
 }
 
 // Error names both accounts in one sentence.
@@ -65,8 +28,8 @@ func (e *AccountMismatchError) Error() string {
 }
 
 // ReadAccount reads the account the client's token reaches, for a rollout's header and
-// for the check that a journal belongs to it.
-func ReadAccount(ctx context.Context, c *godo.Client) (AccountRef, error) {
+// for the check that a journal belongs to it; it retries as the engine's reads do.
+func ReadAccount(ctx context.Context, c *godo.Client) (fleet.Account, error) {
 	return readOnly(c).accountRef(ctx)
 }
 
@@ -75,12 +38,12 @@ func readOnly(c *godo.Client) *api {
 	return &api{c: c, timing: Timing{}.withDefaults(), publish: func(Event) {}, halted: func() bool { return false }}
 }
 
-func (a *api) accountRef(ctx context.Context) (AccountRef, error) {
+func (a *api) accountRef(ctx context.Context) (fleet.Account, error) {
 	acct, err := a.godoAccount(ctx)
 	if err != nil {
-		return AccountRef{}, err
+		return fleet.Account{}, err
 	}
-	return refOf(a.c, acct), nil
+	return fleet.AccountOf(a.c, acct), nil
 }
 
 func (a *api) godoAccount(ctx context.Context) (*godo.Account, error) {
@@ -97,24 +60,10 @@ func (a *api) godoAccount(ctx context.Context) (*godo.Account, error) {
 	return acct, nil
 }
 
-// refOf names the account a client reached.
-func refOf(c *godo.Client, acct *godo.Account) AccountRef {
-	ref := AccountRef{UUID: acct.UUID, Email: acct.Email}
-	if acct.Team != nil {
-		ref.TeamUUID, ref.TeamName = acct.Team.UUID, acct.Team.Name
-	}
-	if c.BaseURL != nil {
-		u := *c.BaseURL
-		u.User = nil // never journal credentials an endpoint's URL may carry
-		ref.Endpoint = u.String()
-	}
-	return ref
-}
-
 // CheckAccount reports, as an *AccountMismatchError, a rollout that ran on another
 // account than here. A rollout journaled before accounts were recorded (nil journal)
 // passes: nothing can tell, and every droplet is checked before it is changed.
-func CheckAccount(rollout string, journal *AccountRef, here AccountRef) error {
+func CheckAccount(rollout string, journal *fleet.Account, here fleet.Account) error {
 	if journal == nil || journal.Same(here) {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // patient gives a test's replacements all the time a loaded machine may need to turn
@@ -114,9 +115,9 @@ func TestRolloutIsBoundToItsAccount(t *testing.T) {
 	}
 }
 
-func TestAccountRefNamesTheAccount(t *testing.T) {
+func TestAccountNamesTheAccount(t *testing.T) {
 	t.Parallel()
-	a := AccountRef{UUID: "0123456789abcdef", Email: "ops@example.com", TeamUUID: "fedcba9876543210", TeamName: "Ops", Endpoint: "https://api.digitalocean.com/"}
+	a := fleet.Account{UUID: "0123456789abcdef", Email: "ops@example.com", TeamUUID: "fedcba9876543210", TeamName: "Ops", Endpoint: "https://api.digitalocean.com/"}
 	if got, want := a.String(), `ops@example.com (account 01234567) in team "Ops" (fedcba98) at https://api.digitalocean.com/`; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
@@ -134,7 +135,7 @@ func TestAccountRefNamesTheAccount(t *testing.T) {
 	}
 	c := godo.NewClient(nil)
 	c.BaseURL, _ = url.Parse("https://molt:hunter2@api.example/")
-	if ref := refOf(c, &godo.Account{UUID: "x"}); ref.Endpoint != "https://api.example/" {
+	if ref := fleet.AccountOf(c, &godo.Account{UUID: "x"}); ref.Endpoint != "https://api.example/" {
 		t.Errorf("the endpoint recorded is %q, want it without credentials", ref.Endpoint)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // The ways a run can end other than done.
@@ -47,7 +48,7 @@ type Options struct {
 	// Account is the account the client reaches (ReadAccount). With it, Resume and
 	// Rollback refuse a journal of another account at once; without it, Run reads the
 	// account itself before it changes anything.
-	Account *AccountRef
+	Account *fleet.Account
 	// crashAt injects a crash right after journal record crashAt (tests only).
 	crashAt int
 }

@@ -35,12 +35,12 @@ func Gather(ctx context.Context, c *godo.Client, selection string, servers []fle
 }
 
 // account reads the droplet limit and count, and which account this is.
-func (a *api) account(ctx context.Context) (Account, *AccountRef, error) {
+func (a *api) account(ctx context.Context) (Account, *fleet.Account, error) {
 	acct, err := a.godoAccount(ctx)
 	if err != nil {
 		return Account{}, nil, err
 	}
-	ref := refOf(a.c, acct)
+	ref := fleet.AccountOf(a.c, acct)
 	var total int
 	err = a.call(ctx, read, func(c context.Context) (*godo.Response, error) {
 		_, resp, err := a.c.Droplets.List(c, &godo.ListOptions{PerPage: 1})

@@ -23,7 +23,7 @@ type PlanInput struct {
 	Account   Account
 	// Owner is the account the servers belong to (Gather reads it); the plan, and so
 	// the journal, records it.
-	Owner *AccountRef
+	Owner *fleet.Account
 	LBs   []LB
 	// ReservedIPs are the account's reserved IPs.
 	ReservedIPs []ReservedIP
@@ -75,7 +75,7 @@ type Plan struct {
 	Sources   map[string]int `json:"sources,omitempty"` // image name -> servers to replace
 	// Account is the account the plan was made on: a rollout of it is resumed or rolled
 	// back only there. Journals before it have none.
-	Account *AccountRef `json:"account,omitempty"`
+	Account *fleet.Account `json:"account,omitempty"`
 	// Guards are the checks of the target the servers trip (another role's image, a
 	// downgrade, several roles at once); one not allowed refuses the plan.
 	Guards []Guard `json:"guards,omitempty"`

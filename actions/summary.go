@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/molt-sh/molt/fleet"
 )
 
 // Summary is one rollout as `molt rollouts` lists it, read from its journal.
@@ -28,7 +30,7 @@ type Summary struct {
 	KeptUntil time.Time `json:"kept_until,omitzero"`
 	Path      string    `json:"journal"`
 	// Account is the account the rollout ran on (nil: its journal predates accounts).
-	Account *AccountRef `json:"account,omitempty"`
+	Account *fleet.Account `json:"account,omitempty"`
 }
 
 // Unfinished reports whether the rollout has not ended (no final state yet), so that a

@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,10 +13,56 @@ import (
 // a fleet between runs (spread history, audit caches) is kept per account, so that two
 // accounts, or two simulated worlds, never mix.
 type Account struct {
-	UUID     string
-	Email    string
-	TeamUUID string
-	TeamName string
+	UUID     string `json:"uuid"`
+	Email    string `json:"email,omitempty"`
+	TeamUUID string `json:"team_uuid,omitempty"`
+	TeamName string `json:"team_name,omitempty"`
+	// Endpoint is the API's URL. It names the account in messages; the account and
+	// team UUIDs alone decide whether two are the same account.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// Same reports whether a and o are the same account: the same user UUID in the same
+// team (or both outside any team).
+func (a Account) Same(o Account) bool { return a.UUID == o.UUID && a.TeamUUID == o.TeamUUID }
+
+// String names the account for people: its email (or UUID), the team, the endpoint.
+func (a Account) String() string {
+	who := a.Email
+	if who == "" {
+		who = "account " + a.UUID
+	} else {
+		who += " (account " + shortUUID(a.UUID) + ")"
+	}
+	if a.TeamName != "" || a.TeamUUID != "" {
+		who += fmt.Sprintf(" in team %q (%s)", a.TeamName, shortUUID(a.TeamUUID))
+	}
+	if a.Endpoint != "" {
+		who += " at " + a.Endpoint
+	}
+	return who
+}
+
+// shortUUID is the start of a UUID, enough to tell two apart on screen.
+func shortUUID(uuid string) string {
+	if len(uuid) > 8 {
+		return uuid[:8]
+	}
+	return uuid
+}
+
+// AccountOf names the account a client reached, from its /v2/account answer.
+func AccountOf(c *godo.Client, acct *godo.Account) Account {
+	a := Account{UUID: acct.UUID, Email: acct.Email}
+	if acct.Team != nil {
+		a.TeamUUID, a.TeamName = acct.Team.UUID, acct.Team.Name
+	}
+	if c.BaseURL != nil {
+		u := *c.BaseURL
+		u.User = nil // never keep credentials an endpoint's URL may carry
+		a.Endpoint = u.String()
+	}
+	return a
 }
 
 // Key names the account's state: the team's UUID when the token acts for a team (the
@@ -27,19 +72,6 @@ func (a Account) Key() string {
 		return a.TeamUUID
 	}
 	return a.UUID
-}
-
-// ReadAccount reads the token's account: one request, at the priority of a read.
-func ReadAccount(ctx context.Context, c *godo.Client) (Account, error) {
-	acct, _, err := c.Account.Get(WithPriority(ctx, PriorityRead))
-	if err != nil {
-		return Account{}, fmt.Errorf("read the account: %w", err)
-	}
-	a := Account{UUID: acct.UUID, Email: acct.Email}
-	if acct.Team != nil {
-		a.TeamUUID, a.TeamName = acct.Team.UUID, acct.Team.Name
-	}
-	return a, nil
 }
 
 // StateDir is molt's state directory: $XDG_STATE_HOME/molt, or ~/.local/state/molt when

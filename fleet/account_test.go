@@ -14,10 +14,11 @@ func TestAccountDirIsPerAccount(t *testing.T) {
 	var dirs []string
 	for _, team := range []string{"", "", "ops"} {
 		env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Team: team})
-		a, err := ReadAccount(t.Context(), env.Client)
+		acct, _, err := env.Client.Account.Get(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
+		a := AccountOf(env.Client, acct)
 		if (team != "") != (a.Key() == a.TeamUUID) || a.Key() == "" {
 			t.Fatalf("account %+v keys on %q", a, a.Key())
 		}

@@ -19,10 +19,9 @@ import (
 // worlds live as long as the process, so their history goes to a temporary directory
 // removed with the session, as their journals do.
 type histories struct {
-	mu      sync.Mutex
-	account *fleet.Account
-	open    map[string]*fleet.History
-	state   string
+	mu    sync.Mutex
+	open  map[string]*fleet.History
+	state string
 }
 
 // spreadHistory is the account's spread history for roleTag ("role" or "role:").
@@ -33,18 +32,15 @@ func (s *session) spreadHistory(ctx context.Context, roleTag string) (*fleet.His
 	if h := hs.open[roleTag]; h != nil {
 		return h, nil
 	}
-	if hs.account == nil {
-		a, err := fleet.ReadAccount(ctx, s.Client)
-		if err != nil {
-			return nil, s.explain(err)
-		}
-		hs.account = &a
+	account, err := s.account(ctx)
+	if err != nil {
+		return nil, err
 	}
 	state, err := s.historyState()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := fleet.AccountDirIn(state, *hs.account)
+	dir, err := fleet.AccountDirIn(state, account)
 	if err != nil {
 		return nil, err
 	}

@@ -222,6 +222,7 @@ func buildPlan(ctx context.Context, s *session, o planOptions) (actions.Plan, er
 	if err != nil {
 		return actions.Plan{}, s.explain(err)
 	}
+	s.learnAccount(in.Owner)
 	p, err := actions.NewPlan(in)
 	var le *actions.LockedError
 	if errors.As(err, &le) {

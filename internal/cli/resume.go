@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
 	"github.com/spf13/cobra"
 )
 
@@ -44,9 +45,9 @@ func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bo
 		return err
 	}
 	defer done()
-	here, err := actions.ReadAccount(ctx, s.Client)
+	here, err := s.account(ctx)
 	if err != nil {
-		return s.explain(err)
+		return err
 	}
 	sum, err := pickRollout(args, func(s actions.Summary) bool { return s.Unfinished() }, here)
 	if err != nil {
@@ -86,7 +87,7 @@ func checkRolloutArgs(args []string) error {
 // account here that fits; none or several is an error that lists them. A rollout of
 // another account is refused, naming both (journals that predate account binding
 // belong to any).
-func pickRollout(args []string, fits func(actions.Summary) bool, here actions.AccountRef) (actions.Summary, error) {
+func pickRollout(args []string, fits func(actions.Summary) bool, here fleet.Account) (actions.Summary, error) {
 	dir, err := actions.DefaultDir()
 	if err != nil {
 		return actions.Summary{}, err

@@ -48,9 +48,9 @@ func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollM
 		return err
 	}
 	defer done()
-	here, err := actions.ReadAccount(ctx, s.Client)
+	here, err := s.account(ctx)
 	if err != nil {
-		return s.explain(err)
+		return err
 	}
 	sum, err := pickRollout([]string{id}, nil, here)
 	if err != nil {

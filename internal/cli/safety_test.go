@@ -15,6 +15,7 @@ import (
 	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // worldPrint is every droplet of a simulator with its name, image, status and tags.
@@ -121,7 +122,7 @@ type planJSON struct {
 	Waves  []struct {
 		Replacements []json.RawMessage `json:"replacements"`
 	} `json:"waves"`
-	Account *actions.AccountRef `json:"account"`
+	Account *fleet.Account `json:"account"`
 }
 
 // TestPlanGuards: each guard refuses the plan (exit 1, after showing it) until its flag

@@ -58,7 +58,7 @@ type Engine struct {
 	wg       sync.WaitGroup
 
 	acctMu sync.Mutex
-	acct   *actions.AccountRef // read once it could be
+	acct   *fleet.Account // read once it could be
 }
 
 // New builds an engine; its runs live until Stop, Close or the end of opt.Context.
@@ -157,7 +157,7 @@ func (e *Engine) Start(plan actions.Plan, op *actions.Operator, by string) (*Run
 
 // Account is the account the engine's client reaches (read once, then remembered):
 // the engine resumes and rolls back only that account's rollouts.
-func (e *Engine) Account(ctx context.Context) (actions.AccountRef, error) {
+func (e *Engine) Account(ctx context.Context) (fleet.Account, error) {
 	e.acctMu.Lock()
 	defer e.acctMu.Unlock()
 	if e.acct != nil {
