@@ -175,9 +175,12 @@ func (e *Executor) getLB(ctx context.Context, id string) (*godo.LoadBalancer, er
 	return lb, err
 }
 
-// assignIP points a reserved IP at a droplet, unless it already does.
+// assignIP points a reserved IP at a droplet, unless it already does. A move still under
+// way (sent before a crash that came before its end was seen) is waited for first: until
+// it ends the address says where it pointed, not where it is going, and a hand-back that
+// believed it would be overtaken by the move it meant to undo.
 func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int) error {
-	cur, err := e.readIP(ctx, ip)
+	cur, err := e.idleIP(ctx, ip)
 	if err != nil {
 		return fmt.Errorf("read reserved IP %s: %w", ip, err)
 	}
@@ -217,6 +220,21 @@ func (e *Executor) readIP(ctx context.Context, ip string) (*godo.ReservedIP, err
 		return resp, err
 	})
 	return cur, err
+}
+
+// idleIP reads a reserved IP once no move is under way on it (or the active timeout has
+// passed: the assign then meets the API's own refusal of a busy address).
+func (e *Executor) idleIP(ctx context.Context, ip string) (*godo.ReservedIP, error) {
+	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
+	for {
+		cur, err := e.readIP(ctx, ip)
+		if err != nil || !cur.Locked || time.Now().After(deadline) {
+			return cur, err
+		}
+		if err := sleep(ctx, e.opt.Timing.PollMin); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // settledIP waits for the reserved IP's pending event to end, and returns nil when it
