@@ -28,6 +28,13 @@ type Timing struct {
 	AdoptDelay time.Duration
 	// CallTimeout bounds one API call.
 	CallTimeout time.Duration
+	// Lease is how long a driver's cloud lease on its rollout runs (default
+	// DefaultLease); it is renewed at half that.
+	Lease time.Duration
+	// Settle is how long after a create answered with an error (or not at all) a
+	// rollout looks for droplets the API committed late before it releases its lock
+	// (default DefaultSettle; negative: not at all).
+	Settle time.Duration
 }
 
 func (t Timing) withDefaults() Timing {
@@ -41,6 +48,10 @@ func (t Timing) withDefaults() Timing {
 	def(&t.RetryMax, 30*time.Second)
 	def(&t.AdoptDelay, 2*time.Second)
 	def(&t.CallTimeout, 60*time.Second)
+	def(&t.Lease, DefaultLease)
+	if t.Settle == 0 {
+		t.Settle = DefaultSettle
+	}
 	if t.Attempts <= 0 {
 		t.Attempts = 8
 	}
@@ -76,12 +87,25 @@ type api struct {
 	// stop, when set, gives a context that also ends on the operator's abort, for the
 	// waits between retries.
 	stop func(context.Context) (context.Context, context.CancelFunc)
+	// hold, when set, is passed before every mutating call: the driver's lease.
+	hold func(context.Context) error
 }
 
 // call runs fn, retrying as its class allows. fn gets a context that is not cancelled
 // when ctx is, so that a call in flight when the operator interrupts still finishes and
 // its result is journaled; ctx (or the operator's abort) stops the retries and waits.
+// A mutating call is made only while the run holds its lease on the rollout.
 func (a *api) call(ctx context.Context, class callClass, fn func(context.Context) (*godo.Response, error)) error {
+	if class != read && a.hold != nil {
+		if err := a.hold(ctx); err != nil {
+			return err
+		}
+	}
+	return a.callRaw(ctx, class, fn)
+}
+
+// callRaw is call without the lease: the lease's own calls.
+func (a *api) callRaw(ctx context.Context, class callClass, fn func(context.Context) (*godo.Response, error)) error {
 	var err error
 	for attempt := 0; attempt < a.timing.Attempts; attempt++ {
 		if a.halted() {

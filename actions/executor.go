@@ -46,6 +46,8 @@ type Options struct {
 	HealthClient *http.Client
 	// crashAt injects a crash right after journal record crashAt (tests only).
 	crashAt int
+	// driver stands in for this process in the cloud lease (tests of two machines).
+	driver *Driver
 }
 
 // Executor runs a plan: one per rollout run (a fresh apply, a resume or a rollback).
@@ -62,6 +64,7 @@ type Executor struct {
 	slots  []*slot
 	ctl    control
 	clock  provisionClock
+	lease  *lease
 
 	mu       sync.Mutex
 	failures int
@@ -86,6 +89,18 @@ type Executor struct {
 	// made may be left untracked: the end of the rollout sweeps for them.
 	createSent bool
 	recs       []Record
+	// lastUnclear is when a create was last answered with an error or not at all: the
+	// rollout settles before it ends (settle.go).
+	lastUnclear time.Time
+	// finishing is the final state a rollout that settles is heading for ("" before).
+	finishing State
+	// rollbackReason is why the rollback the journal shows began.
+	rollbackReason string
+	// orphansOnly: the run resumes an ended rollout only to sweep what creates
+	// committed after its end left behind.
+	orphansOnly bool
+	// swept counts the droplets this run destroyed as untracked or duplicates.
+	swept int
 }
 
 // slot is the live state of one replacement.
@@ -158,6 +173,8 @@ func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Opti
 		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning}
 	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed,
 		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
+	e.lease = &lease{e: e, me: thisDriver(&opt), ttl: opt.Timing.Lease}
+	e.api.hold = e.lease.hold
 	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin}
 	e.ctl.wake = make(chan struct{})
 	for _, w := range plan.Waves {
@@ -191,11 +208,15 @@ func (e *Executor) publish(ev Event) { e.b.Publish(ev) }
 // returns nil when done, else an error matching ErrRolledBack, ErrAborted or
 // ErrInterrupted, or another error that left the rollout resumable.
 func (e *Executor) Run(ctx context.Context) (err error) {
-	defer func() { err = e.closeRun(err) }()
+	defer func() { err = e.closeRun(ctx, err) }()
 	e.publish(RolloutStarted{At: time.Now(), Rollout: e.id, Selection: e.plan.Selection, Target: versionName(e.plan.Target),
 		Waves: len(e.plan.Waves), Replacements: len(e.slots), Resumed: e.resumed, Journal: e.j.Path()})
+	reason := RollbackAsked
+	if !e.rollbackAsk && e.rollbackReason != "" {
+		reason = e.rollbackReason // a rollback resumed goes on for the reason it began
+	}
 	if e.rollbackAsk && e.state != StateRollingBack {
-		if err := e.setState(StateRollingBack, "rollback requested"); err != nil {
+		if err := e.setState(StateRollingBack, reason); err != nil {
 			return e.endRun(ctx, err)
 		}
 	}
@@ -203,8 +224,12 @@ func (e *Executor) Run(ctx context.Context) (err error) {
 		return e.endRun(ctx, err)
 	}
 	switch {
+	case e.finishing != "" && !e.rollbackAsk:
+		return e.endRun(ctx, e.finish(ctx))
+	case e.orphansOnly:
+		return e.endRun(ctx, e.sweepEnded(ctx))
 	case e.rollbackAsk || e.state == StateRollingBack:
-		return e.endRun(ctx, e.rollBack(ctx, "rollback requested"))
+		return e.endRun(ctx, e.rollBack(ctx, reason))
 	case e.state == StateDone:
 		return e.endRun(ctx, e.finalise(ctx))
 	}
@@ -222,11 +247,18 @@ func (e *Executor) prepare(ctx context.Context) error {
 		}
 		return e.lock(ctx)
 	}
+	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
+	if err != nil {
+		return err
+	}
+	if err := e.lease.take(ctx, found); err != nil {
+		return err
+	}
 	if err := e.reconcile(ctx); err != nil {
 		return err
 	}
 	e.publish(Snapshot{Status: e.replayedStatus(e.Status())})
-	if st := e.currentState(); st.Final() || st == StateRollingBack {
+	if st := e.currentState(); st.Final() || st == StateRollingBack || e.finishing != "" {
 		return nil
 	}
 	return e.setState(StateRunning, "resumed")
@@ -341,8 +373,14 @@ func (e *Executor) endRun(ctx context.Context, err error) error {
 	return err
 }
 
-// closeRun publishes Done, with how the run ended, and closes the events and the journal.
-func (e *Executor) closeRun(err error) error {
+// closeRun drops the lease (unless the process "died": an injected crash), publishes
+// Done, with how the run ended, and closes the events and the journal.
+func (e *Executor) closeRun(ctx context.Context, err error) error {
+	if !e.j.Crashed() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opt.Timing.CallTimeout)
+		e.lease.drop(dctx)
+		cancel()
+	}
 	st := e.Status()
 	done := Done{At: time.Now(), State: e.currentState(), Replaced: st.Count(PhaseDone),
 		Failed: st.Count(PhaseFailed), RolledBack: st.Count(PhaseRolledBack)}
@@ -447,6 +485,9 @@ func (e *Executor) showUnpaused(reason string) error {
 // endRollout ends the rollout in a final state: it destroys droplets of the rollout's
 // creates that nothing tracks, lifts the lock and journals the end record.
 func (e *Executor) endRollout(ctx context.Context, st State) error {
+	if err := e.settle(ctx, st); err != nil {
+		return err
+	}
 	left, err := e.sweep(ctx)
 	if err != nil {
 		return err
@@ -499,6 +540,9 @@ func (e *Executor) do(ctx context.Context, rec Record, class callClass, fn func(
 		res.Err = callErr.Error()
 		var u *unclearError
 		res.Unclear = errors.As(callErr, &u)
+		if res.Unclear {
+			e.unclearCreate(time.Now())
+		}
 	}
 	if _, err := e.j.Append(res); err != nil {
 		return err

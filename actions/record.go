@@ -17,6 +17,8 @@ type Record struct {
 	Target   string     `json:"target,omitempty"`
 	Phase    Phase      `json:"phase,omitempty"`
 	State    State      `json:"state,omitempty"`
+	// Final is the final state a finishing rollout is heading for (state records).
+	Final State `json:"final,omitempty"`
 	IP       string     `json:"ip,omitempty"`
 	Reason   string     `json:"reason,omitempty"`
 	Err      string     `json:"error,omitempty"`

@@ -20,8 +20,12 @@ func Resume(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	if e.state.Final() && !e.holdsKept() {
-		e.j.Close()
-		return nil, fmt.Errorf("rollout %s is already %s; there is nothing to resume", e.id, e.state)
+		if e.lastUnclear.IsZero() {
+			e.j.Close()
+			return nil, fmt.Errorf("rollout %s is already %s; there is nothing to resume", e.id, e.state)
+		}
+		// A create answered in error may have been committed after the end: look.
+		e.orphansOnly = true
 	}
 	return e, nil
 }
@@ -104,6 +108,10 @@ func (e *Executor) replay(recs []Record) {
 		case KindState, KindEnd, KindFinalised:
 			e.replayState(r)
 			e.finalised = e.finalised || r.finalises()
+		case KindResult:
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) && r.At.After(e.lastUnclear) {
+				e.lastUnclear = r.At
+			}
 		case KindIntent:
 			e.replayIntent(r)
 			if r.Op == OpCreate || r.Op == OpRecreate {
@@ -160,6 +168,15 @@ func (e *Executor) replayPhase(r Record) {
 }
 
 func (e *Executor) replayState(r Record) {
+	switch {
+	case r.Kind == KindEnd:
+		e.finishing = ""
+	case r.State == StateFinishing:
+		e.finishing = r.Final
+	}
+	if r.State == StateRollingBack && !e.rollingBack {
+		e.rollbackReason = r.Reason
+	}
 	switch {
 	case r.State == StateCheckpoint:
 		e.atCheckpoint = r.Wave

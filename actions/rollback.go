@@ -28,10 +28,11 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 			return err
 		}
 	}
+	e.rollbackReason = reason
 	if err := e.endRollout(ctx, StateRolledBack); err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: %s", ErrRolledBack, reason)
+	return &RollbackError{Reason: reason}
 }
 
 // cancelInFlight stops replacements that never went into service: their new droplets

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // tagBatch bounds the resources of one tag or untag request.
@@ -36,39 +37,6 @@ func (e *Executor) lock(ctx context.Context) error {
 		return err
 	}
 	return e.lockHeld(ctx, ids)
-}
-
-// lockHeld checks, once the lock is on, that no other rollout locked the droplets since
-// the plan read them (two operators confirming at once). If one did, this rollout
-// lifts its lock and stops before any change: the first to lock goes on.
-func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
-	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
-	if err != nil {
-		return err
-	}
-	var le *LockedError
-	for _, d := range found {
-		if !slices.Contains(ids, d.ID) {
-			continue
-		}
-		for _, t := range d.Tags {
-			other := LockOf([]string{t})
-			switch {
-			case other == "" || other == e.id:
-			case le == nil:
-				le = &LockedError{Rollout: other, Servers: []string{d.Name}}
-			case le.Rollout == other:
-				le.Servers = append(le.Servers, d.Name)
-			}
-		}
-	}
-	if le == nil {
-		return nil
-	}
-	if err := e.endRollout(ctx, StateAborted); err != nil {
-		return errors.Join(le, err)
-	}
-	return fmt.Errorf("%w: %w", ErrAborted, le)
 }
 
 // tagDroplets tags droplets in batches, creating the tag (once) when the API says it
@@ -257,8 +225,18 @@ func (e *Executor) createRequest(r Replacement, groupTag string, image int) *god
 		Name: old.Name, Region: old.Region, Size: old.Size, Image: godo.DropletCreateImage{ID: image},
 		SSHKeys: sshKeys(launch.SSHKeys), Backups: old.HasFeature("backups"), IPv6: old.HasFeature("ipv6"),
 		Monitoring: old.HasFeature("monitoring"), UserData: launch.UserData, VPCUUID: old.VPCUUID,
-		Tags: append(UserTags(old.Tags), RolloutTag(e.id), groupTag),
+		Tags: e.birthTags(old, groupTag),
 	}
+}
+
+// birthTags are a new droplet's tags: the old one's own, the lock, its create's, and
+// the driver's lease, so that the lease is on it from birth.
+func (e *Executor) birthTags(old fleet.Server, groupTag string) []string {
+	tags := append(UserTags(old.Tags), RolloutTag(e.id), groupTag)
+	if l := e.lease.current(); l != "" {
+		tags = append(tags, l)
+	}
+	return tags
 }
 
 func multiRequest(r *godo.DropletCreateRequest, names []string) *godo.DropletMultiCreateRequest {
@@ -332,6 +310,9 @@ func (e *Executor) destroy(ctx context.Context, s *slot, op Op, id int) error {
 		func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, id) })
 	if err != nil && !isStatus(err, 404) {
 		return fmt.Errorf("destroy droplet %d: %w", id, err)
+	}
+	if op == OpDestroyDuplicate {
+		e.swept++
 	}
 	return nil
 }
