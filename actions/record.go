@@ -18,13 +18,13 @@ type Record struct {
 	Phase    Phase      `json:"phase,omitempty"`
 	State    State      `json:"state,omitempty"`
 	// Final is the final state a finishing rollout is heading for (state records).
-	Final State `json:"final,omitempty"`
-	IP       string     `json:"ip,omitempty"`
-	Reason   string     `json:"reason,omitempty"`
-	Err      string     `json:"error,omitempty"`
-	Unclear  bool       `json:"unclear,omitempty"`
-	Header   *Header    `json:"header,omitempty"`
-	Operator *Operator  `json:"operator,omitempty"`
+	Final    State     `json:"final,omitempty"`
+	IP       string    `json:"ip,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Err      string    `json:"error,omitempty"`
+	Unclear  bool      `json:"unclear,omitempty"`
+	Header   *Header   `json:"header,omitempty"`
+	Operator *Operator `json:"operator,omitempty"`
 }
 
 // RecordKind is what a journal record says; it is the record's "kind" in JSON.
