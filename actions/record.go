@@ -17,14 +17,15 @@ type Record struct {
 	Target   string     `json:"target,omitempty"`
 	Phase    Phase      `json:"phase,omitempty"`
 	State    State      `json:"state,omitempty"`
+	IP       string     `json:"ip,omitempty"`
+	Reason   string     `json:"reason,omitempty"`
+	Err      string     `json:"error,omitempty"`
+	Unclear  bool       `json:"unclear,omitempty"`
+	Header   *Header    `json:"header,omitempty"`
+	Operator *Operator  `json:"operator,omitempty"`
+
 	// Final is the final state a finishing rollout is heading for (state records).
-	Final    State     `json:"final,omitempty"`
-	IP       string    `json:"ip,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Err      string    `json:"error,omitempty"`
-	Unclear  bool      `json:"unclear,omitempty"`
-	Header   *Header   `json:"header,omitempty"`
-	Operator *Operator `json:"operator,omitempty"`
+	Final State `json:"final,omitempty"`
 }
 
 // RecordKind is what a journal record says; it is the record's "kind" in JSON.
