@@ -154,9 +154,14 @@ func (p *prompter) answer(ctx context.Context, x steerer, question string) bool 
 func outcome(id string, err, cause error) error {
 	resume := fmt.Sprintf("resume with `molt resume %s`", id)
 	var locked *actions.LockedError
+	var driven *actions.DrivenError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &driven):
+		return &exitError{code: ExitLocked, err: driven}
+	case errors.Is(err, actions.ErrNothingToResume):
+		return &exitError{code: ExitError, err: err}
 	case errors.As(err, &locked):
 		return &exitError{code: ExitLocked, err: fmt.Errorf("rollout %s did not start, nothing was changed: %v", id, err)}
 	case errors.Is(err, actions.ErrRolledBack):
@@ -169,6 +174,16 @@ func outcome(id string, err, cause error) error {
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted; %s", resume)}
 	}
 	return &exitError{code: ExitInterrupted, err: fmt.Errorf("rollout %s stopped: %v; %s", id, err, resume)}
+}
+
+// engineError turns an error opening a rollout into an exit: another process driving it
+// is exit 5 (locked), naming it.
+func engineError(err error) error {
+	var driven *actions.DrivenError
+	if errors.As(err, &driven) {
+		return &exitError{code: ExitLocked, err: driven}
+	}
+	return err
 }
 
 // isTerminal reports whether v (a stream) is a character device, such as a terminal.

@@ -14,7 +14,7 @@ import (
 func (a *app) resumeCmd() *cobra.Command {
 	var output string
 	var yes bool
-	var pollMin time.Duration
+	var pollMin, settle time.Duration
 	cmd := &cobra.Command{
 		Use:   "resume [ID]",
 		Short: "Continue a rollout that stopped",
@@ -24,15 +24,18 @@ func (a *app) resumeCmd() *cobra.Command {
 			"resumes the only unfinished rollout. A done rollout that keeps old droplets is\n" +
 			"finalised (the kept droplets destroyed) once their time is up, or with --yes.",
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runResume(cmd, args, output, yes, pollMin) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runResume(cmd, args, output, yes, pollMin, settle)
+		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	addPollFlag(cmd, &pollMin)
+	addSettleFlag(cmd, &settle)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "finalise a done rollout now, destroying the old droplets it keeps")
 	return cmd
 }
 
-func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bool, pollMin time.Duration) error {
+func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bool, pollMin, settle time.Duration) error {
 	if output != "text" && output != "json" {
 		return usageError("-o: unknown output %q: use text or json", output)
 	}
@@ -49,12 +52,13 @@ func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bo
 		return err
 	}
 	defer done()
-	x, err := actions.Resume(s.Client, sum.Path, engineOptions(s, pollMin))
+	x, err := actions.Resume(s.Client, sum.Path, engineOptions(s, pollMin, settle))
 	if err != nil {
-		return err
+		return engineError(err)
 	}
 	interactive := a.canAsk(cmd) && output != "json"
-	return drive(ctx, cmd, newPrompter(cmd), x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose})
+	err = drive(ctx, cmd, newPrompter(cmd), x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose})
+	return rolledBackAsAsked(cmd, sum.ID, err)
 }
 
 func keptUntil(s actions.Summary) string {
