@@ -20,7 +20,8 @@ import (
 //
 //   - on this machine, the journal's exclusive flock (OpenJournal, CreateJournal), held
 //     while a run has it open and lifted by the kernel when the process dies;
-//   - in the cloud, a lease: the tag molt:<id>:lease:<expiry>:<pid>:<host> on the
+//   - in the cloud, a lease: the tag molt:<id>:lease:<expiry>:<pid>:<host> (the expiry
+//     in Unix milliseconds, the host in tag characters) on the
 //     droplets that carry the rollout's lock tag (and on every droplet it creates, from
 //     birth). The driver renews it in the background at half its time (Timing.Lease),
 //     and before every mutating call it compares the time with the expiry it holds:
@@ -123,7 +124,7 @@ func tagSafe(s string) string {
 }
 
 func leaseTagName(id string, until time.Time, d Driver) string {
-	return fmt.Sprintf("%s%s:lease:%d:%d:%s", tagPrefix, id, until.Unix(), d.PID, tagSafe(d.Host))
+	return fmt.Sprintf("%s%s:lease:%d:%d:%s", tagPrefix, id, until.UnixMilli(), d.PID, tagSafe(d.Host))
 }
 
 // leasesOf returns the leases on rollout id found on droplets, each once.
@@ -142,12 +143,12 @@ func leasesOf(id string, found []godo.Droplet) []leaseTag {
 			if len(parts) != 3 {
 				continue
 			}
-			unix, err1 := strconv.ParseInt(parts[0], 10, 64)
+			ms, err1 := strconv.ParseInt(parts[0], 10, 64)
 			pid, err2 := strconv.Atoi(parts[1])
 			if err1 != nil || err2 != nil {
 				continue
 			}
-			out = append(out, leaseTag{tag: t, until: time.Unix(unix, 0), driver: Driver{Host: parts[2], PID: pid}})
+			out = append(out, leaseTag{tag: t, until: time.UnixMilli(ms), driver: Driver{Host: parts[2], PID: pid}})
 		}
 	}
 	return out
