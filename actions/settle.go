@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/digitalocean/godo"
 )
 
 // A create answered with an error (or not answered) may be committed by the API later,
@@ -122,3 +124,24 @@ func (e *Executor) sweepEnded(ctx context.Context) error {
 
 // ErrNothingToResume: the rollout has ended and left nothing to do.
 var ErrNothingToResume = errors.New("nothing to resume")
+
+// SweepEnded destroys the droplets that creates of rollout id (journaled in opt.Dir)
+// committed after it ended, journaling each in it, and lifts the lock they carry again:
+// what a later plan does when it meets them. It returns how many it destroyed; a
+// rollout that has not ended, or whose creates were all answered, is an error naming it.
+func SweepEnded(ctx context.Context, client *godo.Client, id string, opt Options) (int, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return 0, err
+	}
+	e, err := Resume(client, JournalPath(opt.Dir, id), opt)
+	if err != nil {
+		return 0, err
+	}
+	if !e.orphansOnly {
+		e.j.Close()
+		return 0, fmt.Errorf("rollout %s has not ended; resume, roll back or finalise it", id)
+	}
+	err = e.Run(ctx)
+	return e.swept, err
+}

@@ -165,7 +165,7 @@ func outcome(id string, err, cause error) error {
 	case errors.As(err, &locked):
 		return &exitError{code: ExitLocked, err: fmt.Errorf("rollout %s did not start, nothing was changed: %v", id, err)}
 	case errors.Is(err, actions.ErrRolledBack):
-		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%v)", id, err)}
+		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%w)", id, err)}
 	case errors.Is(err, actions.ErrAborted):
 		return &exitError{code: ExitError, err: fmt.Errorf("rollout %s was aborted; replacements in service were kept", id)}
 	case errors.Is(cause, errStopAtCheckpoint):
