@@ -21,6 +21,9 @@ type Header struct {
 	Operator Operator  `json:"operator"`
 	Molt     string    `json:"molt,omitempty"`
 	Plan     Plan      `json:"plan"`
+
+	// Recovered is set on a journal rebuilt from the cloud's tags (molt recover).
+	Recovered *Recovery `json:"recovered,omitempty"`
 }
 
 // Operator is who ran a rollout: user@host, and the SSH connection when there is one.
@@ -195,15 +198,38 @@ func readRecords(path string) ([]Record, int64, error) {
 			if end >= int64(len(data)) {
 				break // a torn last line: the process died while writing it
 			}
-			return nil, 0, fmt.Errorf("journal %s is damaged at line %d: %v", path, line, err)
+			return nil, 0, &DamagedError{Path: path, Line: line, Err: err}
 		}
 		recs = append(recs, r)
 		good = end
 	}
 	if len(recs) == 0 || recs[0].Kind != KindHeader || recs[0].Header == nil {
-		return nil, 0, fmt.Errorf("journal %s has no header", path)
+		return nil, 0, &DamagedError{Path: path}
 	}
 	return recs, good, nil
+}
+
+// DamagedError is a journal that cannot be read: damaged at a line, or without a header.
+type DamagedError struct {
+	Path string
+	Line int // 0: the journal has no header
+	Err  error
+}
+
+// Error says where the journal is damaged.
+func (e *DamagedError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("journal %s has no header", e.Path)
+	}
+	return fmt.Sprintf("journal %s is damaged at line %d: %v", e.Path, e.Line, e.Err)
+}
+
+// Where says where in short: "damaged at line 16", or "no header".
+func (e *DamagedError) Where() string {
+	if e.Line == 0 {
+		return "no header"
+	}
+	return fmt.Sprintf("damaged at line %d", e.Line)
 }
 
 // Append writes a record with the next sequence number and the time, and syncs it.

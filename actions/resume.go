@@ -120,6 +120,13 @@ func (e *Executor) replay(recs []Record) {
 		}
 	}
 	e.failures = failures
+	if len(recs) > 0 && recs[0].Header != nil && recs[0].Header.Recovered != nil {
+		// The cloud does not say whether a new droplet beside its old one was handed over:
+		// a rollback or a failure hands back (each load balancer and reserved IP read first).
+		for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
+			s.handoverBegun = s.newID != 0
+		}
+	}
 	if e.state == StatePaused && failures > e.budget {
 		e.budget = failures + e.plan.Strategy.MaxFailures // resuming a pause accepts the failures
 	}
@@ -242,6 +249,9 @@ func (e *Executor) finalBefore() bool {
 
 // lockDone reports whether the journal shows the lock tag applied to every selected droplet.
 func (e *Executor) lockDone() bool {
+	if len(e.recs) > 0 && e.recs[0].Header.Recovered != nil {
+		return true // recovered from what carries the lock
+	}
 	results := map[int]bool{}
 	for _, r := range e.recs {
 		if r.Kind == KindResult && r.Op == OpLock && r.Err == "" {

@@ -27,12 +27,18 @@ type Summary struct {
 	Kept      int       `json:"kept,omitempty"`
 	KeptUntil time.Time `json:"kept_until,omitzero"`
 	Path      string    `json:"journal"`
+
+	// Damaged says where a journal that cannot be read is damaged ("damaged at line
+	// 16", "no header"); such a summary has only its ID and Path besides.
+	Damaged string `json:"damaged,omitempty"`
+	// Recovered is set when the journal was rebuilt from the cloud (molt recover).
+	Recovered bool `json:"recovered,omitempty"`
 }
 
 // Unfinished reports whether the rollout has not ended (no final state yet), so that a
 // run can resume it. A done rollout that keeps old droplets has ended, though resuming
 // it finalises it.
-func (s Summary) Unfinished() bool { return !s.State.Final() }
+func (s Summary) Unfinished() bool { return s.Damaged == "" && !s.State.Final() }
 
 // FromText renders the source versions, most servers first ("web-1.4.0 (3), web-1.5.0 (1)").
 func (s Summary) FromText() string {
@@ -60,7 +66,8 @@ func Summarize(path string) (Summary, error) {
 	}
 	h := recs[0].Header
 	s := Summary{ID: h.ID, Started: h.Started, Operator: h.Operator, Selection: h.Plan.Selection, From: h.Plan.Sources,
-		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path}
+		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path,
+		Recovered: h.Recovered != nil}
 	phases := map[int]Phase{}
 	var ended time.Time
 	finalised := false
@@ -93,7 +100,8 @@ func Summarize(path string) (Summary, error) {
 }
 
 // ListRollouts summarises every journal in dir, newest first. A directory that does
-// not exist holds no rollouts.
+// not exist holds no rollouts. A journal that cannot be read is listed too, with where
+// it is damaged, and its error is returned with the list.
 func ListRollouts(dir string) ([]Summary, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
@@ -103,9 +111,15 @@ func ListRollouts(dir string) ([]Summary, error) {
 	var errs []error
 	for _, p := range paths {
 		s, err := Summarize(p)
+		var de *DamagedError
+		if errors.As(err, &de) {
+			s = Summary{ID: rolloutOfPath(p), Path: p, Damaged: de.Where()}
+		}
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			if de == nil {
+				continue
+			}
 		}
 		out = append(out, s)
 	}

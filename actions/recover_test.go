@@ -1,0 +1,98 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+)
+
+// A rollout whose state directory is lost mid-way is rebuilt from the cloud's tags, and
+// the rebuilt journal resumes (or rolls back) with every guarantee: the fleet as large
+// as before, one droplet per server, every server on its target (or back on its
+// source), no lock left and load balancers listing as many droplets as before (case 6
+// of issue 11: after the loss nothing but deleting the lock by hand helped, and that
+// left duplicates outside the load balancers).
+func TestLostJournalIsRecoveredFromTheCloud(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		retire   string
+		rollback bool
+	}{{"destroy", false}, {"keep", false}, {"keep", true}} {
+		n := boundaries(t, tc.retire, false)
+		for k := 4; k < n; k += 3 {
+			t.Run(fmt.Sprintf("%s rollback=%v record %d", tc.retire, tc.rollback, k), func(t *testing.T) {
+				t.Parallel()
+				c := newCrashCase(t, tc.retire)
+				path, crashed := c.crashAt(t, k, "")
+				if !crashed {
+					t.Skip("the rollout ended before the crash")
+				}
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+				ro := RecoverOptions{Strategy: c.plan.Strategy, Target: fmt.Sprint(c.plan.Target.ImageID)}
+				got, err := Recover(context.Background(), c.env.Client, rolloutOfPath(path), ro, c.opt)
+				if err != nil {
+					t.Fatalf("recover: %v", err)
+				}
+				if s, err := Summarize(got); err != nil || !s.Recovered {
+					t.Fatalf("the recovered journal: %+v, %v", s, err)
+				}
+				open := Resume
+				if tc.rollback {
+					open = Rollback
+				}
+				e, err := open(c.env.Client, got, c.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.run(t, e); err != nil && !(tc.rollback && RolledBackAsAsked(err)) {
+					t.Fatalf("run after recover: %v", err)
+				}
+				c.checkRecovered(t, tc.rollback)
+			})
+		}
+	}
+}
+
+// checkRecovered checks the fleet after a recovered rollout ended.
+func (c *crashCase) checkRecovered(t *testing.T, rolledBack bool) {
+	t.Helper()
+	after := snapshot(t, c.env.Client)
+	if want := len(c.before.byID) + keptCount(c, rolledBack)*len(c.source); len(after.byID) != want {
+		t.Errorf("fleet has %d droplets, want %d", len(after.byID), want)
+	}
+	names := map[string]int{}
+	for id, d := range after.byID {
+		names[d.Name]++
+		if withMolt(d) && !(keptCount(c, rolledBack) == 1 && d.Status == "off") {
+			t.Errorf("droplet %d (%s) still carries a lock tag: %v", id, d.Name, d.Tags)
+		}
+		want := c.plan.Target.ImageID
+		if rolledBack {
+			want = c.source[d.Name]
+		}
+		if c.source[d.Name] != 0 && d.Status == "active" && d.Image.ID != want {
+			t.Errorf("server %s runs image %d, want %d", d.Name, d.Image.ID, want)
+		}
+	}
+	for name := range c.source {
+		if n := names[name]; n != 1+keptCount(c, rolledBack) {
+			t.Errorf("%d droplets are named %s", n, name)
+		}
+	}
+	for i, lb := range after.lbs {
+		if lb.Tag != "" {
+			continue
+		}
+		if len(lb.DropletIDs) != len(c.before.lbs[i].DropletIDs) {
+			t.Errorf("load balancer %s lists %d droplets, listed %d", lb.Name, len(lb.DropletIDs), len(c.before.lbs[i].DropletIDs))
+		}
+		for _, id := range lb.DropletIDs {
+			if d, ok := after.byID[id]; !ok || d.Status != "active" {
+				t.Errorf("load balancer %s lists droplet %d, which is gone or not active", lb.Name, id)
+			}
+		}
+	}
+}
