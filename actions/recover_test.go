@@ -2,9 +2,13 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/molt-sh/molt/dosim"
 )
 
 // A rollout whose state directory is lost mid-way is rebuilt from the cloud's tags, and
@@ -95,4 +99,44 @@ func (c *crashCase) checkRecovered(t *testing.T, rolledBack bool) {
 			}
 		}
 	}
+}
+
+// Unlock lifts the lock of a rollout nobody drives and says what it leaves behind; it
+// refuses while a live driver holds the lease.
+func TestUnlock(t *testing.T) {
+	t.Parallel()
+	env := startSim(t, dosim.Config{})
+	e := start(t, env, canaryPlan(t, env), onMachine(t, "machine-a", time.Minute))
+	done := atCheckpoint(t, e)
+	opt := onMachine(t, "machine-b", time.Minute)
+	if _, err := Unlock(context.Background(), env.Client, e.ID(), opt); !isDriven(err) {
+		t.Fatalf("unlock while driven: %v, want it refused", err)
+	}
+	e.Abort(false)
+	<-done
+	c := newCrashCase(t, "destroy")
+	path, crashed := c.crashAt(t, 12, "")
+	if !crashed {
+		t.Fatal("no crash")
+	}
+	got, err := Unlock(context.Background(), c.env.Client, rolloutOfPath(path), c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Old) == 0 || len(got.Made) == 0 || !got.Journaled {
+		t.Errorf("unlock left %d old and %d new droplets, journaled %v", len(got.Old), len(got.Made), got.Journaled)
+	}
+	for _, d := range snapshot(t, c.env.Client).byID {
+		if withMolt(d) {
+			t.Errorf("droplet %d still carries a lock: %v", d.ID, d.Tags)
+		}
+	}
+	if s, _ := Summarize(path); s.State != StateAborted {
+		t.Errorf("the unlocked rollout is %s, want aborted", s.State)
+	}
+}
+
+func isDriven(err error) bool {
+	var de *DrivenError
+	return errors.As(err, &de)
 }
