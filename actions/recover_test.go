@@ -109,7 +109,7 @@ func TestUnlock(t *testing.T) {
 	e := start(t, env, canaryPlan(t, env), onMachine(t, "machine-a", time.Minute))
 	done := atCheckpoint(t, e)
 	opt := onMachine(t, "machine-b", time.Minute)
-	if _, err := Unlock(context.Background(), env.Client, e.ID(), opt); !isDriven(err) {
+	if _, err := Unlock(context.Background(), env.Client, e.ID(), opt, nil); !isDriven(err) {
 		t.Fatalf("unlock while driven: %v, want it refused", err)
 	}
 	e.Abort(false)
@@ -119,7 +119,7 @@ func TestUnlock(t *testing.T) {
 	if !crashed {
 		t.Fatal("no crash")
 	}
-	got, err := Unlock(context.Background(), c.env.Client, rolloutOfPath(path), c.opt)
+	got, err := Unlock(context.Background(), c.env.Client, rolloutOfPath(path), c.opt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,9 @@ type Unlocked struct {
 // every droplet, and nothing else changes (its create tags stay, as provenance). It is
 // for an operator who knows better than molt; a rollout that a live driver holds the
 // lease of, or whose journal here another process holds, is refused. When its journal
-// is here and readable, it ends, aborted, with who unlocked it.
-func Unlock(ctx context.Context, c *godo.Client, id string, opt Options) (Unlocked, error) {
+// is here and readable, it ends, aborted, with who unlocked it. confirm, when set, is
+// shown what will be left behind before anything changes, and may stop it.
+func Unlock(ctx context.Context, c *godo.Client, id string, opt Options, confirm func(Unlocked) error) (Unlocked, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return Unlocked{}, err
@@ -48,6 +49,14 @@ func Unlock(ctx context.Context, c *godo.Client, id string, opt Options) (Unlock
 	}
 	if d, until, ok := LeaseOf(id, tags); ok {
 		return out, &DrivenError{Rollout: id, Driver: d, Until: until}
+	}
+	if len(found) == 0 {
+		return out, fmt.Errorf("no droplet carries the lock of rollout %s: there is nothing to unlock", id)
+	}
+	if confirm != nil {
+		if err := confirm(out); err != nil {
+			return out, err
+		}
 	}
 	j, err := openToEnd(JournalPath(opt.Dir, id))
 	if err != nil {

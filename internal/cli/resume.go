@@ -80,8 +80,12 @@ func pickRollout(args []string, fits func(actions.Summary) bool) (actions.Summar
 			return actions.Summary{}, usageError("%q is not a rollout ID (such as 20250612-153000-7f3a); see `molt rollouts`", args[0])
 		}
 		sum, err := actions.Summarize(actions.JournalPath(dir, args[0]))
-		if errors.Is(err, os.ErrNotExist) {
-			return sum, fmt.Errorf("there is no rollout %s in %s; see `molt rollouts`", args[0], dir)
+		var de *actions.DamagedError
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return sum, fmt.Errorf("there is no rollout %s in %s; if its journal was lost, rebuild it with `molt recover %s`; see `molt rollouts`", args[0], dir, args[0])
+		case errors.As(err, &de):
+			return sum, fmt.Errorf("%v; rebuild it from the cloud with `molt recover %s`", err, args[0])
 		}
 		return sum, err
 	}
@@ -97,11 +101,16 @@ func pickRollout(args []string, fits func(actions.Summary) bool) (actions.Summar
 			ids = append(ids, s.ID+" ("+string(s.State)+")")
 		}
 	}
-	switch len(found) {
-	case 0:
+	damaged := damagedError(list)
+	switch {
+	case len(found) == 0 && damaged != nil:
+		return actions.Summary{}, fmt.Errorf("there is no unfinished rollout that can be read: %w", damaged)
+	case len(found) == 0:
 		return actions.Summary{}, errors.New("there is no unfinished rollout; see `molt rollouts`")
-	case 1:
+	case len(found) == 1 && damaged == nil:
 		return found[0], nil
+	case damaged != nil:
+		return actions.Summary{}, usageError("name the rollout to resume: %s; besides, %v", strings.Join(ids, ", "), damaged)
 	}
 	return actions.Summary{}, usageError("%d rollouts are unfinished; name one: %s", len(found), strings.Join(ids, ", "))
 }

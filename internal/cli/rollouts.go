@@ -39,10 +39,13 @@ func (a *app) rolloutsCmd() *cobra.Command {
 				if list == nil {
 					list = []actions.Summary{}
 				}
-				return enc.Encode(list)
+				if err := enc.Encode(list); err != nil {
+					return err
+				}
+			} else {
+				writeRollouts(cmd.OutOrStdout(), list)
 			}
-			writeRollouts(cmd.OutOrStdout(), list)
-			return nil
+			return damagedError(list)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
@@ -57,10 +60,31 @@ func writeRollouts(w io.Writer, list []actions.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTARTED\tOPERATOR\tSELECTION\tFROM -> TO\tSTATE")
 	for _, s := range list {
+		if s.Damaged != "" {
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\tjournal %s: rebuild it with `molt recover %s`\n", s.ID, s.Damaged, s.ID)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s -> %s\t%s\n", s.ID, s.Started.Local().Format("2006-01-02 15:04"),
 			s.Operator, s.Selection, s.FromText(), s.To, stateSummary(s))
 	}
 	tw.Flush()
+}
+
+// damagedError says which journals cannot be read (exit 1), or nil.
+func damagedError(list []actions.Summary) error {
+	var bad []string
+	for _, s := range list {
+		if s.Damaged != "" {
+			bad = append(bad, fmt.Sprintf("%s (%s)", s.ID, s.Damaged))
+		}
+	}
+	switch len(bad) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("the journal of rollout %s cannot be read; rebuild it from the cloud with `molt recover`", bad[0])
+	}
+	return fmt.Errorf("%d journals cannot be read: %s; rebuild them from the cloud with `molt recover`", len(bad), strings.Join(bad, ", "))
 }
 
 // stateSummary says where a rollout is, with progress and kept droplets.
@@ -68,6 +92,9 @@ func stateSummary(s actions.Summary) string {
 	st := strings.ReplaceAll(string(s.State), "_", " ")
 	if !s.State.Final() {
 		st = fmt.Sprintf("%s (%d/%d replaced)", st, s.Replaced, s.Planned)
+	}
+	if s.Recovered {
+		st += ", recovered from the cloud"
 	}
 	if s.Kept > 0 {
 		until := "until finalised"
