@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -89,6 +90,9 @@ type api struct {
 	stop func(context.Context) (context.Context, context.CancelFunc)
 	// hold, when set, is passed before every mutating call: the driver's lease.
 	hold func(context.Context) error
+	// failed counts attempts that failed and were retried: a wait they lengthened says
+	// nothing about how long droplets take to turn active.
+	failed atomic.Int64
 }
 
 // call runs fn, retrying as its class allows. fn gets a context that is not cancelled
@@ -122,6 +126,7 @@ func (a *api) callRaw(ctx context.Context, class callClass, fn func(context.Cont
 		if !transient(resp, err) {
 			return err
 		}
+		a.failed.Add(1)
 		if class == create {
 			return &unclearError{err: err}
 		}

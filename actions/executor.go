@@ -126,6 +126,11 @@ type slot struct {
 	// unclear is when a create for it had an unclear result: it may have a droplet
 	// that only its group's tag knows.
 	unclear time.Time
+	// took is how long its new droplet was measured to take to turn active (0: not
+	// measured cleanly), journaled with the active phase; failsAt is the API's failed
+	// attempts when it was created (any since make the measure unclean).
+	took    time.Duration
+	failsAt int64
 }
 
 // Start begins a new rollout of plan: it writes the journal's header and returns an
@@ -175,7 +180,7 @@ func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Opti
 		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
 	e.lease = &lease{e: e, me: thisDriver(&opt), ttl: opt.Timing.Lease}
 	e.api.hold = e.lease.hold
-	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin}
+	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin, guess: opt.Timing.ProvisionEstimate > 0}
 	e.ctl.wake = make(chan struct{})
 	for _, w := range plan.Waves {
 		for _, r := range w.Replacements {
@@ -517,6 +522,9 @@ func (e *Executor) setPhases(slots []*slot, p Phase, reason string) error {
 		}
 		if s.restored != 0 {
 			rec.Target = fmt.Sprint(s.restored)
+		}
+		if p == PhaseActive {
+			rec.Took = Duration(s.took)
 		}
 		recs = append(recs, rec)
 	}

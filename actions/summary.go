@@ -187,6 +187,9 @@ func provisionTimes(path string) time.Duration {
 	if err != nil {
 		return 0
 	}
+	if d := measured(recs); d > 0 {
+		return d
+	}
 	created := map[int]time.Time{}
 	var took []time.Duration
 	for _, r := range recs {
@@ -201,6 +204,28 @@ func provisionTimes(path string) time.Duration {
 				took = append(took, r.At.Sub(at))
 			}
 		}
+	}
+	if len(took) == 0 {
+		return 0
+	}
+	slices.Sort(took)
+	return took[len(took)/2]
+}
+
+// measured is the median of the provisioning times the journal recorded as measured
+// (Record.Took) in the last wave that measured any: the newest, after the rollout had
+// learnt (0 for journals before molt recorded them, or with none measured cleanly).
+func measured(recs []Record) time.Duration {
+	last := -1
+	var took []time.Duration
+	for _, r := range recs {
+		if r.Kind != KindPhase || r.Phase != PhaseActive || r.Took <= 0 {
+			continue
+		}
+		if r.Wave != last {
+			last, took = r.Wave, nil
+		}
+		took = append(took, r.Took.D())
 	}
 	if len(took) == 0 {
 		return 0

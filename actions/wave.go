@@ -263,7 +263,7 @@ func (e *Executor) assign(slots []*slot, created []godo.Droplet) error {
 	for _, s := range slots {
 		for _, d := range created {
 			if d.Name == s.r.Old.Name {
-				s.newID, s.created = d.ID, time.Now()
+				s.newID, s.created, s.failsAt = d.ID, time.Now(), e.api.failed.Load()
 				matched = append(matched, s)
 				break
 			}
@@ -393,25 +393,51 @@ func (e *Executor) pollGroup(ctx context.Context, g []*slot, first bool) error {
 			active = append(active, s)
 		}
 	}
-	return e.setPhases(active, PhaseActive, "")
+	var measured, unmeasured []*slot
+	for _, s := range active {
+		if s.took > 0 {
+			measured = append(measured, s)
+		} else {
+			unmeasured = append(unmeasured, s)
+		}
+	}
+	if err := e.setPhases(measured, PhaseActive, ""); err != nil {
+		return err
+	}
+	// The reason keeps such a wait out of what the next rollout learns from this one.
+	return e.setPhases(unmeasured, PhaseActive, unmeasuredReason)
 }
 
+// unmeasuredReason marks a droplet that turned active after a wait an API error or an
+// adoption lengthened: not a provisioning time to learn from.
+const unmeasuredReason = "wait not measured"
+
 // pollSlot looks at one new droplet in a listing: active (true), failed, or not yet.
+// The provisioning clock learns from it only when the wait was clean: no API call failed
+// since the create (a retry, here or in another group's poll, may have made this look
+// late), and the create was answered (an adopted droplet's creation time is only when
+// it was found).
 func (e *Executor) pollSlot(ctx context.Context, s *slot, byID map[int]godo.Droplet, first bool) (bool, error) {
 	d, ok := byID[s.newID]
 	elapsed := time.Since(s.created)
+	learn := s.unclear.IsZero() && s.failsAt == e.api.failed.Load()
 	switch {
 	case !ok:
 		return false, e.fail(ctx, s, "wait_active", "the new droplet disappeared")
 	case d.Status == "active":
 		ip, _ := d.PublicIPv4()
-		s.newIP = ip
-		e.clock.observe(elapsed, true, first)
+		s.newIP, s.took = ip, 0
+		if learn {
+			e.clock.observe(elapsed, true, first)
+			s.took = elapsed
+		}
 		return true, nil
 	case elapsed > e.plan.Strategy.ActiveTimeout.D():
 		return false, e.fail(ctx, s, "wait_active", fmt.Sprintf("still %s after %s", d.Status, e.plan.Strategy.ActiveTimeout))
 	}
-	e.clock.observe(elapsed, false, first)
+	if learn {
+		e.clock.observe(elapsed, false, first)
+	}
 	return false, nil
 }
 
