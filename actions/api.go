@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // Timing holds the engine's clocks. Tests and benchmarks against the simulator scale
@@ -138,7 +139,8 @@ func (a *api) callRaw(ctx context.Context, class callClass, fn func(context.Cont
 }
 
 func (a *api) once(ctx context.Context, fn func(context.Context) (*godo.Response, error)) (*godo.Response, error) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.timing.CallTimeout)
+	// The engine retries for itself, reporting every attempt: the client sends once.
+	cctx, cancel := context.WithTimeout(fleet.WithoutRetry(context.WithoutCancel(ctx)), a.timing.CallTimeout)
 	defer cancel()
 	start := time.Now()
 	resp, err := fn(cctx)
