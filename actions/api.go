@@ -210,7 +210,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 func stopCause(ctx context.Context) error {
 	cause := context.Cause(ctx)
 	var ab *abortError
-	if errors.As(cause, &ab) || errors.Is(cause, errPaused) {
+	var ce *controlError
+	if errors.As(cause, &ab) || errors.Is(cause, errPaused) || errors.As(cause, &ce) {
 		return cause
 	}
 	return ErrInterrupted

@@ -203,6 +203,11 @@ func (e *Executor) JournalPath() string { return e.j.Path() }
 // stop receiving them. Any number of subscribers may join at any time.
 func (e *Executor) Subscribe() (<-chan Event, func()) { return e.b.Subscribe() }
 
+// SubscribeContext is Subscribe that also leaves when ctx ends.
+func (e *Executor) SubscribeContext(ctx context.Context) (<-chan Event, func()) {
+	return e.b.SubscribeContext(ctx)
+}
+
 // Status returns the current state of the rollout.
 func (e *Executor) Status() Status { return e.b.Status() }
 

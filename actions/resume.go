@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -162,6 +163,9 @@ func (e *Executor) replayPhase(r Record) {
 			continue
 		}
 		s.phase, s.reason = r.Phase, r.Reason
+		if r.Phase == PhasePending {
+			s.newID, s.newIP = 0, "" // its new droplet went
+		}
 		if len(r.Droplets) > 0 {
 			s.newID = r.Droplets[0]
 		}
@@ -228,7 +232,9 @@ func (e *Executor) reconcile(ctx context.Context) error {
 	if err := e.sweepListed(ctx, present); err != nil {
 		return err
 	}
-	e.normalise(present)
+	if err := e.normalise(present); err != nil {
+		return err
+	}
 	e.verifyLB = true
 	if final && e.state == StateRollingBack {
 		return e.relockNew(ctx)
@@ -360,19 +366,29 @@ func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) er
 
 // normalise sends replacements whose new droplet vanished back to pending, and those
 // not yet in service back to be checked again: a health check from before the crash
-// proves little now.
-func (e *Executor) normalise(present map[int]godo.Droplet) {
+// proves little now. Each change is journaled and published.
+func (e *Executor) normalise(present map[int]godo.Droplet) error {
+	var gone, check, wait []*slot
 	for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
 		d, ok := present[s.newID]
 		switch {
 		case !ok:
-			s.phase, s.newID, s.newIP = PhasePending, 0, ""
+			s.newID, s.newIP = 0, ""
+			gone = append(gone, s)
 		case d.Status == "active" && s.newIP != "":
-			s.phase = PhaseActive
+			if s.phase != PhaseActive {
+				check = append(check, s)
+			}
 		default:
-			s.phase, s.created = PhaseCreated, time.Now()
+			s.created = time.Now()
+			if s.phase != PhaseCreated {
+				wait = append(wait, s)
+			}
 		}
 	}
+	return errors.Join(e.setPhases(gone, PhasePending, "its new droplet is gone"),
+		e.setPhases(check, PhaseActive, "checked again on resume"),
+		e.setPhases(wait, PhaseCreated, "waiting again on resume"))
 }
 
 // relockNew puts the lock back on the new droplets of an ended rollout being rolled back.

@@ -282,8 +282,8 @@ func (e *Executor) abort(ctx context.Context) error {
 		return err
 	}
 	serving := inPhase(e.slots, PhaseHandedOver, PhaseSoaked)
-	for _, s := range serving {
-		s.phase = PhaseSoaked
+	if err := e.setPhases(inPhase(serving, PhaseHandedOver), PhaseSoaked, "kept in service by the abort"); err != nil {
+		return err
 	}
 	if err := e.retireNow(ctx, serving); err != nil {
 		return err

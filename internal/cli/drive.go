@@ -66,7 +66,7 @@ type driveOptions struct {
 func drive(ctx context.Context, cmd *cobra.Command, ask *prompter, x *actions.Executor, o driveOptions) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	events, leave := x.Subscribe()
+	events, leave := x.Subscribe() // read to the last event, whatever ends the run
 	defer leave()
 	var wg sync.WaitGroup
 	wg.Go(func() {
