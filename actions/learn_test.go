@@ -23,7 +23,7 @@ func TestProvisionEstimateLearnsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	learnt := LearnedProvisionTime(filepath.Dir(e.JournalPath()))
-	if learnt <= 0 || learnt > 3*provision {
+	if learnt <= 0 || learnt > 5*provision { // polls on a loaded machine run late
 		t.Errorf("the journal says droplets took %v to turn active, want about %v", learnt, provision)
 	}
 }

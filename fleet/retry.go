@@ -10,10 +10,11 @@ import (
 
 // Reads retry: a GET (or HEAD) answered with a server error (5xx) or not at all (a
 // dropped connection, a timeout) is sent again after a backoff, up to ReadAttempts in
-// all; a 429 waits what the API asks (Retry-After, else until the window resets; the
-// Limiter holds every other request of the process meanwhile) and is retried within the
-// same bound. What reads before a rollout (plan, status, the TUI's loads) thus rides
-// out what the engine's own retries absorb during one. Writes are never retried here: a
+// all. A 429 is left to the caller: the Limiter already holds every request of the
+// process until the API's Retry-After, and the loader waits it out and says so
+// (LoadOptions.OnWait), as docs/status.md documents. What reads before a rollout (plan,
+// status, the TUI's loads) thus rides out what the engine's own retries absorb during
+// one. Writes are never retried here: a
 // create repeated blindly can make a duplicate, and the engine decides what to repeat.
 // A caller with retries of its own (the engine, which reports every attempt) opts out
 // with WithoutRetry.
@@ -77,8 +78,6 @@ func (t *readRetry) retry(resp *http.Response, err error, attempt int) (time.Dur
 	switch {
 	case err != nil:
 		return wait, !errors.Is(err, context.Canceled)
-	case resp.StatusCode == http.StatusTooManyRequests:
-		return RetryDelay(resp.Header), true
 	case resp.StatusCode >= 500:
 		return wait, true
 	}
