@@ -96,11 +96,11 @@ func onMachine(t *testing.T, host string, ttl time.Duration) Options {
 func TestSecondMachineIsRefusedByTheLease(t *testing.T) {
 	t.Parallel()
 	env := startSim(t, dosim.Config{})
-	ttl := 300 * time.Millisecond
+	ttl := 3 * time.Second // renewed at half: well before it runs out, even on a loaded machine
 	e := start(t, env, canaryPlan(t, env), onMachine(t, "machine-a", ttl))
 	done := atCheckpoint(t, e)
 	first := e.lease.current()
-	waitFor(t, 5*time.Second, func() bool { return e.lease.current() != first }) // renewed
+	waitFor(t, 10*time.Second, func() bool { return e.lease.current() != first }) // renewed
 	copied := copyJournal(t, e.JournalPath(), t.TempDir())
 	for _, open := range []func(string, Options) (*Executor, error){
 		func(p string, o Options) (*Executor, error) { return Resume(env.Client, p, o) },

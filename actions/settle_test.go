@@ -55,7 +55,8 @@ func lateRollout(t *testing.T, settle, late time.Duration) (*dosimtest.Env, *Exe
 // duplicates carried the rollout's tags, and its lock stayed for ever).
 func TestCreateCommittedLateIsSweptBeforeTheLockGoes(t *testing.T) {
 	t.Parallel()
-	env, e, err := lateRollout(t, 600*time.Millisecond, 300*time.Millisecond)
+	// The late create lands after the rollout would have ended, even on a loaded machine.
+	env, e, err := lateRollout(t, 3*time.Second, 1500*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestCreateCommittedLateIsSweptBeforeTheLockGoes(t *testing.T) {
 // again: resuming the done rollout sweeps them instead of refusing, and lifts the lock.
 func TestResumeOfADoneRolloutSweepsWhatCameLate(t *testing.T) {
 	t.Parallel()
-	env, e, err := lateRollout(t, -1, 800*time.Millisecond)
+	env, e, err := lateRollout(t, -1, 2*time.Second) // after the end, even on a loaded machine
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestResumeOfADoneRolloutSweepsWhatCameLate(t *testing.T) {
 // its creates after its end, sweeps it (journaled in that rollout) and plans.
 func TestPlanSweepsWhatAnEndedRolloutLeftLocked(t *testing.T) {
 	t.Parallel()
-	env, e, err := lateRollout(t, -1, 800*time.Millisecond)
+	env, e, err := lateRollout(t, -1, 2*time.Second) // after the end, even on a loaded machine
 	if err != nil {
 		t.Fatal(err)
 	}
