@@ -37,7 +37,7 @@ func TestPauseThatCannotBeJournaledStopsTheRun(t *testing.T) {
 func TestPhaseChangesAreJournaled(t *testing.T) {
 	t.Parallel()
 	env := startSim(t, dosim.Config{})
-	st := testStrategy(env, 3)
+	st := sturdyStrategy(env, 3)
 	st.MinReady = Duration(time.Minute)
 	p := plan(t, env.Client, "web-1.6.0", st, "role:web", "env:prod")
 	p.Waves = p.Waves[:1]

@@ -39,7 +39,7 @@ func atCheckpoint(t *testing.T, e *Executor) <-chan error {
 
 // canaryPlan is a web rollout of nyc3 with a canary: it stops at a checkpoint.
 func canaryPlan(t *testing.T, env *dosimtest.Env) Plan {
-	st := testStrategy(env, 3)
+	st := sturdyStrategy(env, 3)
 	st.Canary = 1
 	return plan(t, env.Client, "web-1.6.0", st, "role:web", "env:prod")
 }
@@ -143,7 +143,7 @@ func TestDeadDriversLeaseRunsOut(t *testing.T) {
 	t.Parallel()
 	env := startSim(t, dosim.Config{})
 	ttl := 400 * time.Millisecond
-	p := plan(t, env.Client, "web-1.6.0", testStrategy(env, 3), "role:web", "env:prod")
+	p := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 3), "role:web", "env:prod")
 	optA := onMachine(t, "machine-a", ttl)
 	optA.crashAt = 12
 	e := start(t, env, p, optA)
@@ -195,4 +195,13 @@ func intents(t *testing.T, path string) int {
 		}
 	}
 	return n
+}
+
+// sturdyStrategy is testStrategy with timeouts a loaded machine (the race detector, other
+// test binaries) does not run out of: these tests are about other things.
+func sturdyStrategy(env *dosimtest.Env, surge int) Strategy {
+	st := testStrategy(env, surge)
+	st.Health.Timeout = Duration(10 * time.Second)
+	st.ActiveTimeout = Duration(20 * time.Second)
+	return st
 }

@@ -505,6 +505,7 @@ func (e *Executor) endRollout(ctx context.Context, st State) error {
 	if err := e.release(ctx, left); err != nil {
 		return err
 	}
+	e.lease.clear(ctx, left)
 	return e.transition(Record{Kind: KindEnd, State: st}, StateChanged{At: time.Now(), State: st})
 }
 

@@ -21,8 +21,8 @@ func TestTwoOperatorsAtOnceExactlyOneProceeds(t *testing.T) {
 		t.Run(latency.String(), func(t *testing.T) {
 			t.Parallel()
 			env := startSim(t, dosim.Config{Latency: latency})
-			all := plan(t, env.Client, "web-1.6.0", testStrategy(env, 5), "role:web")
-			prod := plan(t, env.Client, "web-1.6.0", testStrategy(env, 5), "role:web", "env:prod")
+			all := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 5), "role:web")
+			prod := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 5), "role:web", "env:prod")
 			all.Waves, prod.Waves = all.Waves[:1], prod.Waves[:1] // enough to overlap
 			if !overlap(all, prod) {
 				t.Fatal("the first waves do not overlap")

@@ -16,7 +16,7 @@ func TestProvisionEstimateLearnsDown(t *testing.T) {
 	t.Parallel()
 	provision := 40 * time.Millisecond
 	env := startSim(t, dosim.Config{Provision: provision})
-	p := plan(t, env.Client, "web-1.6.0", testStrategy(env, 4), "role:web")
+	p := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 4), "role:web")
 	opt := testOptions(t)
 	opt.Timing.ProvisionEstimate = 20 * provision // from a rollout on a slower cloud
 	e, err := apply(t, env.Client, p, opt)
@@ -36,7 +36,7 @@ func TestProvisionEstimateIgnoresWaitsForAPIErrors(t *testing.T) {
 	t.Parallel()
 	provision := 40 * time.Millisecond
 	env := startSim(t, dosim.Config{Provision: provision})
-	p := plan(t, env.Client, "web-1.6.0", testStrategy(env, 4), "role:web")
+	p := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 4), "role:web")
 	half := 0.5
 	if _, err := env.Sim.AddFault(dosim.Fault{Method: "GET", Path: "/v2/droplets", Status: 503, Probability: &half}); err != nil {
 		t.Fatal(err)

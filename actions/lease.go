@@ -319,6 +319,18 @@ func (l *lease) drop(ctx context.Context) {
 	l.tag = ""
 }
 
+// clear removes, as the rollout ends, the leases of other runs still on what the sweep
+// listed (a driver that lost its lease to this one leaves its tag on the droplets it
+// created): best effort, their tags are junk once the rollout has ended.
+func (l *lease) clear(ctx context.Context, listed []godo.Droplet) {
+	mine := l.current()
+	for _, t := range leasesOf(l.e.id, listed) {
+		if t.tag != mine {
+			_ = l.e.deleteTagRaw(ctx, t.tag)
+		}
+	}
+}
+
 // tagRaw tags droplets without journaling (the lease changes no droplet's service), in
 // batches, creating the tag when the API wants it first.
 func (e *Executor) tagRaw(ctx context.Context, tag string, ids []int) error {

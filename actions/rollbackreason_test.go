@@ -70,7 +70,7 @@ func TestResumedRollbackKeepsItsReason(t *testing.T) {
 func TestDestroysAreJournaledAsTheyEnd(t *testing.T) {
 	t.Parallel()
 	env := startSim(t, dosim.Config{})
-	p := plan(t, env.Client, "web-1.6.0", testStrategy(env, 4), "role:web", "env:prod")
+	p := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 4), "role:web", "env:prod")
 	p.Waves = p.Waves[:1]
 	slow := p.Waves[0].Replacements[0].Old.ID
 	if _, err := env.Sim.AddFault(dosim.Fault{Method: "DELETE", Path: fmt.Sprintf("/v2/droplets/%d", slow), Status: 503, Count: 4}); err != nil {

@@ -38,7 +38,7 @@ func leftBehind(t *testing.T, env *dosimtest.Env, e *Executor) (strays, locked [
 // lateDelay later: after the rollout would have released its lock.
 func lateRollout(t *testing.T, settle, late time.Duration) (*dosimtest.Env, *Executor, error) {
 	env := startSim(t, dosim.Config{})
-	p := plan(t, env.Client, "web-1.6.0", testStrategy(env, 3), "role:web", "env:prod")
+	p := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 3), "role:web", "env:prod")
 	p.Waves = p.Waves[:1]
 	if _, err := env.Sim.AddFault(dosim.Fault{Method: "POST", Path: "/v2/droplets", Status: 500, Late: true, Delay: late, Count: 1}); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestPlanSweepsWhatAnEndedRolloutLeftLocked(t *testing.T) {
 	opt := testOptions(t)
 	opt.Dir = filepath.Dir(e.JournalPath())
 	ctx := context.Background()
-	in, err := Gather(ctx, env.Client, "tag role:web", servers(t, env.Client, "role:web"), image(t, env.Client, "web-1.5.0"), testStrategy(env, 3))
+	in, err := Gather(ctx, env.Client, "tag role:web", servers(t, env.Client, "role:web"), image(t, env.Client, "web-1.5.0"), sturdyStrategy(env, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestPlanSweepsWhatAnEndedRolloutLeftLocked(t *testing.T) {
 	if err != nil || n == 0 {
 		t.Fatalf("sweep: %d destroyed, %v", n, err)
 	}
-	in, err = Gather(ctx, env.Client, "tag role:web", servers(t, env.Client, "role:web"), image(t, env.Client, "web-1.5.0"), testStrategy(env, 3))
+	in, err = Gather(ctx, env.Client, "tag role:web", servers(t, env.Client, "role:web"), image(t, env.Client, "web-1.5.0"), sturdyStrategy(env, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
