@@ -358,8 +358,9 @@ func (e *Executor) waveSlots(wave int) []*slot {
 func (e *Executor) endRun(ctx context.Context, err error) error {
 	var ab *abortError
 	switch {
-	case err == nil, errors.Is(err, errCrashed), errors.Is(err, ErrRolledBack), errors.Is(err, ErrAborted):
-		return err
+	case err == nil, errors.Is(err, errCrashed), errors.Is(err, ErrRolledBack), errors.Is(err, ErrAborted),
+		errors.Is(err, ErrNothingToResume), e.orphansOnly:
+		return err // the rollout has ended (or had): the journal says so already
 	case errors.As(err, &ab):
 		e.ctl.take()
 		if ab.rollback {

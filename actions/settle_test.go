@@ -109,6 +109,9 @@ func TestResumeOfADoneRolloutSweepsWhatCameLate(t *testing.T) {
 	if !errors.Is(err, ErrNothingToResume) {
 		t.Errorf("a second resume: %v, want nothing to resume", err)
 	}
+	if s, _ := Summarize(e.JournalPath()); s.State != StateDone {
+		t.Errorf("after resuming it twice the rollout is %s, want done", s.State)
+	}
 }
 
 // A later plan that meets a droplet locked by a rollout that has ended, made by one of

@@ -33,6 +33,18 @@ type Summary struct {
 	Damaged string `json:"damaged,omitempty"`
 	// Recovered is set when the journal was rebuilt from the cloud (molt recover).
 	Recovered bool `json:"recovered,omitempty"`
+	// Ended is when the rollout last ended (zero while it has not).
+	Ended time.Time `json:"ended,omitzero"`
+	// UnclearCreates counts the creates answered with an error or not at all: the API
+	// may have committed them after the rollout ended.
+	UnclearCreates int `json:"unclear_creates,omitempty"`
+}
+
+// MayHaveLateDroplets reports whether droplets its creates made may have come after the
+// rollout ended, within window of its end: it ended, and a create was answered with an
+// error.
+func (s Summary) MayHaveLateDroplets(now time.Time, window time.Duration) bool {
+	return s.State.Final() && s.UnclearCreates > 0 && now.Sub(s.Ended) < window
 }
 
 // Unfinished reports whether the rollout has not ended (no final state yet), so that a
@@ -77,6 +89,10 @@ func Summarize(path string) (Summary, error) {
 			for _, n := range r.Slots {
 				phases[n] = r.Phase
 			}
+		case KindResult:
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) {
+				s.UnclearCreates++
+			}
 		case KindState, KindEnd, KindFinalised:
 			s.State, s.Reason = r.State, r.Reason
 			if r.Kind == KindEnd {
@@ -89,6 +105,9 @@ func Summarize(path string) (Summary, error) {
 		if p == PhaseDone {
 			s.Replaced++
 		}
+	}
+	if s.State.Final() {
+		s.Ended = ended
 	}
 	if h.Plan.Strategy.Retire.Mode == RetireKeep && s.State == StateDone && !finalised {
 		s.Kept = s.Replaced

@@ -192,3 +192,39 @@ func strategyFlags(env *dosimtest.Env) []string {
 	}
 	return f
 }
+
+// molt rollouts sweeps what a rollout that ended lately left behind: droplets a create
+// answered 500 made after its end, which carry its lock (case 3 of issue 11).
+func TestRolloutsSweepsDropletsCommittedAfterTheEnd(t *testing.T) {
+	env, conn := engineSim(t, dosim.Config{})
+	if _, err := env.Sim.AddFault(dosim.Fault{Method: "POST", Path: "/v2/droplets", Status: 500, Late: true, Delay: 2 * time.Second, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--region", "nyc3",
+		"--to", "web-1.6.0", "--surge", "3", "--settle", "0"})...)
+	if code != 0 {
+		t.Fatalf("apply: exit %d: %s\n%s", code, errOut, out)
+	}
+	id := rolloutID.FindString(out)
+	lock := actions.RolloutTag(id)
+	deadline := time.Now().Add(20 * time.Second)
+	for { // the late create lands
+		if ds, _, err := env.Client.Droplets.ListByTag(t.Context(), lock, nil); err == nil && len(ds) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the late create never landed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, _, errOut = molt(t, args(conn, []string{"rollouts"})...)
+	if code != 0 || !strings.Contains(errOut, "destroyed") {
+		t.Fatalf("rollouts: exit %d, %q; want the late droplets destroyed", code, errOut)
+	}
+	if ds, _, _ := env.Client.Droplets.ListByTag(t.Context(), lock, nil); len(ds) != 0 {
+		t.Errorf("%d droplets still carry the lock of %s", len(ds), id)
+	}
+	if on := namesOnImage(t, env.Client, "role:web"); sum(on) != 21 {
+		t.Errorf("web servers: %v; want 21", on)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
 	"github.com/spf13/cobra"
 )
 
@@ -33,6 +34,7 @@ func (a *app) rolloutsCmd() *cobra.Command {
 			if err != nil && len(list) == 0 {
 				return err
 			}
+			a.sweepLate(cmd, dir, list)
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -50,6 +52,39 @@ func (a *app) rolloutsCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd
+}
+
+// lateWindow is how long after a rollout's end `molt rollouts` looks for droplets its
+// creates answered with an error made after it ended.
+const lateWindow = 24 * time.Hour
+
+// sweepLate destroys, for the rollouts that ended lately after a create answered with an
+// error, the droplets the API committed after their end (journaled in them), and says
+// so on stderr. It needs an account: without credentials (the embedded simulator) it
+// does nothing, and what it cannot do it leaves to `molt resume ID`.
+func (a *app) sweepLate(cmd *cobra.Command, dir string, list []actions.Summary) {
+	var todo []string
+	for _, s := range list {
+		if s.MayHaveLateDroplets(time.Now(), lateWindow) {
+			todo = append(todo, s.ID)
+		}
+	}
+	creds, err := fleet.ResolveCredentials(fleet.CredentialOptions{AccessToken: stringFlag(cmd, flagAccessToken),
+		Context: stringFlag(cmd, flagContext), APIURL: stringFlag(cmd, flagAPIURL)})
+	if len(todo) == 0 || err != nil || !creds.HasToken() {
+		return
+	}
+	s, err := a.connect(cmd.Context(), cmd, connectOptions{})
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	for _, id := range todo {
+		n, err := actions.SweepEnded(cmd.Context(), s.Client, id, actions.Options{Dir: dir, Version: s.version})
+		if err == nil && n > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "molt: rollout %s had ended; destroyed %d droplets its creates made after its end\n", id, n)
+		}
+	}
 }
 
 func writeRollouts(w io.Writer, list []actions.Summary) {
