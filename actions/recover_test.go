@@ -28,6 +28,8 @@ func TestLostJournalIsRecoveredFromTheCloud(t *testing.T) {
 			t.Run(fmt.Sprintf("%s rollback=%v record %d", tc.retire, tc.rollback, k), func(t *testing.T) {
 				t.Parallel()
 				c := newCrashCase(t, tc.retire)
+				c.plan.Strategy.Health.Timeout = Duration(10 * time.Second) // no failure on a loaded machine
+				c.plan.Strategy.ActiveTimeout = Duration(20 * time.Second)
 				path, crashed := c.crashAt(t, k, "")
 				if !crashed {
 					t.Skip("the rollout ended before the crash")
