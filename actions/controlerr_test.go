@@ -18,6 +18,11 @@ func TestPauseThatCannotBeJournaledStopsTheRun(t *testing.T) {
 	env := startSim(t, dosim.Config{})
 	e := start(t, env, canaryPlan(t, env), testOptions(t))
 	done := atCheckpoint(t, e)
+	// The checkpoint is shown before it is journaled: wait for its record.
+	waitFor(t, 10*time.Second, func() bool {
+		recs, err := ReadJournal(e.JournalPath())
+		return err == nil && recs[len(recs)-1].State == StateCheckpoint
+	})
 	full := errors.New("no space left on device")
 	e.j.mu.Lock()
 	e.j.write = func(*os.File, []byte) (int, error) { return 0, full }
