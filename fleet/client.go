@@ -44,9 +44,9 @@ func NewClient(creds Credentials, opt ClientOptions) (*godo.Client, error) {
 	if opt.Transport == nil {
 		opt.Transport = defaultTransport()
 	}
-	rt := retryReads(opt.Limiter.Transport(&timeoutTransport{timeout: opt.Timeout,
-		base: &authTransport{token: creds.Token, base: opt.Transport}}))
-	c, err := godo.New(&http.Client{Transport: rt}, godo.SetBaseURL(creds.Endpoint()), godo.SetUserAgent(opt.UserAgent))
+	rt := opt.Limiter.Transport(&timeoutTransport{timeout: opt.Timeout,
+		base: &authTransport{token: creds.Token, base: opt.Transport}})
+	c, err := godo.New(&http.Client{Transport: retryReads(rt)}, godo.SetBaseURL(creds.Endpoint()), godo.SetUserAgent(opt.UserAgent))
 	if err != nil {
 		return nil, fmt.Errorf("build the API client for %s: %w", creds.Endpoint(), err)
 	}
