@@ -249,6 +249,17 @@ func (l *lease) relistLocked(ctx context.Context) error {
 	return l.renewLocked(ctx, found)
 }
 
+// refresh renews the lease now, on whatever carries the lock tag (after droplets were
+// locked again), or finds the rollout taken.
+func (l *lease) refresh(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lost != nil {
+		return l.lost
+	}
+	return l.relistLocked(ctx)
+}
+
 // keep renews the lease at half its time, in the background, until ctx ends.
 func (l *lease) keep(ctx context.Context) {
 	t := time.NewTicker(max(l.ttl/8, time.Millisecond))

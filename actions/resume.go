@@ -237,7 +237,10 @@ func (e *Executor) reconcile(ctx context.Context) error {
 	}
 	e.verifyLB = true
 	if final && e.state == StateRollingBack {
-		return e.relockNew(ctx)
+		if err := e.relockNew(ctx); err != nil {
+			return err
+		}
+		return e.lease.refresh(ctx) // the lease on what carries the lock again
 	}
 	return nil
 }
