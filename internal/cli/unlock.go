@@ -49,27 +49,29 @@ func (a *app) runUnlock(cmd *cobra.Command, id string, yes bool) error {
 		if yes {
 			return nil
 		}
-		return ask.confirm(unlockText(id, u, "will stay"), id, "lift the lock")
+		return ask.confirm(unlockText(id, u, false), id, "lift the lock")
 	}
 	u, err := actions.Unlock(cmd.Context(), s.Client, id, actions.Options{Dir: dir, Version: s.version}, confirm)
 	if err != nil {
 		return engineError(s.explain(err))
 	}
 	out := cmd.OutOrStdout()
-	fmt.Fprint(out, unlockText(id, u, "stay"))
+	fmt.Fprint(out, unlockText(id, u, true))
 	if u.Journaled {
 		fmt.Fprintf(out, "Its journal here ends: aborted, unlocked by you.\n")
 	}
 	return nil
 }
 
-// unlockText says what lifting the lock leaves behind.
-func unlockText(id string, u actions.Unlocked, stay string) string {
+// unlockText says what lifting the lock leaves behind: before (done false) or after.
+func unlockText(id string, u actions.Unlocked, done bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Lift the lock of rollout %s: %d droplets carry it.\n", id, len(u.Old)+len(u.Made))
-	if stay == "stay" {
-		b.Reset()
+	stay := "will stay"
+	if done {
+		stay = "stay"
 		fmt.Fprintf(&b, "Lifted the lock of rollout %s.\n", id)
+	} else {
+		fmt.Fprintf(&b, "Lift the lock of rollout %s: %d droplets carry it.\n", id, len(u.Old)+len(u.Made))
 	}
 	writeDroplets(&b, fmt.Sprintf("Old droplets it had selected (they %s as they are)", stay), u.Old)
 	writeDroplets(&b, fmt.Sprintf("Droplets it created (they %s, tracked by no rollout: destroy them or keep them)", stay), u.Made)
