@@ -19,8 +19,9 @@ import (
 // A caller with retries of its own (the engine, which reports every attempt) opts out
 // with WithoutRetry.
 
-// ReadAttempts bounds the tries of one read.
-const ReadAttempts = 5
+// ReadAttempts bounds the tries of one read, as the engine bounds its own (with 30% of
+// reads failing, one in 15,000 still fails; the backoffs add up to 15.75 s at most).
+const ReadAttempts = 8
 
 // Backoff between two tries of a read: doubling from readBackoff, at most readBackoffMax.
 const (
