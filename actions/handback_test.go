@@ -20,7 +20,7 @@ func TestRollbackWaitsForAReservedIPMoveUnderWay(t *testing.T) {
 		env := startSim(t, dosim.Config{ActionDelay: 150 * time.Millisecond})
 		sim = env.Sim
 		ips := reservedIPs(t, env.Client)
-		p := plan(t, env.Client, "edge-1.1.0", sturdyStrategy(env, 1), "role:edge", "env:prod")
+		p := plan(t, env.Client, "edge-1.1.0", testStrategy(env, 1), "role:edge", "env:prod")
 		p.Waves = p.Waves[:1]
 		return start(t, env, p, testOptions(t)), ips
 	}
