@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GORELEASER ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
 
-.PHONY: openapi test race vet staticcheck fmt release-check check run sim bench
+.PHONY: openapi test race vet staticcheck fmt release-check check run sim bench chaos chaos-ci
 
 # Tests validate the simulator's answers against DigitalOcean's OpenAPI description, found at
 # $MOLT_OPENAPI or ../shared/do-openapi/; without it they skip only that validation, unless
@@ -12,6 +12,10 @@ OPENAPI ?= $(or $(MOLT_OPENAPI),../shared/do-openapi/DigitalOcean-public.v2.bund
 
 test: openapi
 	$(GO) test -count=1 ./...
+
+# The engine under the race detector (about three times the engine's plain run; CI runs it
+# after make test).
+race: openapi
 	$(GO) test -count=1 -race ./actions/...
 
 vet:
@@ -42,3 +46,24 @@ openapi:
 	  if [ "$$MOLT_REQUIRE_OPENAPI" = 1 ]; then echo "MOLT_REQUIRE_OPENAPI=1 but DigitalOcean's OpenAPI description is missing: $(OPENAPI)"; exit 1; fi; \
 	  echo "note: no OpenAPI description at $(OPENAPI): the tests run without validating responses against it (see README, Development)"; \
 	fi
+
+# The chaos suite (internal/chaos, FINDINGS.md there): randomized rollouts against `molt sim`
+# as real processes, the invariants checked after each. `make chaos N=200` runs seeds 1 to N,
+# `make chaos SEED=17` (or SEEDS=3,17,40-42) replays, P runs at a time. Not part of `make test`.
+N ?= 20
+P ?= 2
+CHAOS_SEEDS = $(or $(SEED),$(SEEDS),1-$(N))
+chaos:
+	@status=$$(mktemp); \
+	{ MOLT_CHAOS_SEEDS='$(CHAOS_SEEDS)' $(GO) test -count=1 -run '^TestChaos$$' -timeout 4h -parallel $(P) -v ./internal/chaos 2>&1; \
+	  echo $$? >$$status; } | grep --line-buffered -v -e '^=== ' ; \
+	code=$$(cat $$status); rm -f $$status; exit $$code
+
+# The fixed set CI runs (.ci/run): seeds of every scenario, about a minute on two cores.
+# CHAOS_OPEN names the scenario kinds whose violations are open in issue 11 (FINDINGS.md in
+# internal/chaos): their violations are printed, not failed on, until the engine's fixes land;
+# take a kind out of it once they have. `make chaos` itself fails on every violation.
+CHAOS_CI_SEEDS = 3,14,53,26,50,61,1,15,70,10,20,65,5,87,8,29,99,107,33,4,38,12,41,2,34,9
+CHAOS_OPEN ?= two-drivers,two-operators,late-create,journal-damaged
+chaos-ci:
+	@MOLT_CHAOS_OPEN='$(CHAOS_OPEN)' $(MAKE) --no-print-directory chaos SEEDS='$(CHAOS_CI_SEEDS)' P=2

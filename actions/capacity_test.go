@@ -102,6 +102,7 @@ func TestCapacityNeverDrops(t *testing.T) {
 			}
 			st := testStrategy(env, 5)
 			st.MaxFailures = 1
+			st.AllowDowngrade = true // web-1.6.0-broken is a pre-release of 1.6.0, which two of them run
 			p := plan(t, env.Client, target, st, "role:web")
 			e := start(t, env, p, testOptions(t))
 			done := make(chan error, 1)

@@ -92,7 +92,7 @@ func checkLimit(in PlanInput, todo []fleet.Server) error {
 		return nil
 	}
 	need := min(max(in.Strategy.Surge, in.Strategy.Canary), len(todo))
-	if in.Strategy.Retire.Mode == "keep" {
+	if in.Strategy.Retire.Mode == RetireKeep {
 		need = len(todo)
 	}
 	room := in.Account.DropletLimit - in.Account.Droplets
@@ -109,7 +109,7 @@ func warnings(in PlanInput, p Plan) []string {
 	if in.Strategy.Launch.Source == "" {
 		w = append(w, "DigitalOcean does not return user data or SSH keys, and none were given: new droplets get neither (use --user-data and --ssh-key, or a launch template)")
 	}
-	if in.Strategy.Health.Kind == "none" {
+	if in.Strategy.Health.Kind == HealthNone {
 		w = append(w, "no health check: new droplets go into service as soon as they are active")
 	}
 	for _, lb := range p.LBs {
@@ -117,7 +117,7 @@ func warnings(in PlanInput, p Plan) []string {
 			w = append(w, fmt.Sprintf("load balancer %s picks droplets by tag %s: new droplets join it as soon as they are active, before molt's health check", lb.Name, lb.Tag))
 		}
 	}
-	if n := goneSources(p); n > 0 && in.Strategy.Retire.Mode == "destroy" {
+	if n := goneSources(p); n > 0 && in.Strategy.Retire.Mode == RetireDestroy {
 		w = append(w, fmt.Sprintf("the previous image of %d servers no longer exists: they cannot be rolled back once replaced (use --retire keep)", n))
 	}
 	if e := p.Estimate; e.APICalls > 0 && in.Rate.Remaining > 0 && e.APICalls > in.Rate.Remaining {

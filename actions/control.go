@@ -25,7 +25,17 @@ type control struct {
 	abort   *abortError
 	taken   bool          // an abort or a rollback is under way: waits no longer stop for an abort
 	wake    chan struct{} // closed and replaced on every change
+	// failed is a pause or its end that could not be journaled: the run stops.
+	failed *controlError
 }
+
+// controlError is an operator's pause (or its end) that the journal did not take: the
+// journal would say the rollout runs while it is held, or the reverse, so the run stops
+// (resumable) and says why.
+type controlError struct{ err error }
+
+func (e *controlError) Error() string { return "journal the operator's " + e.err.Error() }
+func (e *controlError) Unwrap() error { return e.err }
 
 func (c *control) changed() {
 	close(c.wake)
@@ -38,6 +48,8 @@ func (c *control) check(pausable bool) (<-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
+	case c.failed != nil:
+		return c.wake, c.failed
 	case c.abort != nil && !c.taken:
 		return c.wake, c.abort
 	case pausable && c.paused:
@@ -63,15 +75,29 @@ func (e *Executor) Pause() {
 	e.ctl.changed()
 	e.ctl.mu.Unlock()
 	if !was {
-		_ = e.showPaused("paused by the operator")
+		e.controlFailed("pause", e.showPaused("paused by the operator"))
 	}
 }
 
 // Resume lets a paused rollout go on (a pause after failures accepts them).
 func (e *Executor) Resume() {
 	if e.unpause() {
-		_ = e.showUnpaused("resumed by the operator")
+		e.controlFailed("resume", e.showUnpaused("resumed by the operator"))
 	}
+}
+
+// controlFailed stops the run when what the operator asked (what) could not be
+// journaled: every wait ends, and the run ends with the error.
+func (e *Executor) controlFailed(what string, err error) {
+	if err == nil {
+		return
+	}
+	e.ctl.mu.Lock()
+	if e.ctl.failed == nil {
+		e.ctl.failed = &controlError{err: fmt.Errorf("%s: %w", what, err)}
+	}
+	e.ctl.changed()
+	e.ctl.mu.Unlock()
 }
 
 func (e *Executor) unpause() bool {
@@ -124,7 +150,7 @@ func stateWords(st State) string {
 
 // Abort stops the rollout at once: waits end, a call in flight finishes. With
 // rollback, every replacement already made is reversed; without, replacements in
-// service are finished and the others cancelled. An abort ends a pause. Once an abort
+// service retire their old droplets and the others are cancelled. An abort ends a pause. Once an abort
 // or a rollback is under way, further aborts are ignored.
 func (e *Executor) Abort(rollback bool) {
 	e.ctl.mu.Lock()
@@ -207,17 +233,17 @@ func (e *Executor) waitHeld(ctx context.Context, deadline time.Time) error {
 // rollout passes the checkpoint it stopped at: resuming is the operator's go-ahead.
 func (e *Executor) checkpoint(ctx context.Context, w Wave) error {
 	mode, wait := e.plan.Strategy.Pause.Mode, e.plan.Strategy.Pause.For.D()
-	if w.Canary && mode == "none" {
-		mode = "manual"
+	if w.Canary && mode == PauseNone {
+		mode = PauseManual
 	}
-	if mode == "none" || e.atCheckpoint == w.Index {
+	if mode == PauseNone || e.atCheckpoint == w.Index {
 		return nil
 	}
 	if err := e.gate(ctx); err != nil {
 		return err // paused as the wave ended: the pause holds first
 	}
 	cp := CheckpointReached{At: time.Now(), Wave: w.Index, Next: w.Index + 1, Mode: mode}
-	if mode == "timed" {
+	if mode == PauseTimed {
 		cp.Until = cp.At.Add(wait)
 	}
 	e.ctl.mu.Lock()
@@ -228,7 +254,7 @@ func (e *Executor) checkpoint(ctx context.Context, w Wave) error {
 		e.ctl.waiting = false
 		e.ctl.mu.Unlock()
 	}()
-	if err := e.transition(Record{Kind: "state", State: StateCheckpoint, Wave: w.Index, Reason: mode}, cp); err != nil {
+	if err := e.transition(Record{Kind: KindState, State: StateCheckpoint, Wave: w.Index, Reason: string(mode)}, cp); err != nil {
 		return err
 	}
 	if err := e.waitCheckpoint(ctx, cp); err != nil {
@@ -241,7 +267,7 @@ func (e *Executor) checkpoint(ctx context.Context, w Wave) error {
 // while the operator pauses).
 func (e *Executor) waitCheckpoint(ctx context.Context, cp CheckpointReached) error {
 	var timer <-chan time.Time
-	if cp.Mode == "timed" {
+	if cp.Mode == PauseTimed {
 		t := time.NewTimer(time.Until(cp.Until))
 		defer t.Stop()
 		timer = t.C
@@ -282,7 +308,7 @@ func (e *Executor) failurePolicy(ctx context.Context) error {
 	n := e.failures
 	e.mu.Unlock()
 	reason := fmt.Sprintf("%d failed, more than --max-failures %d", n, e.plan.Strategy.MaxFailures)
-	if e.plan.Strategy.OnFailure == "rollback" {
+	if e.plan.Strategy.OnFailure == OnFailureRollback {
 		if err := e.gate(ctx); err != nil {
 			return err // the operator's pause holds first; an abort decides instead
 		}
@@ -301,18 +327,13 @@ func (e *Executor) failurePolicy(ctx context.Context) error {
 	e.mu.Lock()
 	e.budget = e.failures + e.plan.Strategy.MaxFailures
 	e.mu.Unlock()
-	e.recheckHealthy()
-	return nil
+	return e.recheckHealthy()
 }
 
 // recheckHealthy sends replacements that passed their health check a while ago back to
-// be checked again before they go into service.
-func (e *Executor) recheckHealthy() {
-	for _, s := range e.slots {
-		if s.phase == PhaseHealthy {
-			s.phase = PhaseActive
-		}
-	}
+// be checked again before they go into service, journaled and published.
+func (e *Executor) recheckHealthy() error {
+	return e.setPhases(inPhase(e.slots, PhaseHealthy), PhaseActive, "checked again after the pause")
 }
 
 // recordFailure counts a failed replacement and reports it.

@@ -65,6 +65,7 @@ func TestAbortDuringALongHealthWaitIsPrompt(t *testing.T) {
 			before := snapshot(t, env.Client)
 			st := testStrategy(env, 3)
 			st.Health.Timeout = Duration(time.Minute)
+			st.AllowDowngrade = true // web-1.6.0-broken is a pre-release of 1.6.0, which two of them run
 			p := plan(t, env.Client, "web-1.6.0-broken", st, "role:web")
 			opt := testOptions(t)
 			e := start(t, env, p, opt)
@@ -224,7 +225,7 @@ func TestTimedPauseBetweenWaves(t *testing.T) {
 		t.Fatalf("%d checkpoints for %d waves, want one between each two", len(cps), len(p.Waves))
 	}
 	for _, cp := range cps {
-		if cp.Mode != "timed" || cp.Until.Sub(cp.At) != 200*time.Millisecond {
+		if cp.Mode != PauseTimed || cp.Until.Sub(cp.At) != 200*time.Millisecond {
 			t.Errorf("checkpoint %+v, want a timed one of 200ms", cp)
 		}
 		if next := started[cp.Next]; next.Before(cp.Until) {
@@ -291,7 +292,7 @@ func TestOnFailurePauseWaitsForTheOperator(t *testing.T) {
 			env := startSim(t, dosim.Config{})
 			before := snapshot(t, env.Client)
 			st := testStrategy(env, 3)
-			st.OnFailure, st.MaxFailures = "pause", 0
+			st.OnFailure, st.MaxFailures = OnFailurePause, 0
 			p := plan(t, env.Client, "web-1.6.0", st, "role:web")
 			if err := env.Sim.SetImageFlags(p.Target.ImageID, true, false); err != nil {
 				t.Fatal(err)
@@ -374,7 +375,7 @@ func TestContinueIsRefusedWhenNothingWaits(t *testing.T) {
 		t.Errorf("continue after the end: %v, want a refusal saying it is done", err)
 	}
 	recs, _ := ReadJournal(e.JournalPath())
-	if i := slices.IndexFunc(recs, func(r Record) bool { return r.Kind == "state" && r.State == StateCheckpoint }); i < 0 {
+	if i := slices.IndexFunc(recs, func(r Record) bool { return r.Kind == KindState && r.State == StateCheckpoint }); i < 0 {
 		t.Error("the journal shows no checkpoint")
 	}
 }

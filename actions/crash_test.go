@@ -105,7 +105,7 @@ func (c *crashCase) check(t *testing.T, path string, rolledBack bool) {
 		if _, old := c.before.byID[id]; !old && !tracked[id] {
 			t.Errorf("droplet %d (%s) is not tracked by the journal", id, d.Name)
 		}
-		if withMolt(d) && !(c.plan.Strategy.Retire.Mode == "keep" && !rolledBack && d.Status == "off") {
+		if withMolt(d) && !(c.plan.Strategy.Retire.Mode == RetireKeep && !rolledBack && d.Status == "off") {
 			t.Errorf("droplet %d (%s) still carries a lock tag: %v", id, d.Name, d.Tags)
 		}
 		want, selected := c.source[d.Name], c.source[d.Name] != 0
@@ -125,7 +125,7 @@ func (c *crashCase) check(t *testing.T, path string, rolledBack bool) {
 }
 
 func keptCount(c *crashCase, rolledBack bool) int {
-	if c.plan.Strategy.Retire.Mode == "keep" && !rolledBack {
+	if c.plan.Strategy.Retire.Mode == RetireKeep && !rolledBack {
 		return 1
 	}
 	return 0
@@ -161,11 +161,11 @@ func journaled(t *testing.T, path string) (tracked, healthy map[int]bool) {
 			tracked[id] = true
 		}
 		var restored int
-		if _, err := fmt.Sscan(r.Target, &restored); err == nil && r.Kind == "phase" {
+		if _, err := fmt.Sscan(r.Target, &restored); err == nil && r.Kind == KindPhase {
 			tracked[restored] = true
 			healthy[restored] = r.Phase == PhaseRolledBack || healthy[restored]
 		}
-		if r.Kind == "phase" && r.Phase == PhaseHealthy {
+		if r.Kind == KindPhase && r.Phase == PhaseHealthy {
 			healthy[r.Droplets[0]] = true
 		}
 	}

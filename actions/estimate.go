@@ -7,8 +7,8 @@ import (
 
 // Estimate is how long a plan should take and how many API calls it needs.
 type Estimate struct {
-	// Duration counts provisioning, health checks, soak and timed pauses; checkpoints
-	// that wait for the operator (ManualPauses) are not counted.
+	// Duration counts provisioning, health checks, soak, drain and timed pauses;
+	// checkpoints that wait for the operator (ManualPauses) are not counted.
 	Duration     Duration `json:"duration"`
 	ManualPauses int      `json:"manual_pauses,omitempty"`
 	APICalls     int      `json:"api_calls"`
@@ -30,7 +30,11 @@ func estimate(in PlanInput, p Plan) Estimate {
 	if len(p.Waves) == 0 {
 		return e
 	}
-	e.Duration = Duration(time.Duration(len(p.Waves))*waveTime(in) + pauseTime(in.Strategy, p, &e))
+	d := pauseTime(in.Strategy, p, &e)
+	for _, w := range p.Waves {
+		d += waveTime(in) + drainTime(in.Strategy, w)
+	}
+	e.Duration = Duration(d)
 	e.APICalls = 2
 	for _, w := range p.Waves {
 		e.APICalls += waveCalls(in.Strategy, w)
@@ -50,18 +54,38 @@ func waveTime(in PlanInput) time.Duration {
 		t = DefaultProvisionTime
 	}
 	h := in.Strategy.Health
-	if h.Kind != "none" {
+	if h.Kind != HealthNone {
 		t += h.Grace.D() + time.Duration(max(h.Threshold-1, 0))*h.Interval.D()
 	}
 	return t + in.Strategy.MinReady.D()
 }
 
+// drainTime is how long a wave's old droplets drain after their soak: what is left of
+// the drain since the handover, and the whole drain after leaving tag-based load
+// balancers, which they leave only then.
+func drainTime(s Strategy, w Wave) time.Duration {
+	d := s.Drain.D()
+	var byID, byTag bool
+	for _, r := range w.Replacements {
+		byTag = byTag || len(r.TagLBs) > 0
+		byID = byID || len(r.TagLBs) == 0 && (len(r.LBs) > 0 || r.ReservedIP != "")
+	}
+	var t time.Duration
+	if byID {
+		t += max(d-s.MinReady.D(), 0)
+	}
+	if byTag {
+		t += d
+	}
+	return t
+}
+
 func pauseTime(s Strategy, p Plan, e *Estimate) time.Duration {
 	checkpoints := len(p.Waves) - 1
 	switch s.Pause.Mode {
-	case "manual":
+	case PauseManual:
 		e.ManualPauses = checkpoints
-	case "timed":
+	case PauseTimed:
 		return time.Duration(checkpoints) * s.Pause.For.D()
 	}
 	return 0
@@ -71,7 +95,7 @@ func waveCalls(s Strategy, w Wave) int {
 	groups := map[int]bool{}
 	lbs := map[string]bool{}
 	calls := 0
-	tagLBs := false
+	tagLBs := map[string]bool{}
 	for _, r := range w.Replacements {
 		groups[r.Group] = true
 		for _, id := range r.LBs {
@@ -82,11 +106,17 @@ func waveCalls(s Strategy, w Wave) int {
 		}
 		calls += 3 * len(r.Volumes) // detach, attach, and a look at the attach
 		calls++                     // destroy, or power off
-		tagLBs = tagLBs || len(r.TagLBs) > 0
+		for _, t := range r.TagLBs {
+			tagLBs[t] = true
+		}
 	}
 	calls += len(groups)*(1+pollsPerGroup) + 2*len(lbs)
-	if tagLBs && s.Retire.Mode == "keep" {
-		calls++
+	calls++ // the identity check of the old droplets before they retire
+	if len(tagLBs) > 0 && (s.Retire.Mode == RetireKeep || s.Drain > 0) {
+		calls += len(tagLBs) // out of tag-based load balancers
+		if s.Drain > 0 {
+			calls++ // the identity check again after their drain
+		}
 	}
 	return calls
 }

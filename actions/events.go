@@ -16,6 +16,7 @@ const (
 	PhaseHealthy     Phase = "healthy"     // passed its health check, not in service yet
 	PhaseHandedOver  Phase = "handed_over" // in service in the old one's place, soaking
 	PhaseSoaked      Phase = "soaked"      // soaked; the old one is being retired
+	PhaseDraining    Phase = "draining"    // the old one, out of service, drains before it retires
 	PhaseDone        Phase = "done"        // the old one is retired
 	PhaseFailed      Phase = "failed"      // the new one failed; the old one is in service
 	PhaseCancelled   Phase = "cancelled"   // stopped before going into service; the old one stays
@@ -130,7 +131,7 @@ type CheckpointReached struct {
 	At    time.Time `json:"at"`
 	Wave  int       `json:"wave"`
 	Next  int       `json:"next"`
-	Mode  string    `json:"mode"`
+	Mode  PauseMode `json:"mode"`
 	Until time.Time `json:"until,omitzero"`
 }
 
@@ -164,6 +165,17 @@ type StrayDestroyed struct {
 	Group   int       `json:"group,omitempty"`
 	Slot    int       `json:"slot"`
 	Err     string    `json:"error,omitempty"`
+}
+
+// LeftAlone reports a droplet that failed its identity check before molt changed it:
+// it is not the droplet the journal names (Name), for Reason. molt never changes it
+// again; the rollout pauses unless it is ending.
+type LeftAlone struct {
+	At      time.Time `json:"at"`
+	Slot    int       `json:"slot"`
+	Droplet int       `json:"droplet"`
+	Name    string    `json:"name"`
+	Reason  string    `json:"reason"`
 }
 
 // Done closes the events of a run.
@@ -217,6 +229,9 @@ func (APICall) Kind() string { return "api_call" }
 
 // Kind implements Event.
 func (StrayDestroyed) Kind() string { return "stray_destroyed" }
+
+// Kind implements Event.
+func (LeftAlone) Kind() string { return "left_alone" }
 
 // Kind implements Event.
 func (Done) Kind() string { return "done" }

@@ -9,17 +9,19 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // The ways a run can end other than done.
 var (
-	// ErrInterrupted: the run stopped (signal, lost session, checkpoint with nobody to
-	// continue it, or an API that kept failing); the rollout can be resumed.
+	// ErrInterrupted: the run ended before the rollout did (signal, lost session,
+	// checkpoint with nobody to continue it, or an API that kept failing); the rollout
+	// can be resumed.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrRolledBack: replacements failed past the budget (or the operator asked) and the
 	// rollout was rolled back; the fleet is as it was.
 	ErrRolledBack = errors.New("rolled back")
-	// ErrAborted: the operator stopped the rollout without rolling back.
+	// ErrAborted: the operator ended the rollout without rolling back.
 	ErrAborted = errors.New("aborted")
 )
 
@@ -43,8 +45,14 @@ type Options struct {
 	Version string
 	// HealthClient makes HTTP health probes (default: a client without keep-alives).
 	HealthClient *http.Client
+	// Account is the account the client reaches (ReadAccount). With it, Resume and
+	// Rollback refuse a journal of another account at once; without it, Run reads the
+	// account itself before it changes anything.
+	Account *fleet.Account
 	// crashAt injects a crash right after journal record crashAt (tests only).
 	crashAt int
+	// driver stands in for this process in the cloud lease (tests of two machines).
+	driver *Driver
 }
 
 // Executor runs a plan: one per rollout run (a fresh apply, a resume or a rollback).
@@ -61,6 +69,7 @@ type Executor struct {
 	slots  []*slot
 	ctl    control
 	clock  provisionClock
+	lease  *lease
 
 	mu       sync.Mutex
 	failures int
@@ -80,10 +89,23 @@ type Executor struct {
 	rollbackAsk  bool // a rollback of the whole rollout was asked for
 	verifyLB     bool // check LB membership before changing it (after a resume)
 	rollingBack  bool // the journal shows a rollback under way
+	finalised    bool // the journal shows the kept old droplets destroyed
 	// createSent: a create (or re-creation) was sent in this rollout, so droplets it
 	// made may be left untracked: the end of the rollout sweeps for them.
 	createSent bool
 	recs       []Record
+	// lastUnclear is when a create was last answered with an error or not at all: the
+	// rollout settles before it ends (settle.go).
+	lastUnclear time.Time
+	// finishing is the final state a rollout that settles is heading for ("" before).
+	finishing State
+	// rollbackReason is why the rollback the journal shows began.
+	rollbackReason string
+	// orphansOnly: the run resumes an ended rollout only to sweep what creates
+	// committed after its end left behind.
+	orphansOnly bool
+	// swept counts the droplets this run destroyed as untracked or duplicates.
+	swept int
 }
 
 // slot is the live state of one replacement.
@@ -109,11 +131,22 @@ type slot struct {
 	// unclear is when a create for it had an unclear result: it may have a droplet
 	// that only its group's tag knows.
 	unclear time.Time
+	// safe is what the identity checks and the drain keep (identity.go, drain.go).
+	safe slotSafety
+	// took is how long its new droplet was measured to take to turn active (0: not
+	// measured cleanly), journaled with the active phase; failsAt is the API's failed
+	// attempts when it was created (any since make the measure unclean).
+	took    time.Duration
+	failsAt int64
 }
 
 // Start begins a new rollout of plan: it writes the journal's header and returns an
-// executor ready to Run. Nothing in the cloud changes until Run.
+// executor ready to Run. Nothing in the cloud changes until Run. A plan whose target
+// trips a guard its strategy does not allow is refused (a *GuardError).
 func Start(client *godo.Client, plan Plan, opt Options) (*Executor, error) {
+	if err := plan.Refusal(); err != nil {
+		return nil, err
+	}
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
@@ -156,7 +189,9 @@ func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Opti
 		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning}
 	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed,
 		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
-	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin}
+	e.lease = &lease{e: e, me: thisDriver(&opt), ttl: opt.Timing.Lease}
+	e.api.hold = e.lease.hold
+	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin, guess: opt.Timing.ProvisionEstimate > 0}
 	e.ctl.wake = make(chan struct{})
 	for _, w := range plan.Waves {
 		for _, r := range w.Replacements {
@@ -179,6 +214,11 @@ func (e *Executor) JournalPath() string { return e.j.Path() }
 // stop receiving them. Any number of subscribers may join at any time.
 func (e *Executor) Subscribe() (<-chan Event, func()) { return e.b.Subscribe() }
 
+// SubscribeContext is Subscribe that also leaves when ctx ends.
+func (e *Executor) SubscribeContext(ctx context.Context) (<-chan Event, func()) {
+	return e.b.SubscribeContext(ctx)
+}
+
 // Status returns the current state of the rollout.
 func (e *Executor) Status() Status { return e.b.Status() }
 
@@ -189,27 +229,38 @@ func (e *Executor) publish(ev Event) { e.b.Publish(ev) }
 // returns nil when done, else an error matching ErrRolledBack, ErrAborted or
 // ErrInterrupted, or another error that left the rollout resumable.
 func (e *Executor) Run(ctx context.Context) (err error) {
-	defer func() { err = e.finish(err) }()
+	defer func() { err = e.closeRun(ctx, err) }()
+	if err := e.bind(ctx); err != nil {
+		return err // another account's rollout: nothing journaled, nothing changed
+	}
 	e.publish(RolloutStarted{At: time.Now(), Rollout: e.id, Selection: e.plan.Selection, Target: versionName(e.plan.Target),
 		Waves: len(e.plan.Waves), Replacements: len(e.slots), Resumed: e.resumed, Journal: e.j.Path()})
+	reason := RollbackAsked
+	if !e.rollbackAsk && e.rollbackReason != "" {
+		reason = e.rollbackReason // a rollback resumed goes on for the reason it began
+	}
 	if e.rollbackAsk && e.state != StateRollingBack {
-		if err := e.setState(StateRollingBack, "rollback requested"); err != nil {
-			return e.stopped(ctx, err)
+		if err := e.setState(StateRollingBack, e.withNote(reason)); err != nil {
+			return e.endRun(ctx, err)
 		}
 	}
 	if err := e.prepare(ctx); err != nil {
-		return e.stopped(ctx, err)
+		return e.endRun(ctx, err)
 	}
 	switch {
+	case e.finishing != "" && !e.rollbackAsk:
+		return e.endRun(ctx, e.finish(ctx))
+	case e.orphansOnly:
+		return e.endRun(ctx, e.sweepEnded(ctx))
 	case e.rollbackAsk || e.state == StateRollingBack:
-		return e.stopped(ctx, e.rollBack(ctx, "rollback requested"))
+		return e.endRun(ctx, e.rollBack(ctx, reason))
 	case e.state == StateDone:
-		return e.stopped(ctx, e.finalise(ctx))
+		return e.endRun(ctx, e.finalise(ctx))
 	}
 	if err := e.runWaves(ctx); err != nil {
-		return e.stopped(ctx, err)
+		return e.endRun(ctx, err)
 	}
-	return e.stopped(ctx, e.complete(ctx, StateDone))
+	return e.endRun(ctx, e.endRollout(ctx, StateDone))
 }
 
 // prepare locks the selection (fresh rollout) or reconciles the journal with the cloud.
@@ -220,27 +271,34 @@ func (e *Executor) prepare(ctx context.Context) error {
 		}
 		return e.lock(ctx)
 	}
+	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
+	if err != nil {
+		return err
+	}
+	if err := e.lease.take(ctx, found); err != nil {
+		return err
+	}
 	if err := e.reconcile(ctx); err != nil {
 		return err
 	}
 	e.publish(Snapshot{Status: e.replayedStatus(e.Status())})
-	if st := e.currentState(); st.Final() || st == StateRollingBack {
+	if st := e.currentState(); st.Final() || st == StateRollingBack || e.finishing != "" {
 		return nil
 	}
-	return e.setState(StateRunning, "resumed")
+	return e.setState(StateRunning, e.withNote("resumed"))
 }
 
 func (e *Executor) runWaves(ctx context.Context) error {
 	waves := e.plan.Waves
 	left := 0
 	for _, w := range waves {
-		if !e.waveFinished(w) {
+		if !e.waveEnded(w) {
 			left++
 		}
 	}
 	e.clock.plan(left)
 	for i := 0; i < len(waves); {
-		if e.waveFinished(waves[i]) {
+		if e.waveEnded(waves[i]) {
 			i++
 			continue
 		}
@@ -254,7 +312,7 @@ func (e *Executor) runWaves(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if i+1 < len(waves) && !e.waveFinished(waves[i+1]) {
+		if i+1 < len(waves) && !e.waveEnded(waves[i+1]) {
 			if err := e.checkpoint(ctx, waves[i]); err != nil {
 				return err
 			}
@@ -264,16 +322,19 @@ func (e *Executor) runWaves(ctx context.Context) error {
 	return nil
 }
 
-func (e *Executor) waveFinished(w Wave) bool {
+// waveEnded reports whether every replacement of the wave has ended.
+func (e *Executor) waveEnded(w Wave) bool {
 	for _, s := range e.waveSlots(w.Index) {
-		if !s.finished() {
+		if !s.ended() {
 			return false
 		}
 	}
 	return true
 }
 
-func (s *slot) finished() bool {
+// ended reports whether the replacement has nothing more to do: done, failed, cancelled
+// or rolled back.
+func (s *slot) ended() bool {
 	switch s.phase {
 	case PhaseDone, PhaseFailed, PhaseCancelled, PhaseRolledBack:
 		return true
@@ -291,24 +352,41 @@ func (e *Executor) waveSlots(wave int) []*slot {
 	return out
 }
 
-// stopped turns how the run ended into the journal's last word and Run's error.
-func (e *Executor) stopped(ctx context.Context, err error) error {
+// How a run ends has one verb, end, and two things that end:
+//   - a run ends every time Run returns: endRun turns how it went into the journal's
+//     last word and Run's error, then closeRun (deferred) publishes Done and closes the
+//     events and the journal;
+//   - the rollout ends when it reaches a final state (done, rolled back, aborted):
+//     endRollout sweeps untracked droplets, lifts the lock and journals the end
+//     record. A run interrupted, or left at a checkpoint or a pause, ends without
+//     ending the rollout, which a later run resumes.
+//
+// A replacement ends too (slot.ended: done, failed, cancelled or rolled back).
+// Finalising is not an end: finalise destroys the old droplets a done rollout kept
+// (--retire keep), then ends the rollout again, since the lock stayed on them.
+
+// endRun turns how the run went (err) into the journal's last word and Run's error: done
+// and the final errors have ended the rollout already; an operator's abort ends it now,
+// rolling back or not; anything else leaves it resumable, journaled as interrupted
+// unless it waits for the operator.
+func (e *Executor) endRun(ctx context.Context, err error) error {
 	var ab *abortError
 	switch {
-	case err == nil, errors.Is(err, errCrashed), errors.Is(err, ErrRolledBack), errors.Is(err, ErrAborted):
-		return err
+	case err == nil, errors.Is(err, errCrashed), errors.Is(err, ErrRolledBack), errors.Is(err, ErrAborted),
+		errors.Is(err, ErrNothingToResume), e.orphansOnly:
+		return err // the rollout has ended (or had): the journal says so already
 	case errors.As(err, &ab):
 		e.ctl.take()
 		if ab.rollback {
 			// A rollback is journaled as one: a signal during it leaves it resumable.
-			return e.stopped(ctx, e.rollBack(ctx, "aborted by the operator"))
+			return e.endRun(ctx, e.rollBack(ctx, "aborted by the operator"))
 		}
 		// An abort that keeps what is in service is short, and is not journaled as such
-		// before it ends: it finishes even when a signal comes.
-		return e.stopped(ctx, e.abort(context.WithoutCancel(ctx)))
+		// before it ends: it runs to its end even when a signal comes.
+		return e.endRun(ctx, e.abort(context.WithoutCancel(ctx)))
 	}
 	if st := e.currentState(); errors.Is(err, ErrInterrupted) && (st == StateCheckpoint || st == StatePaused) {
-		return err // stopped where it waits for the operator: the journal says so already
+		return err // ended where it waits for the operator: the journal says so already
 	}
 	reason := "interrupted"
 	if !errors.Is(err, ErrInterrupted) {
@@ -320,7 +398,14 @@ func (e *Executor) stopped(ctx context.Context, err error) error {
 	return err
 }
 
-func (e *Executor) finish(err error) error {
+// closeRun drops the lease (unless the process "died": an injected crash), publishes
+// Done, with how the run ended, and closes the events and the journal.
+func (e *Executor) closeRun(ctx context.Context, err error) error {
+	if !e.j.Crashed() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opt.Timing.CallTimeout)
+		e.lease.drop(dctx)
+		cancel()
+	}
 	st := e.Status()
 	done := Done{At: time.Now(), State: e.currentState(), Replaced: st.Count(PhaseDone),
 		Failed: st.Count(PhaseFailed), RolledBack: st.Count(PhaseRolledBack)}
@@ -349,7 +434,7 @@ func (e *Executor) isPaused() bool {
 
 // setState journals and publishes a change of the rollout's own state.
 func (e *Executor) setState(st State, reason string) error {
-	return e.transition(Record{Kind: "state", State: st, Reason: reason}, StateChanged{At: time.Now(), State: st, Reason: reason})
+	return e.transition(Record{Kind: KindState, State: st, Reason: reason}, StateChanged{At: time.Now(), State: st, Reason: reason})
 }
 
 // transition journals a change of the rollout's own state (rec) and publishes it (ev).
@@ -368,7 +453,7 @@ func (e *Executor) transition(rec Record, ev Event) error {
 	case e.state != StatePaused:
 		e.state = StatePaused
 		ev = StateChanged{At: time.Now(), State: StatePaused, Reason: "paused by the operator"}
-		recs = append(recs, Record{Kind: "state", State: StatePaused, Reason: "paused by the operator"})
+		recs = append(recs, Record{Kind: KindState, State: StatePaused, Reason: "paused by the operator"})
 		show = true
 	}
 	e.mu.Unlock()
@@ -394,7 +479,7 @@ func (e *Executor) showPaused(reason string) error {
 		return nil
 	}
 	e.publish(StateChanged{At: time.Now(), State: StatePaused, Reason: reason})
-	_, err := e.j.Append(Record{Kind: "state", State: StatePaused, Reason: reason})
+	_, err := e.j.Append(Record{Kind: KindState, State: StatePaused, Reason: reason})
 	return err
 }
 
@@ -422,9 +507,12 @@ func (e *Executor) showUnpaused(reason string) error {
 	return err
 }
 
-// complete destroys droplets of the rollout's creates that nothing tracks, releases the
-// lock and ends the journal in a final state.
-func (e *Executor) complete(ctx context.Context, st State) error {
+// endRollout ends the rollout in a final state: it destroys droplets of the rollout's
+// creates that nothing tracks, lifts the lock and journals the end record.
+func (e *Executor) endRollout(ctx context.Context, st State) error {
+	if err := e.settle(ctx, st); err != nil {
+		return err
+	}
 	left, err := e.sweep(ctx)
 	if err != nil {
 		return err
@@ -432,7 +520,8 @@ func (e *Executor) complete(ctx context.Context, st State) error {
 	if err := e.release(ctx, left); err != nil {
 		return err
 	}
-	return e.transition(Record{Kind: "end", State: st}, StateChanged{At: time.Now(), State: st})
+	e.lease.clear(ctx, left)
+	return e.transition(Record{Kind: KindEnd, State: st}, StateChanged{At: time.Now(), State: st})
 }
 
 // setPhase journals and publishes a replacement reaching a phase.
@@ -448,12 +537,15 @@ func (e *Executor) setPhases(slots []*slot, p Phase, reason string) error {
 	recs := make([]Record, 0, len(slots))
 	for _, s := range slots {
 		s.phase = p
-		rec := Record{Kind: "phase", Wave: s.wave, Slots: []int{s.r.Slot}, Phase: p, IP: s.newIP, Reason: reason}
+		rec := Record{Kind: KindPhase, Wave: s.wave, Slots: []int{s.r.Slot}, Phase: p, IP: s.newIP, Reason: reason}
 		if s.newID != 0 {
 			rec.Droplets = []int{s.newID}
 		}
 		if s.restored != 0 {
 			rec.Target = fmt.Sprint(s.restored)
+		}
+		if p == PhaseActive {
+			rec.Took = Duration(s.took)
 		}
 		recs = append(recs, rec)
 	}
@@ -466,17 +558,20 @@ func (e *Executor) setPhases(slots []*slot, p Phase, reason string) error {
 
 // do journals an intent, makes the call, and journals its result.
 func (e *Executor) do(ctx context.Context, rec Record, class callClass, fn func(context.Context) (*godo.Response, error)) error {
-	rec.Kind = "intent"
+	rec.Kind = KindIntent
 	ref, err := e.j.Append(rec)
 	if err != nil {
 		return err
 	}
 	callErr := e.api.call(ctx, class, fn)
-	res := Record{Kind: "result", Ref: ref, Op: rec.Op, Slots: rec.Slots, Group: rec.Group}
+	res := Record{Kind: KindResult, Ref: ref, Op: rec.Op, Slots: rec.Slots, Group: rec.Group}
 	if callErr != nil {
 		res.Err = callErr.Error()
 		var u *unclearError
 		res.Unclear = errors.As(callErr, &u)
+		if res.Unclear {
+			e.unclearCreate(time.Now())
+		}
 	}
 	if _, err := e.j.Append(res); err != nil {
 		return err

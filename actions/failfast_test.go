@@ -39,6 +39,7 @@ func TestServiceAnsweringErrorsFailsFast(t *testing.T) {
 	st.Canary = 1
 	st.Health.Timeout = Duration(time.Minute)
 	st.Health.FailThreshold = 3
+	st.AllowDowngrade = true // web-1.6.0-broken is a pre-release of 1.6.0, which two of them run
 	p := plan(t, env.Client, "web-1.6.0-broken", st, "role:web")
 	start := time.Now()
 	e, err := apply(t, env.Client, p, testOptions(t))

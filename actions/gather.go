@@ -13,18 +13,18 @@ import (
 // Gather reads from the API what the planner needs besides the selection: the account's
 // droplet limit and count, load balancers, reserved IPs and the rate budget.
 func Gather(ctx context.Context, c *godo.Client, selection string, servers []fleet.Server, target fleet.Version, st Strategy) (PlanInput, error) {
-	a := &api{c: c, timing: Timing{}.withDefaults(), publish: func(Event) {}, halted: func() bool { return false }}
+	a := readOnly(c)
 	in := PlanInput{Selection: selection, Servers: servers, Target: target, Strategy: st}
 	var err error
-	if in.Account, err = a.account(ctx); err != nil {
+	if in.Account, in.Owner, err = a.account(ctx); err != nil {
 		return in, err
 	}
-	if st.LB == "auto" {
+	if st.LB == HandoverAuto {
 		if in.LBs, err = a.loadBalancers(ctx); err != nil {
 			return in, err
 		}
 	}
-	if st.ReservedIP == "auto" {
+	if st.ReservedIP == HandoverAuto {
 		if in.ReservedIPs, err = a.reservedIPs(ctx); err != nil {
 			return in, err
 		}
@@ -34,17 +34,13 @@ func Gather(ctx context.Context, c *godo.Client, selection string, servers []fle
 	return in, nil
 }
 
-func (a *api) account(ctx context.Context) (Account, error) {
-	var acct *godo.Account
-	err := a.call(ctx, read, func(c context.Context) (*godo.Response, error) {
-		var resp *godo.Response
-		var err error
-		acct, resp, err = a.c.Account.Get(c)
-		return resp, err
-	})
+// account reads the droplet limit and count, and which account this is.
+func (a *api) account(ctx context.Context) (Account, *fleet.Account, error) {
+	acct, err := a.godoAccount(ctx)
 	if err != nil {
-		return Account{}, fmt.Errorf("read the account: %w", err)
+		return Account{}, nil, err
 	}
+	ref := fleet.AccountOf(a.c, acct)
 	var total int
 	err = a.call(ctx, read, func(c context.Context) (*godo.Response, error) {
 		_, resp, err := a.c.Droplets.List(c, &godo.ListOptions{PerPage: 1})
@@ -54,9 +50,9 @@ func (a *api) account(ctx context.Context) (Account, error) {
 		return resp, err
 	})
 	if err != nil {
-		return Account{}, fmt.Errorf("count the account's droplets: %w", err)
+		return Account{}, nil, fmt.Errorf("count the account's droplets: %w", err)
 	}
-	return Account{DropletLimit: acct.DropletLimit, Droplets: total}, nil
+	return Account{DropletLimit: acct.DropletLimit, Droplets: total}, &ref, nil
 }
 
 func (a *api) loadBalancers(ctx context.Context) ([]LB, error) {
@@ -121,7 +117,7 @@ func (a *api) reservedIPs(ctx context.Context) ([]ReservedIP, error) {
 // ResolveImage finds the target image by ID, by name among the account's own images,
 // or by a distribution slug.
 func ResolveImage(ctx context.Context, c *godo.Client, ref string) (fleet.Version, error) {
-	a := &api{c: c, timing: Timing{}.withDefaults(), publish: func(Event) {}, halted: func() bool { return false }}
+	a := readOnly(c)
 	if id, err := strconv.Atoi(ref); err == nil {
 		var im *godo.Image
 		err := a.call(ctx, read, func(c context.Context) (*godo.Response, error) {

@@ -99,6 +99,7 @@ func (e *Executor) handover(ctx context.Context, slots []*slot) error {
 			}
 		}
 	}
+	leftService(slots, time.Now())
 	return e.setPhases(slots, PhaseHandedOver, "")
 }
 
@@ -117,7 +118,7 @@ func (e *Executor) moveLB(ctx context.Context, m lbMove, verify bool) error {
 		m.remove = slices.DeleteFunc(m.remove, func(id int) bool { return !slices.Contains(lb.DropletIDs, id) })
 	}
 	if len(m.add) > 0 {
-		err := e.do(ctx, Record{Op: "lb_add", Target: m.lb, Droplets: m.add, Slots: m.slots}, mutate,
+		err := e.do(ctx, Record{Op: OpLBAdd, Target: m.lb, Droplets: m.add, Slots: m.slots}, mutate,
 			func(c context.Context) (*godo.Response, error) {
 				return e.api.c.LoadBalancers.AddDroplets(c, m.lb, m.add...)
 			})
@@ -141,7 +142,7 @@ func (e *Executor) moveLB(ctx context.Context, m lbMove, verify bool) error {
 }
 
 func (e *Executor) removeLB(ctx context.Context, m lbMove) error {
-	return e.do(ctx, Record{Op: "lb_remove", Target: m.lb, Droplets: m.remove, Slots: m.slots}, mutate,
+	return e.do(ctx, Record{Op: OpLBRemove, Target: m.lb, Droplets: m.remove, Slots: m.slots}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			return e.api.c.LoadBalancers.RemoveDroplets(c, m.lb, m.remove...)
 		})
@@ -175,9 +176,12 @@ func (e *Executor) getLB(ctx context.Context, id string) (*godo.LoadBalancer, er
 	return lb, err
 }
 
-// assignIP points a reserved IP at a droplet, unless it already does.
+// assignIP points a reserved IP at a droplet, unless it already does. A move still under
+// way (sent before a crash that came before its end was seen) is waited for first: until
+// it ends the address says where it pointed, not where it is going, and a hand-back that
+// believed it would be overtaken by the move it meant to undo.
 func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int) error {
-	cur, err := e.readIP(ctx, ip)
+	cur, err := e.idleIP(ctx, ip)
 	if err != nil {
 		return fmt.Errorf("read reserved IP %s: %w", ip, err)
 	}
@@ -185,7 +189,7 @@ func (e *Executor) assignIP(ctx context.Context, s *slot, ip string, droplet int
 		return nil
 	}
 	var action *godo.Action
-	err = e.do(ctx, Record{Op: "ip_assign", Target: ip, Droplets: []int{droplet}, Slots: []int{s.r.Slot}}, mutate,
+	err = e.do(ctx, Record{Op: OpIPAssign, Target: ip, Droplets: []int{droplet}, Slots: []int{s.r.Slot}}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			var resp *godo.Response
 			var err error
@@ -217,6 +221,21 @@ func (e *Executor) readIP(ctx context.Context, ip string) (*godo.ReservedIP, err
 		return resp, err
 	})
 	return cur, err
+}
+
+// idleIP reads a reserved IP once no move is under way on it (or the active timeout has
+// passed: the assign then meets the API's own refusal of a busy address).
+func (e *Executor) idleIP(ctx context.Context, ip string) (*godo.ReservedIP, error) {
+	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
+	for {
+		cur, err := e.readIP(ctx, ip)
+		if err != nil || !cur.Locked || time.Now().After(deadline) {
+			return cur, err
+		}
+		if err := sleep(ctx, e.opt.Timing.PollMin); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // settledIP waits for the reserved IP's pending event to end, and returns nil when it
@@ -256,7 +275,7 @@ func (e *Executor) soak(ctx context.Context, slots []*slot) error {
 	}
 	var soaked []*slot
 	for _, s := range slots {
-		if e.plan.Strategy.Health.Kind != "none" && e.plan.Strategy.MinReady > 0 {
+		if e.plan.Strategy.Health.Kind != HealthNone && e.plan.Strategy.MinReady > 0 {
 			ok, detail, err := e.probeOnce(ctx, s.newIP)
 			if err != nil {
 				return err
@@ -315,7 +334,7 @@ func (e *Executor) retagKept(ctx context.Context, slots []*slot, backID func(*sl
 			}
 		}
 		if len(ids) > 0 {
-			if err := e.tagDroplets(ctx, "tag", tag, ids); err != nil {
+			if err := e.tagDroplets(ctx, OpTag, tag, ids); err != nil {
 				return err
 			}
 		}
@@ -347,28 +366,34 @@ func (e *Executor) retire(ctx context.Context, slots []*slot) error {
 	return e.retireNow(ctx, slots)
 }
 
-// retireNow retires without passing the gate (an abort finishing what is in service).
+// retireNow retires without passing the gate (an abort retiring the old droplets of what
+// is in service). The old droplets drain and pass their identity check first.
 func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
+	slots, err := e.readyToRetire(ctx, slots)
+	if err != nil || len(slots) == 0 {
+		return err
+	}
 	for _, s := range slots {
 		if err := e.moveVolumes(ctx, s, s.r.Old.ID, s.newID); err != nil {
 			return err
 		}
 	}
-	if e.plan.Strategy.Retire.Mode == "keep" {
+	if e.plan.Strategy.Retire.Mode == RetireKeep {
 		return e.keepOld(ctx, slots)
 	}
-	if err := e.destroyMany(ctx, slots, "retire"); err != nil {
+	if err := e.destroyMany(ctx, slots, OpRetire); err != nil {
 		return err
 	}
 	return e.setPhases(slots, PhaseDone, "")
 }
 
 // destroyMany destroys the old droplets of slots at once: the intents are journaled
-// together before the calls, the results together after them.
-func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op string) error {
+// together before the calls, and each result as its call ends, so that a destroy that
+// keeps failing holds up no other's record.
+func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op Op) error {
 	intents := make([]Record, len(slots))
 	for i, s := range slots {
-		intents[i] = Record{Kind: "intent", Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}
+		intents[i] = Record{Kind: KindIntent, Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}
 	}
 	refs, err := e.j.AppendBatch(intents)
 	if err != nil {
@@ -377,45 +402,27 @@ func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op string) er
 	errs := make([]error, len(slots))
 	var wg sync.WaitGroup
 	for i, s := range slots {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = e.step(s, "retire", s.r.Old.ID, func() error {
+		wg.Go(func() {
+			err := e.step(s, "retire", s.r.Old.ID, func() error {
 				return e.api.call(ctx, mutate, func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, s.r.Old.ID) })
 			})
-		}()
+			res := Record{Kind: KindResult, Ref: refs[i], Op: op, Slots: []int{s.r.Slot}}
+			if err != nil && !isStatus(err, 404) {
+				res.Err = err.Error()
+			} else {
+				err = nil
+			}
+			_, jerr := e.j.Append(res)
+			errs[i] = errors.Join(err, jerr)
+		})
 	}
 	wg.Wait()
-	results := make([]Record, len(slots))
-	for i, s := range slots {
-		results[i] = Record{Kind: "result", Ref: refs[i], Op: op, Slots: []int{s.r.Slot}}
-		if errs[i] != nil && !isStatus(errs[i], 404) {
-			results[i].Err = errs[i].Error()
-		} else {
-			errs[i] = nil
-		}
-	}
-	if _, err := e.j.AppendBatch(results); err != nil {
-		return err
-	}
 	return errors.Join(errs...)
 }
 
-// keepOld takes the old droplets out of tag-based load balancers first, so that none
-// sends traffic to a droplet going down, then powers them off.
+// keepOld powers the old droplets off, out of tag-based load balancers since
+// readyToRetire, and keeps them.
 func (e *Executor) keepOld(ctx context.Context, slots []*slot) error {
-	for _, tag := range tagLBTags(slots) {
-		var ids []int
-		for _, s := range slots {
-			if slices.Contains(s.r.TagLBs, tag) {
-				ids = append(ids, s.r.Old.ID)
-				s.untagged = true
-			}
-		}
-		if err := e.untagLB(ctx, tag, ids); err != nil {
-			return err
-		}
-	}
 	err := each(slots, func(s *slot) error {
 		return e.step(s, "retire", s.r.Old.ID, func() error { return e.powerOff(ctx, s) })
 	})
@@ -430,7 +437,7 @@ func (e *Executor) keepOld(ctx context.Context, slots []*slot) error {
 
 // untagLB takes droplets out of the tag-based load balancers of tag.
 func (e *Executor) untagLB(ctx context.Context, tag string, ids []int) error {
-	err := e.do(ctx, Record{Op: "untag", Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
+	err := e.do(ctx, Record{Op: OpUntag, Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
 		return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(ids)})
 	})
 	if err != nil && !isStatus(err, 404) {
@@ -441,7 +448,7 @@ func (e *Executor) untagLB(ctx context.Context, tag string, ids []int) error {
 
 // powerOff powers the old droplet off; one already off (a 422) is fine.
 func (e *Executor) powerOff(ctx context.Context, s *slot) error {
-	err := e.do(ctx, Record{Op: "power_off", Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}, mutate,
+	err := e.do(ctx, Record{Op: OpPowerOff, Slots: []int{s.r.Slot}, Droplets: []int{s.r.Old.ID}}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			_, resp, err := e.api.c.DropletActions.PowerOff(c, s.r.Old.ID)
 			return resp, err
@@ -489,7 +496,7 @@ func (e *Executor) release(ctx context.Context, listed []godo.Droplet) error {
 	}
 	tag := RolloutTag(e.id)
 	if len(kept) == 0 {
-		err := e.do(ctx, Record{Op: "release", Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
+		err := e.do(ctx, Record{Op: OpRelease, Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
 			return e.api.c.Tags.Delete(c, tag)
 		})
 		if err != nil && !isStatus(err, 404) {
@@ -516,7 +523,7 @@ func (e *Executor) untagExcept(ctx context.Context, tag string, keep []int, foun
 		}
 	}
 	for chunk := range slices.Chunk(ids, tagBatch) {
-		err := e.do(ctx, Record{Op: "release", Target: tag, Droplets: chunk}, mutate, func(c context.Context) (*godo.Response, error) {
+		err := e.do(ctx, Record{Op: OpRelease, Target: tag, Droplets: chunk}, mutate, func(c context.Context) (*godo.Response, error) {
 			return e.api.c.Tags.UntagResources(c, tag, &godo.UntagResourcesRequest{Resources: dropletResources(chunk)})
 		})
 		if err != nil {

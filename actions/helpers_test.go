@@ -16,16 +16,17 @@ import (
 // testTiming scales the engine's clocks to the simulator's test delays.
 func testTiming() Timing {
 	return Timing{PollMin: 5 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond,
-		AdoptDelay: 5 * time.Millisecond, CallTimeout: 5 * time.Second, Attempts: 8}
+		AdoptDelay: 5 * time.Millisecond, CallTimeout: 5 * time.Second, Attempts: 8, Settle: 300 * time.Millisecond}
 }
 
 // testStrategy checks health over real sockets against the simulator's /healthz.
 func testStrategy(env *dosimtest.Env, surge int) Strategy {
 	st := DefaultStrategy()
 	st.Surge = surge
-	st.Health = HealthCheck{Kind: "http", Port: env.Sim.HealthPort(), Path: "/healthz", Interval: Duration(5 * time.Millisecond),
+	st.Health = HealthCheck{Kind: HealthHTTP, Port: env.Sim.HealthPort(), Path: "/healthz", Interval: Duration(5 * time.Millisecond),
 		ProbeTimeout: Duration(time.Second), Timeout: Duration(300 * time.Millisecond), Threshold: 2}
 	st.ActiveTimeout = Duration(2 * time.Second)
+	st.Drain = Duration(2 * time.Millisecond) // short, and still a phase of its own
 	st.Launch = Launch{Source: "flags", SSHKeys: []string{"12345"}}
 	return st
 }

@@ -119,6 +119,7 @@ func TestBrokenImageFailsItsCanary(t *testing.T) {
 	before := snapshot(t, env.Client)
 	st := testStrategy(env, 2)
 	st.Canary = 1
+	st.AllowDowngrade = true // web-1.6.0-broken is a pre-release of 1.6.0, which two of them run
 	p := plan(t, env.Client, "web-1.6.0-broken", st, "role:web")
 	e, err := apply(t, env.Client, p, testOptions(t))
 	mustErr(t, err, ErrRolledBack)

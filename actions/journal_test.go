@@ -33,7 +33,7 @@ func TestJournalToleratesATornLastLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.Append(Record{Kind: "intent", Op: "create"}); err != nil {
+	if _, err := j.Append(Record{Kind: KindIntent, Op: OpCreate}); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
@@ -49,11 +49,11 @@ func TestJournalToleratesATornLastLine(t *testing.T) {
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("reopen: %d records, %v; want 2", len(recs), err)
 	}
-	if seq, err := j2.Append(Record{Kind: "result", Ref: 2}); err != nil || seq != 3 {
+	if seq, err := j2.Append(Record{Kind: KindResult, Ref: 2}); err != nil || seq != 3 {
 		t.Fatalf("append after the torn line: seq %d, %v", seq, err)
 	}
 	j2.Close()
-	if recs, err = ReadJournal(j.Path()); err != nil || len(recs) != 3 || recs[2].Kind != "result" {
+	if recs, err = ReadJournal(j.Path()); err != nil || len(recs) != 3 || recs[2].Kind != KindResult {
 		t.Fatalf("after reopening: %d records, %v", len(recs), err)
 	}
 }
@@ -97,7 +97,7 @@ func TestJournalCutsOffAFailedAppend(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := j.Append(Record{Kind: "intent", Op: "create", Names: []string{"web-1"}}); err != nil {
+		if _, err := j.Append(Record{Kind: KindIntent, Op: OpCreate, Names: []string{"web-1"}}); err != nil {
 			t.Fatal(err)
 		}
 		full := errors.New("no space left on device")
@@ -105,18 +105,18 @@ func TestJournalCutsOffAFailedAppend(t *testing.T) {
 			n, _ := f.Write(b[:len(b)/2])
 			return n, full
 		}
-		if _, err := j.AppendBatch([]Record{{Kind: "result", Ref: 2, Op: "create"}, {Kind: "phase", Phase: PhaseCreated}}); !errors.Is(err, full) {
+		if _, err := j.AppendBatch([]Record{{Kind: KindResult, Ref: 2, Op: OpCreate}, {Kind: KindPhase, Phase: PhaseCreated}}); !errors.Is(err, full) {
 			t.Fatalf("reopen=%v: failed append returned %v, want the write's error", reopen, err)
 		}
 		if fi, _ := os.Stat(j.Path()); fi.Size() != j.end {
 			t.Errorf("reopen=%v: journal is %d bytes after the failed append, want %d", reopen, fi.Size(), j.end)
 		}
 		j.write = nil
-		seq, err := j.Append(Record{Kind: "result", Ref: 2, Op: "create", Err: "again"})
+		seq, err := j.Append(Record{Kind: KindResult, Ref: 2, Op: OpCreate, Err: "again"})
 		if err != nil || seq != 3 {
 			t.Fatalf("reopen=%v: append after the failure: seq %d, %v; want 3", reopen, seq, err)
 		}
-		if _, err := j.Append(Record{Kind: "end", State: StateDone}); err != nil {
+		if _, err := j.Append(Record{Kind: KindEnd, State: StateDone}); err != nil {
 			t.Fatal(err)
 		}
 		j.Close()
@@ -129,7 +129,7 @@ func TestJournalCutsOffAFailedAppend(t *testing.T) {
 			if r.Seq != i+1 {
 				t.Errorf("reopen=%v: record %d has seq %d", reopen, i+1, r.Seq)
 			}
-			kinds = append(kinds, r.Kind)
+			kinds = append(kinds, string(r.Kind))
 		}
 		if got := strings.Join(kinds, " "); got != "header intent result end" || recs[2].Err != "again" {
 			t.Errorf("reopen=%v: journal holds %q (result error %q), want header intent result end", reopen, got, recs[2].Err)

@@ -4,6 +4,6 @@ package actions
 // the rollout, for runs that several people steer (molt serve). It is written before the
 // action is applied; a run that has ended has a closed journal and Note fails.
 func (e *Executor) Note(op Operator, action string) error {
-	_, err := e.j.Append(Record{Kind: "control", Op: action, Operator: &op})
+	_, err := e.j.Append(Record{Kind: KindControl, Op: Op(action), Operator: &op})
 	return err
 }

@@ -21,7 +21,10 @@ type PlanInput struct {
 	Target    fleet.Version
 	Strategy  Strategy
 	Account   Account
-	LBs       []LB
+	// Owner is the account the servers belong to (Gather reads it); the plan, and so
+	// the journal, records it.
+	Owner *fleet.Account
+	LBs   []LB
 	// ReservedIPs are the account's reserved IPs.
 	ReservedIPs []ReservedIP
 	Rate        RateBudget
@@ -67,8 +70,15 @@ type Plan struct {
 	Skipped   []Skip         `json:"skipped,omitempty"`
 	Warnings  []string       `json:"warnings,omitempty"`
 	Estimate  Estimate       `json:"estimate"`
+	Cost      *Cost          `json:"cost,omitempty"` // nil in journals before molt costed plans
 	LBs       []LB           `json:"load_balancers,omitempty"`
 	Sources   map[string]int `json:"sources,omitempty"` // image name -> servers to replace
+	// Account is the account the plan was made on: a rollout of it is resumed or rolled
+	// back only there. Journals before it have none.
+	Account *fleet.Account `json:"account,omitempty"`
+	// Guards are the checks of the target the servers trip (another role's image, a
+	// downgrade, several roles at once); one not allowed refuses the plan.
+	Guards []Guard `json:"guards,omitempty"`
 }
 
 // Wave is a set of replacements in flight together.
@@ -114,20 +124,25 @@ func (p Plan) Replacements() []Replacement {
 // NewPlan turns a selection into waves. It fails, naming what to fix, when the plan
 // cannot work: the image is missing from a region, the droplet limit leaves no room for
 // the surge, a size is too small for the image, or a server is locked by another rollout.
+// Guards the target trips do not fail it: the plan lists them (Plan.Guards), so that
+// the operator sees which servers trip which, and Plan.Refusal (and Start) refuse it
+// unless the strategy allows them.
 func NewPlan(in PlanInput) (Plan, error) {
 	if err := in.Strategy.Validate(); err != nil {
 		return Plan{}, err
 	}
-	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy}
+	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy, Account: in.Owner}
 	todo := sortedTodo(in, &p)
 	if err := check(in, todo); err != nil {
 		return Plan{}, err
 	}
+	p.Guards = guards(in, todo)
 	p.Waves = buildWaves(in, todo)
 	p.LBs = involvedLBs(in.LBs, p.Waves)
 	p.Sources = sources(todo)
 	p.Estimate = estimate(in, p)
-	p.Warnings = warnings(in, p)
+	p.Cost = planCost(in, p)
+	p.Warnings = append(warnings(in, p), unjudged(in, todo)...)
 	return p, nil
 }
 
@@ -240,7 +255,7 @@ func specKey(s fleet.Server) string {
 
 func newReplacement(in PlanInput, s fleet.Server, slot, group int) Replacement {
 	r := Replacement{Slot: slot, Group: group, Old: s}
-	if in.Strategy.LB == "auto" {
+	if in.Strategy.LB == HandoverAuto {
 		for _, lb := range in.LBs {
 			switch {
 			case lb.Tag != "" && s.HasTag(lb.Tag):
@@ -252,7 +267,7 @@ func newReplacement(in PlanInput, s fleet.Server, slot, group int) Replacement {
 			}
 		}
 	}
-	if in.Strategy.ReservedIP == "auto" {
+	if in.Strategy.ReservedIP == HandoverAuto {
 		for _, ip := range in.ReservedIPs {
 			if ip.DropletID == s.ID {
 				r.ReservedIP = ip.IP

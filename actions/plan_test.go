@@ -133,7 +133,7 @@ func TestPlanChecks(t *testing.T) {
 			in.Account = Account{DropletLimit: 12, Droplets: 10}
 		}, "leaves room for 2 new droplets, and this rollout needs 3 at once"},
 		{"keep needs room for every replacement", func(in *PlanInput) {
-			in.Strategy.Retire = Retire{Mode: "keep"}
+			in.Strategy.Retire = Retire{Mode: RetireKeep}
 			in.Account = Account{DropletLimit: 13, Droplets: 10}
 		}, "this rollout needs 4 at once"},
 		{"disk too small", func(in *PlanInput) {
@@ -188,7 +188,7 @@ func TestPlanHandover(t *testing.T) {
 	if len(p.LBs) != 2 {
 		t.Errorf("involved LBs = %v, want lb-1 and lb-2", p.LBs)
 	}
-	in.Strategy.LB, in.Strategy.ReservedIP = "none", "none"
+	in.Strategy.LB, in.Strategy.ReservedIP = HandoverNone, HandoverNone
 	p, _ = NewPlan(in)
 	if r := p.Replacements()[1]; len(r.TagLBs) != 0 || r.ReservedIP != "" {
 		t.Errorf("with --lb none --reserved-ip none, web-b still hands over %v %q", r.TagLBs, r.ReservedIP)
@@ -218,9 +218,10 @@ func TestPlanEstimate(t *testing.T) {
 	in.ProvisionTime = 40e9
 	in.Strategy.Health.Threshold = 1
 	p, _ := NewPlan(in)
-	// 2 waves of one create group: create + 2 polls + 5 destroys each, and 2 for the lock.
-	if p.Estimate.APICalls != 2+2*(3+5) {
-		t.Errorf("API calls = %d, want %d", p.Estimate.APICalls, 2+2*(3+5))
+	// 2 waves of one create group: create + 2 polls + an identity check + 5 destroys
+	// each, and 2 for the lock.
+	if p.Estimate.APICalls != 2+2*(3+1+5) {
+		t.Errorf("API calls = %d, want %d", p.Estimate.APICalls, 2+2*(3+1+5))
 	}
 	if p.Estimate.Duration.D() != 80e9 {
 		t.Errorf("duration = %v, want 1m20s", p.Estimate.Duration)

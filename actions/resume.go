@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,14 +21,18 @@ func Resume(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	if e.state.Final() && !e.holdsKept() {
-		e.j.Close()
-		return nil, fmt.Errorf("rollout %s is already %s; there is nothing to resume", e.id, e.state)
+		if e.lastUnclear.IsZero() {
+			e.j.Close()
+			return nil, fmt.Errorf("rollout %s is already %s; there is nothing to resume", e.id, e.state)
+		}
+		// A create answered in error may have been committed after the end: look.
+		e.orphansOnly = true
 	}
 	return e, nil
 }
 
 // Rollback reopens the rollout journaled at path to roll it back, whether it is running
-// (stopped), done, or half rolled back already.
+// (interrupted), done, or half rolled back already.
 func Rollback(client *godo.Client, path string, opt Options) (*Executor, error) {
 	e, err := reopen(client, path, opt)
 	if err != nil {
@@ -51,6 +56,12 @@ func reopen(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	h := recs[0].Header
+	if opt.Account != nil {
+		if err := CheckAccount(h.ID, h.Plan.Account, *opt.Account); err != nil {
+			j.Close()
+			return nil, err
+		}
+	}
 	e := newExecutor(client, h.ID, h.Plan, j, opt, time.Time{})
 	e.resumed, e.recs = true, recs
 	e.replay(recs)
@@ -82,64 +93,69 @@ func (e *Executor) replayedStatus(st Status) Status {
 
 // served are the replacements whose new droplet went into service.
 func (e *Executor) served() []*slot {
-	return inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack)
+	return inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDraining, PhaseDone, PhaseRollingBack)
 }
 
 // holdsKept reports whether a done rollout still keeps old droplets.
 func (e *Executor) holdsKept() bool {
-	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == "keep" &&
-		!e.finalised()
-}
-
-func (e *Executor) finalised() bool {
-	for _, r := range e.recs {
-		if r.Kind == "state" && r.Reason == "finalised" {
-			return true
-		}
-	}
-	return false
+	return e.state == StateDone && len(inPhase(e.slots, PhaseDone)) > 0 && e.plan.Strategy.Retire.Mode == RetireKeep &&
+		!e.finalised
 }
 
 // replay rebuilds the slots and the rollout's state from the journal.
 func (e *Executor) replay(recs []Record) {
 	failures := 0
 	for _, r := range recs {
+		e.replaySafety(r)
 		switch r.Kind {
-		case "phase":
+		case KindPhase:
 			e.replayPhase(r)
 			if r.Phase == PhaseFailed {
 				failures++
 			}
-		case "state", "end":
+		case KindState, KindEnd, KindFinalised:
 			e.replayState(r)
-		case "intent":
+			e.finalised = e.finalised || r.finalises()
+		case KindResult:
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) && r.At.After(e.lastUnclear) {
+				e.lastUnclear = r.At
+			}
+		case KindIntent:
 			e.replayIntent(r)
-			if r.Op == "create" || r.Op == "recreate" {
+			if r.Op == OpCreate || r.Op == OpRecreate {
 				e.createSent = true
 			}
 		}
 	}
 	e.failures = failures
+	if len(recs) > 0 && recs[0].Header != nil && recs[0].Header.Recovered != nil {
+		// The cloud does not say whether a new droplet beside its old one was handed over:
+		// a rollback or a failure hands back (each load balancer and reserved IP read first).
+		for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
+			s.handoverBegun = s.newID != 0
+		}
+	}
 	if e.state == StatePaused && failures > e.budget {
 		e.budget = failures + e.plan.Strategy.MaxFailures // resuming a pause accepts the failures
 	}
-	if e.plan.Strategy.Retire.Mode == "keep" {
+	if e.plan.Strategy.Retire.Mode == RetireKeep && !e.finalised {
 		for _, s := range inPhase(e.slots, PhaseDone) {
 			s.kept = true
 		}
 	}
+	e.afterReplay()
 }
 
 // replayIntent notes the calls a later hand-back must undo.
 func (e *Executor) replayIntent(r Record) {
 	switch r.Op {
-	case "lb_add", "lb_remove", "ip_assign":
+	case OpLBAdd, OpLBRemove, OpIPAssign:
 		for _, n := range r.Slots {
 			if s := e.slot(n); s != nil {
 				s.handoverBegun = true
 			}
 		}
-	case "untag":
+	case OpUntag:
 		for _, s := range e.slots {
 			if slices.Contains(r.Droplets, s.r.Old.ID) {
 				s.untagged = true
@@ -155,6 +171,9 @@ func (e *Executor) replayPhase(r Record) {
 			continue
 		}
 		s.phase, s.reason = r.Phase, r.Reason
+		if r.Phase == PhasePending {
+			s.newID, s.newIP = 0, "" // its new droplet went
+		}
 		if len(r.Droplets) > 0 {
 			s.newID = r.Droplets[0]
 		}
@@ -168,6 +187,15 @@ func (e *Executor) replayPhase(r Record) {
 }
 
 func (e *Executor) replayState(r Record) {
+	switch {
+	case r.Kind == KindEnd:
+		e.finishing = ""
+	case r.State == StateFinishing:
+		e.finishing = r.Final
+	}
+	if r.State == StateRollingBack && !e.rollingBack {
+		e.rollbackReason = r.Reason
+	}
 	switch {
 	case r.State == StateCheckpoint:
 		e.atCheckpoint = r.Wave
@@ -203,6 +231,9 @@ func (e *Executor) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := e.recognise(present, final); err != nil {
+		return err
+	}
 	if err := e.adoptStrays(ctx, present); err != nil {
 		return err
 	}
@@ -212,19 +243,24 @@ func (e *Executor) reconcile(ctx context.Context) error {
 	if err := e.sweepListed(ctx, present); err != nil {
 		return err
 	}
-	e.normalise(present)
+	if err := e.normalise(present); err != nil {
+		return err
+	}
 	e.verifyLB = true
 	if final && e.state == StateRollingBack {
-		return e.relockNew(ctx)
+		if err := e.relockNew(ctx); err != nil {
+			return err
+		}
+		return e.lease.refresh(ctx) // the lease on what carries the lock again
 	}
 	return nil
 }
 
 // finalBefore reports whether the rollout had ended before this run (a rollback of a
-// finished rollout, or a finalisation).
+// done rollout, or a finalisation).
 func (e *Executor) finalBefore() bool {
 	for _, r := range e.recs {
-		if r.Kind == "end" {
+		if r.Kind == KindEnd {
 			return true
 		}
 	}
@@ -233,15 +269,18 @@ func (e *Executor) finalBefore() bool {
 
 // lockDone reports whether the journal shows the lock tag applied to every selected droplet.
 func (e *Executor) lockDone() bool {
+	if len(e.recs) > 0 && e.recs[0].Header.Recovered != nil {
+		return true // recovered from what carries the lock
+	}
 	results := map[int]bool{}
 	for _, r := range e.recs {
-		if r.Kind == "result" && r.Op == "lock" && r.Err == "" {
+		if r.Kind == KindResult && r.Op == OpLock && r.Err == "" {
 			results[r.Ref] = true
 		}
 	}
 	locked := 0
 	for _, r := range e.recs {
-		if r.Kind == "intent" && r.Op == "lock" && results[r.Seq] {
+		if r.Kind == KindIntent && r.Op == OpLock && results[r.Seq] {
 			locked += len(r.Droplets)
 		}
 	}
@@ -307,12 +346,12 @@ func (e *Executor) adoptOne(ctx context.Context, s *slot, d godo.Droplet, restor
 		s.restored = d.ID
 		return e.setPhase(s, PhaseRollingBack, "adopted a re-creation on resume")
 	case restore && s.restored != d.ID, !restore && s.newID != 0 && s.newID != d.ID:
-		return e.destroy(ctx, s, "destroy_duplicate", d.ID)
+		return e.destroy(ctx, s, OpDestroyDuplicate, d.ID)
 	case !restore && s.newID == 0 && s.phase == PhasePending:
 		s.newID, s.created = d.ID, time.Now()
 		return e.setPhase(s, PhaseCreated, "adopted on resume")
 	case !restore && s.newID == 0:
-		return e.destroy(ctx, s, "destroy_duplicate", d.ID) // made after the slot was given up
+		return e.destroy(ctx, s, OpDestroyDuplicate, d.ID) // made after the slot was given up
 	}
 	return nil
 }
@@ -320,8 +359,9 @@ func (e *Executor) adoptOne(ctx context.Context, s *slot, d godo.Droplet, restor
 // cleanUp finishes destroys a crash interrupted: new droplets of replacements that
 // failed, were cancelled or were rolled back.
 func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) error {
+	var todo []*slot
 	for _, s := range inPhase(e.slots, PhaseFailed, PhaseCancelled, PhaseRolledBack) {
-		if _, ok := present[s.newID]; !ok || s.newID == 0 {
+		if _, ok := present[s.newID]; !ok || s.newID == 0 || s.safe.newAlone {
 			continue
 		}
 		if s.phase == PhaseFailed && e.plan.Strategy.KeepFailed {
@@ -332,7 +372,14 @@ func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) er
 				return err
 			}
 		}
-		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+		todo = append(todo, s)
+	}
+	removable, err := e.readyToRemove(ctx, todo)
+	if err != nil {
+		return err
+	}
+	for _, s := range removable {
+		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 			return err
 		}
 	}
@@ -341,59 +388,51 @@ func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) er
 
 // normalise sends replacements whose new droplet vanished back to pending, and those
 // not yet in service back to be checked again: a health check from before the crash
-// proves little now.
-func (e *Executor) normalise(present map[int]godo.Droplet) {
+// proves little now. Each change is journaled and published.
+func (e *Executor) normalise(present map[int]godo.Droplet) error {
+	var gone, check, wait []*slot
 	for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
 		d, ok := present[s.newID]
 		switch {
 		case !ok:
-			s.phase, s.newID, s.newIP = PhasePending, 0, ""
+			s.newID, s.newIP = 0, ""
+			gone = append(gone, s)
 		case d.Status == "active" && s.newIP != "":
-			s.phase = PhaseActive
+			if s.phase != PhaseActive {
+				check = append(check, s)
+			}
 		default:
-			s.phase, s.created = PhaseCreated, time.Now()
+			s.created = time.Now()
+			if s.phase != PhaseCreated {
+				wait = append(wait, s)
+			}
 		}
 	}
+	return errors.Join(e.setPhases(gone, PhasePending, "its new droplet is gone"),
+		e.setPhases(check, PhaseActive, "checked again on resume"),
+		e.setPhases(wait, PhaseCreated, "waiting again on resume"))
 }
 
-// relockNew puts the lock back on the new droplets of a finished rollout being rolled back.
-func (e *Executor) relockNew(ctx context.Context) error {
-	var ids []int
-	for _, s := range e.served() {
-		if ok, err := e.exists(ctx, s.newID); err != nil {
-			return err
-		} else if ok {
-			ids = append(ids, s.newID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	return e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
-}
-
-// finalise destroys the old droplets a done rollout kept, and lifts its lock.
+// finalise destroys the old droplets a done rollout kept, journals that it keeps none
+// any more (a finalised record), and ends the rollout again, which lifts the lock they
+// kept. It is the only meaning of finalise in molt.
 func (e *Executor) finalise(ctx context.Context) error {
-	for _, s := range inPhase(e.slots, PhaseDone) {
-		if err := e.destroy(ctx, s, "finalise", s.r.Old.ID); err != nil {
+	var ids []int
+	kept, err := e.confirm(ctx, inPhase(e.slots, PhaseDone), oldSide)
+	if err != nil {
+		return err
+	}
+	for _, s := range kept {
+		if err := e.destroy(ctx, s, OpFinalise, s.r.Old.ID); err != nil {
 			return err
 		}
 		s.kept = false
+		ids = append(ids, s.r.Old.ID)
 	}
-	if err := e.setState(StateDone, "finalised"); err != nil {
+	rec := Record{Kind: KindFinalised, State: StateDone, Droplets: ids}
+	if err := e.transition(rec, StateChanged{At: time.Now(), State: StateDone, Reason: finalisedReason}); err != nil {
 		return err
 	}
-	return e.complete(ctx, StateDone)
-}
-
-// exists reports whether a droplet is still there.
-func (e *Executor) exists(ctx context.Context, id int) (bool, error) {
-	err := e.api.call(ctx, read, func(c context.Context) (*godo.Response, error) {
-		_, resp, err := e.api.c.Droplets.Get(c, id)
-		return resp, err
-	})
-	if isStatus(err, 404) {
-		return false, nil
-	}
-	return err == nil, err
+	e.finalised = true
+	return e.endRollout(ctx, StateDone)
 }

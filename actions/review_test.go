@@ -98,15 +98,15 @@ func TestKeptOldLeavesTagLoadBalancersBeforePowerOff(t *testing.T) {
 	untagged := map[int]bool{}
 	checked := 0
 	for _, r := range recs {
-		if r.Kind != "intent" {
+		if r.Kind != KindIntent {
 			continue
 		}
 		switch r.Op {
-		case "untag":
+		case OpUntag:
 			for _, id := range r.Droplets {
 				untagged[id] = true
 			}
-		case "power_off":
+		case OpPowerOff:
 			for _, rp := range p.Replacements() {
 				if rp.Old.ID == r.Droplets[0] && len(rp.TagLBs) > 0 {
 					checked++
@@ -166,7 +166,7 @@ func TestHealthProbeDoesNotFollowRedirects(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &Executor{health: opt.HealthClient}
-	e.plan.Strategy.Health = HealthCheck{Kind: "http", Port: port, Path: "/healthz", ProbeTimeout: Duration(time.Second)}
+	e.plan.Strategy.Health = HealthCheck{Kind: HealthHTTP, Port: port, Path: "/healthz", ProbeTimeout: Duration(time.Second)}
 	ok, _, detail := e.probe(context.Background(), u.Hostname())
 	if !ok || detail != "HTTP 302" {
 		t.Errorf("probe = %v, %q; want a pass on the droplet's own HTTP 302", ok, detail)

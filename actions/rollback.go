@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -23,15 +24,16 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 		return err
 	}
 	for w := len(e.plan.Waves) - 1; w >= 0; w-- {
-		slots := inPhase(e.waveSlots(w), PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack)
+		slots := inPhase(e.waveSlots(w), PhaseHandedOver, PhaseSoaked, PhaseDraining, PhaseDone, PhaseRollingBack)
 		if err := e.rollBackWave(ctx, slots); err != nil {
 			return err
 		}
 	}
-	if err := e.complete(ctx, StateRolledBack); err != nil {
+	e.rollbackReason = reason
+	if err := e.endRollout(ctx, StateRolledBack); err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: %s", ErrRolledBack, reason)
+	return &RollbackError{Reason: reason}
 }
 
 // cancelInFlight stops replacements that never went into service: their new droplets
@@ -41,14 +43,21 @@ func (e *Executor) cancelInFlight(ctx context.Context) error {
 	if err := e.adoptUnclear(ctx); err != nil {
 		return err
 	}
-	for _, s := range inPhase(e.slots, PhasePending, PhaseCreated, PhaseActive, PhaseHealthy) {
+	slots := inPhase(e.slots, PhasePending, PhaseCreated, PhaseActive, PhaseHealthy)
+	for _, s := range slots {
 		if s.handoverBegun && s.newID != 0 {
 			if err := e.handBack(ctx, []*slot{s}, func(s *slot) int { return s.r.Old.ID }); err != nil {
 				return err
 			}
 		}
-		if s.newID != 0 {
-			if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+	}
+	removable, err := e.readyToRemove(ctx, slots)
+	if err != nil {
+		return err
+	}
+	for _, s := range slots {
+		if slices.Contains(removable, s) {
+			if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 				return err
 			}
 		}
@@ -118,14 +127,22 @@ func (e *Executor) rollBackWave(ctx context.Context, slots []*slot) error {
 	if err := e.handBack(ctx, slots, func(s *slot) int { return s.restored }); err != nil {
 		return err
 	}
+	removable, err := e.readyToRemove(ctx, slots)
+	if err != nil {
+		return err
+	}
 	for _, s := range slots {
-		if err := e.moveVolumes(ctx, s, s.newID, s.restored); err != nil {
-			return err
+		reason := fmt.Sprintf("new droplet %d left in place: it failed its identity check", s.newID)
+		if slices.Contains(removable, s) {
+			if err := e.moveVolumes(ctx, s, s.newID, s.restored); err != nil {
+				return err
+			}
+			if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
+				return err
+			}
+			reason = ""
 		}
-		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
-			return err
-		}
-		if err := e.setPhase(s, PhaseRolledBack, ""); err != nil {
+		if err := e.setPhase(s, PhaseRolledBack, reason); err != nil {
 			return err
 		}
 	}
@@ -166,7 +183,7 @@ func (e *Executor) restore(ctx context.Context, s *slot, present map[int]godo.Dr
 }
 
 func (e *Executor) powerOn(ctx context.Context, s *slot) error {
-	err := e.do(ctx, Record{Op: "power_on", Slots: []int{s.r.Slot}, Droplets: []int{s.restored}}, mutate,
+	err := e.do(ctx, Record{Op: OpPowerOn, Slots: []int{s.r.Slot}, Droplets: []int{s.restored}}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			_, resp, err := e.api.c.DropletActions.PowerOn(c, s.restored)
 			return resp, err
@@ -183,7 +200,7 @@ func (e *Executor) recreate(ctx context.Context, s *slot) error {
 	tag := RollbackGroupTag(e.id, s.r.Slot)
 	image := s.r.Old.Image
 	for try := 0; try < maxCreateTries; try++ {
-		rec := Record{Op: "recreate", Wave: s.wave, Slots: []int{s.r.Slot}, Names: []string{s.r.Old.Name}, Target: tag}
+		rec := Record{Op: OpRecreate, Wave: s.wave, Slots: []int{s.r.Slot}, Names: []string{s.r.Old.Name}, Target: tag}
 		var d *godo.Droplet
 		e.createSent = true
 		err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
@@ -224,7 +241,7 @@ func (e *Executor) adoptRestored(ctx context.Context, s *slot, tag string) error
 		case s.restored == 0:
 			s.restored = d.ID
 		case d.ID != s.restored:
-			if err := e.destroy(ctx, s, "destroy_duplicate", d.ID); err != nil {
+			if err := e.destroy(ctx, s, OpDestroyDuplicate, d.ID); err != nil {
 				return err
 			}
 		}
@@ -274,20 +291,20 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 	}
 }
 
-// abort stops without rolling back: replacements not in service are cancelled, those in
-// service are finished.
+// abort ends the rollout without rolling back: replacements not in service are
+// cancelled, and those in service retire their old droplets.
 func (e *Executor) abort(ctx context.Context) error {
 	if err := e.cancelInFlight(ctx); err != nil {
 		return err
 	}
-	serving := inPhase(e.slots, PhaseHandedOver, PhaseSoaked)
-	for _, s := range serving {
-		s.phase = PhaseSoaked
+	serving := inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDraining)
+	if err := e.setPhases(inPhase(serving, PhaseHandedOver, PhaseDraining), PhaseSoaked, "kept in service by the abort"); err != nil {
+		return err
 	}
 	if err := e.retireNow(ctx, serving); err != nil {
 		return err
 	}
-	if err := e.complete(ctx, StateAborted); err != nil {
+	if err := e.endRollout(ctx, StateAborted); err != nil {
 		return err
 	}
 	return ErrAborted

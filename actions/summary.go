@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/molt-sh/molt/fleet"
 )
 
 // Summary is one rollout as `molt rollouts` lists it, read from its journal.
@@ -27,11 +29,32 @@ type Summary struct {
 	Kept      int       `json:"kept,omitempty"`
 	KeptUntil time.Time `json:"kept_until,omitzero"`
 	Path      string    `json:"journal"`
+	// Account is the account the rollout ran on (nil: its journal predates accounts).
+	Account *fleet.Account `json:"account,omitempty"`
+
+	// Damaged says where a journal that cannot be read is damaged ("damaged at line
+	// 16", "no header"); such a summary has only its ID and Path besides.
+	Damaged string `json:"damaged,omitempty"`
+	// Recovered is set when the journal was rebuilt from the cloud (molt recover).
+	Recovered bool `json:"recovered,omitempty"`
+	// Ended is when the rollout last ended (zero while it has not).
+	Ended time.Time `json:"ended,omitzero"`
+	// UnclearCreates counts the creates answered with an error or not at all: the API
+	// may have committed them after the rollout ended.
+	UnclearCreates int `json:"unclear_creates,omitempty"`
 }
 
-// Unfinished reports whether the rollout can be resumed: it stopped before its end, or
-// it is done but still keeps old droplets.
-func (s Summary) Unfinished() bool { return !s.State.Final() }
+// MayHaveLateDroplets reports whether droplets its creates made may have come after the
+// rollout ended, within window of its end: it ended, and a create was answered with an
+// error.
+func (s Summary) MayHaveLateDroplets(now time.Time, window time.Duration) bool {
+	return s.State.Final() && s.UnclearCreates > 0 && now.Sub(s.Ended) < window
+}
+
+// Unfinished reports whether the rollout has not ended (no final state yet), so that a
+// run can resume it. A done rollout that keeps old droplets has ended, though resuming
+// it finalises it.
+func (s Summary) Unfinished() bool { return s.Damaged == "" && !s.State.Final() }
 
 // FromText renders the source versions, most servers first ("web-1.4.0 (3), web-1.5.0 (1)").
 func (s Summary) FromText() string {
@@ -59,20 +82,27 @@ func Summarize(path string) (Summary, error) {
 	}
 	h := recs[0].Header
 	s := Summary{ID: h.ID, Started: h.Started, Operator: h.Operator, Selection: h.Plan.Selection, From: h.Plan.Sources,
-		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path}
+		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path,
+		Account: h.Plan.Account, Recovered: h.Recovered != nil}
 	phases := map[int]Phase{}
 	var ended time.Time
+	finalised := false
 	for _, r := range recs[1:] {
 		switch r.Kind {
-		case "phase":
+		case KindPhase:
 			for _, n := range r.Slots {
 				phases[n] = r.Phase
 			}
-		case "state", "end":
+		case KindResult:
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) {
+				s.UnclearCreates++
+			}
+		case KindState, KindEnd, KindFinalised:
 			s.State, s.Reason = r.State, r.Reason
-			if r.Kind == "end" {
+			if r.Kind == KindEnd {
 				ended = r.At
 			}
+			finalised = finalised || r.finalises()
 		}
 	}
 	for _, p := range phases {
@@ -80,7 +110,10 @@ func Summarize(path string) (Summary, error) {
 			s.Replaced++
 		}
 	}
-	if h.Plan.Strategy.Retire.Mode == "keep" && s.State == StateDone && s.Reason != "finalised" {
+	if s.State.Final() {
+		s.Ended = ended
+	}
+	if h.Plan.Strategy.Retire.Mode == RetireKeep && s.State == StateDone && !finalised {
 		s.Kept = s.Replaced
 		if ttl := h.Plan.Strategy.Retire.TTL.D(); ttl > 0 {
 			s.KeptUntil = ended.Add(ttl)
@@ -90,7 +123,8 @@ func Summarize(path string) (Summary, error) {
 }
 
 // ListRollouts summarises every journal in dir, newest first. A directory that does
-// not exist holds no rollouts.
+// not exist holds no rollouts. A journal that cannot be read is listed too, with where
+// it is damaged, and its error is returned with the list.
 func ListRollouts(dir string) ([]Summary, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
@@ -100,9 +134,15 @@ func ListRollouts(dir string) ([]Summary, error) {
 	var errs []error
 	for _, p := range paths {
 		s, err := Summarize(p)
+		var de *DamagedError
+		if errors.As(err, &de) {
+			s = Summary{ID: rolloutOfPath(p), Path: p, Damaged: de.Where()}
+		}
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			if de == nil {
+				continue
+			}
 		}
 		out = append(out, s)
 	}
@@ -138,7 +178,7 @@ func PreviewRollback(path string) ([]RollbackStep, error) {
 	var out []RollbackStep
 	for i := len(e.slots) - 1; i >= 0; i-- {
 		s := e.slots[i]
-		if !slices.Contains([]Phase{PhaseHandedOver, PhaseSoaked, PhaseDone, PhaseRollingBack}, s.phase) {
+		if !slices.Contains([]Phase{PhaseHandedOver, PhaseSoaked, PhaseDraining, PhaseDone, PhaseRollingBack}, s.phase) {
 			continue
 		}
 		st := RollbackStep{Slot: s.r.Slot, Name: s.r.Old.Name, NewID: s.newID, OldID: s.r.Old.ID}
@@ -170,10 +210,13 @@ func provisionTimes(path string) time.Duration {
 	if err != nil {
 		return 0
 	}
+	if d := measured(recs); d > 0 {
+		return d
+	}
 	created := map[int]time.Time{}
 	var took []time.Duration
 	for _, r := range recs {
-		if r.Kind != "phase" || len(r.Droplets) == 0 {
+		if r.Kind != KindPhase || len(r.Droplets) == 0 {
 			continue
 		}
 		switch id := r.Droplets[0]; r.Phase {
@@ -184,6 +227,28 @@ func provisionTimes(path string) time.Duration {
 				took = append(took, r.At.Sub(at))
 			}
 		}
+	}
+	if len(took) == 0 {
+		return 0
+	}
+	slices.Sort(took)
+	return took[len(took)/2]
+}
+
+// measured is the median of the provisioning times the journal recorded as measured
+// (Record.Took) in the last wave that measured any: the newest, after the rollout had
+// learnt (0 for journals before molt recorded them, or with none measured cleanly).
+func measured(recs []Record) time.Duration {
+	last := -1
+	var took []time.Duration
+	for _, r := range recs {
+		if r.Kind != KindPhase || r.Phase != PhaseActive || r.Took <= 0 {
+			continue
+		}
+		if r.Wave != last {
+			last, took = r.Wave, nil
+		}
+		took = append(took, r.Took.D())
 	}
 	if len(took) == 0 {
 		return 0

@@ -91,7 +91,7 @@ func (e *Executor) sweepListed(ctx context.Context, present map[int]godo.Droplet
 // journaled as op destroy_stray, and reports it. One already gone counts as destroyed.
 func (e *Executor) destroyStray(ctx context.Context, d godo.Droplet) error {
 	n, rollback, _ := e.createdBy(d)
-	rec := Record{Op: "destroy_stray", Droplets: []int{d.ID}, Names: []string{d.Name}}
+	rec := Record{Op: OpDestroyStray, Droplets: []int{d.ID}, Names: []string{d.Name}}
 	ev := StrayDestroyed{At: time.Now(), Droplet: d.ID, Name: d.Name, Slot: -1}
 	if rollback {
 		rec.Slots, rec.Target, ev.Slot = []int{n}, RollbackGroupTag(e.id, n), n
@@ -109,6 +109,7 @@ func (e *Executor) destroyStray(ctx context.Context, d godo.Droplet) error {
 		e.publish(ev)
 		return fmt.Errorf("destroy untracked droplet %d (%s): %w", d.ID, d.Name, err)
 	}
+	e.swept++
 	e.publish(ev)
 	return nil
 }

@@ -53,7 +53,7 @@ func TestLateCommittedCreateIsSwept(t *testing.T) {
 			}
 			late := 0 // the names of the create that was answered with an error
 			for _, r := range recs {
-				if r.Kind == "intent" && r.Op == "create" && late == 0 {
+				if r.Kind == KindIntent && r.Op == OpCreate && late == 0 {
 					late = len(r.Names)
 				}
 			}
@@ -82,11 +82,11 @@ func TestLateCommittedCreateIsSwept(t *testing.T) {
 			unclear, intents, results := 0, map[int]Record{}, 0
 			for _, r := range recs {
 				switch {
-				case r.Kind == "result" && r.Op == "create" && r.Unclear:
+				case r.Kind == KindResult && r.Op == OpCreate && r.Unclear:
 					unclear++
-				case r.Kind == "intent" && r.Op == "destroy_stray":
+				case r.Kind == KindIntent && r.Op == OpDestroyStray:
 					intents[r.Seq] = r
-				case r.Kind == "result" && r.Op == "destroy_stray" && r.Err == "":
+				case r.Kind == KindResult && r.Op == OpDestroyStray && r.Err == "":
 					if _, ok := intents[r.Ref]; ok {
 						results++
 					}

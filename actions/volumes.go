@@ -16,10 +16,10 @@ import (
 func (e *Executor) moveVolumes(ctx context.Context, s *slot, from, to int) error {
 	for _, vol := range s.r.Volumes {
 		err := e.step(s, "move_volumes", to, func() error {
-			if err := e.volumeAction(ctx, s, "volume_detach", vol, from); err != nil {
+			if err := e.volumeAction(ctx, s, OpVolumeDetach, vol, from); err != nil {
 				return err
 			}
-			return e.volumeAction(ctx, s, "volume_attach", vol, to)
+			return e.volumeAction(ctx, s, OpVolumeAttach, vol, to)
 		})
 		if err != nil {
 			return fmt.Errorf("move volume %s from droplet %d to %d: %w", vol, from, to, err)
@@ -31,13 +31,13 @@ func (e *Executor) moveVolumes(ctx context.Context, s *slot, from, to int) error
 // volumeAction attaches or detaches a volume and waits for the action to complete. A
 // refusal (422) is fine when the volume is so already (after a resume, or in a rollback
 // before volumes moved), which a look at the volume confirms.
-func (e *Executor) volumeAction(ctx context.Context, s *slot, op, vol string, droplet int) error {
+func (e *Executor) volumeAction(ctx context.Context, s *slot, op Op, vol string, droplet int) error {
 	var action *godo.Action
 	err := e.do(ctx, Record{Op: op, Target: vol, Droplets: []int{droplet}, Slots: []int{s.r.Slot}}, mutate,
 		func(c context.Context) (*godo.Response, error) {
 			var resp *godo.Response
 			var err error
-			if op == "volume_attach" {
+			if op == OpVolumeAttach {
 				action, resp, err = e.api.c.StorageActions.Attach(c, vol, droplet)
 			} else {
 				action, resp, err = e.api.c.StorageActions.DetachByDropletID(c, vol, droplet)
@@ -45,7 +45,7 @@ func (e *Executor) volumeAction(ctx context.Context, s *slot, op, vol string, dr
 			return resp, err
 		})
 	if isStatus(err, 422) {
-		if so, verr := e.volumeIs(ctx, vol, droplet, op == "volume_attach"); verr != nil || !so {
+		if so, verr := e.volumeIs(ctx, vol, droplet, op == OpVolumeAttach); verr != nil || !so {
 			return errors.Join(err, verr)
 		}
 		return nil

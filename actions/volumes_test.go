@@ -86,15 +86,15 @@ func movedAfterService(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	for i, r := range recs {
-		if r.Kind != "intent" || r.Op != "volume_detach" {
+		if r.Kind != KindIntent || r.Op != OpVolumeDetach {
 			continue
 		}
 		slot := r.Slots[0]
 		served := slices.IndexFunc(recs[:i], func(p Record) bool {
-			return p.Kind == "phase" && p.Phase == PhaseSoaked && slices.Contains(p.Slots, slot)
+			return p.Kind == KindPhase && p.Phase == PhaseSoaked && slices.Contains(p.Slots, slot)
 		})
 		retired := slices.IndexFunc(recs[:i], func(p Record) bool {
-			return p.Kind == "intent" && (p.Op == "retire" || p.Op == "power_off") && slices.Contains(p.Slots, slot)
+			return p.Kind == KindIntent && (p.Op == OpRetire || p.Op == OpPowerOff) && slices.Contains(p.Slots, slot)
 		})
 		if served < 0 || retired >= 0 {
 			t.Errorf("volume %s left slot %d's old droplet at record %d: in service at %d, retired at %d",

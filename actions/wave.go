@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // tagBatch bounds the resources of one tag or untag request.
@@ -23,11 +24,11 @@ func (e *Executor) lock(ctx context.Context) error {
 	for _, s := range e.slots {
 		ids = append(ids, s.r.Old.ID)
 	}
-	err := e.tagDroplets(ctx, "lock", RolloutTag(e.id), ids)
+	err := e.tagDroplets(ctx, OpLock, RolloutTag(e.id), ids)
 	if isClientError(err) {
 		// A definite refusal (a selected droplet gone since the plan): every resume would
 		// meet it again, and nothing has changed yet, so the rollout ends here.
-		if cerr := e.complete(ctx, StateAborted); cerr != nil {
+		if cerr := e.endRollout(ctx, StateAborted); cerr != nil {
 			return errors.Join(err, cerr)
 		}
 		return fmt.Errorf("%w: the selection could not be locked, nothing was changed: %w", ErrAborted, err)
@@ -38,42 +39,9 @@ func (e *Executor) lock(ctx context.Context) error {
 	return e.lockHeld(ctx, ids)
 }
 
-// lockHeld checks, once the lock is on, that no other rollout locked the droplets since
-// the plan read them (two operators confirming at once). If one did, this rollout
-// lifts its lock and stops before any change: the first to lock goes on.
-func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
-	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
-	if err != nil {
-		return err
-	}
-	var le *LockedError
-	for _, d := range found {
-		if !slices.Contains(ids, d.ID) {
-			continue
-		}
-		for _, t := range d.Tags {
-			other := LockOf([]string{t})
-			switch {
-			case other == "" || other == e.id:
-			case le == nil:
-				le = &LockedError{Rollout: other, Servers: []string{d.Name}}
-			case le.Rollout == other:
-				le.Servers = append(le.Servers, d.Name)
-			}
-		}
-	}
-	if le == nil {
-		return nil
-	}
-	if err := e.complete(ctx, StateAborted); err != nil {
-		return errors.Join(le, err)
-	}
-	return fmt.Errorf("%w: %w", ErrAborted, le)
-}
-
 // tagDroplets tags droplets in batches, creating the tag (once) when the API says it
 // is missing.
-func (e *Executor) tagDroplets(ctx context.Context, op, tag string, ids []int) error {
+func (e *Executor) tagDroplets(ctx context.Context, op Op, tag string, ids []int) error {
 	for chunk := range slices.Chunk(ids, tagBatch) {
 		err := e.tagChunk(ctx, op, tag, chunk)
 		if isStatus(err, 404) {
@@ -88,14 +56,14 @@ func (e *Executor) tagDroplets(ctx context.Context, op, tag string, ids []int) e
 	return nil
 }
 
-func (e *Executor) tagChunk(ctx context.Context, op, tag string, ids []int) error {
+func (e *Executor) tagChunk(ctx context.Context, op Op, tag string, ids []int) error {
 	return e.do(ctx, Record{Op: op, Target: tag, Droplets: ids}, mutate, func(c context.Context) (*godo.Response, error) {
 		return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(ids)})
 	})
 }
 
 func (e *Executor) createTag(ctx context.Context, tag string) error {
-	return e.do(ctx, Record{Op: "create_tag", Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
+	return e.do(ctx, Record{Op: OpCreateTag, Target: tag}, mutate, func(c context.Context) (*godo.Response, error) {
 		_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
 		return resp, err
 	})
@@ -129,11 +97,11 @@ func (e *Executor) runWave(ctx context.Context, w Wave) error {
 	if e.overBudget() {
 		return errOverBudget
 	}
-	return e.finishWave(ctx, slots)
+	return e.intoService(ctx, slots)
 }
 
-// finishWave puts healthy replacements into service, soaks them and retires the old.
-func (e *Executor) finishWave(ctx context.Context, slots []*slot) error {
+// intoService puts healthy replacements into service, soaks them and retires the old.
+func (e *Executor) intoService(ctx context.Context, slots []*slot) error {
 	if err := e.handover(ctx, inPhase(slots, PhaseHealthy)); err != nil {
 		return err
 	}
@@ -143,7 +111,7 @@ func (e *Executor) finishWave(ctx context.Context, slots []*slot) error {
 	if e.overBudget() {
 		return errOverBudget
 	}
-	return e.retire(ctx, inPhase(slots, PhaseSoaked))
+	return e.retire(ctx, inPhase(slots, PhaseSoaked, PhaseDraining))
 }
 
 func inPhase(slots []*slot, phases ...Phase) []*slot {
@@ -225,7 +193,7 @@ func (e *Executor) createGroup(ctx context.Context, group []*slot) error {
 
 // createCall sends one create (or create-multiple) request for the slots.
 func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Droplet, error) {
-	rec := Record{Op: "create", Wave: slots[0].wave, Group: slots[0].r.Group, Target: GroupTag(e.id, slots[0].r.Group)}
+	rec := Record{Op: OpCreate, Wave: slots[0].wave, Group: slots[0].r.Group, Target: GroupTag(e.id, slots[0].r.Group)}
 	for _, s := range slots {
 		rec.Slots = append(rec.Slots, s.r.Slot)
 		rec.Names = append(rec.Names, s.r.Old.Name)
@@ -257,8 +225,18 @@ func (e *Executor) createRequest(r Replacement, groupTag string, image int) *god
 		Name: old.Name, Region: old.Region, Size: old.Size, Image: godo.DropletCreateImage{ID: image},
 		SSHKeys: sshKeys(launch.SSHKeys), Backups: old.HasFeature("backups"), IPv6: old.HasFeature("ipv6"),
 		Monitoring: old.HasFeature("monitoring"), UserData: launch.UserData, VPCUUID: old.VPCUUID,
-		Tags: append(UserTags(old.Tags), RolloutTag(e.id), groupTag),
+		Tags: e.birthTags(old, groupTag),
 	}
+}
+
+// birthTags are a new droplet's tags: the old one's own, the lock, its create's, and
+// the driver's lease, so that the lease is on it from birth.
+func (e *Executor) birthTags(old fleet.Server, groupTag string) []string {
+	tags := append(UserTags(old.Tags), RolloutTag(e.id), groupTag)
+	if l := e.lease.current(); l != "" {
+		tags = append(tags, l)
+	}
+	return tags
 }
 
 func multiRequest(r *godo.DropletCreateRequest, names []string) *godo.DropletMultiCreateRequest {
@@ -285,7 +263,7 @@ func (e *Executor) assign(slots []*slot, created []godo.Droplet) error {
 	for _, s := range slots {
 		for _, d := range created {
 			if d.Name == s.r.Old.Name {
-				s.newID, s.created = d.ID, time.Now()
+				s.newID, s.created, s.failsAt = d.ID, time.Now(), e.api.failed.Load()
 				matched = append(matched, s)
 				break
 			}
@@ -312,7 +290,7 @@ func (e *Executor) adoptFrom(ctx context.Context, slots []*slot, found []godo.Dr
 				continue
 			}
 			if s.newID != 0 {
-				if err := e.destroy(ctx, s, "destroy_duplicate", d.ID); err != nil {
+				if err := e.destroy(ctx, s, OpDestroyDuplicate, d.ID); err != nil {
 					return err
 				}
 				continue
@@ -327,11 +305,14 @@ func (e *Executor) adoptFrom(ctx context.Context, slots []*slot, found []godo.Dr
 }
 
 // destroy deletes a droplet; one already gone counts as destroyed.
-func (e *Executor) destroy(ctx context.Context, s *slot, op string, id int) error {
+func (e *Executor) destroy(ctx context.Context, s *slot, op Op, id int) error {
 	err := e.do(ctx, Record{Op: op, Wave: s.wave, Slots: []int{s.r.Slot}, Droplets: []int{id}}, mutate,
 		func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, id) })
 	if err != nil && !isStatus(err, 404) {
 		return fmt.Errorf("destroy droplet %d: %w", id, err)
+	}
+	if op == OpDestroyDuplicate {
+		e.swept++
 	}
 	return nil
 }
@@ -412,25 +393,51 @@ func (e *Executor) pollGroup(ctx context.Context, g []*slot, first bool) error {
 			active = append(active, s)
 		}
 	}
-	return e.setPhases(active, PhaseActive, "")
+	var measured, unmeasured []*slot
+	for _, s := range active {
+		if s.took > 0 {
+			measured = append(measured, s)
+		} else {
+			unmeasured = append(unmeasured, s)
+		}
+	}
+	if err := e.setPhases(measured, PhaseActive, ""); err != nil {
+		return err
+	}
+	// The reason keeps such a wait out of what the next rollout learns from this one.
+	return e.setPhases(unmeasured, PhaseActive, unmeasuredReason)
 }
 
+// unmeasuredReason marks a droplet that turned active after a wait an API error or an
+// adoption lengthened: not a provisioning time to learn from.
+const unmeasuredReason = "wait not measured"
+
 // pollSlot looks at one new droplet in a listing: active (true), failed, or not yet.
+// The provisioning clock learns from it only when the wait was clean: no API call failed
+// since the create (a retry, here or in another group's poll, may have made this look
+// late), and the create was answered (an adopted droplet's creation time is only when
+// it was found).
 func (e *Executor) pollSlot(ctx context.Context, s *slot, byID map[int]godo.Droplet, first bool) (bool, error) {
 	d, ok := byID[s.newID]
 	elapsed := time.Since(s.created)
+	learn := s.unclear.IsZero() && s.failsAt == e.api.failed.Load()
 	switch {
 	case !ok:
 		return false, e.fail(ctx, s, "wait_active", "the new droplet disappeared")
 	case d.Status == "active":
 		ip, _ := d.PublicIPv4()
-		s.newIP = ip
-		e.clock.observe(elapsed, true, first)
+		s.newIP, s.took = ip, 0
+		if learn {
+			e.clock.observe(elapsed, true, first)
+			s.took = elapsed
+		}
 		return true, nil
 	case elapsed > e.plan.Strategy.ActiveTimeout.D():
 		return false, e.fail(ctx, s, "wait_active", fmt.Sprintf("still %s after %s", d.Status, e.plan.Strategy.ActiveTimeout))
 	}
-	e.clock.observe(elapsed, false, first)
+	if learn {
+		e.clock.observe(elapsed, false, first)
+	}
 	return false, nil
 }
 
@@ -463,7 +470,7 @@ func (e *Executor) checkHealth(ctx context.Context, slots []*slot) error {
 	return e.setPhases(healthy, PhaseHealthy, "")
 }
 
-// stopError returns the first error that stopped the run rather than judged a droplet:
+// stopError returns the first error that cuts the run short rather than judges a droplet:
 // an interruption or the operator's abort.
 func stopError(errs []error) error {
 	for _, err := range errs {
@@ -494,8 +501,13 @@ func (e *Executor) fail(ctx context.Context, s *slot, step, reason string) error
 			return err
 		}
 	}
+	if ok, err := e.readyToRemove(ctx, []*slot{s}); err != nil {
+		return err
+	} else if len(ok) == 0 {
+		return e.setPhase(s, PhaseFailed, reason) // no new droplet, or one left alone
+	}
 	if s.newID != 0 && !e.plan.Strategy.KeepFailed {
-		if err := e.destroy(ctx, s, "destroy_new", s.newID); err != nil {
+		if err := e.destroy(ctx, s, OpDestroyNew, s.newID); err != nil {
 			return err
 		}
 	}

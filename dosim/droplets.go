@@ -2,10 +2,10 @@ package dosim
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 func (s *Sim) dropletRoutes(api func(string, handler)) {
@@ -14,10 +14,6 @@ func (s *Sim) dropletRoutes(api func(string, handler)) {
 	api("DELETE /v2/droplets", s.deleteDropletsByTag)
 	api("GET /v2/droplets/{id}", s.getDroplet)
 	api("DELETE /v2/droplets/{id}", s.deleteDroplet)
-	api("POST /v2/droplets/{id}/actions", s.postDropletAction)
-	api("GET /v2/droplets/{id}/actions", s.listDropletActions)
-	api("GET /v2/droplets/{id}/actions/{action}", s.getDropletAction)
-	api("POST /v2/droplets/actions", s.postDropletActionByTag)
 	api("GET /v2/actions", s.listActions)
 	api("GET /v2/actions/{id}", s.getAction)
 }
@@ -25,16 +21,35 @@ func (s *Sim) dropletRoutes(api func(string, handler)) {
 func (s *Sim) listDroplets(r *http.Request, _ *reqInfo) (int, any) {
 	q := r.URL.Query()
 	tag, name := q.Get("tag_name"), q.Get("name")
-	if tag != "" && name != "" {
+	typ := q.Get("type")
+	switch {
+	case tag != "" && name != "":
 		return unprocessable("tag_name and name cannot be combined")
+	case tag != "" && typ != "":
+		return unprocessable("tag_name and type cannot be combined")
+	case typ != "" && typ != "droplets" && typ != "gpus":
+		return badRequest("type must be droplets or gpus, not %q", typ)
 	}
-	var keep func(*Droplet) bool
-	if tag != "" || name != "" {
-		keep = func(d *Droplet) bool { return (tag == "" || hasString(d.Tags, tag)) && (name == "" || d.Name == name) }
+	return s.dropletPage(r, s.w.sortedDroplets(s.dropletFilter(tag, name, typ)))
+}
+
+// dropletFilter is what GET /v2/droplets keeps: by tag, both kinds; otherwise the GPU
+// droplets with type=gpus and the others without; by name, case-insensitively. Nil keeps
+// all, the fast path of a world without GPU droplets.
+func (s *Sim) dropletFilter(tag, name, typ string) func(*Droplet) bool {
+	gpus := typ == "gpus"
+	if tag == "" && name == "" && !gpus && s.w.gpuDroplets == 0 {
+		return nil
 	}
-	list := s.w.sortedDroplets(keep)
-	rd := s.w.dropletRenderer()
-	return s.listing(r, "droplets", len(list), func(i int) any { return rd.render(list[i]) })
+	return func(d *Droplet) bool {
+		switch {
+		case tag != "":
+			return hasString(d.Tags, tag)
+		case sizes[d.Size].isGPU() != gpus:
+			return false
+		}
+		return name == "" || strings.EqualFold(d.Name, name)
+	}
 }
 
 func (s *Sim) droplet(r *http.Request) (*Droplet, bool) {
@@ -57,20 +72,21 @@ func (s *Sim) getDroplet(r *http.Request, _ *reqInfo) (int, any) {
 // createRequest is what DigitalOcean accepts on POST /v2/droplets, loosely typed where
 // clients differ: image as slug or ID, volumes as IDs or objects, nulls for empty lists.
 type createRequest struct {
-	Name              string            `json:"name"`
-	Names             []string          `json:"names"`
-	Region            string            `json:"region"`
-	Size              string            `json:"size"`
-	Image             json.RawMessage   `json:"image"`
-	SSHKeys           []json.RawMessage `json:"ssh_keys"`
-	Backups           bool              `json:"backups"`
-	IPv6              bool              `json:"ipv6"`
-	Monitoring        bool              `json:"monitoring"`
-	Tags              []string          `json:"tags"`
-	UserData          string            `json:"user_data"`
-	PrivateNetworking bool              `json:"private_networking"`
-	Volumes           []json.RawMessage `json:"volumes"`
-	VPCUUID           string            `json:"vpc_uuid"`
+	Name              string              `json:"name"`
+	Names             []string            `json:"names"`
+	Region            string              `json:"region"`
+	Size              string              `json:"size"`
+	Image             json.RawMessage     `json:"image"`
+	SSHKeys           []json.RawMessage   `json:"ssh_keys"`
+	Backups           bool                `json:"backups"`
+	IPv6              bool                `json:"ipv6"`
+	Monitoring        bool                `json:"monitoring"`
+	Tags              []string            `json:"tags"`
+	UserData          string              `json:"user_data"`
+	PrivateNetworking bool                `json:"private_networking"`
+	Volumes           []json.RawMessage   `json:"volumes"`
+	VPCUUID           string              `json:"vpc_uuid"`
+	BackupPolicy      *backupPolicyFields `json:"backup_policy"`
 }
 
 var validName = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.\-]{0,253}[a-zA-Z0-9])?$`)
@@ -133,10 +149,8 @@ func (s *Sim) createDroplets(r *http.Request, ri *reqInfo) (int, any) {
 	rd := s.w.dropletRenderer()
 	for _, n := range names {
 		d := s.newDroplet(n, &req, spec)
-		a := s.startAction("create", "droplet", d.ID, d.Region, nil, 0)
-		d.CreateAction = a.ID
 		droplets = append(droplets, rd.render(d))
-		actions = append(actions, obj{"id": a.ID, "rel": "create", "href": s.base(r) + "/v2/actions/" + strconv.Itoa(a.ID)})
+		actions = append(actions, obj{"id": d.CreateAction, "rel": "create", "href": s.base(r) + "/v2/actions/" + strconv.Itoa(d.CreateAction)})
 	}
 	links := obj{"actions": actions}
 	if multi {
@@ -153,49 +167,95 @@ type createSpec struct {
 }
 
 func (s *Sim) validateCreate(req *createRequest, n int) (createSpec, int, any) {
+	spec, f := s.resolveCreate(req)
+	if f == nil {
+		f = s.checkCreateExtras(req, &spec, n)
+	}
+	if f != nil {
+		st, b := f.answer()
+		return spec, st, b
+	}
+	return spec, 0, nil
+}
+
+// resolveCreate resolves the size, image and region of a create and checks they fit
+// together: the size exists in the region, the image is there and fits the disk.
+func (s *Sim) resolveCreate(req *createRequest) (createSpec, *failure) {
 	var spec createSpec
-	fail := func(status int, body any) (createSpec, int, any) { return spec, status, body }
 	size, ok := sizes[req.Size]
 	if req.Size == "" || !ok {
-		return fail(unprocessable("You specified an invalid size for Droplet creation."))
+		return spec, refuse("You specified an invalid size for Droplet creation.")
 	}
 	if len(req.Image) == 0 {
-		return fail(unprocessable("Image is required."))
+		return spec, refuse("Image is required.")
 	}
 	im, ok := s.w.findImage(req.Image)
 	if !ok || im.Status != "available" {
-		return fail(unprocessable("You specified an invalid image for Droplet creation."))
+		return spec, refuse("You specified an invalid image for Droplet creation.")
 	}
-	spec.image, spec.region = im, req.Region
-	if spec.region == "" && len(im.Regions) > 0 {
-		spec.region = im.Regions[0]
+	spec.image = im
+	spec.region = createRegion(req.Region, im, size)
+	switch {
+	case spec.region == "":
+		return spec, refuse("You specified an invalid region for Droplet creation.")
+	case !size.inRegion(spec.region):
+		return spec, refuse("Size %s is not available in region %s.", size.Slug, spec.region)
+	case !im.Public && !hasString(im.Regions, spec.region):
+		return spec, refuse("The image %d is not available in region %s.", im.ID, spec.region)
+	case im.MinDiskSize > size.Disk:
+		return spec, refuse("This size is not available because it has a smaller disk than the image requires (%d GB).", im.MinDiskSize)
 	}
-	if _, ok := regions[spec.region]; !ok {
-		return fail(unprocessable("You specified an invalid region for Droplet creation."))
+	return spec, nil
+}
+
+// createRegion reads the region of a create: a slug; a prefix such as "nyc", for any
+// datacenter of it; or nothing, for anywhere the image and size are.
+func createRegion(want string, im *Image, size Size) string {
+	if _, ok := regions[want]; ok {
+		return want
 	}
-	if !im.Public && !hasString(im.Regions, spec.region) {
-		return fail(unprocessable("The image %d is not available in region %s.", im.ID, spec.region))
+	for _, r := range regionList {
+		fits := size.inRegion(r.Slug) && (im.Public || hasString(im.Regions, r.Slug))
+		if fits && (want == "" || (len(want) >= 3 && r.Slug[:len(r.Slug)-1] == want)) {
+			return r.Slug
+		}
 	}
-	if im.MinDiskSize > size.Disk {
-		return fail(unprocessable("This size is not available because it has a smaller disk than the image requires (%d GB).", im.MinDiskSize))
-	}
+	return ""
+}
+
+// checkCreateExtras checks the rest of a create: tags, keys, VPC, backups, the droplet
+// limit and volumes.
+func (s *Sim) checkCreateExtras(req *createRequest, spec *createSpec, n int) *failure {
 	for _, t := range req.Tags {
 		if !validTag.MatchString(t) {
-			return fail(unprocessable("Tag %q is invalid.", t))
+			return refuse("Tag %q is invalid.", t)
 		}
+	}
+	for _, raw := range req.SSHKeys {
+		if _, ok := s.w.keyRef(raw); !ok {
+			return refuse("You specified an invalid SSH key: %s.", raw)
+		}
+	}
+	if req.VPCUUID != "" {
+		if v, ok := s.w.VPCs[req.VPCUUID]; !ok || v.Region != spec.region {
+			return refuse("VPC %s does not exist in %s.", req.VPCUUID, spec.region)
+		}
+	}
+	if req.BackupPolicy != nil && !req.Backups {
+		return refuse("backup_policy needs backups: true.")
 	}
 	if len(s.w.Droplets)+n > s.w.DropletLimit {
 		// DigitalOcean's own wording, which clients match on.
-		return fail(unprocessable("creating this/these droplet(s) will exceed your droplet limit"))
+		return refuse("creating this/these droplet(s) will exceed your droplet limit")
 	}
 	for _, raw := range req.Volumes {
 		v, status, body := s.createVolume(raw, spec.region, n)
 		if status != 0 {
-			return fail(status, body)
+			return &failure{status, body}
 		}
 		spec.volumes = append(spec.volumes, v)
 	}
-	return spec, 0, nil
+	return nil
 }
 
 // createVolume resolves a volume named in a create request: an ID string or {"id"}/{"name"}.
@@ -234,13 +294,16 @@ func (s *Sim) newDroplet(name string, req *createRequest, spec createSpec) *Drop
 	pub, priv := s.w.allocIPs()
 	vpc := req.VPCUUID
 	if vpc == "" {
-		vpc = defaultVPC(spec.region)
+		vpc = s.w.defaultVPCFor(spec.region, now).ID
 	}
 	d := &Droplet{
 		ID: s.w.newID(), Name: name, Region: spec.region, Size: req.Size, ImageID: spec.image.ID,
 		Status: "new", CreatedAt: now, ReadyAt: now.Add(s.cfg.Provision), Tags: dedupe(req.Tags),
 		PublicIP: pub, PrivateIP: priv, IPv6: req.IPv6, Monitoring: req.Monitoring, Backups: req.Backups,
 		VPCUUID: vpc, UserData: req.UserData,
+	}
+	if d.Backups {
+		d.BackupPolicy, _ = req.BackupPolicy.resolve(d)
 	}
 	for _, t := range d.Tags {
 		s.w.addTag(t)
@@ -251,16 +314,9 @@ func (s *Sim) newDroplet(name string, req *createRequest, spec createSpec) *Drop
 	}
 	s.w.putDroplet(d)
 	s.w.Created++
+	d.CreateAction = s.startAction("create", "droplet", d.ID, d.Region, nil, 0).ID
 	s.scheduleActivation(d)
 	return d
-}
-
-func defaultVPC(region string) string {
-	h := 0
-	for _, c := range region {
-		h = h*31 + int(c)
-	}
-	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", h, h%0xffff, h%0xfff, h%0xfff, h)
 }
 
 func dedupe(list []string) []string {
@@ -296,9 +352,20 @@ func (s *Sim) deleteDropletsByTag(r *http.Request, _ *reqInfo) (int, any) {
 // removeDroplet deletes a droplet and everything pointing at it.
 func (s *Sim) removeDroplet(d *Droplet) {
 	s.abortActions(d)
+	s.recordAction("destroy", "droplet", d.ID, d.Region, s.now())
+	for _, id := range d.BackupIDs {
+		delete(s.w.Images, id) // backups go with their droplet; snapshots stay
+	}
+	for _, fw := range s.w.Firewalls {
+		fw.DropletIDs = removeInt(fw.DropletIDs, d.ID)
+	}
+	delete(s.w.ProjectOf, "do:droplet:"+strconv.Itoa(d.ID))
+	if d.Pool != "" {
+		s.poolLost(d)
+	}
 	s.w.dropDroplet(d.ID)
 	s.w.Deleted++
-	s.unschedule(d.ID)
+	s.unschedule(dropletKey(d.ID))
 	s.health.close(d.ID)
 	for _, lb := range s.w.LoadBalancers {
 		lb.DropletIDs = removeInt(lb.DropletIDs, d.ID)
@@ -323,188 +390,10 @@ func (s *Sim) abortActions(d *Droplet) {
 	if !s.w.locked(d.ID) {
 		return
 	}
-	for _, a := range s.w.Actions {
-		if a.ResourceID == d.ID && a.locks() {
-			s.unschedule(a.ID)
+	for _, a := range s.w.actionsOn(dropletKey(d.ID)) {
+		if a.locks() {
+			s.unschedule(actionTimer(a.ID))
 			s.completeAction(a, "errored")
 		}
-	}
-}
-
-// dropletActionRequest covers the droplet action types the simulator serves.
-type dropletActionRequest struct {
-	Type  string          `json:"type"`
-	Name  string          `json:"name"`
-	Image json.RawMessage `json:"image"`
-}
-
-var dropletActionTypes = map[string]bool{
-	"power_off": true, "power_on": true, "shutdown": true, "reboot": true, "power_cycle": true,
-	"rename": true, "rebuild": true, "snapshot": true, "enable_ipv6": true,
-	"enable_backups": true, "disable_backups": true, "enable_private_networking": true,
-}
-
-func (s *Sim) postDropletAction(r *http.Request, _ *reqInfo) (int, any) {
-	d, ok := s.droplet(r)
-	if !ok {
-		return notFound()
-	}
-	var req dropletActionRequest
-	if err := decode(r, &req); err != nil {
-		return badRequest("The request body is not valid JSON: %v", err)
-	}
-	a, status, body := s.dropletAction(d, &req)
-	if a == nil {
-		return status, body
-	}
-	return http.StatusCreated, obj{"action": renderAction(a)}
-}
-
-func (s *Sim) dropletAction(d *Droplet, req *dropletActionRequest) (*Action, int, any) {
-	if !dropletActionTypes[req.Type] {
-		st, b := unprocessable("Action type %q is not supported.", req.Type)
-		return nil, st, b
-	}
-	if s.w.locked(d.ID) || d.Status == "new" {
-		st, b := unprocessable("Droplet already has a pending event.")
-		return nil, st, b
-	}
-	params := map[string]string{}
-	switch req.Type {
-	case "rename":
-		if !validName.MatchString(req.Name) {
-			st, b := unprocessable("Name is invalid.")
-			return nil, st, b
-		}
-		params["name"] = req.Name
-	case "snapshot":
-		params["name"] = req.Name
-		if req.Name == "" {
-			params["name"] = fmt.Sprintf("%s-%d", d.Name, s.now().Unix())
-		}
-	case "rebuild":
-		im, ok := s.w.findImage(req.Image)
-		if !ok {
-			st, b := unprocessable("You specified an invalid image for the rebuild.")
-			return nil, st, b
-		}
-		params["image"] = strconv.Itoa(im.ID)
-	}
-	return s.startAction(req.Type, "droplet", d.ID, d.Region, params, s.cfg.ActionDelay), 0, nil
-}
-
-func (s *Sim) postDropletActionByTag(r *http.Request, _ *reqInfo) (int, any) {
-	tag := r.URL.Query().Get("tag_name")
-	if tag == "" {
-		return unprocessable("tag_name is required")
-	}
-	var req dropletActionRequest
-	if err := decode(r, &req); err != nil {
-		return badRequest("The request body is not valid JSON: %v", err)
-	}
-	switch req.Type {
-	case "power_off", "power_on", "shutdown", "power_cycle", "enable_ipv6", "enable_backups", "disable_backups", "snapshot", "enable_private_networking":
-	default:
-		return unprocessable("Action type %q cannot be applied by tag.", req.Type)
-	}
-	out := []any{}
-	for _, d := range s.w.tagDroplets(tag) {
-		if a, _, _ := s.dropletAction(d, &req); a != nil {
-			out = append(out, renderAction(a))
-		}
-	}
-	return http.StatusCreated, obj{"actions": out}
-}
-
-func (s *Sim) actionsOf(keep func(*Action) bool) []*Action {
-	out := []*Action{}
-	for _, a := range s.w.Actions {
-		if keep(a) {
-			out = append(out, a)
-		}
-	}
-	sortActions(out)
-	return out
-}
-
-func (s *Sim) listDropletActions(r *http.Request, _ *reqInfo) (int, any) {
-	d, ok := s.droplet(r)
-	if !ok {
-		return notFound()
-	}
-	list := s.actionsOf(func(a *Action) bool { return a.ResourceType == "droplet" && a.ResourceID == d.ID })
-	return s.listing(r, "actions", len(list), func(i int) any { return renderAction(list[i]) })
-}
-
-func (s *Sim) getDropletAction(r *http.Request, _ *reqInfo) (int, any) {
-	d, ok := s.droplet(r)
-	id, ok2 := pathInt(r, "action")
-	a, ok3 := s.w.Actions[id]
-	if !ok || !ok2 || !ok3 || a.ResourceID != d.ID {
-		return notFound()
-	}
-	return http.StatusOK, obj{"action": renderAction(a)}
-}
-
-func (s *Sim) listActions(r *http.Request, _ *reqInfo) (int, any) {
-	list := s.actionsOf(func(*Action) bool { return true })
-	return s.listing(r, "actions", len(list), func(i int) any { return renderAction(list[i]) })
-}
-
-func (s *Sim) getAction(r *http.Request, _ *reqInfo) (int, any) {
-	id, ok := pathInt(r, "id")
-	a, found := s.w.Actions[id]
-	if !ok || !found {
-		return notFound()
-	}
-	return http.StatusOK, obj{"action": renderAction(a)}
-}
-
-func init() {
-	off := func(s *Sim, a *Action) {
-		if d, ok := s.w.Droplets[a.ResourceID]; ok && d.Status == "active" {
-			d.Status = "off"
-			s.health.close(d.ID)
-		}
-	}
-	actionEffects["power_off"] = off
-	actionEffects["shutdown"] = off
-	actionEffects["power_on"] = func(s *Sim, a *Action) {
-		if d, ok := s.w.Droplets[a.ResourceID]; ok && d.Status == "off" {
-			d.Status = "active"
-			s.openHealth(d)
-		}
-	}
-	actionEffects["rename"] = func(s *Sim, a *Action) {
-		if d, ok := s.w.Droplets[a.ResourceID]; ok {
-			d.Name = a.Params["name"]
-		}
-	}
-	actionEffects["rebuild"] = func(s *Sim, a *Action) {
-		if d, ok := s.w.Droplets[a.ResourceID]; ok {
-			d.ImageID, _ = strconv.Atoi(a.Params["image"])
-		}
-	}
-	actionEffects["enable_ipv6"] = func(s *Sim, a *Action) {
-		if d, ok := s.w.Droplets[a.ResourceID]; ok {
-			d.IPv6 = true
-		}
-	}
-	actionEffects["snapshot"] = func(s *Sim, a *Action) {
-		d, ok := s.w.Droplets[a.ResourceID]
-		if !ok {
-			return
-		}
-		src := s.w.Images[d.ImageID]
-		im := &Image{
-			ID: s.w.newID(), Name: a.Params["name"], Type: "snapshot", Regions: []string{d.Region},
-			CreatedAt: s.now(), MinDiskSize: sizes[d.Size].Disk, SizeGB: 2.36, Tags: []string{}, Status: "available",
-			SourceDroplet: d.ID, Distro: "Ubuntu",
-		}
-		if src != nil {
-			im.Distro = src.Distro
-		}
-		s.w.Images[im.ID] = im
-		d.Snapshots = append(d.Snapshots, im.ID)
 	}
 }

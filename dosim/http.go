@@ -24,19 +24,37 @@ type handler func(r *http.Request, ri *reqInfo) (int, any)
 func (s *Sim) routes() {
 	m := http.NewServeMux()
 	api := func(pattern string, h handler) {
-		route := pattern
-		m.Handle(pattern, s.api(route, h))
+		served := s.api(pattern, h)
+		shadows := operations.shadowedBy(pattern)
+		if len(shadows) == 0 {
+			m.Handle(pattern, served)
+			return
+		}
+		// A parameter of this pattern also matches a path DigitalOcean spells with a
+		// literal there (GET /v2/droplets/{id} and /v2/droplets/autoscale): such a
+		// request is not this operation's.
+		m.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, sh := range shadows {
+				if sh.matches(splitPath(r.URL.Path)) {
+					s.unserved(w, r)
+					return
+				}
+			}
+			served.ServeHTTP(w, r)
+		}))
 	}
 	s.dropletRoutes(api)
 	s.resourceRoutes(api)
+	for _, x := range s.extraRoutes {
+		m.HandleFunc(x.pattern, x.serve)
+	}
 	m.HandleFunc("GET /_sim/stats", s.admin(s.handleStats))
 	m.HandleFunc("POST /_sim/faults", s.admin(s.handleAddFault))
 	m.HandleFunc("GET /_sim/faults", s.admin(s.handleListFaults))
 	m.HandleFunc("DELETE /_sim/faults", s.admin(s.handleClearFaults))
 	m.HandleFunc("POST /_sim/images/{id}", s.admin(s.handleImageFlags))
-	m.Handle("/", s.api("notfound", func(r *http.Request, ri *reqInfo) (int, any) {
-		return errBody(http.StatusNotFound, "not_found", "The resource you were accessing could not be found.")
-	}))
+	m.HandleFunc("POST /_sim/droplets/{id}/backups", s.admin(s.handleTakeBackup))
+	m.HandleFunc("/", s.unserved)
 	s.mux = m
 }
 
@@ -54,6 +72,10 @@ type errorBody struct {
 	ID        string `json:"id"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id,omitempty"`
+	// Error and RootCauses are the envelope some operations answer with instead
+	// (error_with_root_causes: an invalid tag name); the simulator sends both.
+	Error      string   `json:"error,omitempty"`
+	RootCauses []string `json:"root_causes,omitempty"`
 }
 
 func errBody(status int, id, msg string) (int, any) {
@@ -101,7 +123,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ri *reqInfo, h ha
 	s.stats.count(r.Method, ri.route)
 	if !s.authorized(r) {
 		s.limiter.peek(time.Now()).setHeaders(w.Header())
-		return s.write(w, ri, http.StatusUnauthorized, &errorBody{ID: "Unauthorized", Message: "Unable to authenticate you"})
+		return s.write(w, ri, http.StatusUnauthorized, unauthorizedBody())
 	}
 	lim := s.limiter.take(time.Now())
 	lim.setHeaders(w.Header())
@@ -153,6 +175,15 @@ func (s *Sim) write(w http.ResponseWriter, ri *reqInfo, status int, body any) in
 	}
 	if body == nil || status == http.StatusNoContent {
 		w.WriteHeader(status)
+		return status
+	}
+	if rb, ok := body.(*rawBody); ok {
+		defer rb.release()
+		rb.buf.WriteByte('\n')
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(rb.buf.Len()))
+		w.WriteHeader(status)
+		_, _ = w.Write(rb.buf.Bytes())
 		return status
 	}
 	buf, err := json.Marshal(body)
@@ -265,4 +296,10 @@ func (s *Sim) listing(r *http.Request, key string, total int, render func(i int)
 func pathInt(r *http.Request, name string) (int, bool) {
 	n, err := strconv.Atoi(r.PathValue(name))
 	return n, err == nil
+}
+
+// unauthorizedBody is DigitalOcean's answer to a missing or wrong token, word for word
+// (the API description's example, and godo's own test fixture).
+func unauthorizedBody() *errorBody {
+	return &errorBody{ID: "unauthorized", Message: "Unable to authenticate you."}
 }

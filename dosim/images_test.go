@@ -3,11 +3,13 @@ package dosim_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/dosim"
 )
 
 // allImages pages through an image listing, three at a time to exercise the links.
@@ -29,12 +31,14 @@ func allImages(t *testing.T, list func(context.Context, *godo.ListOptions) ([]go
 }
 
 func TestImageListFilters(t *testing.T) {
+	t.Parallel()
 	env := startDemo(t)
 	c := env.Client.Images
 	byTag := func(ctx context.Context, opt *godo.ListOptions) ([]godo.Image, *godo.Response, error) {
 		return c.ListByTag(ctx, "role:web", opt)
 	}
 	all := allImages(t, c.List)
+	const distributions = 9 // the catalogue's public images
 	cases := []struct {
 		name string
 		list func(context.Context, *godo.ListOptions) ([]godo.Image, *godo.Response, error)
@@ -42,8 +46,8 @@ func TestImageListFilters(t *testing.T) {
 		each func(godo.Image) bool
 	}{
 		{"all", c.List, len(all), func(godo.Image) bool { return true }},
-		{"distribution", c.ListDistribution, 2, func(im godo.Image) bool { return im.Public && im.Type == "base" && im.Slug != "" }},
-		{"private", c.ListUser, len(all) - 2, func(im godo.Image) bool { return !im.Public && im.Type == "snapshot" && im.Slug == "" }},
+		{"distribution", c.ListDistribution, distributions, func(im godo.Image) bool { return im.Public && im.Type == "base" && im.Slug != "" }},
+		{"private", c.ListUser, len(all) - distributions, func(im godo.Image) bool { return !im.Public && im.Type == "snapshot" && im.Slug == "" }},
 		{"application", c.ListApplication, 0, nil},
 		// Four versions of web and the broken build.
 		{"tag", byTag, 5, func(im godo.Image) bool { return strings.HasPrefix(im.Name, "web-") && hasTag(im.Tags, "role:web") }},
@@ -131,4 +135,40 @@ func TestImageDeleteKeepsDroplets(t *testing.T) {
 	wantStatus(t, err, http.StatusNotFound)
 	_, err = env.Client.Images.Delete(ctx, d.Image.ID)
 	wantStatus(t, err, http.StatusNotFound)
+}
+
+func TestImageActions(t *testing.T) {
+	t.Parallel()
+	env := start(t, dosim.Config{HealthPort: -1, DemoExtras: true})
+	ctx := context.Background()
+	web, _, err := env.Client.Images.ListByTag(ctx, "role:web", nil)
+	if err != nil || len(web) == 0 {
+		t.Fatal(err)
+	}
+	im := web[0]
+	_, _, err = env.Client.ImageActions.Transfer(ctx, im.ID, &godo.ActionRequest{"type": "transfer", "region": im.Regions[0]})
+	wantStatus(t, err, http.StatusUnprocessableEntity) // already there
+	a, resp, err := env.Client.ImageActions.Transfer(ctx, im.ID, &godo.ActionRequest{"type": "transfer", "region": "lon1"})
+	wantCode(t, "transfer", resp, err, http.StatusCreated)
+	waitAction(t, "transfer", func(ctx context.Context) (*godo.Action, *godo.Response, error) {
+		return env.Client.ImageActions.Get(ctx, im.ID, a.ID)
+	})
+	if got, _, _ := env.Client.Images.GetByID(ctx, im.ID); !slices.Contains(got.Regions, "lon1") {
+		t.Errorf("after the transfer the image is in %v", got.Regions)
+	}
+	_, _, err = env.Client.ImageActions.Convert(ctx, im.ID)
+	wantStatus(t, err, http.StatusUnprocessableEntity) // a snapshot, not a backup
+	var pet godo.Droplet
+	for _, d := range listAll(t, env, "role:bastion", 200) {
+		pet = d
+	}
+	backup := pet.BackupIDs[0]
+	a, resp, err = env.Client.ImageActions.Convert(ctx, backup)
+	wantCode(t, "convert", resp, err, http.StatusCreated)
+	waitAction(t, "convert", func(ctx context.Context) (*godo.Action, *godo.Response, error) {
+		return env.Client.ImageActions.Get(ctx, backup, a.ID)
+	})
+	if got, _, _ := env.Client.Images.GetByID(ctx, backup); got.Type != "snapshot" {
+		t.Errorf("a converted backup is a %s", got.Type)
+	}
 }

@@ -1,6 +1,8 @@
 package dosim
 
 import (
+	"errors"
+	"strconv"
 	"time"
 )
 
@@ -16,18 +18,26 @@ func (s *Sim) startAction(typ, resourceType string, resourceID int, region strin
 		ID: s.w.NextAction, Status: "in-progress", Type: typ, StartedAt: now, DoneAt: now.Add(delay),
 		ResourceID: resourceID, ResourceType: resourceType, Region: region, Params: params,
 	}
-	s.w.Actions[a.ID] = a
-	if a.locks() {
-		s.w.busy[a.ResourceID]++
-	}
+	s.w.addAction(a)
 	if typ != "create" {
 		s.scheduleAction(a)
 	}
 	return a
 }
 
+// recordAction records an action that completed at once, at the given time: a destroy,
+// or a change from a seed's history.
+func (s *Sim) recordAction(typ, resourceType string, resourceID int, region string, at time.Time) *Action {
+	s.w.NextAction++
+	done := at
+	a := &Action{ID: s.w.NextAction, Status: "completed", Type: typ, StartedAt: at, CompletedAt: &done, DoneAt: at,
+		ResourceID: resourceID, ResourceType: resourceType, Region: region}
+	s.w.addAction(a)
+	return a
+}
+
 func (s *Sim) scheduleAction(a *Action) {
-	s.schedule(a.ID, a.DoneAt, func() { s.completeAction(a, "completed") })
+	s.schedule(actionTimer(a.ID), a.DoneAt, func() { s.completeAction(a, "completed") })
 }
 
 // completeAction ends an action and applies its effect. Runs under s.mu.
@@ -50,7 +60,7 @@ func (s *Sim) completeAction(a *Action, status string) {
 }
 
 // schedule runs fn under s.mu at the given time (at once if it has passed).
-func (s *Sim) schedule(key int, at time.Time, fn func()) {
+func (s *Sim) schedule(key string, at time.Time, fn func()) {
 	if old, ok := s.timers[key]; ok {
 		old.Stop()
 	}
@@ -66,12 +76,14 @@ func (s *Sim) schedule(key int, at time.Time, fn func()) {
 	})
 }
 
-func (s *Sim) unschedule(key int) {
+func (s *Sim) unschedule(key string) {
 	if t, ok := s.timers[key]; ok {
 		t.Stop()
 		delete(s.timers, key)
 	}
 }
+
+func actionTimer(id int) string { return "action:" + strconv.Itoa(id) }
 
 // scheduleActivation moves a new droplet to active at its ReadyAt (or at once, if that
 // has passed), unless its image is stuck; SetImageFlags schedules it again on release.
@@ -79,7 +91,7 @@ func (s *Sim) scheduleActivation(d *Droplet) {
 	if s.stuck(d) {
 		return
 	}
-	s.schedule(d.ID, d.ReadyAt, func() { s.activate(d.ID) })
+	s.schedule(dropletKey(d.ID), d.ReadyAt, func() { s.activate(d.ID) })
 }
 
 // stuck reports whether a droplet's image holds it in "new".
@@ -98,28 +110,44 @@ func (s *Sim) activate(id int) {
 	if a, ok := s.w.Actions[d.CreateAction]; ok {
 		s.completeAction(a, "completed")
 	}
-}
-
-func (s *Sim) openHealth(d *Droplet) {
-	if err := s.health.open(d.ID, d.PublicIP); err != nil && s.cfg.Logger != nil {
-		s.cfg.Logger.Print(err)
+	if d.Pool != "" {
+		s.poolMemberUp(d)
 	}
 }
 
-// resumeLifecycle restarts timers and listeners for a world just seeded or loaded.
+// openHealth opens a droplet's health listener. A full hub is said once, by
+// HealthNotice, rather than once per droplet.
+func (s *Sim) openHealth(d *Droplet) {
+	if err := s.health.open(d.ID, d.PublicIP); err != nil && !errors.Is(err, errHealthFull) {
+		s.logf("%v", err)
+	}
+}
+
+// resumeLifecycle restarts timers and listeners for a world just seeded or loaded. When
+// the open-file limit cannot give every active droplet a listener, the seeded ones (in ID
+// order) leave a reserve for the droplets a rollout creates, which are the ones probed.
 func (s *Sim) resumeLifecycle() {
-	for _, d := range s.w.Droplets {
+	reserve := seedReserve(s.cfg.HealthListeners)
+	for _, d := range s.w.sortedDroplets(nil) {
 		switch d.Status {
 		case "new":
 			s.scheduleActivation(d)
 		case "active":
-			s.openHealth(d)
+			if s.health.room() > reserve {
+				s.openHealth(d)
+			}
 		}
 	}
 	for _, a := range s.w.Actions {
 		if a.Status == "in-progress" && a.Type != "create" {
 			s.scheduleAction(a)
 		}
+	}
+	for _, lb := range s.w.LoadBalancers {
+		s.scheduleLB(lb)
+	}
+	for _, p := range s.w.Pools {
+		s.schedulePool(p, s.now())
 	}
 }
 

@@ -15,39 +15,6 @@ const timeFormat = "2006-01-02T15:04:05Z"
 
 func ts(t time.Time) string { return t.UTC().Format(timeFormat) }
 
-func renderRegion(slug string) obj {
-	r, ok := regions[slug]
-	if !ok {
-		r = Region{Slug: slug, Name: slug}
-	}
-	return obj{
-		"slug":      r.Slug,
-		"name":      r.Name,
-		"sizes":     sortedKeys(sizes),
-		"features":  []string{"backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"},
-		"available": true,
-	}
-}
-
-func renderSize(slug string) obj {
-	s, ok := sizes[slug]
-	if !ok {
-		s = Size{Slug: slug, Memory: 1024, VCPUs: 1, Disk: 25, Price: 6}
-	}
-	return obj{
-		"slug":          s.Slug,
-		"memory":        s.Memory,
-		"vcpus":         s.VCPUs,
-		"disk":          s.Disk,
-		"transfer":      float64(s.Memory) / 1024,
-		"price_monthly": s.Price,
-		"price_hourly":  s.Price / 730,
-		"regions":       sortedKeys(regions),
-		"available":     true,
-		"description":   "Basic",
-	}
-}
-
 func renderImage(im *Image) obj {
 	o := obj{
 		"id":             im.ID,
@@ -76,36 +43,42 @@ func renderImage(im *Image) obj {
 // listings render thousands of them: the encoder is several times faster on structs, and
 // the parts shared by many droplets (image, size, region) arrive encoded already.
 type dropletJSON struct {
-	ID               int             `json:"id"`
-	Name             string          `json:"name"`
-	Memory           int             `json:"memory"`
-	VCPUs            int             `json:"vcpus"`
-	Disk             int             `json:"disk"`
-	DiskInfo         []diskInfoJSON  `json:"disk_info"`
-	Locked           bool            `json:"locked"`
-	Status           string          `json:"status"`
-	Kernel           any             `json:"kernel"`
-	CreatedAt        string          `json:"created_at"`
-	Features         []string        `json:"features"`
-	BackupIDs        []int           `json:"backup_ids"`
-	NextBackupWindow any             `json:"next_backup_window"`
-	SnapshotIDs      []int           `json:"snapshot_ids"`
-	Image            json.RawMessage `json:"image"`
-	VolumeIDs        []string        `json:"volume_ids"`
-	Size             json.RawMessage `json:"size"`
-	SizeSlug         string          `json:"size_slug"`
-	Networks         networksJSON    `json:"networks"`
-	Region           json.RawMessage `json:"region"`
-	Tags             []string        `json:"tags"`
-	VPCUUID          string          `json:"vpc_uuid"`
+	dropletThin
+	Image  json.RawMessage `json:"image"`
+	Size   json.RawMessage `json:"size"`
+	Region json.RawMessage `json:"region"`
 }
 
-type diskInfoJSON struct {
-	Type string `json:"type"`
-	Size struct {
-		Amount int    `json:"amount"`
-		Unit   string `json:"unit"`
-	} `json:"size"`
+// dropletThin is a droplet without the parts many droplets share (image, size, region),
+// which a page of droplets splices in already encoded (page.go).
+type dropletThin struct {
+	ID               int           `json:"id"`
+	Name             string        `json:"name"`
+	Memory           int           `json:"memory"`
+	VCPUs            int           `json:"vcpus"`
+	Disk             int           `json:"disk"`
+	DiskInfo         []diskInfo    `json:"disk_info"`
+	Locked           bool          `json:"locked"`
+	Status           string        `json:"status"`
+	Kernel           *Kernel       `json:"kernel"`
+	CreatedAt        string        `json:"created_at"`
+	Features         []string      `json:"features"`
+	BackupIDs        []int         `json:"backup_ids"`
+	NextBackupWindow *backupWindow `json:"next_backup_window"`
+	SnapshotIDs      []int         `json:"snapshot_ids"`
+	VolumeIDs        []string      `json:"volume_ids"`
+	SizeSlug         string        `json:"size_slug"`
+	Networks         networksJSON  `json:"networks"`
+	Tags             []string      `json:"tags"`
+	VPCUUID          string        `json:"vpc_uuid"`
+	SubnetUUID       string        `json:"subnet_uuid,omitempty"`
+	GPUInfo          *gpuInfoJSON  `json:"gpu_info,omitempty"`
+}
+
+// backupWindow is when a droplet's next backup starts, as next_backup_window says it.
+type backupWindow struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 type networksJSON struct {
@@ -134,16 +107,22 @@ func (w *world) dropletRenderer() *dropletRenderer {
 func (w *world) renderDroplet(d *Droplet) *dropletJSON { return w.dropletRenderer().render(d) }
 
 func (r *dropletRenderer) render(d *Droplet) *dropletJSON {
+	return &dropletJSON{dropletThin: r.thin(d), Image: r.image(d), Size: sizeJSON(d.Size), Region: regionJSON(d.Region)}
+}
+
+func (r *dropletRenderer) thin(d *Droplet) dropletThin {
 	size := sizes[d.Size]
-	out := &dropletJSON{
-		ID: d.ID, Name: d.Name, Memory: size.Memory, VCPUs: size.VCPUs, Disk: size.Disk,
-		DiskInfo: []diskInfoJSON{{Type: "local"}}, Locked: r.w.locked(d.ID), Status: d.Status,
-		CreatedAt: ts(d.CreatedAt), Features: dropletFeatures(d), BackupIDs: []int{},
-		SnapshotIDs: nonNilInts(d.Snapshots), Image: r.image(d), VolumeIDs: nonNilStrings(d.VolumeIDs),
-		Size: sizeJSON(d.Size), SizeSlug: d.Size, Networks: renderNetworks(d), Region: regionJSON(d.Region),
-		Tags: nonNilStrings(d.Tags), VPCUUID: d.VPCUUID,
+	out := dropletThin{
+		ID: d.ID, Name: d.Name, Memory: size.Memory, VCPUs: size.VCPUs, Disk: d.disk(),
+		DiskInfo: size.diskInfo(), Locked: r.w.locked(d.ID), Status: d.Status, Kernel: d.Kernel,
+		CreatedAt: ts(d.CreatedAt), Features: dropletFeatures(d), BackupIDs: nonNilInts(d.BackupIDs),
+		NextBackupWindow: r.w.nextBackupWindow(d), SnapshotIDs: nonNilInts(d.Snapshots),
+		VolumeIDs: nonNilStrings(d.VolumeIDs), SizeSlug: d.Size, Networks: renderNetworks(d),
+		Tags: nonNilStrings(d.Tags), VPCUUID: d.VPCUUID, SubnetUUID: subnetOf(d.VPCUUID), GPUInfo: size.gpuInfo(),
 	}
-	out.DiskInfo[0].Size.Amount, out.DiskInfo[0].Size.Unit = size.Disk, "gib"
+	if d.Disk > 0 && d.Disk != size.Disk {
+		out.DiskInfo = []diskInfo{{"local", amountJ{d.Disk, "gib"}}}
+	}
 	return out
 }
 
@@ -193,35 +172,6 @@ func renderNetworks(d *Droplet) networksJSON {
 	return n
 }
 
-// Regions and sizes never change: their encodings are made once.
-var (
-	regionsJSON = map[string]json.RawMessage{}
-	sizesJSON   = map[string]json.RawMessage{}
-)
-
-func init() {
-	for slug := range regions {
-		regionsJSON[slug] = mustJSON(renderRegion(slug))
-	}
-	for slug := range sizes {
-		sizesJSON[slug] = mustJSON(renderSize(slug))
-	}
-}
-
-func regionJSON(slug string) json.RawMessage {
-	if b, ok := regionsJSON[slug]; ok {
-		return b
-	}
-	return mustJSON(renderRegion(slug))
-}
-
-func sizeJSON(slug string) json.RawMessage {
-	if b, ok := sizesJSON[slug]; ok {
-		return b
-	}
-	return mustJSON(renderSize(slug))
-}
-
 // mustJSON encodes what the simulator renders itself (maps of plain values), which
 // cannot fail to encode.
 func mustJSON(v any) json.RawMessage {
@@ -232,30 +182,46 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-func renderAction(a *Action) obj {
-	var completed any
+// actionJSON is an action as DigitalOcean sends it, but for its region, which a page
+// splices in already encoded.
+type actionJSON struct {
+	ID           int     `json:"id"`
+	Status       string  `json:"status"`
+	Type         string  `json:"type"`
+	StartedAt    string  `json:"started_at"`
+	CompletedAt  *string `json:"completed_at"`
+	ResourceID   *int    `json:"resource_id"` // null for resources with UUIDs, like volumes
+	ResourceType string  `json:"resource_type"`
+	RegionSlug   string  `json:"region_slug"`
+}
+
+func thinAction(a *Action) actionJSON {
+	out := actionJSON{ID: a.ID, Status: a.Status, Type: a.Type, StartedAt: ts(a.StartedAt),
+		ResourceType: a.ResourceType, RegionSlug: a.Region}
 	if a.CompletedAt != nil {
-		completed = ts(*a.CompletedAt)
+		c := ts(*a.CompletedAt)
+		out.CompletedAt = &c
 	}
-	o := obj{
-		"id":            a.ID,
-		"status":        a.Status,
-		"type":          a.Type,
-		"started_at":    ts(a.StartedAt),
-		"completed_at":  completed,
-		"resource_id":   a.ResourceID,
-		"resource_type": a.ResourceType,
-		"region_slug":   a.Region,
+	if a.ResourceID != 0 {
+		id := a.ResourceID
+		out.ResourceID = &id
 	}
-	if a.ResourceID == 0 {
-		o["resource_id"] = nil // resources with UUIDs, like volumes, have no numeric ID
+	return out
+}
+
+// actionRegion is an action's region object, or null.
+func actionRegion(a *Action) json.RawMessage {
+	if a.Region == "" {
+		return json.RawMessage("null")
 	}
-	if a.Region != "" {
-		o["region"] = renderRegion(a.Region)
-	} else {
-		o["region"] = nil
-	}
-	return o
+	return regionJSON(a.Region)
+}
+
+func renderAction(a *Action) any {
+	return struct {
+		actionJSON
+		Region json.RawMessage `json:"region"`
+	}{thinAction(a), actionRegion(a)}
 }
 
 func nonNilStrings(s []string) []string {

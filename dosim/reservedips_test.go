@@ -70,7 +70,7 @@ func TestReservedIPAssign(t *testing.T) {
 		t.Errorf("after unassign the IP is still on droplet %d", ip.Droplet.ID)
 	}
 	actions, _, err := env.Client.ReservedIPActions.List(ctx, spare.IP, nil)
-	if err != nil || len(actions) != 2 || actions[0].Type != "assign_ip" || actions[1].Type != "unassign_ip" {
+	if err != nil || len(actions) != 2 || actions[0].Type != "unassign_ip" || actions[1].Type != "assign_ip" { // newest first
 		t.Errorf("actions of %s: %+v, %v", spare.IP, actions, err)
 	}
 }

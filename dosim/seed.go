@@ -1,6 +1,7 @@
 package dosim
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -33,18 +34,27 @@ var demoRoles = []roleSeed{
 }
 
 // buildSeed makes the initial world named by cfg.Seed.
-func buildSeed(cfg Config, net16 int) (*world, error) {
-	w := newWorld(net16)
+func buildSeed(cfg Config, nets []int) (*world, error) {
+	w := newWorld(nets)
+	w.Account = newAccount(cfg.Team)
+	seedKeys(w)
 	base := cfg.Now().UTC().Truncate(time.Hour)
 	switch cfg.Seed {
 	case "demo":
 		seedDemo(w, base)
+		var extras []historyEvent
+		if cfg.DemoExtras {
+			extras = seedExtras(w, base)
+		}
+		events := append(createEvents(w), handChangeEvents(w, base)...)
+		w.writeHistory(append(events, extras...))
 		w.DropletLimit = len(w.Droplets) + 100
 	case "scale":
 		if cfg.Droplets < 0 {
 			return nil, fmt.Errorf("the scale seed needs --droplets 0 or more, not %d", cfg.Droplets)
 		}
 		seedScale(w, base, cfg.Droplets)
+		w.writeHistory(createEvents(w))
 		w.DropletLimit = len(w.Droplets) + 100
 	case "empty":
 		seedImages(w, base)
@@ -58,16 +68,10 @@ func buildSeed(cfg Config, net16 int) (*world, error) {
 	return w, nil
 }
 
-// seedImages adds two distribution images and each role's snapshots; it returns the
-// snapshot IDs by role, oldest version first.
+// seedImages adds the catalogue's distribution images and each role's snapshots; it
+// returns the snapshots by role, oldest version first.
 func seedImages(w *world, base time.Time) map[string][]*Image {
-	all := sortedKeys(regions)
-	for i, slug := range []string{"ubuntu-24-04-x64", "debian-12-x64"} {
-		id := w.newID()
-		w.Images[id] = &Image{ID: id, Name: []string{"24.04 (LTS) x64", "12 x64"}[i], Type: "base",
-			Distro: []string{"Ubuntu", "Debian"}[i], Slug: slug, Public: true, Regions: all,
-			CreatedAt: base.AddDate(0, -8+i, 0), MinDiskSize: 7, SizeGB: 2.1, Tags: []string{}, Status: "available"}
-	}
+	seedDistributions(w, base)
 	out := map[string][]*Image{}
 	for _, rs := range demoRoles {
 		for i, v := range rs.versions {
@@ -86,6 +90,41 @@ func seedImages(w *world, base time.Time) map[string][]*Image {
 		im.Description = "Fails its health check: pick it to watch a rollback."
 	}
 	return out
+}
+
+// seededKeys are the SSH keys every world starts with; their IDs are the ones molt's
+// tests and examples launch droplets with.
+var seededKeys = []struct {
+	id         int
+	name, host string
+}{{1234, "molt-ci", "ci"}, {12345, "molt-operator", "operator"}}
+
+// seedKeys gives every world its SSH keys (a droplet create naming an unknown key is
+// refused, as DigitalOcean refuses it).
+func seedKeys(w *world) {
+	for n, k := range seededKeys {
+		blob := []byte("\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20")
+		for i := range 32 {
+			blob = append(blob, byte(7*i+3+n))
+		}
+		pub := "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob) + " " + k.host + "@molt.example"
+		w.Keys[k.id] = &SSHKey{ID: k.id, Name: k.name, PublicKey: pub, Fingerprint: fingerprint(pub)}
+	}
+}
+
+// seedDistributions adds the public distribution images. The first two take the first
+// IDs of the world, as they always have (the demo's droplet and snapshot IDs follow
+// them); the others have IDs of their own, as DigitalOcean's public images do.
+func seedDistributions(w *world, base time.Time) {
+	for _, ds := range distroList {
+		id := ds.id
+		if id == 0 {
+			id = w.newID()
+		}
+		w.Images[id] = &Image{ID: id, Name: ds.name, Type: "base", Distro: ds.distro, Slug: ds.slug, Public: true,
+			Regions: allRegionSlugs(), CreatedAt: base.AddDate(0, -ds.ageMonths, 0), MinDiskSize: 7, SizeGB: 2.1,
+			Tags: []string{}, Status: "available"}
+	}
 }
 
 func addSnapshot(w *world, name, role string, regs []string, at time.Time) *Image {
@@ -146,7 +185,7 @@ func pickRegion(rs roleSeed, im *Image, seq map[string]int) string {
 func seedDroplet(w *world, name, region, size string, imageID int, created time.Time, tags []string) *Droplet {
 	pub, priv := w.allocIPs()
 	d := &Droplet{ID: w.newID(), Name: name, Region: region, Size: size, ImageID: imageID, Status: "active",
-		CreatedAt: created, ReadyAt: created, Tags: tags, PublicIP: pub, PrivateIP: priv, VPCUUID: defaultVPC(region)}
+		CreatedAt: created, ReadyAt: created, Tags: tags, PublicIP: pub, PrivateIP: priv, VPCUUID: w.defaultVPCFor(region, created).ID}
 	w.putDroplet(d)
 	for _, t := range tags {
 		w.addTag(t)
@@ -158,14 +197,14 @@ func seedDroplet(w *world, name, region, size string, imageID int, created time.
 func seedNetworking(w *world, base time.Time) {
 	for i, region := range []string{"nyc3", "fra1"} {
 		lb := &LoadBalancer{ID: fmt.Sprintf("4de7ac8b-495b-4884-9a69-1050c6793c%02d", i), Name: "web-" + region,
-			IP: fmt.Sprintf("127.%d.250.%d", w.Net16, 10+i), Region: region, CreatedAt: base.AddDate(-1, 0, 0), VPCUUID: defaultVPC(region)}
+			IP: w.infraIP(250, 10+i), Region: region, CreatedAt: base.AddDate(-1, 0, 0), VPCUUID: defaultVPC(region)}
 		for _, d := range w.sortedDroplets(func(d *Droplet) bool { return d.Region == region && hasString(d.Tags, "role:web") }) {
 			lb.DropletIDs = append(lb.DropletIDs, d.ID)
 		}
 		w.LoadBalancers[lb.ID] = lb
 	}
 	w.LoadBalancers["4de7ac8b-495b-4884-9a69-1050c6793c10"] = &LoadBalancer{ID: "4de7ac8b-495b-4884-9a69-1050c6793c10",
-		Name: "workers-nyc3", IP: fmt.Sprintf("127.%d.250.20", w.Net16), Region: "nyc3", Tag: "role:worker",
+		Name: "workers-nyc3", IP: w.infraIP(250, 20), Region: "nyc3", Tag: "role:worker",
 		DropletIDs: []int{}, CreatedAt: base.AddDate(-1, 0, 0), VPCUUID: defaultVPC("nyc3")}
 	edges := w.sortedDroplets(func(d *Droplet) bool { return hasString(d.Tags, "role:edge") && hasString(d.Tags, "env:prod") })
 	seen := map[string]bool{}
@@ -176,10 +215,10 @@ func seedNetworking(w *world, base time.Time) {
 		}
 		seen[d.Region] = true
 		n++
-		ip := fmt.Sprintf("127.%d.251.%d", w.Net16, n)
+		ip := w.infraIP(251, n)
 		w.ReservedIPs[ip] = &ReservedIP{IP: ip, Region: d.Region, DropletID: d.ID}
 	}
-	spare := fmt.Sprintf("127.%d.251.%d", w.Net16, n+1)
+	spare := w.infraIP(251, n+1)
 	w.ReservedIPs[spare] = &ReservedIP{IP: spare, Region: "nyc3"}
 	workers := w.sortedDroplets(func(d *Droplet) bool { return hasString(d.Tags, "role:worker") && hasString(d.Tags, "env:prod") })
 	for i := range 4 {

@@ -20,12 +20,30 @@ func (s *Sim) loadState() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read simulator state: %w", err)
 	}
-	w := newWorld(0)
+	w := newWorld(nil)
 	if err := json.Unmarshal(data, w); err != nil {
 		return false, fmt.Errorf("simulator state %s is not valid: %w", s.cfg.StatePath, err)
 	}
+	upgrade(w, data)
 	s.w = w
 	return true, nil
+}
+
+// upgrade gives a world saved by an older simulator what newer ones have from the start,
+// so that what worked against it goes on working: the seeded SSH keys (creates name
+// them), and the default VPC of each region its droplets name.
+func upgrade(w *world, data []byte) {
+	var has struct {
+		Keys json.RawMessage `json:"ssh_keys"`
+	}
+	if json.Unmarshal(data, &has) == nil && has.Keys == nil {
+		seedKeys(w)
+	}
+	for _, d := range w.Droplets {
+		if _, ok := w.VPCs[d.VPCUUID]; !ok && d.VPCUUID == defaultVPC(d.Region) {
+			w.defaultVPCFor(d.Region, w.born())
+		}
+	}
 }
 
 // saveStateLocked writes the world atomically (temporary file, fsync, rename). Runs under s.mu.

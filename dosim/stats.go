@@ -58,7 +58,7 @@ func (s *Sim) admin(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc
 		ri := &reqInfo{id: s.requestID(), route: "admin"}
 		w.Header().Set("x-request-id", ri.id)
 		if !s.authorized(r) {
-			s.write(w, ri, http.StatusUnauthorized, &errorBody{ID: "Unauthorized", Message: "Unable to authenticate you"})
+			s.write(w, ri, http.StatusUnauthorized, unauthorizedBody())
 			return
 		}
 		h(w, r)

@@ -1,6 +1,7 @@
 package dosim
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -140,7 +141,7 @@ func (s *Sim) createTag(r *http.Request, _ *reqInfo) (int, any) {
 		return badRequest("The request body is not valid JSON: %v", err)
 	}
 	if !validTag.MatchString(req.Name) {
-		return unprocessable("Tag name %q is invalid: use up to 255 letters, numbers, colons, dashes and underscores.", req.Name)
+		return invalidTag(req.Name)
 	}
 	s.w.addTag(req.Name)
 	return http.StatusCreated, obj{"tag": s.renderTag(r, req.Name)}
@@ -170,6 +171,17 @@ func (s *Sim) deleteTag(r *http.Request, _ *reqInfo) (int, any) {
 	}
 	delete(s.w.Tags, name)
 	return http.StatusNoContent, nil
+}
+
+// invalidTag is DigitalOcean's answer to a tag name with characters it does not allow:
+// 400, in the error-with-root-causes envelope the API description gives for it.
+func invalidTag(name string) (int, any) {
+	cause := fmt.Sprintf(`Error validating resource tag: "tag-name %q contains invalid characters"`, name)
+	if name == "" || len(name) > 255 {
+		cause = fmt.Sprintf(`Error validating resource tag: "tag-name %q must be 1 to 255 characters"`, name)
+	}
+	return http.StatusBadRequest, &errorBody{ID: "bad_request", Message: cause, Error: cause,
+		RootCauses: []string{"rpc error: code = InvalidArgument desc = " + cause}}
 }
 
 // tagRequest is the body of POST and DELETE /v2/tags/{tag}/resources.

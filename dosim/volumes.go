@@ -12,7 +12,10 @@ const maxVolumesPerDroplet = 7
 func init() {
 	resourceRegistrars = append(resourceRegistrars, func(s *Sim, api func(string, handler)) {
 		api("GET /v2/volumes", s.listVolumes)
+		api("POST /v2/volumes", s.createVolumeResource)
+		api("DELETE /v2/volumes", s.deleteVolumeByName)
 		api("GET /v2/volumes/{id}", s.getVolume)
+		api("DELETE /v2/volumes/{id}", s.deleteVolume)
 		api("POST /v2/volumes/{id}/actions", s.postVolumeAction)
 		api("GET /v2/volumes/{id}/actions", s.listVolumeActions)
 		api("GET /v2/volumes/{id}/actions/{action}", s.getVolumeAction)
@@ -57,25 +60,29 @@ func renderVolume(v *Volume) obj {
 	return obj{
 		"id":               v.ID,
 		"name":             v.Name,
-		"description":      "",
+		"description":      v.Description,
 		"size_gigabytes":   v.SizeGB,
 		"droplet_ids":      nonNilInts(v.DropletIDs),
 		"created_at":       ts(v.CreatedAt),
 		"tags":             nonNilStrings(v.Tags),
-		"region":           renderRegion(v.Region),
-		"filesystem_type":  "ext4",
-		"filesystem_label": "",
+		"region":           regionJSON(v.Region),
+		"filesystem_type":  v.fsType(),
+		"filesystem_label": v.FSLabel,
 	}
 }
 
-func (s *Sim) listVolumes(r *http.Request, _ *reqInfo) (int, any) {
-	q := r.URL.Query()
-	name, region := q.Get("name"), q.Get("region")
-	list := []*Volume{}
-	for _, v := range s.w.Volumes {
-		if (name == "" || v.Name == name) && (region == "" || v.Region == region) {
-			list = append(list, v)
-		}
+func (v *Volume) fsType() string {
+	if v.FSType == "" {
+		return "ext4"
+	}
+	return v.FSType
+}
+
+// sortedVolumes returns the volumes in the order DigitalOcean lists them: oldest first.
+func (w *world) sortedVolumes() []*Volume {
+	list := make([]*Volume, 0, len(w.Volumes))
+	for _, v := range w.Volumes {
+		list = append(list, v)
 	}
 	sort.Slice(list, func(i, j int) bool {
 		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
@@ -83,6 +90,18 @@ func (s *Sim) listVolumes(r *http.Request, _ *reqInfo) (int, any) {
 		}
 		return list[i].ID < list[j].ID
 	})
+	return list
+}
+
+func (s *Sim) listVolumes(r *http.Request, _ *reqInfo) (int, any) {
+	q := r.URL.Query()
+	name, region := q.Get("name"), q.Get("region")
+	list := []*Volume{}
+	for _, v := range s.w.sortedVolumes() {
+		if (name == "" || v.Name == name) && (region == "" || v.Region == region) {
+			list = append(list, v)
+		}
+	}
 	return s.listing(r, "volumes", len(list), func(i int) any { return renderVolume(list[i]) })
 }
 
@@ -133,8 +152,8 @@ func (s *Sim) postVolumeAction(r *http.Request, _ *reqInfo) (int, any) {
 
 // volumeBusy reports whether a volume has an action in progress.
 func (s *Sim) volumeBusy(v *Volume) bool {
-	for _, a := range s.w.Actions {
-		if a.ResourceType == "volume" && a.Status == "in-progress" && a.Params["volume"] == v.ID {
+	for _, a := range s.w.actionsOn("volume:" + v.ID) {
+		if a.Status == "in-progress" {
 			return true
 		}
 	}
@@ -199,17 +218,12 @@ func checkAttach(v *Volume, d *Droplet) (int, any) {
 	return 0, nil
 }
 
-func (s *Sim) volumeActions(id string) []*Action {
-	return s.actionsOf(func(a *Action) bool { return a.ResourceType == "volume" && a.Params["volume"] == id })
-}
-
 func (s *Sim) listVolumeActions(r *http.Request, _ *reqInfo) (int, any) {
 	v, ok := s.w.Volumes[r.PathValue("id")]
 	if !ok {
 		return notFound()
 	}
-	list := s.volumeActions(v.ID)
-	return s.listing(r, "actions", len(list), func(i int) any { return renderAction(list[i]) })
+	return s.newestFirst(r, s.w.actionsOn("volume:"+v.ID))
 }
 
 func (s *Sim) getVolumeAction(r *http.Request, _ *reqInfo) (int, any) {

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
@@ -64,7 +66,8 @@ func TestVolumeList(t *testing.T) {
 }
 
 func TestVolumeDetachThenAttachElsewhere(t *testing.T) {
-	env := startDemo(t)
+	// Long enough an action that the refusals below meet it in progress on a busy machine.
+	env := start(t, dosim.Config{HealthPort: -1, ActionDelay: 250 * time.Millisecond})
 	ctx := context.Background()
 	v := attachedVolume(t, env)
 	owner := v.DropletIDs[0]
@@ -99,7 +102,7 @@ func TestVolumeDetachThenAttachElsewhere(t *testing.T) {
 		t.Errorf("after attach droplet %d lists %v", next.ID, ids)
 	}
 	actions, _, err := env.Client.StorageActions.List(ctx, v.ID, nil)
-	if err != nil || len(actions) != 2 || actions[0].Type != "detach_volume" || actions[1].Type != "attach_volume" {
+	if err != nil || len(actions) != 2 || actions[0].Type != "attach_volume" || actions[1].Type != "detach_volume" { // newest first
 		t.Errorf("volume actions: %+v, %v", actions, err)
 	}
 }

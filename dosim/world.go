@@ -1,26 +1,9 @@
 package dosim
 
 import (
-	"fmt"
-	"net/netip"
 	"sort"
 	"time"
 )
-
-// Region is a DigitalOcean datacenter region as the simulator knows it.
-type Region struct {
-	Slug string `json:"slug"`
-	Name string `json:"name"`
-}
-
-// Size is a droplet size plan.
-type Size struct {
-	Slug   string  `json:"slug"`
-	Memory int     `json:"memory"`
-	VCPUs  int     `json:"vcpus"`
-	Disk   int     `json:"disk"`
-	Price  float64 `json:"price_monthly"`
-}
 
 // Image is a distribution image or a private snapshot.
 type Image struct {
@@ -67,6 +50,40 @@ type Droplet struct {
 	UserData   string    `json:"user_data,omitempty"`
 	// CreateAction is the action that completes when the droplet becomes active.
 	CreateAction int `json:"create_action,omitempty"`
+	// Disk is the disk in GiB when a resize left it larger than the size's (0: the size's).
+	Disk int `json:"disk,omitempty"`
+	// Kernel is set for droplets with an externally managed kernel (change_kernel).
+	Kernel *Kernel `json:"kernel,omitempty"`
+	// BackupPolicy is set while backups are enabled; BackupIDs are the backups taken.
+	BackupPolicy *BackupPolicy `json:"backup_policy,omitempty"`
+	BackupIDs    []int         `json:"backup_ids,omitempty"`
+	// Pool is the autoscale pool the droplet is a member of ("" for none), PoolTemplate
+	// the key of the template it was made from (see templateKey).
+	Pool         string `json:"pool,omitempty"`
+	PoolTemplate string `json:"pool_template,omitempty"`
+}
+
+// disk is the droplet's disk in GiB.
+func (d *Droplet) disk() int {
+	if d.Disk > 0 {
+		return d.Disk
+	}
+	return sizes[d.Size].Disk
+}
+
+// Kernel is an externally managed kernel (only droplets from before March 2017 have one).
+type Kernel struct {
+	ID      int    `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// BackupPolicy is when a droplet's backups are taken: daily, or weekly on Weekday,
+// in the four hours from Hour (UTC).
+type BackupPolicy struct {
+	Plan    string `json:"plan"`
+	Weekday string `json:"weekday,omitempty"`
+	Hour    int    `json:"hour"`
 }
 
 // Action is an asynchronous event on a resource.
@@ -94,20 +111,37 @@ type LoadBalancer struct {
 	DropletIDs []int     `json:"droplet_ids"`
 	CreatedAt  time.Time `json:"created_at"`
 	VPCUUID    string    `json:"vpc_uuid"`
+	// Status is "new" until ReadyAt, then "active" (empty, for the seed's, is active).
+	Status  string    `json:"status,omitempty"`
+	ReadyAt time.Time `json:"ready_at,omitempty"`
+	// Rules and Health are nil for the seed's balancers: HTTP on 80 to the health port.
+	Rules            []ForwardingRule `json:"forwarding_rules,omitempty"`
+	Health           *HealthCheck     `json:"health_check,omitempty"`
+	Sticky           *StickySessions  `json:"sticky_sessions,omitempty"`
+	SizeUnit         int              `json:"size_unit,omitempty"`
+	RedirectHTTPS    bool             `json:"redirect_http_to_https,omitempty"`
+	ProxyProtocol    bool             `json:"enable_proxy_protocol,omitempty"`
+	BackendKeepalive bool             `json:"enable_backend_keepalive,omitempty"`
+	IdleTimeout      int              `json:"http_idle_timeout_seconds,omitempty"`
 }
 
 // ReservedIP is a public address that can move between droplets of a region.
 type ReservedIP struct {
-	IP        string `json:"ip"`
-	Region    string `json:"region"`
-	DropletID int    `json:"droplet_id,omitempty"`
-	Locked    bool   `json:"locked"`
+	IP        string    `json:"ip"`
+	Region    string    `json:"region"`
+	DropletID int       `json:"droplet_id,omitempty"`
+	Locked    bool      `json:"locked"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Volume is block storage attachable to one droplet of its region.
 type Volume struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// FSType is ext4 or xfs (empty, for the seed's volumes, is ext4); FSLabel its label.
+	FSType     string    `json:"filesystem_type,omitempty"`
+	FSLabel    string    `json:"filesystem_label,omitempty"`
 	Region     string    `json:"region"`
 	SizeGB     int       `json:"size_gigabytes"`
 	DropletIDs []int     `json:"droplet_ids"`
@@ -117,6 +151,7 @@ type Volume struct {
 
 // world is the whole simulated account. Every field is guarded by Sim.mu.
 type world struct {
+	Account Account `json:"account"`
 	// Droplets changes only through putDroplet and dropDroplet, which keep order.
 	Droplets      map[int]*Droplet         `json:"droplets"`
 	Images        map[int]*Image           `json:"images"`
@@ -125,13 +160,23 @@ type world struct {
 	ReservedIPs   map[string]*ReservedIP   `json:"reserved_ips"`
 	Volumes       map[string]*Volume       `json:"volumes"`
 	Tags          map[string]bool          `json:"tags"`
-	NextID        int                      `json:"next_id"`
-	NextAction    int                      `json:"next_action"`
-	NextHost      int                      `json:"next_host"`
-	Net16         int                      `json:"net16"`
-	DropletLimit  int                      `json:"droplet_limit"`
-	Created       int                      `json:"droplets_created"`
-	Deleted       int                      `json:"droplets_deleted"`
+	VPCs          map[string]*VPC          `json:"vpcs"`
+	Keys          map[int]*SSHKey          `json:"ssh_keys"`
+	Firewalls     map[string]*Firewall     `json:"firewalls"`
+	Pools         map[string]*Pool         `json:"autoscale_pools"`
+	Projects      map[string]*Project      `json:"projects"`
+	// ProjectOf is the project of each resource assigned away from the default one, by
+	// URN, and AssignedAt when it was assigned.
+	ProjectOf    map[string]string    `json:"project_of,omitempty"`
+	AssignedAt   map[string]time.Time `json:"assigned_at,omitempty"`
+	NextID       int                  `json:"next_id"`
+	NextAction   int                  `json:"next_action"`
+	NextHost     int                  `json:"next_host"`
+	Net16        int                  `json:"net16"`
+	Nets         []int                `json:"nets,omitempty"`
+	DropletLimit int                  `json:"droplet_limit"`
+	Created      int                  `json:"droplets_created"`
+	Deleted      int                  `json:"droplets_deleted"`
 
 	// TaggedAt is when the tags API last tagged a resource, by "tag kind/id" (kind is
 	// droplets, images or volumes), for each tag's last_tagged_uri.
@@ -139,12 +184,14 @@ type world struct {
 
 	// order caches the droplets in ID order, nil when stale; busy counts, per droplet,
 	// the in-progress actions that lock it. Neither is saved: reindex rebuilds them.
-	order []*Droplet
-	busy  map[int]int
+	order       []*Droplet
+	busy        map[int]int
+	actions     actionIndex
+	gpuDroplets int // droplets of GPU sizes, which listings keep apart
 }
 
-func newWorld(net16 int) *world {
-	return &world{
+func newWorld(nets []int) *world {
+	w := &world{
 		Droplets:      map[int]*Droplet{},
 		Images:        map[int]*Image{},
 		Actions:       map[int]*Action{},
@@ -152,13 +199,24 @@ func newWorld(net16 int) *world {
 		ReservedIPs:   map[string]*ReservedIP{},
 		Volumes:       map[string]*Volume{},
 		Tags:          map[string]bool{},
+		VPCs:          map[string]*VPC{},
+		Keys:          map[int]*SSHKey{},
+		Firewalls:     map[string]*Firewall{},
+		Pools:         map[string]*Pool{},
+		Projects:      map[string]*Project{},
+		ProjectOf:     map[string]string{},
+		AssignedAt:    map[string]time.Time{},
 		TaggedAt:      map[string]time.Time{},
 		busy:          map[int]int{},
 		NextID:        300000000,
 		NextAction:    1900000000,
-		Net16:         net16,
+		Nets:          nets,
 		DropletLimit:  100,
 	}
+	if len(nets) > 0 {
+		w.Net16 = nets[0]
+	}
+	return w
 }
 
 func (w *world) newID() int {
@@ -166,30 +224,20 @@ func (w *world) newID() int {
 	return w.NextID
 }
 
-// Droplet addresses are 127.N.x.y with x below dropletNets and y in 1..254: load
-// balancers live in 127.N.250.0/24, reserved IPs in 127.N.251.0/24, and the simulator's
-// claim on its /16 at 127.N.255.254 (see claimNet16).
-const dropletNets = 250
-
-// allocIPs hands out the next public (127.N.x.y) and private (10.M.x.y) pair. After
-// 63,500 droplets the addresses wrap around, to those of droplets long gone.
-func (w *world) allocIPs() (public, private string) {
-	h := w.NextHost % (dropletNets * 254)
-	w.NextHost++
-	hi, lo := h/254, h%254+1
-	public = netip.AddrFrom4([4]byte{127, byte(w.Net16), byte(hi), byte(lo)}).String()
-	private = fmt.Sprintf("10.%d.%d.%d", w.Net16%250+1, hi, lo)
-	return public, private
-}
-
 // putDroplet adds a droplet to the world.
 func (w *world) putDroplet(d *Droplet) {
 	w.Droplets[d.ID] = d
 	w.order = nil
+	if sizes[d.Size].isGPU() {
+		w.gpuDroplets++
+	}
 }
 
 // dropDroplet removes a droplet from the world.
 func (w *world) dropDroplet(id int) {
+	if d, ok := w.Droplets[id]; ok && sizes[d.Size].isGPU() {
+		w.gpuDroplets--
+	}
 	delete(w.Droplets, id)
 	delete(w.busy, id)
 	w.order = nil
@@ -197,8 +245,18 @@ func (w *world) dropDroplet(id int) {
 
 // reindex rebuilds what the world derives from its maps, after a load or a seed.
 func (w *world) reindex() {
+	if w.Account.UUID == "" {
+		w.Account = newAccount("") // a state file from before accounts had identities
+	}
 	w.order = nil
 	w.busy = map[int]int{}
+	w.gpuDroplets = 0
+	for _, d := range w.Droplets {
+		if sizes[d.Size].isGPU() {
+			w.gpuDroplets++
+		}
+	}
+	w.indexActions()
 	for _, a := range w.Actions {
 		if a.locks() {
 			w.busy[a.ResourceID]++
@@ -264,24 +322,6 @@ func removeInt(list []int, v int) []int {
 	return out
 }
 
-var regions = map[string]Region{
-	"nyc1": {"nyc1", "New York 1"},
-	"nyc3": {"nyc3", "New York 3"},
-	"ams3": {"ams3", "Amsterdam 3"},
-	"fra1": {"fra1", "Frankfurt 1"},
-	"sfo3": {"sfo3", "San Francisco 3"},
-	"lon1": {"lon1", "London 1"},
-	"sgp1": {"sgp1", "Singapore 1"},
-}
-
-var sizes = map[string]Size{
-	"s-1vcpu-1gb": {"s-1vcpu-1gb", 1024, 1, 25, 6},
-	"s-1vcpu-2gb": {"s-1vcpu-2gb", 2048, 1, 50, 12},
-	"s-2vcpu-2gb": {"s-2vcpu-2gb", 2048, 2, 60, 18},
-	"s-2vcpu-4gb": {"s-2vcpu-4gb", 4096, 2, 80, 24},
-	"s-4vcpu-8gb": {"s-4vcpu-8gb", 8192, 4, 160, 48},
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -289,8 +329,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func sortActions(list []*Action) {
-	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 }

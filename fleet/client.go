@@ -26,10 +26,15 @@ type ClientOptions struct {
 	Timeout time.Duration
 	// Transport is the base HTTP transport (default: a clone of http.DefaultTransport).
 	Transport http.RoundTripper
+	// Priority is the limiter's priority for requests whose context names none (see
+	// WithPriority): PriorityRollout, the zero value, for a client that changes the
+	// fleet; Load tags its own requests PriorityRead whatever the client's default.
+	Priority Priority
 }
 
 // NewClient builds a godo client for creds. godo's own retries stay off: they would replay
 // creates on a 5xx, and DigitalOcean has no idempotency keys; callers decide what to retry.
+// Reads retry on their own (retry.go), unless the context says WithoutRetry.
 func NewClient(creds Credentials, opt ClientOptions) (*godo.Client, error) {
 	if opt.UserAgent == "" {
 		opt.UserAgent = "molt"
@@ -43,9 +48,9 @@ func NewClient(creds Credentials, opt ClientOptions) (*godo.Client, error) {
 	if opt.Transport == nil {
 		opt.Transport = defaultTransport()
 	}
-	rt := opt.Limiter.Transport(&timeoutTransport{timeout: opt.Timeout,
+	rt := opt.Limiter.TransportAt(opt.Priority, &timeoutTransport{timeout: opt.Timeout,
 		base: &authTransport{token: creds.Token, base: opt.Transport}})
-	c, err := godo.New(&http.Client{Transport: rt}, godo.SetBaseURL(creds.Endpoint()), godo.SetUserAgent(opt.UserAgent))
+	c, err := godo.New(&http.Client{Transport: retryReads(rt)}, godo.SetBaseURL(creds.Endpoint()), godo.SetUserAgent(opt.UserAgent))
 	if err != nil {
 		return nil, fmt.Errorf("build the API client for %s: %w", creds.Endpoint(), err)
 	}

@@ -32,8 +32,9 @@ type Group struct {
 	// Key identifies the group: a release key, a role or a region.
 	Key string
 	// Label is what operators call it.
-	Label   string
-	Servers []Server
+	Label string
+	// Servers point into the spread's servers (Spread.Servers), in their order.
+	Servers []*Server
 	// Release is the group's release (ByVersion only).
 	Release *Release
 	// Versions counts the group's servers per release, in the spread's release order.
@@ -62,41 +63,51 @@ func (s *Spread) Groups(d Dimension) []Group {
 			order = append(order, r.Key)
 		}
 		label = func(k string) string { return s.byKey[k].Label }
-		keyOf = func(i int) string { return s.keys[i] }
+		keyOf = func(i int) string { return s.rels[i].Key }
 	case ByRole:
 		for _, rs := range s.Roles {
 			order = append(order, rs.Role)
 		}
-		keyOf = func(i int) string { return s.Options.Role(s.servers[i]) }
+		keyOf = func(i int) string { return s.role(&s.servers[i]) }
 	default:
 		order = s.Regions
 	}
 	return s.groupBy(order, label, keyOf, d)
 }
 
+// groupBy places every server in its group in two passes, counting first, so that all
+// groups share one slice of pointers sized once.
 func (s *Spread) groupBy(order []string, label func(string) string, keyOf func(int) string, d Dimension) []Group {
-	idx := map[string]int{}
+	idx := make(map[string]int, len(order))
 	groups := make([]Group, len(order))
 	for i, k := range order {
 		idx[k] = i
 		groups[i] = Group{Key: k, Label: label(k)}
 	}
-	counts := make([]map[string]int, len(order))
-	stragglers := s.stragglerIDs()
-	for i, srv := range s.servers {
+	of := make([]int, len(s.servers))
+	sizes := make([]int, len(order))
+	counts := make([]int, len(order)*len(s.Releases)) // counts[g*len(Releases)+r]
+	for i := range s.servers {
 		g := idx[keyOf(i)]
-		groups[g].Servers = append(groups[g].Servers, srv)
-		if counts[g] == nil {
-			counts[g] = map[string]int{}
-		}
-		counts[g][s.keys[i]]++
-		if stragglers[srv.ID] {
+		of[i] = g
+		sizes[g]++
+		counts[g*len(s.Releases)+s.rels[i].index]++
+		if s.lagging[i] {
 			groups[g].Stragglers++
 		}
 	}
-	for i := range groups {
-		groups[i].Versions = s.versionCounts(counts[i])
-		s.annotate(&groups[i], d)
+	all := make([]*Server, len(s.servers))
+	for g, at := range sizes {
+		if at > 0 {
+			groups[g].Servers, all = all[:0:at], all[at:]
+		}
+	}
+	for i := range s.servers {
+		groups[of[i]].Servers = append(groups[of[i]].Servers, &s.servers[i])
+	}
+	for g := range groups {
+		groups[g].Versions = s.versionCounts(counts[g*len(s.Releases) : (g+1)*len(s.Releases)])
+		s.annotate(&groups[g], d)
 	}
 	return groups
 }
@@ -114,20 +125,14 @@ func (s *Spread) annotate(g *Group, d Dimension) {
 	}
 }
 
-func (s *Spread) versionCounts(counts map[string]int) []VersionCount {
+// versionCounts lists the releases with servers, in release order; counts[i] is the
+// servers on Releases[i].
+func (s *Spread) versionCounts(counts []int) []VersionCount {
 	var out []VersionCount
-	for _, r := range s.Releases {
-		if n := counts[r.Key]; n > 0 {
-			out = append(out, VersionCount{Release: r, Count: n})
+	for i, n := range counts {
+		if n > 0 {
+			out = append(out, VersionCount{Release: s.Releases[i], Count: n})
 		}
 	}
 	return out
-}
-
-func (s *Spread) stragglerIDs() map[int]bool {
-	ids := make(map[int]bool, len(s.Stragglers))
-	for _, st := range s.Stragglers {
-		ids[st.Server.ID] = true
-	}
-	return ids
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -30,8 +33,9 @@ type LoadOptions struct {
 	Limiter *Limiter
 	// OnProgress is told the pages read so far and the pages in all, from one goroutine.
 	OnProgress func(done, total int)
-	// OnWait is told when a 429 makes the loader wait, and for how long; it may be
-	// called from any goroutine, once for workers rate limited together.
+	// OnWait is told when the loader must wait, and for how long: after a 429, or when
+	// the limiter holds a page back (the minute's budget is spent, or kept for a rollout).
+	// It may be called from any goroutine, once for workers held back together.
 	OnWait func(d time.Duration)
 }
 
@@ -65,33 +69,48 @@ func (o LoadOptions) withDefaults() LoadOptions {
 	return o
 }
 
-// pageResult is one page read by a worker.
+// pageResult is what a worker says of one page: read and converted into its place, or not.
 type pageResult struct {
-	n        int
-	droplets []godo.Droplet
-	total    int
-	err      error
+	n   int
+	err error
 }
 
 func loadOnce(ctx context.Context, c *godo.Client, opt LoadOptions) ([]Server, error) {
-	f := &fetcher{c: c, opt: opt}
-	first := f.page(ctx, 1)
-	if first.err != nil {
-		return nil, first.err
-	}
-	pages := max(1, (first.total+opt.PerPage-1)/opt.PerPage)
-	f.pages = pages
-	report(opt.OnProgress, 1, pages)
-	results := make([][]godo.Droplet, pages+1)
-	results[1] = first.droplets
-	if err := f.rest(ctx, pages, first.total, results); err != nil {
+	f := &fetcher{c: c, opt: opt, images: newImageCache(), slots: make(chan struct{}, decodeSlots())}
+	var servers []Server
+	err := f.read(ctx, 1, func(first *wirePage) error {
+		servers = make([]Server, first.total())
+		return f.place(newConverter(f.images), first, 1, servers)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return assemble(results, first.total)
+	pages := max(1, (len(servers)+opt.PerPage-1)/opt.PerPage)
+	f.pages = pages
+	report(opt.OnProgress, 1, pages)
+	if err := f.rest(ctx, pages, servers); err != nil {
+		return nil, err
+	}
+	if !distinct(servers) {
+		return nil, ErrFleetChanged
+	}
+	return servers, nil
+}
+
+// place converts page n into its place in servers: the pages of one fleet fill it
+// exactly, so a page of another length means the fleet changed.
+func (f *fetcher) place(conv *converter, page *wirePage, n int, servers []Server) error {
+	from := (n - 1) * f.opt.PerPage
+	if page.total() != len(servers) || from+len(page.Droplets) != min(from+f.opt.PerPage, len(servers)) {
+		return ErrFleetChanged
+	}
+	conv.servers(page.Droplets, servers[from:])
+	return nil
 }
 
 // rest reads pages 2..pages with a bounded pool, stopping everything at the first error.
-func (f *fetcher) rest(ctx context.Context, pages, total int, results [][]godo.Droplet) error {
+// Each worker converts its pages into their places in servers.
+func (f *fetcher) rest(ctx context.Context, pages int, servers []Server) error {
 	if pages < 2 {
 		return nil
 	}
@@ -106,9 +125,12 @@ func (f *fetcher) rest(ctx context.Context, pages, total int, results [][]godo.D
 	var wg sync.WaitGroup
 	for range f.poolSize(pages - 1) {
 		wg.Go(func() {
+			conv := newConverter(f.images)
 			for n := range jobs {
+				r := pageResult{n: n}
+				r.err = f.read(ctx, n, func(page *wirePage) error { return f.place(conv, page, n, servers) })
 				select {
-				case out <- f.page(ctx, n):
+				case out <- r:
 				case <-ctx.Done():
 					return
 				}
@@ -116,10 +138,10 @@ func (f *fetcher) rest(ctx context.Context, pages, total int, results [][]godo.D
 		})
 	}
 	go func() { wg.Wait(); close(out) }()
-	return f.collect(out, pages, total, results, cancel)
+	return f.collect(out, pages, cancel)
 }
 
-func (f *fetcher) collect(out <-chan pageResult, pages, total int, results [][]godo.Droplet, cancel func()) error {
+func (f *fetcher) collect(out <-chan pageResult, pages int, cancel func()) error {
 	var firstErr error
 	done := 1
 	for r := range out {
@@ -128,11 +150,7 @@ func (f *fetcher) collect(out <-chan pageResult, pages, total int, results [][]g
 		case r.err != nil:
 			firstErr = r.err
 			cancel()
-		case r.total != total:
-			firstErr = ErrFleetChanged
-			cancel()
 		default:
-			results[r.n] = r.droplets
 			done++
 			report(f.opt.OnProgress, done, pages)
 		}
@@ -141,32 +159,30 @@ func (f *fetcher) collect(out <-chan pageResult, pages, total int, results [][]g
 }
 
 // poolSize is the number of workers for n pages: no more than the pages, the configured
-// bound, and what the limiter allows at once (at least one).
+// bound, and what the limiter allows a read at once (at least one).
 func (f *fetcher) poolSize(n int) int {
 	size := min(n, f.opt.Workers)
 	if f.opt.Limiter != nil {
-		size = min(size, max(1, f.opt.Limiter.Available()))
+		size = min(size, max(1, f.opt.Limiter.AvailableTo(PriorityRead)))
 	}
 	return size
 }
 
-// assemble joins the pages in order and checks that they add up to total distinct droplets.
-func assemble(results [][]godo.Droplet, total int) ([]Server, error) {
-	servers := make([]Server, 0, total)
-	seen := make(map[int]bool, total)
-	for _, page := range results {
-		for i := range page {
-			if seen[page[i].ID] {
-				continue
-			}
-			seen[page[i].ID] = true
-			servers = append(servers, ServerFromDroplet(&page[i]))
+// distinct reports whether no droplet is listed twice: pages that shifted while they were
+// read (one droplet created, another destroyed) add up to the right total with a
+// droplet twice.
+func distinct(servers []Server) bool {
+	ids := make([]int, len(servers))
+	for i := range servers {
+		ids[i] = servers[i].ID
+	}
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return false
 		}
 	}
-	if len(servers) != total {
-		return nil, ErrFleetChanged
-	}
-	return servers, nil
+	return true
 }
 
 func report(fn func(int, int), done, total int) {
@@ -177,44 +193,59 @@ func report(fn func(int, int), done, total int) {
 
 // fetcher reads single pages, waiting out 429s.
 type fetcher struct {
-	c     *godo.Client
-	opt   LoadOptions
-	pages int // known after the first page
+	c      *godo.Client
+	opt    LoadOptions
+	pages  int // known after the first page
+	images *imageCache
+	// pageSize is the buffer to read a page into, from the first page's size.
+	pageSize atomic.Int64
+	// slots bounds the pages held and decoded at once (see body).
+	slots chan struct{}
 
 	mu         sync.Mutex
 	waitingTil time.Time // the end of the last wait reported through OnWait
 }
 
-func (f *fetcher) page(ctx context.Context, n int) pageResult {
-	lo := &godo.ListOptions{Page: n, PerPage: f.opt.PerPage}
+// read fetches page n, decodes it and hands it to use while it holds a decoding slot,
+// retrying after 429s. use's error comes back as it is; the others as a PageError.
+func (f *fetcher) read(ctx context.Context, n int, use func(*wirePage) error) error {
+	ctx = WithWaitNotice(WithPriority(ctx, PriorityRead), f.limiterWait)
+	path := dropletsPath(f.opt.Tag, n, f.opt.PerPage)
 	for attempt := 0; ; attempt++ {
-		var (
-			ds   []godo.Droplet
-			resp *godo.Response
-			err  error
-		)
-		if f.opt.Tag != "" {
-			ds, resp, err = f.c.Droplets.ListByTag(ctx, f.opt.Tag, lo)
-		} else {
-			ds, resp, err = f.c.Droplets.List(ctx, lo)
-		}
-		if err == nil {
-			return pageResult{n: n, droplets: ds, total: metaTotal(resp, len(ds))}
-		}
-		if !isRateLimited(resp) || attempt >= maxRateRetries {
-			return pageResult{n: n, err: &PageError{Page: n, Pages: f.pages, Err: err}}
+		var page wirePage
+		var useErr error
+		resp, size, err := getJSON(ctx, f.c, path, &page, f.slots, int(f.pageSize.Load()), func() error {
+			useErr = use(&page)
+			return useErr
+		})
+		switch {
+		case useErr != nil:
+			return useErr
+		case err == nil:
+			if n == 1 {
+				f.pageSize.Store(int64(size + size/8)) // the pages to come are about as long
+			}
+			return nil
+		case !isRateLimited(resp) || attempt >= maxRateRetries:
+			return &PageError{Page: n, Pages: f.pages, Err: err}
 		}
 		if err := f.waitOut(ctx, RetryDelay(resp.Header)); err != nil {
-			return pageResult{n: n, err: &PageError{Page: n, Pages: f.pages, Err: err}}
+			return &PageError{Page: n, Pages: f.pages, Err: err}
 		}
 	}
 }
 
-func metaTotal(resp *godo.Response, n int) int {
-	if resp == nil || resp.Meta == nil {
-		return n
+// decodeSlots bounds the pages held and decoded at once: decoding is the CPU's work, so
+// more than a couple per core only holds more pages in memory.
+func decodeSlots() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// total is the number of droplets the API says there are, or those of the page when it
+// does not say.
+func (p *wirePage) total() int {
+	if p.Meta == nil {
+		return len(p.Droplets)
 	}
-	return resp.Meta.Total
+	return p.Meta.Total
 }
 
 func isRateLimited(resp *godo.Response) bool {
@@ -224,6 +255,13 @@ func isRateLimited(resp *godo.Response) bool {
 // waitOut waits d after a 429, telling OnWait once per distinct wait: workers rate limited
 // together report one wait, not one each.
 func (f *fetcher) waitOut(ctx context.Context, d time.Duration) error {
+	f.limiterWait(d)
+	return sleep(ctx, d)
+}
+
+// limiterWait tells OnWait of a wait of d starting now, unless it ends within half a
+// second of one already told.
+func (f *fetcher) limiterWait(d time.Duration) {
 	until := time.Now().Add(d)
 	f.mu.Lock()
 	tell := until.Sub(f.waitingTil) > 500*time.Millisecond
@@ -234,5 +272,4 @@ func (f *fetcher) waitOut(ctx context.Context, d time.Duration) error {
 	if tell && f.opt.OnWait != nil {
 		f.opt.OnWait(d)
 	}
-	return sleep(ctx, d)
 }

@@ -1,6 +1,11 @@
 package fleet
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -22,7 +27,15 @@ type Report struct {
 	Versions           []ReportVersion `json:"versions"`
 	Roles              []ReportRole    `json:"roles"`
 	Regions            []ReportRegion  `json:"regions"`
-	Stragglers         []ReportServer  `json:"stragglers"`
+	// HourlyUSD and MonthlyUSD are the run rate of every droplet selected (see Cost);
+	// Unpriced counts droplets whose size came without a price (left out of the rates).
+	HourlyUSD  float64 `json:"hourly_usd"`
+	MonthlyUSD float64 `json:"monthly_usd"`
+	Unpriced   int     `json:"unpriced,omitempty"`
+	// History is the trend, with --since only (see ReportHistory).
+	History *ReportHistory `json:"history,omitempty"`
+	// Stragglers stays the last field: EncodeReport streams it.
+	Stragglers []ReportServer `json:"stragglers"`
 }
 
 // ReleaseRef names a release in a Report.
@@ -46,6 +59,8 @@ type ReportVersion struct {
 	Regions      map[string]int `json:"regions"`
 	Distribution string         `json:"distribution,omitempty"`
 	ImageType    string         `json:"image_type,omitempty"`
+	HourlyUSD    float64        `json:"hourly_usd"`
+	MonthlyUSD   float64        `json:"monthly_usd"`
 }
 
 // ReportRole is one role's summary.
@@ -55,6 +70,8 @@ type ReportRole struct {
 	Versions   int         `json:"versions"`
 	Newest     *ReleaseRef `json:"newest"`
 	Stragglers int         `json:"stragglers"`
+	HourlyUSD  float64     `json:"hourly_usd"`
+	MonthlyUSD float64     `json:"monthly_usd"`
 }
 
 // ReportRegion is one region's servers per release.
@@ -88,7 +105,8 @@ type ReportServer struct {
 func (s *Spread) Report(target string, sel Selection) Report {
 	r := Report{GeneratedAt: s.At.UTC().Truncate(time.Second), Target: target, Selection: sel, Total: s.Total,
 		VersionsLive: len(s.Releases), Versions: []ReportVersion{}, Roles: []ReportRole{},
-		Regions: []ReportRegion{}, Stragglers: []ReportServer{}}
+		Regions: []ReportRegion{}, Stragglers: []ReportServer{},
+		HourlyUSD: s.Cost.HourlyUSD(), MonthlyUSD: s.Cost.MonthlyUSD(), Unpriced: s.Cost.Unpriced}
 	if s.Oldest != nil {
 		r.OldestImageAgeDays = days(s.OldestAge)
 		r.OldestImage = refPtr(s.Oldest)
@@ -98,25 +116,40 @@ func (s *Spread) Report(target string, sel Selection) Report {
 	}
 	for _, rs := range s.Roles {
 		r.Roles = append(r.Roles, ReportRole{Role: rs.Role, Count: rs.Count, Versions: len(rs.Releases),
-			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers})
+			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers, HourlyUSD: rs.Cost.HourlyUSD(), MonthlyUSD: rs.Cost.MonthlyUSD()})
 	}
-	for _, g := range s.Groups(ByRegion) {
-		reg := ReportRegion{Region: g.Key, Count: len(g.Servers), Versions: []ReleaseCount{}}
-		for _, vc := range g.Versions {
-			reg.Versions = append(reg.Versions, ReleaseCount{ReleaseRef: ref(vc.Release), Count: vc.Count})
-		}
-		r.Regions = append(r.Regions, reg)
+	for _, region := range s.Regions {
+		r.Regions = append(r.Regions, s.reportRegion(region))
 	}
-	for _, st := range s.Stragglers {
-		r.Stragglers = append(r.Stragglers, reportServer(st))
+	refs := make([]ReleaseRef, len(s.Releases)) // each release's ref, built once
+	for i, rel := range s.Releases {
+		refs[i] = ref(rel)
+	}
+	r.Stragglers = make([]ReportServer, len(s.Stragglers))
+	for i, st := range s.Stragglers {
+		r.Stragglers[i] = reportServer(st, refs[st.On.index], refs[st.Newest.index])
 	}
 	return r
+}
+
+// reportRegion counts the region's servers per release from the releases' own tallies,
+// which is what Groups(ByRegion) would count, without placing every server in a group.
+func (s *Spread) reportRegion(region string) ReportRegion {
+	reg := ReportRegion{Region: region, Versions: []ReleaseCount{}}
+	for _, rel := range s.Releases {
+		if n := rel.Regions[region]; n > 0 {
+			reg.Count += n
+			reg.Versions = append(reg.Versions, ReleaseCount{ReleaseRef: ref(rel), Count: n})
+		}
+	}
+	return reg
 }
 
 func (s *Spread) reportVersion(rel *Release) ReportVersion {
 	v := ReportVersion{ReleaseRef: ref(rel), AgeDays: days(rel.Age(s.At)), Count: rel.Count,
 		Share: math.Round(rel.Share*10000) / 10000, Role: rel.Role, NewestFor: rel.NewestFor,
-		Roles: rel.Roles, Regions: rel.Regions, Distribution: rel.Image.Distribution, ImageType: rel.Image.Type}
+		Roles: rel.Roles, Regions: rel.Regions, Distribution: rel.Image.Distribution, ImageType: rel.Image.Type,
+		HourlyUSD: rel.Cost.HourlyUSD(), MonthlyUSD: rel.Cost.MonthlyUSD()}
 	if v.NewestFor == nil {
 		v.NewestFor = []string{}
 	}
@@ -127,9 +160,9 @@ func (s *Spread) reportVersion(rel *Release) ReportVersion {
 	return v
 }
 
-func reportServer(st Straggler) ReportServer {
+func reportServer(st Straggler, on, newest ReleaseRef) ReportServer {
 	return ReportServer{ID: st.Server.ID, Name: st.Server.Name, Role: st.Role, Region: st.Server.Region,
-		Status: st.Server.Status, Current: ref(st.On), Newest: ref(st.Newest),
+		Status: st.Server.Status, Current: on, Newest: newest,
 		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name}
 }
 
@@ -153,3 +186,49 @@ func refPtr(r *Release) *ReleaseRef {
 }
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// EncodeReport writes s.Report(target, sel) as JSON exactly as a json.Encoder indenting
+// by two spaces writes it, but streams the stragglers (the bulk of a big fleet's report)
+// one at a time instead of building the whole document in memory first.
+func (s *Spread) EncodeReport(w io.Writer, target string, sel Selection) error {
+	return encodeReport(w, s.Report(target, sel))
+}
+
+// encodeReport writes r as EncodeReport does.
+func encodeReport(w io.Writer, r Report) error {
+	stragglers := r.Stragglers
+	r.Stragglers = []ReportServer{}
+	head, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	const empty = "\"stragglers\": []\n}"
+	if len(stragglers) == 0 || !bytes.HasSuffix(head, []byte(empty)) {
+		return writeLine(w, head, stragglers)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head[:len(head)-len(empty)])
+	bw.WriteString("\"stragglers\": [")
+	for i := range stragglers {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.MarshalIndent(&stragglers[i], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
+}
+
+// writeLine writes a report marshalled whole, for the case streaming does not apply.
+func writeLine(w io.Writer, head []byte, stragglers []ReportServer) error {
+	if len(stragglers) > 0 {
+		return errors.New("report: the stragglers are not the report's last field")
+	}
+	_, err := w.Write(append(head, '\n'))
+	return err
+}

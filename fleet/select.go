@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 )
 
 // Selection narrows a fleet: by tag, region and name glob. The zero value selects all.
@@ -30,8 +31,10 @@ func (s Selection) Validate() error {
 }
 
 // Match reports whether srv is selected. A malformed glob matches nothing.
-func (s Selection) Match(srv Server) bool {
-	if s.Tag != "" && !srv.HasTag(s.Tag) {
+func (s Selection) Match(srv Server) bool { return s.match(&srv) }
+
+func (s Selection) match(srv *Server) bool {
+	if s.Tag != "" && !slices.Contains(srv.Tags, s.Tag) {
 		return false
 	}
 	if s.Region != "" && srv.Region != s.Region {
@@ -44,12 +47,44 @@ func (s Selection) Match(srv Server) bool {
 	return true
 }
 
-// Select returns the selected servers, in order.
+// IsZero reports whether the selection selects every server.
+func (s Selection) IsZero() bool { return s == Selection{} }
+
+// Select returns the selected servers, in order. When every server is selected it returns
+// servers itself (capped, so that an append copies) rather than a copy of the whole fleet;
+// otherwise a new slice sized to the selection, or nil when none is selected.
 func (s Selection) Select(servers []Server) []Server {
-	var out []Server
-	for _, srv := range servers {
-		if s.Match(srv) {
-			out = append(out, srv)
+	if s.IsZero() {
+		if len(servers) == 0 {
+			return nil
+		}
+		return servers[:len(servers):len(servers)]
+	}
+	n := 0
+	for i := range servers {
+		if s.match(&servers[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Server, 0, n)
+	for i := range servers {
+		if s.match(&servers[i]) {
+			out = append(out, servers[i])
+		}
+	}
+	return out
+}
+
+// Indices returns the indices in servers of the selected servers, in order: a selection
+// without copying any server.
+func (s Selection) Indices(servers []Server) []int {
+	var out []int
+	for i := range servers {
+		if s.match(&servers[i]) {
+			out = append(out, i)
 		}
 	}
 	return out

@@ -12,20 +12,68 @@ type Semver struct {
 	Pre                 string
 }
 
-var semverRE = regexp.MustCompile(`v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.\-]+))?`)
-
-// ParseSemver finds the last semantic version in s ("web-1.4.2" -> 1.4.2), or nil.
+// ParseSemver finds the last semantic version in s ("web-1.4.2" -> 1.4.2), or nil. It
+// reads s as the regular expression v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.\-]+))? would,
+// scanning for successive non-overlapping matches, without a regexp: it runs once per
+// image of every read.
 func ParseSemver(s string) *Semver {
-	all := semverRE.FindAllStringSubmatch(s, -1)
-	if len(all) == 0 {
-		return nil
+	var last *Semver
+	for i := 0; i < len(s); {
+		v, end := semverAt(s, i)
+		if v == nil {
+			i++
+			continue
+		}
+		last, i = v, end
 	}
-	m := all[len(all)-1]
-	v := &Semver{Pre: m[4]}
-	v.Major, _ = strconv.Atoi(m[1])
-	v.Minor, _ = strconv.Atoi(m[2])
-	v.Patch, _ = strconv.Atoi(m[3])
-	return v
+	return last
+}
+
+// semverAt matches a version starting at s[i] (a leading v changes nothing but where the
+// match starts, so it is not looked for), returning it and where it ends, or nil.
+func semverAt(s string, i int) (*Semver, int) {
+	var nums [3]string
+	for k := range nums {
+		if k > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return nil, 0
+			}
+			i++
+		}
+		j := digitsEnd(s, i)
+		if j == i {
+			return nil, 0
+		}
+		nums[k], i = s[i:j], j
+	}
+	v := &Semver{}
+	v.Major, _ = strconv.Atoi(nums[0])
+	v.Minor, _ = strconv.Atoi(nums[1])
+	v.Patch, _ = strconv.Atoi(nums[2])
+	if i < len(s) && s[i] == '-' {
+		if j := preEnd(s, i+1); j > i+1 {
+			v.Pre, i = s[i+1:j], j
+		}
+	}
+	return v, i
+}
+
+func digitsEnd(s string, i int) int {
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// preEnd is the end of a run of [0-9A-Za-z.-] starting at s[i].
+func preEnd(s string, i int) int {
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-') {
+			break
+		}
+	}
+	return i
 }
 
 // ParseTagSemver reads a version from a tag value. DigitalOcean tags cannot hold dots,

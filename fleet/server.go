@@ -29,6 +29,13 @@ type Server struct {
 	// Features lists the droplet's enabled features (ipv6, monitoring, backups, ...).
 	Features []string
 	Locked   bool
+
+	// PriceHourly and PriceMonthly are the size's prices in US dollars as the API gives
+	// them (0 when it gives none). A droplet bills whether it is on or off. They are
+	// left out of JSON when zero, so that journals written before molt read prices
+	// encode as they were.
+	PriceHourly  float64 `json:"PriceHourly,omitempty"`
+	PriceMonthly float64 `json:"PriceMonthly,omitempty"`
 }
 
 // Version is an image a server runs. Identity is the image ID; Name is its label.
@@ -58,8 +65,10 @@ func (s Server) HasTag(tag string) bool {
 
 // TagValue returns the value of the first tag starting with prefix ("role:" on
 // "role:web" gives "web"), and whether there was one.
-func (s Server) TagValue(prefix string) (string, bool) {
-	for _, t := range s.Tags {
+func (s Server) TagValue(prefix string) (string, bool) { return tagValue(s.Tags, prefix) }
+
+func tagValue(tags []string, prefix string) (string, bool) {
+	for _, t := range tags {
 		if v, ok := strings.CutPrefix(t, prefix); ok && v != "" {
 			return v, true
 		}
@@ -87,6 +96,9 @@ func ServerFromDroplet(d *godo.Droplet) Server {
 	}
 	if d.Region != nil {
 		s.Region = d.Region.Slug
+	}
+	if d.Size != nil {
+		s.PriceHourly, s.PriceMonthly = d.Size.PriceHourly, d.Size.PriceMonthly
 	}
 	if t, err := time.Parse(time.RFC3339, d.Created); err == nil {
 		s.CreatedAt = t

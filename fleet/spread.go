@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,17 +49,17 @@ func (o Options) Role(s Server) string {
 // ReleaseKey is the identity of the release the server runs: "image:<id>", or
 // "tag:<value>" when the version comes from a tag.
 func (o Options) ReleaseKey(s Server) string {
-	if k, _ := o.tagVersion(s); k != "" {
+	if k, _ := o.tagVersion(s.Tags); k != "" {
 		return k
 	}
 	return "image:" + strconv.Itoa(s.Image.ImageID)
 }
 
-func (o Options) tagVersion(s Server) (key, value string) {
+func (o Options) tagVersion(tags []string) (key, value string) {
 	if o.VersionTag == "" {
 		return "", ""
 	}
-	if v, ok := s.TagValue(o.VersionTag + ":"); ok {
+	if v, ok := tagValue(tags, o.VersionTag+":"); ok {
 		return "tag:" + v, v
 	}
 	return "", ""
@@ -85,10 +86,13 @@ type Release struct {
 	Regions map[string]int
 	// Role is the role most of its servers have.
 	Role string
+	// Cost is the run rate of its servers.
+	Cost Cost
 	// NewestFor lists the roles whose newest release this is.
 	NewestFor []string
 
 	images map[int]*imageTally
+	index  int // the release's place in Spread.Releases
 }
 
 type imageTally struct {
@@ -114,11 +118,14 @@ type RoleSpread struct {
 	Newest *Release
 	// Stragglers counts the role's servers not on Newest.
 	Stragglers int
+	// Cost is the run rate of the role's servers.
+	Cost Cost
 }
 
 // Straggler is a server not on its role's newest release.
 type Straggler struct {
-	Server Server
+	// Server points into the spread's servers (Spread.Servers).
+	Server *Server
 	Role   string
 	// On is the release it runs, Newest the one its role's newest servers run.
 	On, Newest *Release
@@ -144,21 +151,30 @@ type Spread struct {
 	// Oldest is the release with the oldest image, and OldestAge that image's age.
 	Oldest    *Release
 	OldestAge time.Duration
+	// Cost is the run rate of all its servers.
+	Cost Cost
 
 	servers []Server
-	keys    []string // keys[i] is the release key of servers[i]
+	rels    []*Release // rels[i] is the release of servers[i]
+	lagging []bool     // lagging[i] says whether servers[i] is a straggler
 	byKey   map[string]*Release
+	byImage map[int]*Release    // image releases by image ID
+	byTag   map[string]*Release // version-tag releases by the tag's value
+	// versionPrefix is Options.VersionTag + ":", built once.
+	versionPrefix string
 }
 
-// NewSpread computes the spread of servers.
+// NewSpread computes the spread of servers. It keeps servers, without copying it: the
+// groups and stragglers point into it.
 func NewSpread(servers []Server, opt Options) *Spread {
 	opt = opt.withDefaults()
 	s := &Spread{At: opt.Now, Options: opt, Total: len(servers), servers: servers,
-		keys: make([]string, len(servers)), byKey: map[string]*Release{}}
+		rels: make([]*Release, len(servers)), byKey: map[string]*Release{},
+		byImage: map[int]*Release{}, byTag: map[string]*Release{}, versionPrefix: opt.VersionTag + ":"}
 	regions := map[string]bool{}
-	for i, srv := range servers {
-		s.keys[i] = s.tally(srv)
-		regions[srv.Region] = true
+	for i := range servers {
+		s.rels[i] = s.tally(&servers[i])
+		regions[servers[i].Region] = true
 	}
 	for r := range regions {
 		s.Regions = append(s.Regions, r)
@@ -166,35 +182,76 @@ func NewSpread(servers []Server, opt Options) *Spread {
 	slices.Sort(s.Regions)
 	s.finishReleases()
 	s.buildRoles()
+	s.costRoles()
 	s.findStragglers()
 	s.findOldest()
 	return s
 }
 
 // tally counts srv in its release, creating the release on first sight.
-func (s *Spread) tally(srv Server) string {
-	key := s.Options.ReleaseKey(srv)
-	r := s.byKey[key]
-	if r == nil {
-		r = newRelease(key, srv, s.Options)
-		s.byKey[key] = r
-		s.Releases = append(s.Releases, r)
-	}
+func (s *Spread) tally(srv *Server) *Release {
+	r := s.releaseFor(srv)
 	r.Count++
-	r.Roles[s.Options.Role(srv)]++
+	r.Roles[s.role(srv)]++
 	r.Regions[srv.Region]++
+	r.Cost.Add(srv)
+	s.Cost.Add(srv)
 	t := r.images[srv.Image.ImageID]
 	if t == nil {
 		t = &imageTally{v: srv.Image}
 		r.images[srv.Image.ImageID] = t
 	}
 	t.n++
-	return key
+	return r
+}
+
+// releaseFor finds srv's release by image ID or tag value, so that the key string is
+// built once per release rather than once per server.
+func (s *Spread) releaseFor(srv *Server) *Release {
+	if v := s.tagValue(srv); v != "" {
+		if r := s.byTag[v]; r != nil {
+			return r
+		}
+		r := s.newRelease("tag:"+v, srv)
+		s.byTag[v] = r
+		return r
+	}
+	if r := s.byImage[srv.Image.ImageID]; r != nil {
+		return r
+	}
+	r := s.newRelease("image:"+strconv.Itoa(srv.Image.ImageID), srv)
+	s.byImage[srv.Image.ImageID] = r
+	return r
+}
+
+func (s *Spread) newRelease(key string, srv *Server) *Release {
+	r := newRelease(key, *srv, s.Options)
+	s.byKey[key] = r
+	s.Releases = append(s.Releases, r)
+	return r
+}
+
+// role is srv's role under the spread's options.
+func (s *Spread) role(srv *Server) string {
+	if v, ok := tagValue(srv.Tags, s.Options.RolePrefix); ok {
+		return v
+	}
+	return NoRole
+}
+
+// tagValue is the value of srv's version tag, or "" (also when there is no version tag):
+// tagVersion without building the key.
+func (s *Spread) tagValue(srv *Server) string {
+	if s.Options.VersionTag == "" {
+		return ""
+	}
+	v, _ := tagValue(srv.Tags, s.versionPrefix)
+	return v
 }
 
 func newRelease(key string, srv Server, opt Options) *Release {
 	r := &Release{Key: key, Roles: map[string]int{}, Regions: map[string]int{}, images: map[int]*imageTally{}}
-	if _, v := opt.tagVersion(srv); v != "" {
+	if _, v := opt.tagVersion(srv.Tags); v != "" {
 		r.Label, r.Semver = v, ParseTagSemver(v)
 		return r
 	}
@@ -223,6 +280,9 @@ func (s *Spread) finishReleases() {
 		r.Role = mostCommon(r.Roles)
 	}
 	sortReleases(s.Releases)
+	for i, r := range s.Releases {
+		r.index = i
+	}
 }
 
 // mainImage is the image most of the release's servers run (the newest on a tie).
@@ -272,24 +332,52 @@ func (s *Spread) buildRoles() {
 }
 
 func (s *Spread) findStragglers() {
-	roles := map[string]*RoleSpread{}
+	roles := make(map[string]*RoleSpread, len(s.Roles))
+	n := 0
 	for _, rs := range s.Roles {
 		roles[rs.Role] = rs
+		if rs.Newest != nil {
+			n += rs.Count - rs.Newest.Roles[rs.Role]
+		}
 	}
-	for i, srv := range s.servers {
-		rs := roles[s.Options.Role(srv)]
-		if rs.Newest == nil || s.keys[i] == rs.Newest.Key {
+	s.lagging = make([]bool, len(s.servers))
+	s.Stragglers = make([]Straggler, 0, n)
+	for i := range s.servers {
+		srv := &s.servers[i]
+		rs := roles[s.role(srv)]
+		if rs.Newest == nil || s.rels[i] == rs.Newest {
 			continue
 		}
 		rs.Stragglers++
-		s.Stragglers = append(s.Stragglers, Straggler{Server: srv, Role: rs.Role, On: s.byKey[s.keys[i]], Newest: rs.Newest})
+		s.lagging[i] = true
+		s.Stragglers = append(s.Stragglers, Straggler{Server: srv, Role: rs.Role, On: s.rels[i], Newest: rs.Newest})
 	}
-	slices.SortStableFunc(s.Stragglers, func(a, b Straggler) int {
-		if c := roleCompare(a.Role, b.Role); c != 0 {
+	s.Stragglers = sortStragglers(s.Stragglers)
+}
+
+// sortStragglers orders stragglers by role, then server name, keeping the fleet's order
+// among equals: the order a stable sort gives, by an unstable sort of their positions
+// (a stable sort moves the structs themselves about n log² n times).
+func sortStragglers(st []Straggler) []Straggler {
+	perm := make([]int32, len(st))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int {
+		x, y := &st[a], &st[b]
+		if c := roleCompare(x.Role, y.Role); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Server.Name, b.Server.Name)
+		if c := strings.Compare(x.Server.Name, y.Server.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
 	})
+	out := make([]Straggler, len(st))
+	for i, p := range perm {
+		out[i] = st[p]
+	}
+	return out
 }
 
 func (s *Spread) findOldest() {

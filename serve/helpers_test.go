@@ -169,6 +169,7 @@ func testDeps(env *dosimtest.Env, dir string, checkpoint bool) ui.Deps {
 		Interval: actions.Duration(5 * time.Millisecond), ProbeTimeout: actions.Duration(time.Second),
 		Timeout: actions.Duration(2 * time.Second), Threshold: 2}
 	st.ActiveTimeout = actions.Duration(5 * time.Second)
+	st.Drain = actions.Duration(2 * time.Millisecond)
 	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"12345"}}
 	return ui.Deps{
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {

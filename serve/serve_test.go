@@ -113,6 +113,8 @@ func TestIdleSessionsAreEnded(t *testing.T) {
 func TestQuittingEndsOnlyThatSession(t *testing.T) {
 	ts := startServer(t)
 	stays := ts.open(t, "victor", ts.victor, 120, 40)
+	// Alice joins once victor is in, so that the header lists them in that order.
+	waitUntil(t, "victor's session", func() bool { return ts.srv.Sessions() == 1 })
 	leaves := ts.open(t, "alice", ts.alice, 80, 24)
 	stays.repaintUntil(120, 40, "on: victor (viewer), alice")
 	leaves.waitFor(0, "newest 1.2.0")

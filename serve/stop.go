@@ -47,7 +47,8 @@ func resumeFile(e *engine.Engine) string { return filepath.Join(e.JournalDir(), 
 
 // ResumeStopped continues the rollouts a previous Stop listed, and removes the list. A
 // rollout that someone finished or resumed meanwhile (molt resume) is skipped with a log
-// line.
+// line. One of another account than the server's token reaches is refused, in a log
+// line naming both, and stays on the list for a start with the right token.
 func ResumeStopped(e *engine.Engine) (resumed []string, err error) {
 	log := e.Options().Log
 	resumeFile := resumeFile(e)
@@ -61,19 +62,26 @@ func ResumeStopped(e *engine.Engine) (resumed []string, err error) {
 	if err := os.Remove(resumeFile); err != nil {
 		return nil, fmt.Errorf("clear the list of rollouts to continue: %w", err)
 	}
+	var elsewhere []string
 	for _, id := range strings.Fields(string(data)) {
 		if !actions.ValidRolloutID(id) {
 			log.Warn("not a rollout ID in the list to continue", "id", id)
 			continue
 		}
 		op := serverOperator()
-		if _, err := e.Resume(id, &op, starterOf(e, id)); err != nil {
+		_, err := e.Resume(id, &op, starterOf(e, id))
+		var other *actions.AccountMismatchError
+		switch {
+		case errors.As(err, &other):
+			log.Error("not continuing a rollout of another account", "rollout", id, "err", err)
+			elsewhere = append(elsewhere, id)
+		case err != nil:
 			log.Warn("could not continue a rollout paused by the last stop", "rollout", id, "err", err)
-			continue
+		default:
+			resumed = append(resumed, id)
 		}
-		resumed = append(resumed, id)
 	}
-	return resumed, nil
+	return resumed, writeResumeList(resumeFile, elsewhere)
 }
 
 // starterOf names the user who started rollout id, from its journal's header.

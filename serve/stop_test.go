@@ -87,7 +87,7 @@ func TestStopPausesRolloutsAndTheNextStartContinuesThem(t *testing.T) {
 		t.Fatalf("the stopped rollout is %q, want paused (resumable)", st)
 	}
 	got := controls(recs)
-	if len(got) != 1 || !strings.HasPrefix(got[0].Op, "pause") || got[0].Operator == nil || !strings.HasPrefix(got[0].Operator.User, "molt-serve") {
+	if len(got) != 1 || !strings.HasPrefix(string(got[0].Op), "pause") || got[0].Operator == nil || !strings.HasPrefix(got[0].Operator.User, "molt-serve") {
 		t.Fatalf("journaled controls %+v, want the server's pause", got)
 	}
 	if data, err := os.ReadFile(resumeFile); err != nil || strings.TrimSpace(string(data)) != id {

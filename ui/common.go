@@ -172,21 +172,31 @@ func (c *common) refusedKey(msg tea.KeyPressMsg) bool {
 }
 
 // strategyFor is where a stage of the roles named key starts: the strategy last staged
-// for them, else the default, with the default's launch template either way.
+// for them, else the default, with the default's own part either way (ownDefaults).
 func (c *common) strategyFor(key string) actions.Strategy {
 	def := *c.deps.Strategy
 	st, ok := c.strategies[key]
 	if !ok {
 		return def
 	}
+	return ownDefaults(st, def)
+}
+
+// ownDefaults is st with what the cockpit decides, not the role, taken from def: the
+// launch template (user data and keys), the drain (the cockpit's --drain, which no
+// setting here changes) and the guards' overrides (allowing another role's image or a
+// downgrade is meant for one rollout, never remembered for the next).
+func ownDefaults(st, def actions.Strategy) actions.Strategy {
 	st.Launch = def.Launch
+	st.Drain = def.Drain
+	st.AllowOtherRole, st.AllowDowngrade = def.AllowOtherRole, def.AllowDowngrade
 	return st
 }
 
 // rememberStrategy keeps st as the strategy of the roles named key: here at once, and
-// through the store in the background.
+// through the store in the background, without the cockpit's own part (ownDefaults).
 func (c *common) rememberStrategy(key string, st actions.Strategy) tea.Cmd {
-	st.Launch = actions.Launch{}
+	st = ownDefaults(st, actions.Strategy{})
 	c.strategies[key] = st
 	store := c.deps.Strategies
 	if store == nil {

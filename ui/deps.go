@@ -23,7 +23,8 @@ type Deps struct {
 	// Engine plans and runs rollouts; nil makes the UI read-only.
 	Engine Engine
 	// Strategy is where a staged rollout's strategy starts (default
-	// actions.DefaultStrategy()).
+	// actions.DefaultStrategy()); its launch template, drain and guard overrides hold
+	// for every stage, whatever strategy a role's last stage left.
 	Strategy *actions.Strategy
 	// JournalDir is where rollout journals live, for the history (default
 	// actions.DefaultDir()).
@@ -76,7 +77,8 @@ type Budget struct {
 type StrategyStore interface {
 	// Load reads every strategy kept.
 	Load() (map[string]actions.Strategy, error)
-	// Save keeps st for key; st carries no launch template (user data stays out).
+	// Save keeps st for key; st carries no launch template (user data stays out), no
+	// drain and no guard overrides (those are Deps.Strategy's).
 	Save(key string, st actions.Strategy) error
 }
 

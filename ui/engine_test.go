@@ -84,6 +84,7 @@ func newWorldAt(t *testing.T, now func() time.Time) *world {
 		Interval: actions.Duration(5 * time.Millisecond), ProbeTimeout: actions.Duration(time.Second),
 		Timeout: actions.Duration(2 * time.Second), Threshold: 2}
 	st.ActiveTimeout = actions.Duration(5 * time.Second)
+	st.Drain = actions.Duration(2 * time.Millisecond)
 	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"12345"}}
 	w.deps = Deps{
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {

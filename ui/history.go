@@ -40,8 +40,8 @@ func loadRollouts(dir string, startup bool) tea.Cmd {
 	}
 }
 
-// readRollouts reads every rollout in dir, newest first. Damaged journals are left out
-// and reported in the error, next to the others.
+// readRollouts reads every rollout in dir, newest first. A damaged journal is listed
+// too, by its ID and where it is damaged (Summary.Damaged), and reported in the error.
 func readRollouts(dir string) ([]rollout, error) {
 	list, err := actions.ListRollouts(dir)
 	out := make([]rollout, 0, len(list))

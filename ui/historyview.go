@@ -17,8 +17,11 @@ func (h *historyScreen) view(c *common, width, height int) []string {
 	switch {
 	case h.loading && h.rollouts == nil:
 		return append(lines, s.Muted.Render("Reading the journal…"))
-	case h.err != nil:
+	case h.err != nil && len(h.rollouts) == 0:
 		return append(lines, s.Danger.Render("✗ "+h.err.Error()))
+	case h.err != nil:
+		// A journal that cannot be read is said above the list, which lists it too.
+		lines = append(lines[:1], s.Danger.Render(fit("✗ "+h.err.Error(), width)), "")
 	case len(h.rollouts) == 0 && !c.keys.Stage.Enabled():
 		return append(lines, s.Muted.Render("No rollouts yet."))
 	case len(h.rollouts) == 0:
@@ -70,7 +73,11 @@ func rolloutRow(c *common, r rollout, cursor bool, width int) string {
 	when := r.Started.In(c.now().Location()).Format("01-02 15:04")
 	row := fmt.Sprintf("%s %s %s %s %s", pad(c.stateBadge(r.State), 14), when, pad(r.Selection, 8),
 		pad("→ "+r.To, 19), c.styles.Muted.Render(fmt.Sprintf("%d/%d", r.Replaced, r.Planned)))
-	if width >= 100 {
+	switch {
+	case r.Damaged != "":
+		// Its journal cannot be read: nothing but its ID and where it is damaged.
+		row = pad(c.styles.Danger.Render("✗ damaged"), 14) + " " + c.styles.Muted.Render(r.ID+" · "+r.Damaged)
+	case width >= 100:
 		row += "  " + c.styles.Muted.Render(r.Operator.String())
 	}
 	if cursor {
@@ -101,6 +108,11 @@ func detailFields(c *common, r rollout, width int) []string {
 	st := r.plan.Strategy
 	lines := []string{s.Bold.Render(r.ID) + "  " + c.stateBadge(r.State)}
 	add := func(label, value string) { lines = append(lines, c.fieldLines(label, value, width)...) }
+	if r.Damaged != "" {
+		lines[0] = s.Bold.Render(r.ID) + "  " + s.Danger.Render("✗ damaged")
+		add("journal", fmt.Sprintf("%s: molt recover %s rebuilds it from the rollout's tags in the cloud", r.Damaged, r.ID))
+		return lines
+	}
 	add("what", fmt.Sprintf("%s → %s", r.Selection, r.To))
 	add("from", orDash(r.FromText()))
 	add("by", r.Operator.String())

@@ -26,7 +26,8 @@ type knob struct {
 var errNoHealthCheck = errors.New("no health check: set health check to http or tcp first")
 
 // knobs are the strategy settings the stage screen offers, in order: every one the
-// CLI's flags set, but for user data and SSH keys.
+// CLI's flags set, but for user data and SSH keys, the drain (the cockpit's --drain) and
+// the guards' overrides (--allow-other-role, --allow-downgrade).
 var knobs = []knob{
 	{"surge", "new droplets in flight at once (a wave)",
 		func(s actions.Strategy) string { return strconv.Itoa(s.Surge) },
@@ -43,7 +44,7 @@ var knobs = []knob{
 		func(s *actions.Strategy, d int) { s.Pause = cycle(pauses, s.Pause, d) },
 		func(s *actions.Strategy, v string) (err error) { s.Pause, err = actions.ParsePause(v); return err }},
 	{"health check", "how a new droplet proves it is healthy: http, tcp or none",
-		func(s actions.Strategy) string { return s.Health.Kind },
+		func(s actions.Strategy) string { return string(s.Health.Kind) },
 		func(s *actions.Strategy, d int) { s.Health = cycleHealth(s.Health, d) }, nil},
 	{"health port", "the port the health check probes",
 		func(s actions.Strategy) string { return unlessNoHealth(s, strconv.Itoa(s.Health.Port)) },
@@ -71,17 +72,17 @@ var knobs = []knob{
 		func(s *actions.Strategy, d int) { s.Retire = cycle(retires, s.Retire, d) },
 		func(s *actions.Strategy, v string) (err error) { s.Retire, err = actions.ParseRetire(v); return err }},
 	{"on failure", "roll everything back, or pause for you",
-		func(s actions.Strategy) string { return s.OnFailure },
-		func(s *actions.Strategy, d int) { s.OnFailure = cycle([]string{"rollback", "pause"}, s.OnFailure, d) }, nil},
+		func(s actions.Strategy) string { return string(s.OnFailure) },
+		func(s *actions.Strategy, d int) { s.OnFailure = cycle(onFailures, s.OnFailure, d) }, nil},
 	{"max failures", "failed replacements tolerated before the on-failure action",
 		func(s actions.Strategy) string { return strconv.Itoa(s.MaxFailures) },
 		func(s *actions.Strategy, d int) { s.MaxFailures = clampInt(s.MaxFailures+d, 0, 20) },
 		func(s *actions.Strategy, v string) error { return parseInt(v, 0, 1000, &s.MaxFailures) }},
 	{"load balancers", "hand over on the old droplets' load balancers (auto), or leave them be",
-		func(s actions.Strategy) string { return s.LB },
+		func(s actions.Strategy) string { return string(s.LB) },
 		func(s *actions.Strategy, d int) { s.LB = cycle(autoNone, s.LB, d) }, nil},
 	{"reserved IPs", "move the old droplets' reserved IPs to the new ones (auto), or not",
-		func(s actions.Strategy) string { return s.ReservedIP },
+		func(s actions.Strategy) string { return string(s.ReservedIP) },
 		func(s *actions.Strategy, d int) { s.ReservedIP = cycle(autoNone, s.ReservedIP, d) }, nil},
 	{"move volumes", "move volumes to the new droplets; without, their servers are skipped",
 		func(s actions.Strategy) string { return yesNo(s.MoveVolumes) },
@@ -98,11 +99,12 @@ var (
 		{Mode: "timed", For: actions.Duration(time.Minute)}, {Mode: "timed", For: actions.Duration(5 * time.Minute)}}
 	retires = []actions.Retire{{Mode: "destroy"}, {Mode: "keep"}, {Mode: "keep", TTL: actions.Duration(time.Hour)},
 		{Mode: "keep", TTL: actions.Duration(24 * time.Hour)}, {Mode: "keep", TTL: actions.Duration(72 * time.Hour)}}
+	onFailures  = []actions.FailurePolicy{"rollback", "pause"}
 	healthPorts = []int{80, 443, 3000, 8000, 8080, 9000}
 	healthPaths = []string{"/healthz", "/health", "/ready", "/"}
 	graces      = durations(0, 10*time.Second, 30*time.Second, time.Minute, 2*time.Minute, 5*time.Minute)
 	minReadies  = durations(0, 30*time.Second, time.Minute, 5*time.Minute, 10*time.Minute)
-	autoNone    = []string{"auto", "none"}
+	autoNone    = []actions.HandoverMode{"auto", "none"}
 )
 
 func durations(ds ...time.Duration) []actions.Duration {
@@ -130,14 +132,14 @@ func pauseText(p actions.Pause) string {
 	if p.Mode == "timed" {
 		return shortDuration(p.For)
 	}
-	return p.Mode
+	return string(p.Mode)
 }
 
 func retireText(r actions.Retire) string {
 	if r.Mode == "keep" && r.TTL > 0 {
 		return "keep=" + shortDuration(r.TTL)
 	}
-	return r.Mode
+	return string(r.Mode)
 }
 
 func offOr(n int) string {
@@ -186,7 +188,7 @@ func step[T cmp.Ordered](presets []T, cur T, d int) T {
 
 // cycleHealth steps through http, tcp and none, keeping the port and the timings.
 func cycleHealth(h actions.HealthCheck, d int) actions.HealthCheck {
-	kinds := []string{"http", "tcp", "none"}
+	kinds := []actions.HealthKind{"http", "tcp", "none"}
 	h.Kind = cycle(kinds, h.Kind, d)
 	if h.Port == 0 {
 		h.Port = 8080

@@ -190,6 +190,8 @@ func (l *live) applyRun(ev actions.Event) {
 		l.add(e.At, fmt.Sprintf("waiting %s for the API's rate limit: %s", e.Wait, e.Reason), true)
 	case actions.APICall:
 		l.add(e.At, apiWords(e), e.Err != "" || e.Status >= 400)
+	case actions.LeftAlone:
+		l.add(e.At, fmt.Sprintf("%s: left droplet %d alone, never to be changed: %s", l.slotName(e.Slot), e.Droplet, e.Reason), true)
 	case actions.Done:
 		l.done = &e
 		l.add(e.At, doneWords(e), l.doneBad(e))
@@ -430,8 +432,9 @@ func stepWords(step string) string {
 func phaseWords(p actions.Phase) string {
 	words := map[actions.Phase]string{actions.PhasePending: "waiting", actions.PhaseCreated: "provisioning",
 		actions.PhaseActive: "health check", actions.PhaseHealthy: "healthy", actions.PhaseHandedOver: "in service, soaking",
-		actions.PhaseSoaked: "retiring old", actions.PhaseDone: "done", actions.PhaseFailed: "failed",
-		actions.PhaseCancelled: "cancelled", actions.PhaseRollingBack: "rolling back", actions.PhaseRolledBack: "rolled back"}
+		actions.PhaseSoaked: "retiring old", actions.PhaseDraining: "draining old", actions.PhaseDone: "done",
+		actions.PhaseFailed: "failed", actions.PhaseCancelled: "cancelled", actions.PhaseRollingBack: "rolling back",
+		actions.PhaseRolledBack: "rolled back"}
 	if w, ok := words[p]; ok {
 		return w
 	}
@@ -474,6 +477,8 @@ func eventAt(ev actions.Event) time.Time {
 	case actions.RateLimitWait:
 		return e.At
 	case actions.APICall:
+		return e.At
+	case actions.LeftAlone:
 		return e.At
 	case actions.Done:
 		return e.At

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,26 @@ func TestTheProgressBarFillsWithReplacedServersOnly(t *testing.T) {
 				t.Fatalf("the bar %q fills although nothing was replaced", line)
 			}
 		})
+	}
+}
+
+// A droplet the identity check left alone is a bad line in the events, naming its
+// server; an old droplet draining says so in the replacements.
+func TestTheLiveViewSaysWhatIsLeftAloneAndWhatDrains(t *testing.T) {
+	t.Parallel()
+	plan := webPlan(t)
+	w1 := plan.Waves[1].Replacements
+	at := fixedNow.Add(-time.Second)
+	evs := append(midRollout(plan),
+		actions.PhaseChanged{At: at, Slot: w1[2].Slot, Phase: actions.PhaseDraining},
+		actions.LeftAlone{At: at, Slot: w1[3].Slot, Droplet: w1[3].Old.ID, Name: w1[3].Old.Name, Reason: "it is not tagged role:web"})
+	m, _ := liveAt(t, loaded(t, demoServers(t), 120, 40), plan, evs)
+	last := m.common.live.log[len(m.common.live.log)-1]
+	want := w1[3].Old.Name + ": left droplet " + strconv.Itoa(w1[3].Old.ID) + " alone, never to be changed: it is not tagged role:web"
+	if last.text != want || !last.bad || !last.at.Equal(at) {
+		t.Fatalf("the last event line is %+v, want %q, bad", last, want)
+	}
+	if s := screen(m); !strings.Contains(s, "draining old") {
+		t.Fatalf("the draining replacement does not say so:\n%s", s)
 	}
 }

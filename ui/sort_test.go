@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,4 +49,21 @@ func TestTheHistorySortsUnderItsHeader(t *testing.T) {
 	d.keys("o").waitText("what▲")
 	d.keys("O").waitText("what▼")
 	d.keys("o").waitText("state▲")
+}
+
+// A damaged journal is listed in the history, not hidden: its ID, where it is damaged,
+// and how to rebuild it; it offers no resume and no rollback.
+func TestTheHistoryListsADamagedJournal(t *testing.T) {
+	t.Parallel()
+	dir := journalWith(t, false)
+	const id = "20260101-000000-dead"
+	if err := os.WriteFile(filepath.Join(dir, id+".jsonl"), []byte("{not json\n{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, loaded(t, demoServers(t), 120, 40, inDir(dir)), 120, 40)
+	d.keys("h").waitText("19/19", "✗ damaged", id+" · damaged at line 1")
+	s := d.keys("G").waitText(id+"  ✗ damaged", "damaged at line 1: molt recover", "rebuilds it from the")
+	if strings.Contains(s, "b roll back") || strings.Contains(s, "R resume") {
+		t.Fatalf("a damaged journal offers a rollback or a resume:\n%s", s)
+	}
 }

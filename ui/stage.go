@@ -58,20 +58,20 @@ type stageScreen struct {
 	confirmWhenReady bool
 }
 
-// startable reports whether enter can lead to a start: a plan with something to do, or
-// one being made.
+// startable reports whether enter can lead to a start: a plan with something to do that
+// no guard refuses, or one being made.
 func (s *stageScreen) startable() bool {
-	return s.busy() || s.plan != nil && len(s.plan.Replacements()) > 0
+	return s.busy() || s.plan != nil && len(s.plan.Replacements()) > 0 && s.plan.Refusal() == nil
 }
 
 // busy says a plan is being made: its input read, or the plan itself.
 func (s *stageScreen) busy() bool { return s.gathering || s.planning }
 
-// askConfirm opens the typed confirmation when there is a plan with something to do,
-// or as soon as the plan being made arrives.
+// askConfirm opens the typed confirmation when there is a plan with something to do that
+// no guard refuses, or as soon as the plan being made arrives.
 func (s *stageScreen) askConfirm(c *common) action {
 	s.confirmWhenReady = s.busy()
-	if !s.busy() && s.plan != nil && len(s.plan.Replacements()) > 0 {
+	if s.startable() && !s.busy() {
 		return openDialog{s.confirmDialog(c)}
 	}
 	return nil

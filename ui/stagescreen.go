@@ -116,7 +116,11 @@ func (st *stageScreen) strategyKey(c *common, msg tea.KeyPressMsg) (action, tea.
 		return nil, st.gather(c)
 	case key.Matches(msg, k.Confirm):
 		a := st.askConfirm(c)
-		if a == nil && !st.confirmWhenReady {
+		switch {
+		case a != nil || st.confirmWhenReady:
+		case st.plan != nil && st.plan.Refusal() != nil:
+			c.warn("nothing to start: the plan is refused (why is under Plan)")
+		default:
 			c.warn("nothing to start: the plan replaces no server")
 		}
 		return a, st.remember(c)

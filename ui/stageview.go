@@ -149,6 +149,9 @@ func (st *stageScreen) planView(c *common, width int) []string {
 	for _, w := range p.Warnings {
 		lines = append(lines, wrap(s.Warn.Render("! "+inTUIWords(w)), width)...)
 	}
+	if err := p.Refusal(); err != nil {
+		lines = append(lines, wrap(s.Danger.Render("✗ "+inTUIWords(err.Error())), width)...)
+	}
 	if st.busy() {
 		lines = append(lines, s.Muted.Render("re-planning…"))
 	}
@@ -174,7 +177,15 @@ var tuiWords = strings.NewReplacer(
 	"use --retire keep", "set retire old to keep",
 	"(use --user-data and --ssh-key, or a launch template)", "(molt apply takes --user-data and --ssh-key; here, a launch template gives them)",
 	"name one with --to", "pick one",
-	"pick another with --to", "pick another")
+	"pick another with --to", "pick another",
+	"pass --allow-other-role and --allow-downgrade if that is what you mean", guardWords("--allow-other-role and --allow-downgrade"),
+	"pass --allow-other-role if that is what you mean", guardWords("--allow-other-role"),
+	"pass --allow-downgrade if that is what you mean", guardWords("--allow-downgrade"))
+
+// guardWords says where a guard's override is: molt apply's flags, not a setting here.
+func guardWords(flags string) string {
+	return "if that is what you mean, molt apply takes " + flags + "; the cockpit never overrides a guard"
+}
 
 // inTUIWords rewrites the planner's hints at CLI flags into this screen's settings.
 func inTUIWords(s string) string { return tuiWords.Replace(s) }

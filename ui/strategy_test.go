@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/molt-sh/molt/actions"
 )
@@ -139,4 +140,52 @@ func TestTheLastStrategyPerRoleIsRemembered(t *testing.T) {
 	next, _ := stagedWeb(t, 80, 24, func(deps *Deps) { deps.Strategies = store })
 	d = drive(t, next, 80, 24)
 	d.keys("enter").waitText("› "+pad("surge", 14)+" ‹ 3 ›", "19 replacements in 7 waves")
+}
+
+// What the cockpit decides, not the role, is never remembered: a role's last strategy
+// comes back with the cockpit's launch template, its drain (--drain) and its guard
+// overrides, whatever the stage that left it had.
+func TestARememberedStrategyKeepsTheCockpitsDrainAndGuards(t *testing.T) {
+	t.Parallel()
+	def := actions.DefaultStrategy()
+	def.Drain = actions.Duration(30 * time.Second)
+	def.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"12345"}}
+	store := &memStore{saved: map[string]actions.Strategy{}}
+	c := newCommon(Deps{Strategy: &def, Strategies: store})
+
+	staged := def
+	staged.Surge, staged.Drain, staged.AllowDowngrade, staged.AllowOtherRole = 7, 0, true, true
+	if msg := c.rememberStrategy("web", staged)(); msg != nil {
+		t.Fatalf("saving: %+v", msg)
+	}
+	saved, _ := store.get("web")
+	if saved.Surge != 7 || saved.Drain != 0 || saved.AllowDowngrade || saved.AllowOtherRole || saved.Launch.Source != "" {
+		t.Fatalf("the store kept the cockpit's part: %+v", saved)
+	}
+	got := c.strategyFor("web")
+	if got.Surge != 7 || got.Drain != def.Drain || got.AllowDowngrade || got.AllowOtherRole || got.Launch.Source != "flags" {
+		t.Fatalf("the next stage starts from %+v, want surge 7 with the cockpit's drain, launch and no overrides", got)
+	}
+}
+
+// A plan whose target trips a guard says so under Plan, in the cockpit's words, and
+// enter does not ask to start it; with the override in the cockpit's strategy it
+// starts as any other.
+func TestAGuardedPlanIsRefusedOnTheStageScreen(t *testing.T) {
+	t.Parallel()
+	m, _ := stagedWeb(t, 120, 40)
+	d := drive(t, m, 120, 40)
+	d.keys("down", "enter").waitText("→ web-1.6.0-broken", "✗ refused: 2 servers run a newer version")
+	s := d.keys("enter").waitText("nothing to start: the plan is refused", "the cockpit never overrides a guard")
+	if strings.Contains(s, "Type web to start") || strings.Contains(s, "--allow-downgrade if") {
+		t.Fatalf("a refused plan asks to start, or points at the flag as a setting:\n%s", s)
+	}
+
+	m, _ = stagedWeb(t, 120, 40, func(deps *Deps) { deps.Strategy.AllowDowngrade = true })
+	d = drive(t, m, 120, 40)
+	s = d.keys("down", "enter").waitText("→ web-1.6.0-broken", "21 replacements")
+	if strings.Contains(s, "refused") {
+		t.Fatalf("an allowed downgrade is refused:\n%s", s)
+	}
+	d.keys("enter").waitText("Type web to start")
 }

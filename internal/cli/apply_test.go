@@ -31,7 +31,7 @@ func engineSim(t *testing.T, cfg dosim.Config) (*dosimtest.Env, []string) {
 // fastFlags make a rollout against the simulator quick.
 func fastFlags(env *dosimtest.Env) []string {
 	return []string{"--health", fmt.Sprintf("http:%d/healthz", env.Sim.HealthPort()), "--health-interval", "5ms",
-		"--healthy-threshold", "1", "--health-timeout", "300ms", "--active-timeout", "2s", "--poll-min", "5ms", "--ssh-key", "1234"}
+		"--healthy-threshold", "1", "--health-timeout", "300ms", "--active-timeout", "2s", "--poll-min", "5ms", "--ssh-key", "1234", "--drain", "2ms"}
 }
 
 func args(parts ...[]string) []string {
@@ -142,7 +142,7 @@ func TestApplyListRollBack(t *testing.T) {
 func TestApplyBrokenImageRollsBackWithExit3(t *testing.T) {
 	env, conn := engineSim(t, dosim.Config{})
 	before := namesOnImage(t, env.Client, "role:web")
-	code, _, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--to", "web-1.6.0-broken", "--surge", "2"})...)
+	code, _, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--to", "web-1.6.0-broken", "--surge", "2", "--allow-downgrade"})...)
 	if code != 3 || !strings.Contains(errOut, "rolled back") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}

@@ -59,12 +59,17 @@ func Main(b Build) int {
 // exit code.
 func Run(ctx context.Context, b Build, hooks Hooks, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{build: b, hooks: hooks}
+	secrets := newRedactor(args)
+	stdout, stderr = secrets.writer(stdout), secrets.writer(stderr)
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := checkFlagValues(root, args)
+	if err == nil {
+		err = root.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -75,7 +80,7 @@ func Run(ctx context.Context, b Build, hooks Hooks, args []string, stdin io.Read
 	} else if isUsage(err) {
 		code = ExitUsage
 	}
-	fmt.Fprintln(stderr, "molt: "+err.Error())
+	fmt.Fprintln(stderr, "molt: "+secrets.redact(err.Error()))
 	return code
 }
 
@@ -103,6 +108,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.rolloutsCmd(),
 		a.resumeCmd(),
 		a.rollbackCmd(),
+		a.recoverCmd(),
+		a.unlockCmd(),
 		a.serveCmd(),
 		a.simCmd(),
 	)

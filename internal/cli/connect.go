@@ -10,10 +10,12 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/fleet"
 	"github.com/spf13/cobra"
@@ -59,8 +61,15 @@ type session struct {
 
 	version string
 	verbose bool
+	// acct is the account the token reaches, read once (account) or learnt from a plan.
+	acct struct {
+		sync.Mutex
+		known *fleet.Account
+	}
 	stderr  io.Writer
 	closers []func()
+	// hist holds the account's spread histories, opened on first use (history.go).
+	hist histories
 }
 
 // connect resolves the credentials from the flags, the environment and doctl's login, or
@@ -87,8 +96,12 @@ func (a *app) connect(ctx context.Context, cmd *cobra.Command, opt connectOption
 		}
 	}
 	s.Creds, s.Target = creds, describeTarget(creds, s.Sim != nil)
+	// One limiter for the process, one client: the engine's calls go at the client's
+	// default priority (fleet.PriorityRollout), and fleet.Load tags its own requests
+	// fleet.PriorityRead, so reads leave a running rollout its reserve.
 	s.Limiter = fleet.NewLimiter(fleet.DefaultRequestsPerMinute)
-	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + a.build.Version, Limiter: s.Limiter})
+	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + a.build.Version,
+		Limiter: s.Limiter, Priority: fleet.PriorityRollout})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -102,7 +115,7 @@ const simulatorSource = "the embedded simulator"
 
 // startSimulator serves the demo fleet on a loopback port for this process.
 func (s *session) startSimulator(ctx context.Context, opt connectOptions) (fleet.Credentials, error) {
-	cfg := dosim.Config{Seed: "demo", HealthPort: -1}
+	cfg := dosim.Config{Seed: "demo", DemoExtras: true, HealthPort: -1}
 	if opt.health {
 		cfg.HealthPort = 0 // the simulator's default port
 	}
@@ -201,4 +214,32 @@ func (a *app) connectToChange(cmd *cobra.Command) (ctx context.Context, s *sessi
 		return nil, nil, nil, err
 	}
 	return ctx, s, func() { s.Close(); stop() }, nil
+}
+
+// account is the account the session's token reaches: read once (GET /v2/account, with
+// the engine's retries), or known from a plan that read it.
+func (s *session) account(ctx context.Context) (fleet.Account, error) {
+	s.acct.Lock()
+	defer s.acct.Unlock()
+	if s.acct.known != nil {
+		return *s.acct.known, nil
+	}
+	a, err := actions.ReadAccount(ctx, s.Client)
+	if err != nil {
+		return fleet.Account{}, s.explain(err)
+	}
+	s.acct.known = &a
+	return a, nil
+}
+
+// learnAccount keeps the account a plan read, so that nothing reads it again.
+func (s *session) learnAccount(a *fleet.Account) {
+	if a == nil {
+		return
+	}
+	s.acct.Lock()
+	defer s.acct.Unlock()
+	if s.acct.known == nil {
+		s.acct.known = a
+	}
 }

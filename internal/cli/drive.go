@@ -59,6 +59,8 @@ type driveOptions struct {
 	json        bool // JSON lines instead of text lines
 	interactive bool // ask the operator at checkpoints and failure pauses
 	verbose     bool // show API calls and health probes too
+	// after, if set, is told every event and returns more to show after it (cost.go).
+	after func(actions.Event) []actions.Event
 }
 
 // drive runs an executor to its end, printing one line per event, and turns the outcome
@@ -66,23 +68,36 @@ type driveOptions struct {
 func drive(ctx context.Context, cmd *cobra.Command, ask *prompter, x *actions.Executor, o driveOptions) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	events, leave := x.Subscribe()
+	events, leave := x.Subscribe() // read to the last event, whatever ends the run
 	defer leave()
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		p := &printer{w: cmd.OutOrStdout(), plan: x.Plan(), json: o.json, verbose: o.verbose}
 		for ev := range events {
 			p.print(ev)
+			if o.after != nil {
+				for _, more := range o.after(ev) {
+					p.print(more)
+				}
+			}
 			steer(ctx, cancel, ask, x, ev, o.interactive)
 		}
 	})
 	err := x.Run(ctx)
 	wg.Wait()
-	return outcome(x.ID(), err, context.Cause(ctx))
+	cause := context.Cause(ctx)
+	if errors.Is(cause, errStopAtCheckpoint) && x.Status().State == actions.StatePaused {
+		cause = errStopPaused
+	}
+	return outcome(x.ID(), err, cause)
 }
 
-// errStopAtCheckpoint ends a run that reached a manual checkpoint with nobody to answer.
-var errStopAtCheckpoint = errors.New("stopped at a checkpoint")
+// errStopAtCheckpoint ends a run that reached a manual checkpoint with nobody to answer;
+// errStopPaused one that paused (after failures, or for a droplet left alone).
+var (
+	errStopAtCheckpoint = errors.New("stopped at a checkpoint")
+	errStopPaused       = errors.New("paused")
+)
 
 // steerer is what steer and answer drive: the executor's controls.
 type steerer interface {
@@ -112,7 +127,7 @@ func steer(ctx context.Context, cancel context.CancelCauseFunc, ask *prompter, x
 func question(ev actions.Event) string {
 	switch ev := ev.(type) {
 	case actions.CheckpointReached:
-		if ev.Mode == "manual" {
+		if ev.Mode == actions.PauseManual {
 			return fmt.Sprintf("Checkpoint after wave %d. Type continue, abort or rollback: ", ev.Wave+1)
 		}
 	case actions.StateChanged:
@@ -154,21 +169,40 @@ func (p *prompter) answer(ctx context.Context, x steerer, question string) bool 
 func outcome(id string, err, cause error) error {
 	resume := fmt.Sprintf("resume with `molt resume %s`", id)
 	var locked *actions.LockedError
+	var other *actions.AccountMismatchError
+	var unknown *actions.UnrecognisedError
+	var driven *actions.DrivenError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &driven):
+		return &exitError{code: ExitLocked, err: driven}
+	case errors.As(err, &other), errors.As(err, &unknown), errors.Is(err, actions.ErrNothingToResume):
+		return &exitError{code: ExitError, err: err}
 	case errors.As(err, &locked):
 		return &exitError{code: ExitLocked, err: fmt.Errorf("rollout %s did not start, nothing was changed: %v", id, err)}
 	case errors.Is(err, actions.ErrRolledBack):
-		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%v)", id, err)}
+		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%w)", id, err)}
 	case errors.Is(err, actions.ErrAborted):
 		return &exitError{code: ExitError, err: fmt.Errorf("rollout %s was aborted; replacements in service were kept", id)}
+	case errors.Is(cause, errStopPaused):
+		return &exitError{code: ExitInterrupted, err: fmt.Errorf("paused with nobody to answer (the reason is above); continue with `molt resume %s`", id)}
 	case errors.Is(cause, errStopAtCheckpoint):
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("stopped at a checkpoint with nobody to answer; continue with `molt resume %s`", id)}
 	case errors.Is(err, actions.ErrInterrupted):
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted; %s", resume)}
 	}
 	return &exitError{code: ExitInterrupted, err: fmt.Errorf("rollout %s stopped: %v; %s", id, err, resume)}
+}
+
+// engineError turns an error opening a rollout into an exit: another process driving it
+// is exit 5 (locked), naming it.
+func engineError(err error) error {
+	var driven *actions.DrivenError
+	if errors.As(err, &driven) {
+		return &exitError{code: ExitLocked, err: driven}
+	}
+	return err
 }
 
 // isTerminal reports whether v (a stream) is a character device, such as a terminal.

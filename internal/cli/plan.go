@@ -32,6 +32,7 @@ type planOptions struct {
 	healthyThreshold  int
 	failThreshold     int
 	grace, minReady   time.Duration
+	drain             time.Duration
 	activeTimeout     time.Duration
 	maxFailures       int
 	onFailure, retire string
@@ -40,6 +41,8 @@ type planOptions struct {
 	keepFailed        bool
 	userData          string
 	sshKeys           []string
+	allowOtherRole    bool
+	allowDowngrade    bool
 	output            string
 }
 
@@ -59,9 +62,10 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 	f.IntVar(&o.failThreshold, "unhealthy-threshold", def.Health.FailThreshold, "fail at once after this many HTTP error answers in a row (0: wait for --health-timeout)")
 	f.DurationVar(&o.grace, "grace", 0, "wait after a droplet turns active before probing it")
 	f.DurationVar(&o.minReady, "min-ready", 0, "soak in service this long before retiring the old droplet")
+	f.DurationVar(&o.drain, "drain", def.Drain.D(), "leave a droplet that left its load balancers or reserved IP running this long before it goes (0: none)")
 	f.DurationVar(&o.activeTimeout, "active-timeout", def.ActiveTimeout.D(), "fail a new droplet still \"new\" after this long")
 	f.IntVar(&o.maxFailures, "max-failures", 0, "failed replacements tolerated before --on-failure applies")
-	f.StringVar(&o.onFailure, "on-failure", def.OnFailure, "past --max-failures: rollback or pause")
+	f.StringVar(&o.onFailure, "on-failure", string(def.OnFailure), "past --max-failures: rollback or pause")
 	f.StringVar(&o.retire, "retire", "destroy", "old droplets: destroy, keep or keep=TTL (powered off, for a fast rollback)")
 	f.StringVar(&o.lb, "lb", "auto", "hand over load balancers: auto or none")
 	f.StringVar(&o.reservedIP, "reserved-ip", "auto", "move reserved IPs: auto or none")
@@ -69,6 +73,8 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 	f.BoolVar(&o.keepFailed, "keep-failed", false, "keep a new droplet that failed, for inspection, instead of destroying it")
 	f.StringVar(&o.userData, "user-data", "", "user data `FILE` for the new droplets (DigitalOcean never returns the old one's)")
 	f.StringArrayVar(&o.sshKeys, "ssh-key", nil, "SSH key ID or fingerprint for the new droplets (repeatable)")
+	f.BoolVar(&o.allowOtherRole, "allow-other-role", false, "allow a target image named for another role than the servers', or one image for servers of several roles")
+	f.BoolVar(&o.allowDowngrade, "allow-downgrade", false, "allow a target image older than what servers run")
 	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
 }
 
@@ -79,7 +85,10 @@ func (a *app) planCmd() *cobra.Command {
 		Short: "Show how a replacement would go, changing nothing",
 		Long: "Plan the replacement of the selected droplets onto a new image: the waves, the servers\n" +
 			"skipped and why, the time and API calls it should take, and what to look out for.\n" +
-			"Nothing changes. `molt apply` with the same flags carries the plan out.",
+			"Nothing changes. `molt apply` with the same flags carries the plan out.\n\n" +
+			"A target image named for another role than the servers' (or one image for several\n" +
+			"roles), or older than what a server runs, is refused (exit 1) after the plan is shown,\n" +
+			"unless --allow-other-role or --allow-downgrade says it is meant.",
 		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -94,7 +103,10 @@ func (a *app) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writePlan(cmd.OutOrStdout(), o.output, p)
+			if err := writePlan(cmd.OutOrStdout(), o.output, p); err != nil {
+				return err
+			}
+			return refused(p)
 		},
 	}
 	addPlanFlags(cmd.Flags(), &o)
@@ -114,11 +126,12 @@ func (o planOptions) strategy() (actions.Strategy, error) {
 	if st.Retire, err = actions.ParseRetire(o.retire); err != nil {
 		return st, usageError("%v", err)
 	}
-	st.Surge, st.Canary, st.MaxFailures, st.OnFailure = o.surge, o.canary, o.maxFailures, o.onFailure
+	st.Surge, st.Canary, st.MaxFailures, st.OnFailure = o.surge, o.canary, o.maxFailures, actions.FailurePolicy(o.onFailure)
 	st.Health.Timeout, st.Health.Threshold, st.Health.Grace = actions.Duration(o.healthTimeout), o.healthyThreshold, actions.Duration(o.grace)
 	st.Health.Interval, st.Health.FailThreshold = actions.Duration(o.healthInterval), o.failThreshold
-	st.MinReady, st.ActiveTimeout = actions.Duration(o.minReady), actions.Duration(o.activeTimeout)
-	st.LB, st.ReservedIP, st.MoveVolumes, st.KeepFailed = o.lb, o.reservedIP, o.moveVolumes, o.keepFailed
+	st.MinReady, st.ActiveTimeout, st.Drain = actions.Duration(o.minReady), actions.Duration(o.activeTimeout), actions.Duration(o.drain)
+	st.AllowOtherRole, st.AllowDowngrade = o.allowOtherRole, o.allowDowngrade
+	st.LB, st.ReservedIP, st.MoveVolumes, st.KeepFailed = actions.HandoverMode(o.lb), actions.HandoverMode(o.reservedIP), o.moveVolumes, o.keepFailed
 	if st.Launch, err = o.launch(); err != nil {
 		return st, err
 	}
@@ -136,6 +149,9 @@ func (o planOptions) launch() (actions.Launch, error) {
 		data, err := os.ReadFile(o.userData)
 		if err != nil {
 			return l, usageError("cannot read --user-data: %v", err)
+		}
+		if len(data) > actions.MaxUserData {
+			return l, usageError("--user-data %s is %d bytes, more than the 64 KiB (%d bytes) DigitalOcean takes", o.userData, len(data), actions.MaxUserData)
 		}
 		sum := sha256.Sum256(data)
 		l.UserData, l.UserDataPath, l.UserDataHash = string(data), o.userData, hex.EncodeToString(sum[:])
@@ -188,6 +204,7 @@ func buildPlan(ctx context.Context, s *session, o planOptions) (actions.Plan, er
 	if err != nil {
 		return actions.Plan{}, err
 	}
+	s.recordRead(ctx, servers, fleet.Options{}, o.sel.Tag) // the spread history (history.go)
 	selected := o.sel.Select(servers)
 	if len(selected) == 0 {
 		return actions.Plan{}, fmt.Errorf("no droplet matches the selection %q", selectionName(o.sel))
@@ -205,12 +222,55 @@ func buildPlan(ctx context.Context, s *session, o planOptions) (actions.Plan, er
 	if err != nil {
 		return actions.Plan{}, s.explain(err)
 	}
+	s.learnAccount(in.Owner)
 	p, err := actions.NewPlan(in)
 	var le *actions.LockedError
 	if errors.As(err, &le) {
-		return p, &exitError{code: 5, err: err}
+		if swept := sweepEnded(ctx, s, le.Rollout); swept {
+			return buildPlan(ctx, s, o) // what was left behind is gone: plan again
+		}
+		return p, &exitError{code: ExitLocked, err: lockedAdvice(le)}
 	}
 	return p, err
+}
+
+// refused turns a plan whose target trips guards the flags do not allow into exit 1.
+func refused(p actions.Plan) error {
+	if err := p.Refusal(); err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	return nil
+}
+
+// sweepEnded destroys what the creates of an ended rollout (journaled here) left locked
+// after its end, and says so; it reports whether it destroyed anything.
+func sweepEnded(ctx context.Context, s *session, id string) bool {
+	dir, err := actions.DefaultDir()
+	if err != nil || s.Sim != nil {
+		return false
+	}
+	if _, err := os.Stat(actions.JournalPath(dir, id)); err != nil {
+		return false
+	}
+	n, err := actions.SweepEnded(ctx, s.Client, id, actions.Options{Dir: dir, Version: s.version})
+	if err != nil || n == 0 {
+		return false
+	}
+	fmt.Fprintf(s.stderr, "molt: rollout %s had ended; destroyed %d droplets its creates made after its end, which carried its lock\n", id, n)
+	return true
+}
+
+// lockedAdvice is the refusal of a locked selection, with what to do when the locking
+// rollout's journal is not on this machine.
+func lockedAdvice(le *actions.LockedError) error {
+	dir, err := actions.DefaultDir()
+	if err == nil {
+		if _, err := os.Stat(actions.JournalPath(dir, le.Rollout)); err == nil {
+			return le
+		}
+	}
+	return fmt.Errorf("%w (its journal is not on this machine: rebuild it from the cloud with `molt recover %s`, or lift the lock with `molt unlock %s`)",
+		le, le.Rollout, le.Rollout)
 }
 
 func writePlan(w io.Writer, output string, p actions.Plan) error {
@@ -232,7 +292,14 @@ func planText(p actions.Plan) string {
 	if p.Strategy.Canary > 0 {
 		fmt.Fprintf(&b, ", canary %d", p.Strategy.Canary)
 	}
-	fmt.Fprintf(&b, ", retire %s, health %s).\n", p.Strategy.Retire, p.Strategy.Health)
+	fmt.Fprintf(&b, ", retire %s, health %s", p.Strategy.Retire, p.Strategy.Health)
+	if p.Strategy.Drain > 0 {
+		fmt.Fprintf(&b, ", drain %s", p.Strategy.Drain)
+	}
+	b.WriteString(").\n")
+	if p.Account != nil {
+		fmt.Fprintf(&b, "Account: %s.\n", p.Account)
+	}
 	for _, w := range p.Waves {
 		label := fmt.Sprintf("wave %d", w.Index+1)
 		if w.Canary {
@@ -251,11 +318,31 @@ func planText(p actions.Plan) string {
 	if e.ManualPauses > 0 {
 		fmt.Fprintf(&b, ", plus %d manual checkpoints", e.ManualPauses)
 	}
-	b.WriteString(".\n")
+	b.WriteString(".\n" + planCostText(p))
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s.\n", w)
 	}
+	for _, g := range p.Guards {
+		b.WriteString(guardText(g))
+	}
 	return b.String()
+}
+
+// guardText says which servers trip a guard, and whether the flags allow it.
+func guardText(g actions.Guard) string {
+	verdict := "Refused unless " + g.Flag
+	if g.Allowed {
+		verdict = "Allowed by " + g.Flag
+	}
+	return fmt.Sprintf("%s: %s: %s.\n", verdict, g.Message, listNames(g.Servers, 5))
+}
+
+// listNames lists the first names and how many more there are.
+func listNames(names []string, most int) string {
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:most], ", "), len(names)-most)
 }
 
 func waveNames(w actions.Wave) string {

@@ -27,6 +27,7 @@ type serveOptions struct {
 	idleTimeout    time.Duration
 	stopGrace      time.Duration
 	pollMin        time.Duration
+	strategy       *actions.Strategy // where rollouts staged in sessions start (--drain)
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -53,6 +54,7 @@ func (a *app) serveCmd() *cobra.Command {
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 30*time.Minute, "end a session after this long without a keystroke (0: never)")
 	f.DurationVar(&o.stopGrace, "stop-grace", 10*time.Second, "on SIGTERM, how long running rollouts get to reach a safe point")
 	addPollFlag(cmd, &o.pollMin)
+	addDrainFlag(cmd)
 	return cmd
 }
 
@@ -76,6 +78,11 @@ func (a *app) runServe(cmd *cobra.Command, o serveOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
+	st, err := cockpitStrategy(cmd)
+	if err != nil {
+		return err
+	}
+	o.strategy = st
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	host, err := loadServeHostKey(o.hostKey)
@@ -119,6 +126,7 @@ func (a *app) buildServer(ctx context.Context, cmd *cobra.Command, s *session, o
 		return nil, nil, err
 	}
 	deps := tuiDeps(ctx, cmd, s, eng)
+	deps.Strategy = o.strategy
 	if dir, err := stateDir(); err == nil {
 		// The audit export (x) writes here, on the server: make it, as the UI does not.
 		deps.ExportDir = filepath.Join(dir, "exports")

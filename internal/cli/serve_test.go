@@ -357,7 +357,7 @@ func TestServeSIGTERMPausesAndTheNextServeContinues(t *testing.T) {
 	for _, d := range all {
 		existed[d.ID] = true
 	}
-	serveArgs := args(conn, []string{"--authorized-keys", keysPath, "--stop-grace", "5s", "--poll-min", "20ms"})
+	serveArgs := args(conn, []string{"--authorized-keys", keysPath, "--stop-grace", "5s", "--poll-min", "20ms", "--drain", "20ms"})
 
 	first := startServeProcess(t, bin, serveArgs...)
 	screen := sshScreenAt(t, first.addr, first.host, key)
@@ -367,7 +367,9 @@ func TestServeSIGTERMPausesAndTheNextServeContinues(t *testing.T) {
 	screen.waitSince(t, m, "filter: role:web")
 	m = screen.mark()
 	screen.send(t, "g", " ", "s")
-	screen.waitSince(t, m, "Pick the image")
+	// The picker's header shows before the images arrive, and Enter on the empty list
+	// does nothing: wait for a row ("none of them on it", "2 of 19 already on it").
+	screen.waitSince(t, m, "Pick the image", "on it")
 	// web-1.6.0, a surge of 10 (two waves), and no health check: the simulator's
 	// droplets answer on a port of the test's, not on 8080.
 	screen.send(t, "\r", strings.Repeat("+", 9), "jjj", "h")
@@ -428,7 +430,7 @@ func TestServeSIGTERMPausesAndTheNextServeContinues(t *testing.T) {
 	}
 	paused := false
 	for _, r := range recs {
-		if r.Kind == "control" && strings.HasPrefix(r.Op, "pause") && r.Operator != nil && strings.HasPrefix(r.Operator.User, "molt-serve(") {
+		if r.Kind == "control" && strings.HasPrefix(string(r.Op), "pause") && r.Operator != nil && strings.HasPrefix(r.Operator.User, "molt-serve(") {
 			paused = true
 		}
 	}

@@ -31,6 +31,12 @@ func (a *app) simCmd() *cobra.Command {
 			"with the printed token. Admin endpoints live under /_sim/ (see docs/dosim.md).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("droplets") && !cmd.Flags().Changed("seed") {
+				cfg.Seed = "scale" // --droplets N asks for N droplets: the scale seed's
+			}
+			if err := cfg.Validate(); err != nil {
+				return usageError("%v", err)
+			}
 			for _, spec := range faults {
 				if _, err := dosim.ParseFault(spec); err != nil {
 					return usageError("%v", err)
@@ -46,7 +52,10 @@ func (a *app) simCmd() *cobra.Command {
 	f.StringVar(&addr, "addr", "127.0.0.1:8090", "address to listen on")
 	f.StringVar(&cfg.Token, "token", "", "bearer token clients must send (default: a random one, printed)")
 	f.StringVar(&cfg.Seed, "seed", "demo", "initial world: demo, scale or empty")
-	f.IntVar(&cfg.Droplets, "droplets", 1000, "droplets of the scale seed")
+	f.IntVar(&cfg.Droplets, "droplets", 1000, "droplets of the scale seed (given alone, it picks that seed)")
+	f.BoolVar(&cfg.DemoExtras, "demo-extras", true, "give the demo seed its pets and the autoscale pool api (false: the plain 48 droplets)")
+	f.StringVar(&cfg.Team, "team", "", "name of the team the simulated account belongs to (default: none)")
+	f.DurationVar(&cfg.PoolMinute, "pool-minute", 0, "how long one minute of an autoscale pool's timings lasts (default a minute; shorten for demos)")
 	f.DurationVar(&cfg.Latency, "latency", 0, "latency added to every API response")
 	f.DurationVar(&cfg.Provision, "provision", 3*time.Second, "how long a new droplet stays \"new\"")
 	f.DurationVar(&cfg.ActionDelay, "action-delay", 0, "how long a droplet action runs (default provision/4)")
@@ -72,6 +81,9 @@ func (a *app) serveSim(cmd *cobra.Command, cfg dosim.Config, addr string, faults
 		return err
 	}
 	defer sim.Close()
+	if notice := sim.HealthNotice(); notice != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "molt sim: "+notice)
+	}
 	for _, spec := range faults {
 		f, _ := dosim.ParseFault(spec)
 		if _, err := sim.AddFault(f); err != nil {

@@ -149,3 +149,26 @@ func waitActive(t *testing.T, c *godo.Client, id int) {
 	}
 	t.Fatalf("droplet %d never became active", id)
 }
+
+// molt sim refuses values that make no sense with a usage error naming the flag, before
+// it listens.
+func TestSimChecksItsFlags(t *testing.T) {
+	cases := []struct{ flag, value string }{
+		{"--provision", "-1s"},
+		{"--rate-per-minute", "-1"},
+		{"--rate-per-hour", "-5"},
+		{"--latency", "-1ms"},
+		{"--pool-minute", "-1s"},
+		{"--health-port", "70000"},
+		{"--state", "/nonexistent-dir/world.json"},
+	}
+	for _, c := range cases {
+		t.Run(c.flag, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := molt(t, "sim", "--addr", "127.0.0.1:0", c.flag, c.value)
+			if code != ExitUsage || !strings.Contains(errOut, c.flag) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("molt sim %s %s: exit %d, %q; want exit 2 naming the flag in one line", c.flag, c.value, code, errOut)
+			}
+		})
+	}
+}

@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,6 +24,7 @@ type statusOptions struct {
 	output     string
 	versionTag string
 	roleTag    string
+	since      string
 }
 
 // outputs are the formats of -o.
@@ -49,6 +50,7 @@ func (a *app) statusCmd() *cobra.Command {
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or markdown")
 	f.StringVar(&o.versionTag, "version-tag", "", "take the version from the droplet tag NAME:VALUE instead of the image (for example version)")
 	f.StringVar(&o.roleTag, "role-tag", "role", "the droplet tag NAME:VALUE that names a server's role")
+	f.StringVar(&o.since, "since", "", "add the spread's trend over this span from the account's history (30d, 2w, 12h)")
 	return cmd
 }
 
@@ -66,6 +68,11 @@ func (o statusOptions) check() (fleet.Dimension, error) {
 	}
 	if o.roleTag == "" {
 		return "", usageError("--role-tag must name a tag, such as role")
+	}
+	if o.since != "" {
+		if _, err := parseSince(o.since); err != nil {
+			return "", err
+		}
 	}
 	return by, nil
 }
@@ -86,26 +93,32 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	if err != nil {
 		return err
 	}
-	spread := fleet.NewSpread(o.sel.Select(servers), fleet.Options{
+	opt := fleet.Options{
 		RolePrefix: strings.TrimSuffix(o.roleTag, ":") + ":",
 		VersionTag: strings.TrimSuffix(o.versionTag, ":"),
-	})
-	return writeStatus(cmd.OutOrStdout(), o.output, statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version})
+	}
+	s.recordRead(ctx, servers, opt, o.sel.Tag)
+	spread := fleet.NewSpread(o.sel.Select(servers), opt)
+	v := statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version}
+	if o.since != "" {
+		if v.trend, err = s.trendView(ctx, opt, o.since, spread, o.sel); err != nil {
+			return err
+		}
+	}
+	return writeStatus(cmd.OutOrStdout(), o.output, v)
 }
 
-// loadFleet reads the fleet, saying on stderr when the API's rate limit makes it wait
-// and, on a terminal, how far it has got.
+// loadFleet reads the fleet, saying on stderr when the API's rate limit makes it wait (a
+// 429, or the limiter holding pages back for the minute's budget) and, on a terminal or
+// under -v, how far it has got.
 func loadFleet(ctx context.Context, s *session, tag string) ([]fleet.Server, error) {
 	start := time.Now()
-	p := newProgressLine(s.stderr)
+	p := newProgressLine(s.stderr, s.verbose)
 	servers, err := fleet.Load(ctx, s.Client, fleet.LoadOptions{
 		Tag:        tag,
 		Limiter:    s.Limiter,
 		OnProgress: p.update,
-		OnWait: func(d time.Duration) {
-			p.clear()
-			fmt.Fprintf(s.stderr, "molt: rate limited by the API; waiting %s before going on\n", d.Round(time.Second))
-		},
+		OnWait:     p.wait,
 	})
 	p.clear()
 	if err != nil {
@@ -123,14 +136,17 @@ type statusView struct {
 	sel    fleet.Selection
 	// molt is the version of molt that made the view, for the markdown footer.
 	molt string
+	// trend is the spread's history over --since, or nil.
+	trend *trendView
 }
 
 func writeStatus(w io.Writer, output string, v statusView) error {
 	switch output {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v.spread.Report(v.target, v.sel))
+		if v.trend != nil {
+			return v.spread.EncodeReportWithHistory(w, v.target, v.sel, v.trend.trend.Report(v.trend.roles))
+		}
+		return v.spread.EncodeReport(w, v.target, v.sel)
 	case "markdown":
 		return writeMarkdown(w, v)
 	}
@@ -138,30 +154,58 @@ func writeStatus(w io.Writer, output string, v statusView) error {
 }
 
 // progressLine shows "reading the fleet: page 3 of 50" on a terminal's stderr, on one
-// line that it clears when done; elsewhere it stays silent.
+// line that it clears when done; under -v elsewhere it writes a line at every tenth of a
+// long read; otherwise it stays silent. Waits for the rate limit are always told, with
+// the pages read so far.
 type progressLine struct {
-	w     io.Writer
-	shown bool
+	mu      sync.Mutex
+	out     io.Writer // stderr
+	term    bool
+	verbose bool
+	shown   bool
+	done    int
+	total   int
 }
 
-func newProgressLine(w io.Writer) *progressLine {
-	if !isTerminal(w) {
-		return &progressLine{}
-	}
-	return &progressLine{w: w}
+func newProgressLine(w io.Writer, verbose bool) *progressLine {
+	return &progressLine{out: w, term: isTerminal(w), verbose: verbose}
 }
 
 func (p *progressLine) update(done, total int) {
-	if p.w == nil || total < 2 {
-		return
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done, p.total = done, total
+	switch {
+	case total < 2:
+	case p.term:
+		fmt.Fprintf(p.out, "\rmolt: reading the fleet: page %d of %d\033[K", done, total)
+		p.shown = true
+	case p.verbose && total >= 10 && done*10/total != (done-1)*10/total:
+		fmt.Fprintf(p.out, "molt: reading the fleet: page %d of %d\n", done, total)
 	}
-	fmt.Fprintf(p.w, "\rmolt: reading the fleet: page %d of %d", done, total)
-	p.shown = true
+}
+
+// wait tells of a wait for the rate limit, on its own line.
+func (p *progressLine) wait(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLocked()
+	read := ""
+	if p.total > 1 {
+		read = fmt.Sprintf(" (%d of %d pages read)", p.done, p.total)
+	}
+	fmt.Fprintf(p.out, "molt: rate limited by the API; waiting %s before going on%s\n", d.Round(time.Second), read)
 }
 
 func (p *progressLine) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLocked()
+}
+
+func (p *progressLine) clearLocked() {
 	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
+		fmt.Fprint(p.out, "\r\033[K")
 		p.shown = false
 	}
 }

@@ -73,7 +73,7 @@ func TestStatusShowsTheDemoFleetWithoutCredentials(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"demo fleet (embedded simulator)", "48 droplets, 11 versions live, oldest image edge-0.9.0 (201 days)",
+	for _, want := range []string{"demo fleet (embedded simulator)", "54 droplets, 14 versions live, oldest image 22.04 (LTS) x64 (914 days)",
 		"web-1.5.0", "41 stragglers", "# newest"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -94,8 +94,8 @@ func TestStatusJSONContract(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	s := decodeStatus(t, out)
-	if s.Total != 48 || len(s.Versions) != 11 || s.VersionsLive != 11 || len(s.Stragglers) != 41 {
-		t.Fatalf("total %d, %d versions, %d stragglers; want 48, 11, 41", s.Total, len(s.Versions), len(s.Stragglers))
+	if s.Total != 54 || len(s.Versions) != 14 || s.VersionsLive != 14 || len(s.Stragglers) != 41 {
+		t.Fatalf("total %d, %d versions, %d stragglers; want 54, 14, 41 (the demo with its pets and pool)", s.Total, len(s.Versions), len(s.Stragglers))
 	}
 	sum := 0
 	for _, v := range s.Versions {
@@ -104,8 +104,8 @@ func TestStatusJSONContract(t *testing.T) {
 		}
 		sum += v.Count
 	}
-	if sum != 48 {
-		t.Errorf("version counts add up to %d, want 48", sum)
+	if sum != 54 {
+		t.Errorf("version counts add up to %d, want 54", sum)
 	}
 	for _, key := range []string{`"image_id"`, `"image_name"`, `"count"`, `"created_at"`, `"roles"`, `"regions"`, `"stragglers"`} {
 		if !strings.Contains(out, key) {

@@ -68,6 +68,9 @@ func bucketOf(s *fleet.Spread, r *fleet.Release) int {
 func writeText(w io.Writer, v statusView, st statusStyles, width int) error {
 	var b strings.Builder
 	b.WriteString(st.title.Render(v.target) + "\n" + summary(v.spread) + "\n")
+	if v.spread.Total > 0 {
+		b.WriteString(upperFirst(runRateWords(v.spread.Cost)) + "\n")
+	}
 	if sel := describeSelection(v.sel); sel != "" {
 		b.WriteString(st.muted.Render("selected: "+sel) + "\n")
 	}
@@ -75,6 +78,9 @@ func writeText(w io.Writer, v statusView, st statusStyles, width int) error {
 		b.WriteString("\n" + textTable(v, st, width) + "\n\n")
 		b.WriteString(stragglerLine(v.spread) + "\n")
 		b.WriteString(st.muted.Render(legend(st)) + "\n")
+	}
+	if v.trend != nil {
+		b.WriteString(textTrend(*v.trend, st))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -210,7 +216,7 @@ func cellStyle(st statusStyles, right []int, cols int) table.StyleFunc {
 func tableRows(v statusView) tableSpec {
 	s := v.spread
 	if v.by == fleet.ByVersion {
-		spec := tableSpec{headers: []string{"ROLE", "VERSION", "SERVERS", "SHARE", "AGE", "BEHIND", "REGIONS"}, right: []int{2, 3, 4}}
+		spec := tableSpec{headers: []string{"ROLE", "VERSION", "SERVERS", "SHARE", costHeader, "AGE", "BEHIND", "REGIONS"}, right: []int{2, 3, 4, 5}}
 		most := 0
 		for _, r := range s.Releases {
 			most = max(most, r.Count)
@@ -222,12 +228,12 @@ func tableRows(v statusView) tableSpec {
 		}
 		return spec
 	}
-	spec := tableSpec{headers: []string{"REGION", "SERVERS", "VERSIONS", "STRAGGLERS"}, right: []int{1, 2, 3}}
+	spec := tableSpec{headers: []string{"REGION", "SERVERS", "VERSIONS", "STRAGGLERS", costHeader}, right: []int{1, 2, 3, 4}}
 	if v.by == fleet.ByRole {
-		spec = tableSpec{headers: []string{"ROLE", "SERVERS", "VERSIONS", "NEWEST", "STRAGGLERS"}, right: []int{1, 2, 4}}
+		spec = tableSpec{headers: []string{"ROLE", "SERVERS", "VERSIONS", "NEWEST", "STRAGGLERS", costHeader}, right: []int{1, 2, 4, 5}}
 	}
 	for _, g := range s.Groups(v.by) {
-		spec.rows = append(spec.rows, groupRow(g, v.by))
+		spec.rows = append(spec.rows, append(groupRow(g, v.by), dollars(groupCost(g).MonthlyUSD(), 2)))
 		spec.counts = append(spec.counts, groupBuckets(s, g))
 		spec.fraction = append(spec.fraction, 1)
 	}
@@ -236,7 +242,7 @@ func tableRows(v statusView) tableSpec {
 
 func versionRow(s *fleet.Spread, r *fleet.Release) []string {
 	return []string{r.Role, r.Label, strconv.Itoa(r.Count), fmt.Sprintf("%.1f%%", r.Share*100),
-		age(r, s.At), behind(s, r), regionCounts(s, r)}
+		dollars(r.Cost.MonthlyUSD(), 2), age(r, s.At), behind(s, r), regionCounts(s, r)}
 }
 
 func groupRow(g fleet.Group, by fleet.Dimension) []string {

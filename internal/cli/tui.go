@@ -16,6 +16,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
 	"github.com/molt-sh/molt/internal/engine"
 	"github.com/molt-sh/molt/ui"
@@ -23,22 +24,49 @@ import (
 	"go.yaml.in/yaml/v4"
 )
 
-// The root command's own flags: --readonly and --no-mouse.
+// The root command's own flags: --readonly and --no-mouse; flagDrain is the cockpit's
+// drain, on the root command and on `molt serve`.
 const (
 	flagReadonly = "readonly"
 	flagNoMouse  = "no-mouse"
+	flagDrain    = "drain"
 )
 
 // addTUIFlags registers the flags of `molt` itself (the terminal UI).
 func addTUIFlags(root *cobra.Command) {
 	root.Flags().Bool(flagReadonly, false, "look only: hide and refuse every key that would change the fleet (also MOLT_READONLY=1, or readonly: true in the config file)")
 	root.Flags().Bool(flagNoMouse, false, "leave the mouse to the terminal, for selecting text or terminals that mishandle it (also mouse: false in the config file)")
+	addDrainFlag(root)
+}
+
+// addDrainFlag adds --drain to a cockpit: the drain of the rollouts staged in it.
+func addDrainFlag(cmd *cobra.Command) {
+	cmd.Flags().Duration(flagDrain, actions.DefaultDrain, "rollouts staged here leave a droplet that left its load balancers or reserved IP running this long before it goes (0: none)")
+}
+
+// cockpitStrategy is where a rollout staged in the cockpit starts: the default
+// strategy with the command's --drain.
+func cockpitStrategy(cmd *cobra.Command) (*actions.Strategy, error) {
+	st := actions.DefaultStrategy()
+	d, err := cmd.Flags().GetDuration(flagDrain)
+	if err != nil {
+		return nil, err
+	}
+	if d < 0 {
+		return nil, usageError("--drain must be 0 or more, not %s", d)
+	}
+	st.Drain = actions.Duration(d)
+	return &st, nil
 }
 
 // runTUI opens the terminal UI on the account (or the demo simulator). When stdout is not
 // a terminal, or the terminal says it is dumb (TERM=dumb: no cursor movement, no
 // alternate screen), it prints what `molt status` prints instead.
 func (a *app) runTUI(cmd *cobra.Command, args []string) error {
+	st, err := cockpitStrategy(cmd)
+	if err != nil {
+		return err
+	}
 	status := statusOptions{by: string(fleet.ByVersion), output: "text", roleTag: "role"}
 	if os.Getenv("TERM") == "dumb" {
 		fmt.Fprintln(cmd.ErrOrStderr(), "molt: TERM=dumb cannot show the cockpit, so here is molt status; "+
@@ -62,6 +90,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	deps := tuiDeps(ctx, cmd, s, eng)
+	deps.Strategy = st
 	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(cmd.OutOrStdout()))
 	final, err := p.Run() // q, SIGTERM (a quit) and SIGHUP (the context) all end it here
 	following := ""
@@ -107,7 +136,7 @@ func leaveTUI(eng *engine.Engine, demo bool, runErr error, following string) err
 
 // newEngine is the rollout engine for the session's cockpits, its runs bounded by ctx.
 func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog.Logger) (*engine.Engine, error) {
-	opt := engine.Options{Context: ctx, Client: s.Client, Actions: engineOptions(s, pollMin), Launch: launchTemplate,
+	opt := engine.Options{Context: ctx, Client: s.Client, Actions: engineOptions(s, pollMin, actions.DefaultSettle), Launch: launchTemplate,
 		Explain: s.explain, Log: log}
 	if s.Sim != nil {
 		opt.ProvisionTime = 3 * time.Second // the embedded simulator's provisioning delay
@@ -118,11 +147,20 @@ func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog
 // tuiDeps wires the UI to the session: the loader, images, engine, journal and limiter.
 func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.Engine) ui.Deps {
 	cfg := readConfig()
+	// Refreshes read the account's action feed and only the droplets it names, with a
+	// full read now and then (fleet.Inventory.Refresh).
+	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter})
+	record := s.historyRecorder()
 	deps := ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
-			servers, err := fleet.Load(ctx, s.Client, fleet.LoadOptions{Limiter: s.Limiter, OnProgress: progress})
-			return servers, s.explain(err)
+			r, err := inv.Refresh(ctx, fleet.RefreshOptions{}, progress)
+			if err != nil {
+				return nil, s.explain(err)
+			}
+			s.logf("fleet read: %s", refreshWords(r))
+			record(ctx, r.Servers) // the spread history (history.go)
+			return r.Servers, nil
 		},
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
 		Engine:     eng.Local(),
@@ -144,9 +182,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 			return b.Bytes(), err
 		},
 	}
-	if store := newStrategyStore(s.Target); store != nil {
-		deps.Strategies = store
-	}
+	deps.Strategies = s.sessionStrategies(ctx)
 	return deps
 }
 
@@ -200,14 +236,15 @@ func envTrue(name string) bool {
 }
 
 // accountName names the account the token belongs to, as a cockpit's header shows it:
-// its team's name, else its email.
+// its team's name, else its email. It is the session's one read of the account, which
+// the spread history and the rollouts' account checks share.
 func accountName(ctx context.Context, s *session) (string, error) {
-	acct, _, err := s.Client.Account.Get(ctx)
+	acct, err := s.account(ctx)
 	if err != nil {
-		return "", s.explain(err)
+		return "", err
 	}
-	if acct.Team != nil && acct.Team.Name != "" {
-		return acct.Team.Name, nil
+	if acct.TeamName != "" {
+		return acct.TeamName, nil
 	}
 	return acct.Email, nil
 }
@@ -229,4 +266,12 @@ func privateImages(ctx context.Context, s *session) ([]fleet.Version, error) {
 		}
 		opt.Page++
 	}
+}
+
+// refreshWords says what a refresh read, for -v.
+func refreshWords(r fleet.Refreshed) string {
+	if r.Full {
+		return fmt.Sprintf("%d droplets, a full read (%s)", len(r.Servers), r.Why)
+	}
+	return fmt.Sprintf("the action feed and %d changed droplets", r.Changed)
 }

@@ -23,7 +23,7 @@ func TestTUIWithoutTerminalPrintsStatus(t *testing.T) {
 	if code := runIO(nil, &out, &errb); code != 0 {
 		t.Fatalf("molt exited %d: %s", code, errb.String())
 	}
-	for _, want := range []string{"demo fleet (embedded simulator)", "48 droplets", "web-1.6.0"} {
+	for _, want := range []string{"demo fleet (embedded simulator)", "54 droplets", "web-1.6.0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("molt without a terminal should print the status (%q missing):\n%s", want, out.String())
 		}
@@ -56,24 +56,32 @@ func TestTUIReadonlyFromConfig(t *testing.T) {
 	}
 }
 
-// The last strategy per roles is kept in the state directory, per account.
+// The last strategy per roles is kept in the account's own state directory: another
+// account (or team) never sees it.
 func TestStrategyStoreKeepsTheLastStrategyPerAccount(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	demo, real := newStrategyStore("demo"), newStrategyStore("doctl context \"prod\"")
+	state := t.TempDir()
+	storeOf := func(a fleet.Account) *strategyStore {
+		return newStrategyStore(func() (string, error) { return fleet.AccountDirIn(state, a) })
+	}
+	alice := fleet.Account{UUID: "0a11ce00-0000-4000-8000-000000000001"}
+	team := fleet.Account{UUID: alice.UUID, TeamUUID: "7ea70000-0000-4000-8000-000000000002"}
 	st := actions.DefaultStrategy()
 	st.Surge, st.Launch = 4, actions.Launch{Source: "flags", UserData: "#!/bin/sh", SSHKeys: []string{"1"}}
-	if err := demo.Save("web", st); err != nil {
+	if err := storeOf(alice).Save("web", st); err != nil {
 		t.Fatal(err)
 	}
-	got, err := newStrategyStore("demo").Load()
+	got, err := storeOf(alice).Load()
 	if err != nil || got["web"].Surge != 4 {
-		t.Fatalf("the demo's web strategy did not come back: %+v, %v", got, err)
+		t.Fatalf("alice's web strategy did not come back: %+v, %v", got, err)
 	}
 	if got["web"].Launch.UserData != "" || got["web"].Launch.Source != "" {
 		t.Fatalf("the launch template was kept: %+v", got["web"].Launch)
 	}
-	if other, err := real.Load(); err != nil || len(other) != 0 {
-		t.Fatalf("another account sees the demo's strategies: %+v, %v", other, err)
+	if _, err := os.Stat(filepath.Join(state, "accounts", alice.Key(), strategiesFile)); err != nil {
+		t.Fatalf("the strategies are not in the account's directory: %v", err)
+	}
+	if other, err := storeOf(team).Load(); err != nil || len(other) != 0 {
+		t.Fatalf("alice's team sees her own account's strategies: %+v, %v", other, err)
 	}
 }
 
@@ -119,7 +127,8 @@ func TestLeavingTheTUIMidRolloutExits4WithTheWayToResume(t *testing.T) {
 	}
 	st := actions.DefaultStrategy()
 	st.Canary, st.Pause, st.Health = 1, actions.Pause{Mode: "manual"}, actions.HealthCheck{Kind: "none"}
-	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"1"}}
+	st.Drain = actions.Duration(2 * time.Millisecond)
+	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"12345"}} // a key the simulator seeds
 	plan, err := eng.Plan(t.Context(), ui.PlanRequest{Selection: "web", Servers: servers, Target: target, Strategy: st})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +141,10 @@ func TestLeavingTheTUIMidRolloutExits4WithTheWayToResume(t *testing.T) {
 	timeout := time.After(30 * time.Second)
 	for run.Status().State != actions.StateCheckpoint {
 		select {
-		case <-events:
+		case _, ok := <-events:
+			if !ok {
+				t.Fatalf("the rollout ended before its checkpoint: %s", run.Status().State)
+			}
 		case <-timeout:
 			t.Fatalf("the rollout did not reach its checkpoint: %s", run.Status().State)
 		}
@@ -163,7 +175,7 @@ func TestTUIOnADumbTerminalPrintsStatusWithANote(t *testing.T) {
 	if code := runIO(nil, &out, &errb); code != 0 {
 		t.Fatalf("molt exited %d: %s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "48 droplets") || strings.Contains(out.String(), "\x1b[") {
+	if !strings.Contains(out.String(), "54 droplets") || strings.Contains(out.String(), "\x1b[") {
 		t.Fatalf("molt on a dumb terminal should print the plain status:\n%q", out.String())
 	}
 	if !strings.Contains(errb.String(), "TERM=dumb cannot show the cockpit") {

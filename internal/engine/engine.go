@@ -56,6 +56,9 @@ type Engine struct {
 	runs     []*Run
 	changed  func()
 	wg       sync.WaitGroup
+
+	acctMu sync.Mutex
+	acct   *fleet.Account // read once it could be
 }
 
 // New builds an engine; its runs live until Stop, Close or the end of opt.Context.
@@ -167,13 +170,30 @@ func (e *Engine) Start(plan actions.Plan, op *actions.Operator, by string) (*Run
 	return e.launch(x, KindRollout, by)
 }
 
+// Account is the account the engine's client reaches (read once, then remembered):
+// the engine resumes and rolls back only that account's rollouts.
+func (e *Engine) Account(ctx context.Context) (fleet.Account, error) {
+	e.acctMu.Lock()
+	defer e.acctMu.Unlock()
+	if e.acct != nil {
+		return *e.acct, nil
+	}
+	acct, err := actions.ReadAccount(ctx, e.opt.Client)
+	if err != nil {
+		return acct, e.opt.Explain(err)
+	}
+	e.acct = &acct
+	return acct, nil
+}
+
 // Resume continues the unfinished rollout id, or joins it when it runs here already.
+// A rollout of another account is refused, naming both.
 func (e *Engine) Resume(id string, op *actions.Operator, by string) (*Run, error) {
 	if r := e.Find(id); r != nil {
 		return r, nil
 	}
 	x, err := e.open(func() (*actions.Executor, error) {
-		return actions.Resume(e.opt.Client, actions.JournalPath(e.JournalDir(), id), e.options(op))
+		return actions.Resume(e.opt.Client, actions.JournalPath(e.JournalDir(), id), e.bound(e.options(op)))
 	})
 	if err != nil {
 		return nil, err
@@ -188,12 +208,21 @@ func (e *Engine) Rollback(id string, op *actions.Operator, by string) (*Run, err
 		return nil, fmt.Errorf("rollout %s is running: abort it with a rollback from its live view (A, then r)", id)
 	}
 	x, err := e.open(func() (*actions.Executor, error) {
-		return actions.Rollback(e.opt.Client, actions.JournalPath(e.JournalDir(), id), e.options(op))
+		return actions.Rollback(e.opt.Client, actions.JournalPath(e.JournalDir(), id), e.bound(e.options(op)))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return e.launch(x, KindRollback, by)
+}
+
+// bound gives the executor the account, so that a rollout of another is refused at once;
+// when it cannot be read now, the run reads it itself before it changes anything.
+func (e *Engine) bound(o actions.Options) actions.Options {
+	if acct, err := e.Account(e.ctx); err == nil {
+		o.Account = &acct
+	}
+	return o
 }
 
 // options are the executors' options for a run on behalf of op.

@@ -53,6 +53,7 @@ func webRequest(t *testing.T, env *dosimtest.Env, pause actions.Pause) ui.PlanRe
 	st.Health = actions.HealthCheck{Kind: "http", Port: env.Sim.HealthPort(), Path: "/healthz", Interval: actions.Duration(5 * time.Millisecond),
 		ProbeTimeout: actions.Duration(time.Second), Timeout: actions.Duration(2 * time.Second), Threshold: 2}
 	st.ActiveTimeout = actions.Duration(5 * time.Second)
+	st.Drain = actions.Duration(2 * time.Millisecond)
 	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"12345"}}
 	return ui.PlanRequest{Selection: "web nyc3", Servers: servers, Target: target, Strategy: st}
 }

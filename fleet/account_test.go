@@ -1,0 +1,61 @@
+package fleet
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
+)
+
+// Each simulated world is its own account; a team's token keys on the team.
+func TestAccountDirIsPerAccount(t *testing.T) {
+	state := t.TempDir()
+	var dirs []string
+	for _, team := range []string{"", "", "ops"} {
+		env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Team: team})
+		acct, _, err := env.Client.Account.Get(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := AccountOf(env.Client, acct)
+		if (team != "") != (a.Key() == a.TeamUUID) || a.Key() == "" {
+			t.Fatalf("account %+v keys on %q", a, a.Key())
+		}
+		dir, err := AccountDirIn(state, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(dir) != filepath.Join(state, "accounts") {
+			t.Fatalf("account dir %s is not under %s/accounts", dir, state)
+		}
+		for _, d := range dirs {
+			if d == dir {
+				t.Fatalf("two accounts share %s", dir)
+			}
+		}
+		dirs = append(dirs, dir)
+	}
+	if _, err := AccountDirIn(state, Account{UUID: "../../etc"}); err == nil {
+		t.Fatal("an account named ../../etc got a directory")
+	}
+}
+
+func TestReadingLeavesOutDropletsKeptByARollout(t *testing.T) {
+	v1, v2 := image(1, "web-1.0.0", 10), image(2, "web-1.1.0", 1)
+	kept := server(3, "web-c", "nyc3", v1, "role:web", "molt:20261101-120000-ab12", "molt:20261101-120000-ab12:g1")
+	kept.Status = "off"
+	off := server(4, "web-d", "nyc3", v1, "role:web")
+	off.Status = "off"
+	r := NewReading([]Server{
+		server(1, "web-a", "nyc3", v2, "role:web", "molt:20261101-120000-ab12:g1"),
+		server(2, "api", "nyc3", v1),
+		kept, off,
+	}, Options{}, now)
+	if r.Roles["web"]["image:2"] != 1 || r.Roles["web"]["image:1"] != 1 || r.Roles[NoRole]["image:1"] != 1 {
+		t.Fatalf("reading = %v: the kept droplet counts, or another is missing", r.Roles)
+	}
+	if r.Versions["image:2"].Name != "web-1.1.0" || !r.Whole {
+		t.Fatalf("versions %v, whole %v", r.Versions, r.Whole)
+	}
+}

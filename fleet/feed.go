@@ -1,0 +1,197 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/digitalocean/godo"
+)
+
+// The action feed: DigitalOcean has no watch API, but every droplet create, destroy,
+// power change, resize, rebuild or rename is an action in the account's feed
+// (GET /v2/actions, newest first). A refresh reads the feed's newest page first and reads
+// only the droplets it names; it falls back to a full read when many changed, when the
+// page does not reach back to the last read, or when the last full read is old, because
+// some changes leave no action: tags added or removed, and droplets changed through
+// another account's API (a team member's token shows in the same feed, so that is rare).
+// docs/performance.md says what this misses and for how long.
+
+// RefreshOptions tune Inventory.Refresh.
+type RefreshOptions struct {
+	// FullEvery is the longest time between two full reads (default DefaultFullEvery):
+	// what the feed cannot see (tags, by-hand edits of names through other tools) is
+	// at most this old.
+	FullEvery time.Duration
+	// MaxChanged is the most droplets read one by one; more mean a full read (default
+	// DefaultMaxChanged).
+	MaxChanged int
+	// FeedPage is the size of the feed page read (default and at most MaxPerPage).
+	FeedPage int
+}
+
+// Defaults of RefreshOptions.
+const (
+	DefaultFullEvery  = 10 * time.Minute
+	DefaultMaxChanged = 20
+)
+
+func (o RefreshOptions) withDefaults() RefreshOptions {
+	if o.FullEvery <= 0 {
+		o.FullEvery = DefaultFullEvery
+	}
+	if o.MaxChanged <= 0 {
+		o.MaxChanged = DefaultMaxChanged
+	}
+	if o.FeedPage <= 0 || o.FeedPage > MaxPerPage {
+		o.FeedPage = MaxPerPage
+	}
+	return o
+}
+
+// Refreshed says what a refresh did.
+type Refreshed struct {
+	// Servers is the fleet now.
+	Servers []Server
+	// Full says the refresh read the whole fleet; Why says why ("first read", "the
+	// last full read is 10m old", "31 droplets changed", ...).
+	Full bool
+	Why  string
+	// Changed is the droplets read one by one (when not Full).
+	Changed int
+	// FullAt is when the last full read ended.
+	FullAt time.Time
+}
+
+// feedCursor is where the inventory stands in the action feed: the newest action seen,
+// and the droplets whose actions were still running then (their droplets change again
+// when those actions end, without a new action).
+type feedCursor struct {
+	newest  int
+	pending []int
+}
+
+// Refresh brings the inventory up to date with as few requests as it can: one request
+// for the feed's newest page when nothing changed, plus one per changed droplet; a full
+// read (with the feed read first, so that nothing between the two is missed) the first
+// time, when the last full read is older than FullEvery, or when the feed cannot say
+// what changed. progress is told the pages of a full read.
+func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress func(done, total int)) (Refreshed, error) {
+	opt = opt.withDefaults()
+	ctx = WithPriority(ctx, PriorityRead)
+	inv.refreshing.Lock()
+	defer inv.refreshing.Unlock()
+	_, fullAt := inv.Snapshot()
+	why := ""
+	switch {
+	case fullAt.IsZero():
+		why = "first read"
+	case time.Since(fullAt) >= opt.FullEvery:
+		why = fmt.Sprintf("the last full read is %s old", time.Since(fullAt).Round(time.Second))
+	}
+	page, err := readFeed(ctx, inv.c, opt.FeedPage)
+	if err != nil {
+		return Refreshed{}, fmt.Errorf("read the action feed: %w", err)
+	}
+	cur := inv.cursor()
+	var ids []int
+	if why == "" {
+		var reached bool
+		ids, reached = changedSince(page, cur, opt.FeedPage)
+		switch {
+		case !reached:
+			why = fmt.Sprintf("more than %d actions since the last read", len(page))
+		case len(ids) > opt.MaxChanged:
+			why = fmt.Sprintf("%d droplets changed", len(ids))
+		}
+	}
+	next := cursorOf(page, cur)
+	if why != "" {
+		return inv.fullRefresh(ctx, next, why, progress)
+	}
+	servers := inv.snapshotServers()
+	if len(ids) > 0 {
+		if servers, err = inv.Update(ctx, ids...); err != nil {
+			return Refreshed{}, err
+		}
+	}
+	inv.setCursor(next)
+	_, fullAt = inv.Snapshot()
+	return Refreshed{Servers: servers, Changed: len(ids), FullAt: fullAt}, nil
+}
+
+func (inv *Inventory) fullRefresh(ctx context.Context, next feedCursor, why string, progress func(done, total int)) (Refreshed, error) {
+	saved := inv.opt.OnProgress
+	if progress != nil {
+		inv.opt.OnProgress = progress
+	}
+	servers, err := inv.Reload(ctx)
+	inv.opt.OnProgress = saved
+	if err != nil {
+		return Refreshed{}, err
+	}
+	next.pending = nil // the full read saw every droplet as it is now
+	inv.setCursor(next)
+	_, fullAt := inv.Snapshot()
+	return Refreshed{Servers: servers, Full: true, Why: why, FullAt: fullAt}, nil
+}
+
+// readFeed reads the newest page of the account's actions.
+func readFeed(ctx context.Context, c *godo.Client, perPage int) ([]godo.Action, error) {
+	page, _, err := c.Actions.List(ctx, &godo.ListOptions{Page: 1, PerPage: perPage})
+	return page, err
+}
+
+// changedSince lists the droplets that actions newer than cur name, and those whose
+// actions were pending at cur; reached says the page goes back as far as cur (when it
+// does not, more happened than one page shows).
+func changedSince(page []godo.Action, cur feedCursor, perPage int) (ids []int, reached bool) {
+	ids = slices.Clone(cur.pending)
+	for _, a := range page {
+		if a.ID <= cur.newest {
+			reached = true
+			continue
+		}
+		if a.ResourceType == "droplet" && a.ResourceID != 0 {
+			ids = append(ids, a.ResourceID)
+		}
+	}
+	if len(page) < perPage {
+		reached = true // the whole feed fits the page
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), reached
+}
+
+// cursorOf is the cursor after reading page: its newest action, and the droplets whose
+// actions are still running.
+func cursorOf(page []godo.Action, cur feedCursor) feedCursor {
+	next := feedCursor{newest: cur.newest}
+	for _, a := range page {
+		next.newest = max(next.newest, a.ID)
+		if a.Status == "in-progress" && a.ResourceType == "droplet" && a.ResourceID != 0 {
+			next.pending = append(next.pending, a.ResourceID)
+		}
+	}
+	slices.Sort(next.pending)
+	next.pending = slices.Compact(next.pending)
+	return next
+}
+
+func (inv *Inventory) cursor() feedCursor {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.feed
+}
+
+func (inv *Inventory) setCursor(c feedCursor) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.feed = c
+}
+
+func (inv *Inventory) snapshotServers() []Server {
+	s, _ := inv.Snapshot()
+	return s
+}

@@ -1,0 +1,166 @@
+package fleet_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// feedWorld is a scale world of n droplets and an inventory over it, after its first
+// (full) refresh.
+func feedWorld(t *testing.T, n int, provision time.Duration) (*dosimtest.Env, *godo.Client, *fleet.Inventory) {
+	t.Helper()
+	env := dosimtest.Start(t, dosim.Config{Seed: "scale", Droplets: n, HealthPort: -1, RatePerMinute: 1 << 20, RatePerHour: 1 << 30,
+		Provision: provision})
+	c := env.NewClient(t, env.Token, false) // 50 pages: validated elsewhere, counted here
+	inv := fleet.NewInventory(c, fleet.LoadOptions{})
+	r, err := inv.Refresh(t.Context(), fleet.RefreshOptions{}, nil)
+	if err != nil || !r.Full || len(r.Servers) != n {
+		t.Fatalf("first refresh: %v, full %v, %d servers", err, r.Full, len(r.Servers))
+	}
+	return env, c, inv
+}
+
+// requests counts the API requests f makes, from the simulator's own stats.
+func requests(env *dosimtest.Env, f func()) int {
+	before := env.Sim.Stats().Requests
+	f()
+	return env.Sim.Stats().Requests - before
+}
+
+// waitAction waits until action id of the account has ended.
+func waitAction(t *testing.T, c *godo.Client, id int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		a, _, err := c.Actions.Get(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != "in-progress" {
+			return
+		}
+		select {
+		case <-t.Context().Done():
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatalf("action %d still running", id)
+}
+
+// sameFleet fails t unless got and want hold the same droplets with the same names,
+// statuses, sizes and images.
+func sameFleet(t *testing.T, got, want []fleet.Server) {
+	t.Helper()
+	key := func(s fleet.Server) string {
+		return fmt.Sprintf("%d %s %s %s %d", s.ID, s.Name, s.Status, s.Size, s.Image.ImageID)
+	}
+	g, w := make([]string, len(got)), make([]string, len(want))
+	for i := range got {
+		g[i] = key(got[i])
+	}
+	for i := range want {
+		w[i] = key(want[i])
+	}
+	slices.Sort(g)
+	slices.Sort(w)
+	if !slices.Equal(g, w) {
+		t.Fatalf("the refreshed fleet (%d) differs from a full read (%d)", len(got), len(want))
+	}
+}
+
+// A refresh of a 10,000-droplet fleet where nothing changed reads only the feed's
+// newest page; with five droplets changed it reads the feed and those five, and ends
+// with the fleet a full read gives.
+func TestRefreshThroughTheActionFeed(t *testing.T) {
+	// Droplets take a second to provision, so that the create is under way at the
+	// second refresh.
+	env, c, inv := feedWorld(t, 10000, time.Second)
+	ctx := t.Context()
+	var r fleet.Refreshed
+	var err error
+	if n := requests(env, func() { r, err = inv.Refresh(ctx, fleet.RefreshOptions{}, nil) }); err != nil || r.Full || n > 2 {
+		t.Fatalf("refresh with nothing changed: %v, full %v (%s), %d requests; want at most 2", err, r.Full, r.Why, n)
+	}
+
+	servers, _ := inv.Snapshot()
+	var actions []int
+	for _, s := range servers[:2] {
+		a, _, err := c.DropletActions.PowerOff(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions = append(actions, a.ID)
+	}
+	a, _, err := c.DropletActions.Rename(ctx, servers[2].ID, "renamed-by-hand")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions = append(actions, a.ID)
+	if _, err := c.Droplets.Delete(ctx, servers[3].ID); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := c.Droplets.Create(ctx, &godo.DropletCreateRequest{Name: "made-by-hand", Region: servers[4].Region,
+		Size: servers[4].Size, Image: godo.DropletCreateImage{ID: servers[4].Image.ImageID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range actions {
+		waitAction(t, c, id)
+	}
+	n := requests(env, func() { r, err = inv.Refresh(ctx, fleet.RefreshOptions{}, nil) })
+	if err != nil || r.Full || r.Changed != 5 || n > 8 || !slices.ContainsFunc(r.Servers, func(s fleet.Server) bool { return s.ID == d.ID && s.Status == "new" }) {
+		t.Fatalf("refresh with 5 changed: %v, full %v (%s), %d changed, %d requests; want 5 read, at most 8 requests", err, r.Full, r.Why, r.Changed, n)
+	}
+	// The new droplet's create was still running: the next refresh reads it again.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		got, _, err := c.Droplets.Get(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == "active" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new droplet never turned active")
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if r, err = inv.Refresh(ctx, fleet.RefreshOptions{}, nil); err != nil || r.Full || r.Changed != 1 {
+		t.Fatalf("refresh after the create ended: %v, full %v, %d changed; want the new droplet read again", err, r.Full, r.Changed)
+	}
+	full, err := fleet.Load(ctx, c, fleet.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFleet(t, r.Servers, full)
+}
+
+// The feed cannot see everything: a full read comes when many droplets changed, and
+// when the last full read is older than FullEvery.
+func TestRefreshFallsBackToAFullRead(t *testing.T) {
+	env, c, inv := feedWorld(t, 300, 0)
+	ctx := t.Context()
+	servers, _ := inv.Snapshot()
+	for _, s := range servers[:4] {
+		if _, _, err := c.DropletActions.PowerOff(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := inv.Refresh(ctx, fleet.RefreshOptions{MaxChanged: 3}, nil)
+	if err != nil || !r.Full || r.Why != "4 droplets changed" {
+		t.Fatalf("4 changed with 3 allowed: %v, full %v (%q)", err, r.Full, r.Why)
+	}
+	n := requests(env, func() { r, err = inv.Refresh(ctx, fleet.RefreshOptions{FullEvery: time.Nanosecond}, nil) })
+	if err != nil || !r.Full || n != 1+2 {
+		t.Fatalf("an old full read: %v, full %v (%q), %d requests; want the feed and 2 pages", err, r.Full, r.Why, n)
+	}
+}

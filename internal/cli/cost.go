@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// planCostText is the plan's extra cost for people, "≈" because it rests on the
+// estimate's durations.
+func planCostText(p actions.Plan) string {
+	c := p.Cost
+	if c == nil || len(p.Waves) == 0 {
+		return ""
+	}
+	n := len(p.Replacements())
+	out := fmt.Sprintf("Cost: ≈ %s for new droplets beside the old ones while they are replaced", dollars(c.SurgeUSD, 4))
+	if p.Strategy.Retire.Mode == actions.RetireKeep {
+		keep := "until finalised"
+		if ttl := p.Strategy.Retire.TTL.D(); ttl > 0 {
+			keep = "for " + shortDuration(ttl)
+		}
+		out += fmt.Sprintf(", ≈ %s to keep %s powered off %s", dollars(c.KeepUSD, 4), plural(n, "old droplet"), keep)
+		if c.KeepUntilFinalised {
+			out += fmt.Sprintf(" (then %s an hour until they are)", dollars(c.KeepHourlyUSD, 4))
+		}
+	}
+	out += fmt.Sprintf("; at most %s an hour more than now", dollars(c.HourlyUSD, 4))
+	if c.Unpriced > 0 {
+		out += fmt.Sprintf(" (%s without a price counted as free)", plural(c.Unpriced, "server"))
+	}
+	return out + ".\n"
+}
+
+// shortDuration drops a duration's empty minutes and seconds: 12h, 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// spendText is a Spend for the run printer.
+func spendText(s actions.Spend) string {
+	if s.Extra == 0 {
+		return fmt.Sprintf("cost: %s so far for extra droplets; none now", dollars(s.SoFarUSD, 4))
+	}
+	out := fmt.Sprintf("cost: %s so far for extra droplets; now %s, %s an hour", dollars(s.SoFarUSD, 4),
+		plural(s.Extra, "extra droplet"), dollars(s.HourlyUSD, 4))
+	if s.Kept > 0 {
+		out += fmt.Sprintf(" (%d kept powered off, billed until finalised)", s.Kept)
+	}
+	return out
+}
+
+// runWatch follows a run's events for what the executor does not say itself: after each
+// wave and at the end, what the rollout's extra droplets have cost (read from its
+// journal), and, for a rollout whose plan read is in the spread history, its
+// replacements moved from their old version to the target there.
+type runWatch struct {
+	ctx     context.Context
+	s       *session
+	meter   *actions.SpendMeter
+	plan    actions.Plan
+	hist    *fleet.History
+	role    string       // the only role the history may move ("" : any)
+	done    map[int]bool // slots counted as moved
+	pending []fleet.Move
+	phases  map[int]actions.Phase
+}
+
+// newRunWatch watches x; track says the plan's read (a selection by tag, "" for none) was
+// kept in the spread history, so the run's moves go there too.
+func newRunWatch(ctx context.Context, s *session, x *actions.Executor, track bool, tag string) *runWatch {
+	w := &runWatch{ctx: ctx, s: s, meter: actions.NewSpendMeter(x.JournalPath()), plan: x.Plan(), done: map[int]bool{}, phases: map[int]actions.Phase{}}
+	if !track {
+		return w
+	}
+	whole, role := readCoverage(tag, fleet.DefaultRolePrefix)
+	if !whole && role == "" {
+		return w
+	}
+	if h, err := s.spreadHistory(ctx, fleet.DefaultRolePrefix); err == nil {
+		w.hist, w.role = h, role
+	}
+	return w
+}
+
+// after is told every event of the run and returns the events to show after it: the
+// cost when a wave other than the last has ended, and at the end of the run.
+func (w *runWatch) after(ev actions.Event) []actions.Event {
+	switch ev := ev.(type) {
+	case actions.PhaseChanged:
+		w.phase(ev)
+		w.phases[ev.Slot] = ev.Phase
+		if w.waveEnded(ev.Slot) {
+			return w.flush()
+		}
+	case actions.Done:
+		return w.flush()
+	}
+	return nil
+}
+
+// waveEnded reports whether the replacement's phase ended its wave, the last one aside
+// (the run's end says it).
+func (w *runWatch) waveEnded(slot int) bool {
+	for i, wave := range w.plan.Waves {
+		if !slices.ContainsFunc(wave.Replacements, func(r actions.Replacement) bool { return r.Slot == slot }) {
+			continue
+		}
+		if i == len(w.plan.Waves)-1 {
+			return false
+		}
+		for _, r := range wave.Replacements {
+			switch w.phases[r.Slot] {
+			case actions.PhaseDone, actions.PhaseFailed, actions.PhaseCancelled, actions.PhaseRolledBack:
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// phase counts a replacement done as moved to the target, and back when rolled back.
+func (w *runWatch) phase(ev actions.PhaseChanged) {
+	if w.hist == nil {
+		return
+	}
+	for _, r := range w.plan.Replacements() {
+		if r.Slot != ev.Slot {
+			continue
+		}
+		role := fleet.Options{}.Role(r.Old)
+		if w.role != "" && role != w.role {
+			return
+		}
+		from, to := "image:"+strconv.Itoa(r.Old.Image.ImageID), "image:"+strconv.Itoa(w.plan.Target.ImageID)
+		switch {
+		case ev.Phase == actions.PhaseDone && !w.done[ev.Slot]:
+			w.done[ev.Slot] = true
+			w.pending = append(w.pending, fleet.Move{Role: role, From: from, To: to, N: 1})
+		case ev.Phase == actions.PhaseRolledBack && w.done[ev.Slot]:
+			w.done[ev.Slot] = false
+			w.pending = append(w.pending, fleet.Move{Role: role, From: to, To: from, N: 1})
+		}
+		return
+	}
+}
+
+// flush writes the moves so far to the history and reads what the run has cost.
+func (w *runWatch) flush() []actions.Event {
+	if w.hist != nil && len(w.pending) > 0 {
+		t := w.plan.Target
+		key := "image:" + strconv.Itoa(t.ImageID)
+		versions := map[string]fleet.VersionInfo{key: {Key: key, Name: t.Name, CreatedAt: t.CreatedAt}}
+		if _, err := w.hist.RecordMoves(time.Now(), w.pending, versions); err != nil {
+			w.s.logf("the spread history was not written: %v", err)
+		}
+		w.pending = nil
+	}
+	sp, err := w.meter.Read(time.Now())
+	if err != nil {
+		return nil
+	}
+	return []actions.Event{sp}
+}
+
+// keptCost says what a rollout that keeps old droplets costs: so far, and an hour now.
+func keptCost(s actions.Summary) string {
+	if s.Kept == 0 {
+		return ""
+	}
+	sp, err := actions.ReadSpend(s.Path, time.Now())
+	if err != nil || sp.Extra == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s an hour, %s so far)", dollars(sp.HourlyUSD, 4), dollars(sp.SoFarUSD, 2))
+}
