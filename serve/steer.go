@@ -18,9 +18,9 @@ type sessionEngine struct {
 	ctx context.Context
 }
 
-// Plan plans a staged rollout.
-func (s sessionEngine) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
-	return s.e.Plan(ctx, req)
+// Gather reads what planning a staged rollout needs; the session plans from it.
+func (s sessionEngine) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanInput, error) {
+	return s.e.Gather(ctx, req)
 }
 
 // Start begins plan in the server, not in the session: ctx only bounds the call.

@@ -124,25 +124,40 @@ func (e *Engine) Find(id string) *Run {
 	return nil
 }
 
-// Plan gathers what planning needs (account, load balancers, reserved IPs, rate
-// budget) and plans req, with the selection's launch template when it has none.
+// Plan gathers what planning needs and plans req.
 func (e *Engine) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
+	in, err := e.Gather(ctx, req)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	return actions.NewPlan(in)
+}
+
+// Gather reads what planning needs besides req (the account's droplet limit and count,
+// load balancers, reserved IPs, rate budget) and adds the selection's launch template
+// when req's strategy has none. It reads load balancers and reserved IPs even when the
+// strategy leaves them alone, so that a cockpit can change its mind and plan again
+// from the same input.
+func (e *Engine) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanInput, error) {
 	st := req.Strategy
 	if st.Launch.Source == "" && e.opt.Launch != nil {
 		l, err := e.opt.Launch(req.Servers)
 		if err != nil {
-			return actions.Plan{}, err
+			return actions.PlanInput{}, err
 		}
 		st.Launch = l
 	}
-	in, err := actions.Gather(ctx, e.opt.Client, req.Selection, req.Servers, req.Target, st)
+	all := st
+	all.LB, all.ReservedIP = "auto", "auto"
+	in, err := actions.Gather(ctx, e.opt.Client, req.Selection, req.Servers, req.Target, all)
 	if err != nil {
-		return actions.Plan{}, e.opt.Explain(err)
+		return actions.PlanInput{}, e.opt.Explain(err)
 	}
+	in.Strategy = st
 	if e.opt.ProvisionTime > 0 {
 		in.ProvisionTime = e.opt.ProvisionTime
 	}
-	return actions.NewPlan(in)
+	return in, nil
 }
 
 // Start begins a new rollout of plan for op (nil: the user running molt); by names who

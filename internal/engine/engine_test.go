@@ -84,7 +84,11 @@ func waitState(t *testing.T, r *Run, state actions.State) {
 func TestLocalRunsARollout(t *testing.T) {
 	e, env := testEngine(t, 20*time.Millisecond)
 	local := e.Local()
-	plan, err := local.Plan(t.Context(), webRequest(t, env, actions.Pause{Mode: "none"}))
+	in, err := local.Gather(t.Context(), webRequest(t, env, actions.Pause{Mode: "none"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := actions.NewPlan(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,5 +154,26 @@ func TestStopPausesAndRefusesNewRuns(t *testing.T) {
 	}
 	if _, err := e.Start(plan, nil, ""); !errors.Is(err, ErrStopping) {
 		t.Fatalf("start after stop: %v, want ErrStopping", err)
+	}
+}
+
+// Gather reads load balancers and reserved IPs even when the strategy leaves them alone,
+// and keeps the strategy asked for: a cockpit plans again from the same input when the
+// operator turns handover on.
+func TestGatherReadsEverythingAPlanMayNeed(t *testing.T) {
+	e, env := testEngine(t, 20*time.Millisecond)
+	req := webRequest(t, env, actions.Pause{Mode: "none"})
+	req.Strategy.LB, req.Strategy.ReservedIP = "none", "none"
+	in, err := e.Gather(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Strategy.LB != "none" || in.Strategy.ReservedIP != "none" || len(in.LBs) == 0 {
+		t.Fatalf("gathered strategy lb=%s reserved-ip=%s with %d load balancers", in.Strategy.LB, in.Strategy.ReservedIP, len(in.LBs))
+	}
+	in.Strategy.LB = "auto"
+	plan, err := actions.NewPlan(in)
+	if err != nil || len(plan.LBs) == 0 {
+		t.Fatalf("a plan with handover from the same input has %d load balancers (%v)", len(plan.LBs), err)
 	}
 }

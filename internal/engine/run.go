@@ -65,8 +65,8 @@ func (e *Engine) Local() ui.Engine { return local{e} }
 
 type local struct{ e *Engine }
 
-func (l local) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
-	return l.e.Plan(ctx, req)
+func (l local) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanInput, error) {
+	return l.e.Gather(ctx, req)
 }
 
 func (l local) Start(_ context.Context, plan actions.Plan) (ui.Run, error) {
