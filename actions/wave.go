@@ -233,7 +233,7 @@ func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Drople
 	var out []godo.Droplet
 	e.createSent = true
 	err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
-		req := e.createRequest(slots[0].r, GroupTag(e.id, slots[0].r.Group), e.plan.Target.ImageID)
+		req := e.createRequest(slots[0].r, GroupTag(e.id, slots[0].r.Group), e.plan.TargetOf(slots[0].r).ImageID)
 		if len(slots) == 1 {
 			d, resp, err := e.api.c.Droplets.Create(c, req)
 			if d != nil {
