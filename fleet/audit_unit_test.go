@@ -54,7 +54,9 @@ func TestMadeByMolt(t *testing.T) {
 // forgotten. A droplet destroyed since leaves the log, and its older changes, on a later
 // page, do not bring it back. Only the first change and the newest others are kept.
 func TestDriftPass(t *testing.T) {
-	at := func(min int) *godo.Timestamp { return &godo.Timestamp{Time: time.Date(2026, 1, 1, 0, min, 0, 0, time.UTC)} }
+	at := func(min int) *godo.Timestamp {
+		return &godo.Timestamp{Time: time.Date(2026, 1, 1, 0, min, 0, 0, time.UTC)}
+	}
 	act := func(id, droplet int, typ, status string) godo.Action {
 		return godo.Action{ID: id, ResourceID: droplet, ResourceType: "droplet", Type: typ, Status: status, StartedAt: at(id)}
 	}
