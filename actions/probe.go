@@ -69,8 +69,8 @@ const DefaultProbesPerSecond = 20
 const probeWorkers = 8
 
 // ProbeFleet probes every active server with a public address whose role has a health
-// check, once (and once more, after the check's interval, when the first probe fails,
-// so that a dropped packet does not make a server unhealthy), and returns each one's
+// check, once (and once more when the first probe had no answer, so that a lost packet
+// does not make a server unhealthy), and returns each one's
 // health by droplet ID. Servers of such roles that cannot be probed are unknown, with
 // why; servers of other roles are left out.
 func ProbeFleet(ctx context.Context, servers []fleet.Server, opt FleetProbeOptions) map[int]fleet.Health {
@@ -125,11 +125,12 @@ func unprobeable(s *fleet.Server) string {
 	return ""
 }
 
-// probeTwice probes, and once more after the check's interval (at most 2 s) when the
-// first probe fails.
+// probeTwice probes, and once more after the check's interval (at most half a second)
+// when the first probe had no answer: an answer, even an error, is a verdict; silence
+// may be a lost packet.
 func probeTwice(ctx context.Context, client *http.Client, h HealthCheck, ip string) fleet.Health {
-	ok, _, addr, detail := Probe(ctx, client, h, ip)
-	if !ok && sleep(ctx, min(h.Interval.D(), 2*time.Second)) == nil {
+	ok, answered, addr, detail := Probe(ctx, client, h, ip)
+	if !ok && !answered && sleep(ctx, min(h.Interval.D(), 500*time.Millisecond)) == nil {
 		ok, _, addr, detail = Probe(ctx, client, h, ip)
 	}
 	at := time.Now().UTC()

@@ -246,7 +246,7 @@ func PetReason(srv Server, rolePrefix string) string {
 		return "no role tag"
 	}
 	if IsDistribution(srv.Image) && !MadeByMolt(srv.Tags) {
-		return "built from the distribution image " + imageLabel(srv.Image) + " and never replaced"
+		return "built from the distribution image " + strings.TrimSpace(srv.Image.Distribution+" "+imageLabel(srv.Image)) + " and never replaced"
 	}
 	return ""
 }

@@ -88,7 +88,7 @@ func TestAuditOfTheDemo(t *testing.T) {
 			pets[f.Server.Name] = f.Detail
 		}
 	}
-	if len(pets) != 2 || !strings.Contains(pets["bastion-nyc3"], "distribution image 22.04") || !strings.Contains(pets["metrics-fra1"], "distribution image") {
+	if len(pets) != 2 || !strings.Contains(pets["bastion-nyc3"], "distribution image Ubuntu 22.04") || !strings.Contains(pets["metrics-fra1"], "distribution image") {
 		t.Errorf("pets: %v, want bastion-nyc3 and metrics-fra1", pets)
 	}
 	checkOverAge(t, sp, a, 60*fleet.Day)
