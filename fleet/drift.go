@@ -169,7 +169,13 @@ func (l *DriftLog) read(ctx context.Context, c *godo.Client, opt DriftOptions, f
 	pass := newDriftPass(l)
 	oldest := from
 	for page := 1; ; page++ {
-		actions, resp, err := c.Actions.List(ctx, &godo.ListOptions{Page: page, PerPage: opt.PerPage})
+		var actions []godo.Action
+		resp, err := retryRateLimited(ctx, func() (*godo.Response, error) {
+			var resp *godo.Response
+			var err error
+			actions, resp, err = c.Actions.List(ctx, &godo.ListOptions{Page: page, PerPage: opt.PerPage})
+			return resp, err
+		})
 		if err != nil {
 			return err
 		}
@@ -270,4 +276,23 @@ func (l *DriftLog) forget(id, action int) {
 		return
 	}
 	l.Droplets[id] = list
+}
+
+// retryRateLimited calls call again after a 429, as long as the API asks (telling the
+// wait notice of ctx, if any), up to maxRateRetries times.
+func retryRateLimited(ctx context.Context, call func() (*godo.Response, error)) (*godo.Response, error) {
+	notice, _ := ctx.Value(waitNoticeKey{}).(func(time.Duration))
+	for attempt := 0; ; attempt++ {
+		resp, err := call()
+		if err == nil || !isRateLimited(resp) || attempt >= maxRateRetries {
+			return resp, err
+		}
+		d := RetryDelay(resp.Header)
+		if notice != nil {
+			notice(d)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return resp, err
+		}
+	}
 }

@@ -125,21 +125,37 @@ func (o auditFlags) check() error {
 	return err
 }
 
-// audit runs the immutability audit of spread: the drift log brought up to date from
-// the account's action feed (kept in the account's directory, a temporary one for the
-// embedded simulator, whose world ends with the process), the maximum ages, and a probe
-// of each role's health check when probe is set.
-func audit(ctx context.Context, s *session, spread *fleet.Spread, o auditFlags, probe bool) (*fleet.Audit, error) {
+// startDrift brings the account's drift log up to date in the background (while the
+// fleet is read, so that an audit after the first costs no time), unless
+// --drift-window is 0; wait returns the log (nil when off).
+func startDrift(ctx context.Context, s *session, o auditFlags) (wait func() (*fleet.DriftLog, error)) {
+	window, _ := o.window()
+	if window <= 0 {
+		return func() (*fleet.DriftLog, error) { return nil, nil }
+	}
+	type result struct {
+		log *fleet.DriftLog
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		log, err := readDrift(ctx, s, window)
+		done <- result{log, err}
+	}()
+	return func() (*fleet.DriftLog, error) {
+		r := <-done
+		return r.log, r.err
+	}
+}
+
+// audit runs the immutability audit of spread: the drift log (nil when not read), the
+// maximum ages, and a probe of each role's health check when probe is set.
+func audit(ctx context.Context, s *session, spread *fleet.Spread, o auditFlags, drift *fleet.DriftLog, probe bool) (*fleet.Audit, error) {
 	set, err := o.settings()
 	if err != nil {
 		return nil, err
 	}
-	opt := fleet.AuditOptions{MaxAge: set.maxAge}
-	if window, _ := o.window(); window > 0 {
-		if opt.Drift, err = readDrift(ctx, s, window); err != nil {
-			return nil, err
-		}
-	}
+	opt := fleet.AuditOptions{MaxAge: set.maxAge, Drift: drift}
 	if probe {
 		opt.Health = probeFleet(ctx, s, spread, set.checks)
 	}
@@ -162,8 +178,12 @@ func (s *session) accountDir(ctx context.Context) (string, error) {
 	return fleet.AccountDirIn(state, account)
 }
 
-// readDrift brings the account's drift log up to date.
+// readDrift brings the account's drift log up to date, saying on stderr when the rate
+// limit holds it back.
 func readDrift(ctx context.Context, s *session, window time.Duration) (*fleet.DriftLog, error) {
+	ctx = fleet.WithWaitNotice(ctx, func(d time.Duration) {
+		fmt.Fprintf(s.stderr, "molt: rate limited by the API; waiting %s before reading more of the action feed\n", d.Round(time.Second))
+	})
 	dir, err := s.accountDir(ctx)
 	if err != nil {
 		return nil, err

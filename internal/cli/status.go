@@ -91,7 +91,16 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 		return err
 	}
 	defer s.Close()
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	drift := startDrift(dctx, s, o.audit)
 	servers, err := loadFleet(ctx, s, o.sel.Tag)
+	if err != nil {
+		cancel()
+		_, _ = drift() // it ends before the session does
+		return err
+	}
+	log, err := drift()
 	if err != nil {
 		return err
 	}
@@ -101,7 +110,7 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	}
 	s.recordRead(ctx, servers, opt, o.sel.Tag)
 	spread := fleet.NewSpread(o.sel.Select(servers), opt)
-	found, err := audit(ctx, s, spread, o.audit, o.audit.probe)
+	found, err := audit(ctx, s, spread, o.audit, log, o.audit.probe)
 	if err != nil {
 		return err
 	}
