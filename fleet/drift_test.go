@@ -28,15 +28,6 @@ func demoAudit(t *testing.T, env *dosimtest.Env, dir string, opt fleet.AuditOpti
 	return sp, sp.Audit(opt)
 }
 
-func byName(sp *fleet.Spread, name string) *fleet.Server {
-	for i, s := range sp.Servers() {
-		if s.Name == name {
-			return &sp.Servers()[i]
-		}
-	}
-	return nil
-}
-
 // The demo's four hand-changed droplets are drifted, with the types and times of their
 // changes (the seed makes each some days after the droplet's creation, at 03:17); the
 // power cycle around the resize is not a change; the pets are the two droplets built
