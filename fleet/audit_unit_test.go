@@ -50,7 +50,8 @@ func TestMadeByMolt(t *testing.T) {
 	}
 }
 
-// A change seen in progress is read again until it ends; one that ends in error is
+// The newest action read is where the next read stops, whatever it is on. A change seen
+// in progress is read again until it ends; one that ends in error is
 // forgotten. A droplet destroyed since leaves the log, and its older changes, on a later
 // page, do not bring it back. Only the first change and the newest others are kept.
 func TestDriftPass(t *testing.T) {
@@ -62,12 +63,13 @@ func TestDriftPass(t *testing.T) {
 	}
 	l := &DriftLog{Droplets: map[int][]LoggedChange{}}
 	p := newDriftPass(l)
-	for _, a := range []godo.Action{act(9, 1, "resize", "in-progress"), act(8, 2, "destroy", "completed"),
+	ip := godo.Action{ID: 10, ResourceType: "reserved_ip", Type: "assign_ip", Status: "completed", StartedAt: at(10)}
+	for _, a := range []godo.Action{ip, act(9, 1, "resize", "in-progress"), act(8, 2, "destroy", "completed"),
 		act(7, 3, "reboot", "completed"), act(5, 2, "rebuild", "completed"), act(4, 1, "password_reset", "completed")} {
 		p.apply(&a)
 	}
 	p.finish()
-	if len(l.Droplets) != 1 || len(l.Droplets[1]) != 2 || l.Newest != 9 || len(l.Open) != 1 || l.Open[0] != 9 {
+	if len(l.Droplets) != 1 || len(l.Droplets[1]) != 2 || l.Newest != 10 || len(l.Open) != 1 || l.Open[0] != 9 {
 		t.Fatalf("after the first pass: %+v", l)
 	}
 	p = newDriftPass(l)

@@ -167,7 +167,7 @@ func (l *DriftLog) read(ctx context.Context, c *godo.Client, opt DriftOptions, f
 		stop = min(stop, id-1)
 	}
 	pass := newDriftPass(l)
-	oldest := from
+	var oldest time.Time // the oldest action read
 	for page := 1; ; page++ {
 		var actions []godo.Action
 		resp, err := retryRateLimited(ctx, func() (*godo.Response, error) {
@@ -184,8 +184,11 @@ func (l *DriftLog) read(ctx context.Context, c *godo.Client, opt DriftOptions, f
 		reached := false
 		for i := range actions {
 			a := &actions[i]
-			if at := startedAt(a); r.Fresh && at.Before(oldest) {
-				oldest, reached = at, at.Before(from) || reached
+			if at := startedAt(a); !at.IsZero() && (oldest.IsZero() || at.Before(oldest)) {
+				oldest = at
+			}
+			if r.Fresh && startedAt(a).Before(from) {
+				reached = true
 			}
 			if a.ID <= stop {
 				reached = true
@@ -195,7 +198,7 @@ func (l *DriftLog) read(ctx context.Context, c *godo.Client, opt DriftOptions, f
 		}
 		last := resp == nil || resp.Links == nil || resp.Links.IsLastPage() || len(actions) < opt.PerPage
 		if r.Fresh {
-			l.From, l.Complete = oldest, last
+			l.From, l.Complete = cmp.Or(oldest, from), last
 		}
 		if reached || last {
 			break
@@ -225,11 +228,11 @@ func newDriftPass(l *DriftLog) *driftPass {
 }
 
 func (p *driftPass) apply(a *godo.Action) {
+	p.l.Newest = max(p.l.Newest, a.ID) // every action: the next read stops at it
 	if a.ResourceType != "droplet" || a.ResourceID == 0 || p.seen[a.ID] {
 		return
 	}
 	p.seen[a.ID] = true
-	p.l.Newest = max(p.l.Newest, a.ID)
 	id := a.ResourceID
 	switch {
 	case a.Type == "destroy":
