@@ -129,6 +129,9 @@ func (o planOptions) findings(ctx context.Context, s *session, spread *fleet.Spr
 				checks[rs.Role] = st.Health
 			}
 		}
+		if len(checks) == 0 {
+			return nil, usageError("--unhealthy needs a health check: --health, or health in the config file")
+		}
 		start := time.Now()
 		opt.Health = actions.ProbeFleet(ctx, spread.Servers(), actions.FleetProbeOptions{Checks: checks, Roles: spread.Options})
 		s.logf("probed %d servers in %s", len(opt.Health), time.Since(start).Round(time.Millisecond))

@@ -180,7 +180,13 @@ func (o planOptions) check() error {
 	if err := o.rules.check(o.to); err != nil {
 		return err
 	}
-	return o.audit.check()
+	if err := o.audit.check(); err != nil {
+		return err
+	}
+	if set, _ := o.audit.settings(); o.rules.unhealthy && o.health == "none" && len(set.checks) == 0 {
+		return usageError("--unhealthy needs a health check: --health, or health in the config file")
+	}
+	return nil
 }
 
 // selectionName is how the operator names the selection, and what apply asks them to type.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -149,6 +150,7 @@ func TestPickUsageErrors(t *testing.T) {
 		{"plan", "--tag", "role:web", "--pets", "--to", "current"},
 		{"plan", "--tag", "role:web", "--older-than", "a while", "--to", "current"},
 		{"apply", "--yes", "--tag", "role:web", "--drifted", "--drift-window", "soon", "--to", "current"},
+		{"plan", "--tag", "role:web", "--unhealthy", "--health", "none", "--to", "current"},
 	} {
 		code, _, errOut := molt(t, args(conn, a)...)
 		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
@@ -157,5 +159,38 @@ func TestPickUsageErrors(t *testing.T) {
 	}
 	if n := env.Sim.Stats().Requests - before; n != 0 {
 		t.Errorf("%d API requests before refusing", n)
+	}
+}
+
+// Each rule picks what the audit finds, and the plan says so per server.
+func TestPlanPicks(t *testing.T) {
+	env, conn := engineSim(t, dosim.Config{DemoExtras: true})
+	if err := env.Sim.SetImageFlags(namedImage(t, env, "web-1.5.0"), true, false); err != nil {
+		t.Fatal(err)
+	}
+	health := fmt.Sprintf("http:%d/healthz", env.Sim.HealthPort())
+	for _, c := range []struct {
+		args   []string
+		picked int
+		word   string
+	}{
+		{[]string{"--tag", "role:web", "--older-than", "60d", "--to", "current"}, 7, "older than 60d ("},
+		{[]string{"--tag", "role:web", "--unhealthy", "--health", health, "--to", "current"}, 12, "unhealthy: http:"},
+		{[]string{"--tag", "env:prod", "--pets", "--to", "web-1.6.0"}, 2, "pet: built from the distribution image"},
+	} {
+		code, out, errOut := molt(t, args(conn, []string{"plan", "-o", "json"}, c.args)...)
+		var p actions.Plan
+		if code != 0 || json.Unmarshal([]byte(out), &p) != nil {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errOut)
+		}
+		n := 0
+		for _, r := range p.Replacements() {
+			if strings.HasPrefix(r.Picked, c.word) {
+				n++
+			}
+		}
+		if n != c.picked || len(p.Replacements()) != c.picked {
+			t.Errorf("%v: %d picked of %d replacements, want %d picked %q...", c.args, n, len(p.Replacements()), c.picked, c.word)
+		}
 	}
 }
