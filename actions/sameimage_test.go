@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/molt-sh/molt/fleet"
@@ -39,6 +40,14 @@ func TestSameImagePlan(t *testing.T) {
 	}
 	if n := len(p.Replacements()); n != 3 || len(groups) != 2 || !p.SameImage || p.Target.Name != CurrentImage.Name {
 		t.Errorf("%d replacements in %d groups (same image %v, target %q)", n, len(groups), p.SameImage, p.Target.Name)
+	}
+	for _, w := range p.Warnings {
+		if strings.Contains(w, CurrentImage.Name) {
+			t.Errorf("a guard's warning about the common target: %s", w)
+		}
+	}
+	if len(p.Guards) != 0 {
+		t.Errorf("guards of a common target: %+v", p.Guards)
 	}
 	skipped := map[string]string{}
 	for _, s := range p.Skipped {

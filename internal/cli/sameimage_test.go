@@ -176,7 +176,9 @@ func TestPlanPicks(t *testing.T) {
 	}{
 		{[]string{"--tag", "role:web", "--older-than", "60d", "--to", "current"}, 7, "older than 60d ("},
 		{[]string{"--tag", "role:web", "--unhealthy", "--health", health, "--to", "current"}, 12, "unhealthy: http:"},
-		{[]string{"--tag", "env:prod", "--pets", "--to", "web-1.6.0"}, 2, "pet: built from the distribution image"},
+		{[]string{"--tag", "env:prod", "--pets", "--to", "web-1.6.0", "--allow-other-role"}, 2, "pet: built from the distribution image"},
+		// Several roles, each onto its own image: no guard trips.
+		{[]string{"--drifted", "--to", "current"}, 4, "drifted: changed in place"},
 	} {
 		code, out, errOut := molt(t, args(conn, []string{"plan", "-o", "json"}, c.args)...)
 		var p actions.Plan
@@ -189,8 +191,10 @@ func TestPlanPicks(t *testing.T) {
 				n++
 			}
 		}
-		if n != c.picked || len(p.Replacements()) != c.picked {
-			t.Errorf("%v: %d picked of %d replacements, want %d picked %q...", c.args, n, len(p.Replacements()), c.picked, c.word)
+		// Picked servers are replaced or skipped (the drifted worker has a volume).
+		if n != len(p.Replacements()) || n+len(p.Skipped) != c.picked || p.Refusal() != nil {
+			t.Errorf("%v: %d picked of %d replacements and %d skipped, want %d picked %q...; refusal %v",
+				c.args, n, len(p.Replacements()), len(p.Skipped), c.picked, c.word, p.Refusal())
 		}
 	}
 }
