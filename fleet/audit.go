@@ -161,7 +161,7 @@ func (a *Audit) check(srv *Server, role, rolePrefix string) []Finding {
 		add(OverMaxAge, srv.CreatedAt.Add(limit), fmt.Sprintf("%d days old, max %s", srv.AgeDays(a.At), FormatAge(limit)))
 	}
 	if ch := a.Options.Drift.Changes(srv); len(ch) > 0 {
-		add(Drifted, ch[0].At, describeChanges(ch)).Changes = ch
+		add(Drifted, ch[0].At, "changed in place: "+DescribeChanges(ch)).Changes = ch
 	}
 	if why := PetReason(*srv, rolePrefix); why != "" {
 		add(Pet, srv.CreatedAt, why)
@@ -172,13 +172,14 @@ func (a *Audit) check(srv *Server, role, rolePrefix string) []Finding {
 	return out
 }
 
-// describeChanges says what changed and when, the three newest at most.
-func describeChanges(ch []Change) string {
+// DescribeChanges says what changed and when, newest first, the three newest at most
+// ("resize 2026-08-23, rebuild 2026-07-01 and 2 more").
+func DescribeChanges(ch []Change) string {
 	var parts []string
 	for i := len(ch) - 1; i >= 0 && len(parts) < 3; i-- {
 		parts = append(parts, ch[i].Type+" "+ch[i].At.UTC().Format(time.DateOnly))
 	}
-	out := "changed in place: " + strings.Join(parts, ", ")
+	out := strings.Join(parts, ", ")
 	if n := len(ch) - len(parts); n > 0 {
 		out += fmt.Sprintf(" and %d more", n)
 	}

@@ -6,13 +6,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // auditJSON is the audit's part of the -o json contract.
@@ -282,4 +285,97 @@ func TestAuditUsageErrors(t *testing.T) {
 			t.Errorf("%v with %q: exit %d, %q; want exit 2 and one line", c.args, c.config, code, errOut)
 		}
 	}
+}
+
+// demoView is the demo's status view as molt status builds it, read through godo:
+// the fleet, its drift from the action feed, and servers over 60 days.
+func demoView(t *testing.T, env *dosimtest.Env) statusView {
+	t.Helper()
+	servers, err := fleet.Load(t.Context(), env.Client, fleet.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _, err := fleet.ReadDrift(t.Context(), env.Client, fleet.DriftOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spread := fleet.NewSpread(servers, fleet.Options{RolePrefix: "role:"})
+	found := spread.Audit(fleet.AuditOptions{MaxAge: map[string]time.Duration{fleet.AnyRole: 60 * fleet.Day}, Drift: log})
+	return statusView{spread: spread, audit: found, by: fleet.ByRole, target: "demo"}
+}
+
+// The audit fits the terminal: its facts wrap, and its findings' details are cut short
+// to the width, keeping their start, and saying so; with no width (a pipe) nothing is.
+func TestAuditTextFitsTheWidth(t *testing.T) {
+	env, _ := engineSim(t, dosim.Config{DemoExtras: true, HealthPort: -1})
+	complete := demoView(t, env)
+	partial := complete // a drift log that knows a window, not the whole feed: the longest fact
+	log := *complete.audit.Options.Drift
+	log.Complete = false
+	partial.audit = complete.spread.Audit(fleet.AuditOptions{MaxAge: complete.audit.Options.MaxAge, Drift: &log})
+	details := map[string]bool{}
+	for _, f := range complete.audit.Findings {
+		details[textDetail(f)] = true
+	}
+	for _, c := range []struct {
+		name    string
+		v       statusView
+		width   int
+		wantCut bool
+	}{
+		{"a pipe", partial, 0, false},
+		{"80 columns", complete, 80, true},
+		{"80 columns, a drift window", partial, 80, true},
+		{"120 columns", partial, 120, true},
+		{"200 columns", complete, 200, false},
+	} {
+		var b strings.Builder
+		if err := writeText(&b, c.v, newStatusStyles(false), c.width); err != nil {
+			t.Fatal(err)
+		}
+		section := b.String()[strings.Index(b.String(), "\nAudit\n"):]
+		cut := 0
+		for _, line := range strings.Split(section, "\n") {
+			if w := ansi.StringWidth(line); c.width > 0 && w > c.width {
+				t.Errorf("%s: a line of the audit is %d columns: %q", c.name, w, line)
+			}
+			detail, ok := findingDetail(line)
+			if !ok {
+				continue
+			}
+			if short, ok := strings.CutSuffix(detail, "…"); ok {
+				cut++
+				if !startsADetail(details, short) {
+					t.Errorf("%s: %q is no detail's start", c.name, detail)
+				}
+			} else if !details[detail] {
+				t.Errorf("%s: %q is no detail", c.name, detail)
+			}
+		}
+		said := strings.Contains(section, "details cut to the terminal's width")
+		if (cut > 0) != c.wantCut || said != c.wantCut {
+			t.Errorf("%s: %d details cut short (said so: %v); want some: %v", c.name, cut, said, c.wantCut)
+		}
+		if !strings.Contains(section, "resize 20") || !strings.Contains(section, "as far back as") && c.v.audit == partial.audit {
+			t.Errorf("%s: the drift's changes or the window's words are lost:\n%s", c.name, section)
+		}
+	}
+}
+
+// findingDetail is the DETAIL cell of a findings row: what follows its SINCE date.
+func findingDetail(line string) (string, bool) {
+	m := regexp.MustCompile(`  (\d{4}-\d\d-\d\d|-)  (.+)$`).FindStringSubmatch(line)
+	if m == nil {
+		return "", false
+	}
+	return m[2], true
+}
+
+func startsADetail(details map[string]bool, prefix string) bool {
+	for d := range details {
+		if strings.HasPrefix(d, prefix) && len(prefix) < len(d) {
+			return true
+		}
+	}
+	return false
 }

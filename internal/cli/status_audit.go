@@ -2,10 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/molt-sh/molt/fleet"
 )
 
@@ -49,8 +52,8 @@ func auditSpec(a *fleet.Audit) tableSpec {
 	return spec
 }
 
-// findingsSpec lists the findings, at most maxListedFindings.
-func findingsSpec(a *fleet.Audit) tableSpec {
+// findingsSpec lists the findings, at most maxListedFindings, each with its detail.
+func findingsSpec(a *fleet.Audit, detail func(fleet.Finding) string) tableSpec {
 	spec := tableSpec{headers: []string{"SERVER", "ROLE", "FINDING", "SINCE", "DETAIL"}}
 	for i, f := range a.Findings {
 		if i == maxListedFindings {
@@ -60,7 +63,7 @@ func findingsSpec(a *fleet.Audit) tableSpec {
 		if !f.Since.IsZero() {
 			since = f.Since.UTC().Format(time.DateOnly)
 		}
-		spec.rows = append(spec.rows, []string{f.Server.Name, f.Role, findingWords[f.Kind], since, f.Detail})
+		spec.rows = append(spec.rows, []string{f.Server.Name, f.Role, findingWords[f.Kind], since, detail(f)})
 	}
 	return spec
 }
@@ -72,13 +75,14 @@ func moreFindings(a *fleet.Audit) string {
 	return ""
 }
 
-// auditText is the audit for a terminal: what it checked, the roles' counts, the findings.
-func auditText(v statusView, st statusStyles) string {
+// auditText is the audit for a terminal: what it checked, the roles' counts, the
+// findings, within width columns (0: no limit).
+func auditText(v statusView, st statusStyles, width int) string {
 	a := v.audited()
 	var b strings.Builder
 	b.WriteString(st.title.Render("Audit") + "\n")
 	for _, f := range auditFacts(a) {
-		b.WriteString(st.muted.Render("  "+f) + "\n")
+		b.WriteString(st.muted.Render(indentWrap(f, width)) + "\n")
 	}
 	b.WriteString(renderTable(auditSpec(a), st, 0) + "\n")
 	if len(a.Findings) == 0 {
@@ -86,9 +90,60 @@ func auditText(v statusView, st statusStyles) string {
 		return b.String()
 	}
 	b.WriteString("\n" + plural(len(a.Findings), "finding") + ":\n")
-	b.WriteString(renderTable(findingsSpec(a), st, 0) + "\n")
+	table, cut := fitDetails(findingsSpec(a, textDetail), st, width)
+	b.WriteString(table + "\n")
+	if cut {
+		b.WriteString(st.muted.Render(indentWrap("details cut to the terminal's width: -o markdown or -o json shows them whole", width)) + "\n")
+	}
 	b.WriteString(moreFindings(a))
 	return b.String()
+}
+
+// indentWrap indents a line by two columns, wrapping it by words within width (0: no
+// limit) with its continuations indented by four.
+func indentWrap(s string, width int) string {
+	if width <= 4 {
+		return "  " + s
+	}
+	lines := strings.Split(ansi.Wordwrap(s, width-2, ""), "\n")
+	for i := 1; i < len(lines); i++ {
+		lines[i] = "  " + ansi.Wordwrap(lines[i], width-4, "")
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+// textDetail is a finding's detail for a terminal: a drift's changes without the words
+// the FINDING column already says, so that they survive a narrow terminal.
+func textDetail(f fleet.Finding) string {
+	if f.Kind == fleet.Drifted {
+		return fleet.DescribeChanges(f.Changes)
+	}
+	return f.Detail
+}
+
+// fitDetails renders the findings, their details (the last column) cut short with "…"
+// as much as the table needs to fit width (0: no limit), but to no fewer than 20
+// columns: a table whose other columns leave less than that stays wider. cut says
+// whether a detail was cut.
+func fitDetails(spec tableSpec, st statusStyles, width int) (out string, cut bool) {
+	out = renderTable(spec, st, 0)
+	over := lipgloss.Width(out) - width
+	if width <= 0 || over <= 0 {
+		return out, false
+	}
+	last := len(spec.headers) - 1
+	longest := 0
+	for _, r := range spec.rows {
+		longest = max(longest, lipgloss.Width(r[last]))
+	}
+	room := max(longest-over, 20)
+	rows := make([][]string, len(spec.rows))
+	for i, r := range spec.rows {
+		rows[i] = append(slices.Clone(r[:last]), ansi.Truncate(r[last], room, "…"))
+		cut = cut || rows[i][last] != r[last]
+	}
+	spec.rows = rows
+	return renderTable(spec, st, 0), cut
 }
 
 // mdAudit is the audit for an audit ticket.
@@ -103,7 +158,7 @@ func mdAudit(v statusView) string {
 	if len(a.Findings) == 0 {
 		return out + "\nNo findings: every server keeps the immutable model.\n"
 	}
-	spec = findingsSpec(a)
+	spec = findingsSpec(a, func(f fleet.Finding) string { return f.Detail })
 	out += fmt.Sprintf("\n#### Findings (%d)\n\n", len(a.Findings)) + mdTable(spec.headers, spec.rows, nil)
 	if more := moreFindings(a); more != "" {
 		out += "\n" + more
