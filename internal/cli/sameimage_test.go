@@ -198,3 +198,59 @@ func TestPlanPicks(t *testing.T) {
 		}
 	}
 }
+
+// allServers are every droplet by name.
+func allServers(t *testing.T, env *dosimtest.Env) map[string]droplet {
+	t.Helper()
+	ds, _, err := env.Client.Droplets.List(t.Context(), &godo.ListOptions{PerPage: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]droplet{}
+	for _, d := range ds {
+		out[d.Name] = droplet{d.ID, d.Image.ID}
+	}
+	return out
+}
+
+// A repair of the drifted servers of every role onto their own images, its state
+// directory lost at the canary's checkpoint, is recovered from the cloud as such a
+// repair (not onto the image of the one new droplet): `molt recover` then `molt resume`
+// end with exactly the drifted servers replaced, each on the image it ran.
+func TestRecoverADriftRepair(t *testing.T) {
+	env, conn := engineSim(t, dosim.Config{DemoExtras: true})
+	code, out, errOut := molt(t, args(conn, []string{"plan", "--drifted", "--to", "current", "-o", "json"})...)
+	var p actions.Plan
+	if code != 0 || json.Unmarshal([]byte(out), &p) != nil {
+		t.Fatalf("plan: exit %d: %s", code, errOut)
+	}
+	var picked []string
+	images := map[int]bool{}
+	for _, r := range p.Replacements() {
+		picked = append(picked, r.Old.Name)
+		images[r.Old.Image.ImageID] = true
+	}
+	if len(images) < 2 {
+		t.Fatalf("the drifted servers run %d images; want several", len(images))
+	}
+	before := allServers(t, env)
+	code, out, errOut = moltTyped(t, "all drifted\n", args(conn, fastFlags(env), []string{"apply", "--drifted", "--to", "current",
+		"--canary", "1", "--pause", "manual"})...)
+	if code != ExitInterrupted {
+		t.Fatalf("apply to the checkpoint: exit %d: %s\n%s", code, errOut, out)
+	}
+	id := rolloutID.FindString(out)
+	dir, _ := actions.DefaultDir()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = molt(t, args(conn, strategyFlags(env), []string{"recover", id})...)
+	if code != 0 || !strings.Contains(out, "onto "+actions.CurrentImage.Name) {
+		t.Fatalf("recover: exit %d: %s\n%s", code, errOut, out)
+	}
+	code, out, errOut = molt(t, args(conn, []string{"resume", id, "--poll-min", "5ms"})...)
+	if code != 0 {
+		t.Fatalf("resume after recover: exit %d: %s\n%s", code, errOut, out)
+	}
+	replacedExactly(t, before, allServers(t, env), picked)
+}
