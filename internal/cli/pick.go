@@ -106,11 +106,8 @@ func (o planOptions) pick(ctx context.Context, s *session, servers []fleet.Serve
 // --unhealthy (each role's health check from the config file, else the rollout's).
 func (o planOptions) findings(ctx context.Context, s *session, spread *fleet.Spread, st actions.Strategy) (*fleet.Audit, error) {
 	opt := fleet.AuditOptions{}
-	if o.rules.drifted {
+	if o.rules.drifted { // check() refused a --drift-window of 0
 		window, _ := o.audit.window()
-		if window <= 0 {
-			return nil, usageError("--drifted needs the action feed: leave --drift-window above 0")
-		}
 		var err error
 		if opt.Drift, err = readDrift(ctx, s, window); err != nil {
 			return nil, err

@@ -93,9 +93,13 @@ func (a *app) planCmd() *cobra.Command {
 			"A target image named for another role than the servers' (or one image for several\n" +
 			"roles), or older than what a server runs, is refused (exit 1) after the plan is shown,\n" +
 			"unless --allow-other-role or --allow-downgrade says it is meant.",
-		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json",
-		Args:    cobra.NoArgs,
+		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json\n" +
+			"  molt plan --tag role:web --drifted --to current",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.check(); err != nil { // before the embedded demo says it starts
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			s, err := a.connect(ctx, cmd, connectOptions{})
@@ -185,6 +189,9 @@ func (o planOptions) check() error {
 	}
 	if set, _ := o.audit.settings(); o.rules.unhealthy && o.health == "none" && len(set.checks) == 0 {
 		return usageError("--unhealthy needs a health check: --health, or health in the config file")
+	}
+	if window, _ := o.audit.window(); o.rules.drifted && window <= 0 {
+		return usageError("--drifted needs the action feed: leave --drift-window above 0")
 	}
 	return nil
 }

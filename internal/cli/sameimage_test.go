@@ -151,6 +151,9 @@ func TestPickUsageErrors(t *testing.T) {
 		{"plan", "--tag", "role:web", "--older-than", "a while", "--to", "current"},
 		{"apply", "--yes", "--tag", "role:web", "--drifted", "--drift-window", "soon", "--to", "current"},
 		{"plan", "--tag", "role:web", "--unhealthy", "--health", "none", "--to", "current"},
+		{"plan", "--tag", "role:web", "--drifted", "--drift-window", "0", "--to", "current"},
+		{"apply", "--yes", "--tag", "role:web", "--max-age", "0d", "--to", "current"},
+		{"plan", "--tag", "role:web", "--older-than", "-3d", "--to", "current"},
 	} {
 		code, _, errOut := molt(t, args(conn, a)...)
 		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
