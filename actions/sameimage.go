@@ -16,6 +16,10 @@ import (
 // CurrentImage is the target of a plan that replaces each server onto the image it runs.
 var CurrentImage = fleet.Version{Name: "the image each runs"}
 
+// IsCurrentImage reports whether v is CurrentImage: a plan's target that says each
+// server keeps its image (what a cockpit stages for "replace on the same image").
+func IsCurrentImage(v fleet.Version) bool { return v.ImageID == 0 && v.Name == CurrentImage.Name }
+
 // TargetOf is the image r's new droplet is made from: its own target, else the plan's.
 func (p Plan) TargetOf(r Replacement) fleet.Version {
 	if r.Target != nil {

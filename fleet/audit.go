@@ -109,12 +109,18 @@ type Audit struct {
 	// Options are those the audit ran with.
 	Options AuditOptions
 
-	byServer map[int][]int // droplet ID -> indices in Findings
+	byServer map[int][]int           // droplet ID -> indices in Findings
+	health   map[string]HealthCounts // release key -> its servers' health
+}
+
+// HealthCounts are servers per health state.
+type HealthCounts struct {
+	Healthy, Unhealthy, Unknown int
 }
 
 // Audit checks every server of the spread against opt.
 func (s *Spread) Audit(opt AuditOptions) *Audit {
-	a := &Audit{At: s.At, Options: opt, Probed: opt.Health != nil, byServer: map[int][]int{}}
+	a := &Audit{At: s.At, Options: opt, Probed: opt.Health != nil, byServer: map[int][]int{}, health: map[string]HealthCounts{}}
 	if opt.Drift != nil {
 		a.DriftFrom = opt.Drift.From
 	}
@@ -132,6 +138,7 @@ func (s *Spread) Audit(opt AuditOptions) *Audit {
 			counts[role].count(f.Kind)
 			a.Findings = append(a.Findings, f)
 		}
+		a.countHealth(s.Options.ReleaseKey(*srv), a.HealthOf(srv.ID).State)
 	}
 	a.sortFindings()
 	return a
@@ -194,6 +201,35 @@ func (a *Audit) sortFindings() {
 	for i, f := range a.Findings {
 		a.byServer[f.Server.ID] = append(a.byServer[f.Server.ID], i)
 	}
+}
+
+func (a *Audit) countHealth(key string, st HealthState) {
+	c := a.health[key]
+	switch st {
+	case HealthHealthy:
+		c.Healthy++
+	case HealthUnhealthy:
+		c.Unhealthy++
+	default:
+		c.Unknown++
+	}
+	a.health[key] = c
+}
+
+// ReleaseHealth counts the health of the servers of the release with the key (see
+// Options.ReleaseKey), as probed: all unknown when nothing was.
+func (a *Audit) ReleaseHealth(key string) HealthCounts { return a.health[key] }
+
+// IDs lists the droplet IDs of the servers with a finding of kind k, in the findings'
+// order (by role, then name): what a key that selects them all picks.
+func (a *Audit) IDs(k FindingKind) []int {
+	var out []int
+	for _, f := range a.Findings {
+		if f.Kind == k {
+			out = append(out, f.Server.ID)
+		}
+	}
+	return out
 }
 
 // Of lists the findings of the server with the droplet ID, in kind order.

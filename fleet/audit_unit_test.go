@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +86,83 @@ func TestDriftPass(t *testing.T) {
 	}
 	if ch := l.Droplets[1]; len(ch) != maxChanges || ch[0].Action != 4 || ch[len(ch)-1].Action != 39 {
 		t.Errorf("kept %d changes, from %d to %d", len(ch), ch[0].Action, ch[len(ch)-1].Action)
+	}
+}
+
+// Each server's findings, from its age, its changes, its image and tags, and its
+// health; and what a fleet view reads of them: the findings per server, the servers
+// per kind, the health per release.
+func TestAuditFindings(t *testing.T) {
+	web := image(1, "web-1.0.0", 30)
+	ubuntu := Version{ImageID: 2, Name: "24.04 (LTS) x64", Distribution: "Ubuntu", Type: "base"}
+	aged := func(s Server, days int) Server { s.CreatedAt = now.AddDate(0, 0, -days); return s }
+	change := func(days int, typ string) LoggedChange {
+		return LoggedChange{Action: days, Type: typ, At: now.AddDate(0, 0, -days)}
+	}
+	unhealthy := Health{State: HealthUnhealthy, Detail: "http:80/ failed: HTTP 500", At: now}
+	for _, c := range []struct {
+		name    string
+		srv     Server
+		maxAge  map[string]time.Duration
+		changes []LoggedChange
+		health  *Health
+		want    string // the findings, "kind: detail" joined by "; "
+	}{
+		{"young and untouched", aged(server(10, "web-1", "nyc3", web, "role:web"), 5), map[string]time.Duration{AnyRole: 60 * Day}, nil, nil, ""},
+		{"over the limit of every role", aged(server(10, "web-1", "nyc3", web, "role:web"), 61), map[string]time.Duration{AnyRole: 60 * Day}, nil, nil,
+			"over_max_age: 61 days old, max 60d"},
+		{"its role's own limit first", aged(server(10, "web-1", "nyc3", web, "role:web"), 40), map[string]time.Duration{AnyRole: 60 * Day, "web": 30 * Day}, nil, nil,
+			"over_max_age: 40 days old, max 30d"},
+		{"no limit: never over", aged(server(10, "web-1", "nyc3", web, "role:web"), 900), nil, nil, nil, ""},
+		{"changed in place, newest first", aged(server(10, "web-1", "nyc3", web, "role:web"), 20), nil,
+			[]LoggedChange{change(10, "resize"), change(3, "rebuild")}, nil, "drifted: changed in place: rebuild 2026-02-26, resize 2026-02-19"},
+		{"a change before its creation was another droplet's", aged(server(10, "web-1", "nyc3", web, "role:web"), 5), nil,
+			[]LoggedChange{change(10, "resize")}, nil, ""},
+		{"a distribution image, never replaced", aged(server(10, "bastion", "nyc3", ubuntu, "role:bastion"), 5), nil, nil, nil,
+			"pet: built from the distribution image Ubuntu 24.04 (LTS) x64 and never replaced"},
+		{"a distribution image molt put there", aged(server(10, "bastion", "nyc3", ubuntu, "role:bastion", "molt:20260101-000000-abcd:g1"), 5), nil, nil, nil, ""},
+		{"no role tag", aged(server(10, "scratch", "nyc3", web), 5), nil, nil, nil, "pet: no role tag"},
+		{"unhealthy", aged(server(10, "web-1", "nyc3", web, "role:web"), 5), nil, nil, &unhealthy, "unhealthy: http:80/ failed: HTTP 500"},
+		{"every finding, in kind order", aged(server(10, "box", "nyc3", ubuntu), 90), map[string]time.Duration{AnyRole: 60 * Day},
+			[]LoggedChange{change(1, "password_reset")}, &unhealthy,
+			"over_max_age: 90 days old, max 60d; drifted: changed in place: password_reset 2026-02-28; pet: no role tag; unhealthy: http:80/ failed: HTTP 500"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			other := aged(server(11, "web-2", "nyc3", web, "role:web"), 1)
+			s := NewSpread([]Server{c.srv, other}, Options{Now: now})
+			opt := AuditOptions{MaxAge: c.maxAge, Drift: &DriftLog{Droplets: map[int][]LoggedChange{10: c.changes}}}
+			if c.health != nil {
+				opt.Health = map[int]Health{10: *c.health, 11: {State: HealthHealthy}}
+			}
+			a := s.Audit(opt)
+			var got []string
+			for _, f := range a.Of(10) {
+				got = append(got, string(f.Kind)+": "+f.Detail)
+				if !slices.Contains(a.IDs(f.Kind), 10) || !a.Has(10, f.Kind) {
+					t.Errorf("%s: not listed by IDs or Has", f.Kind)
+				}
+			}
+			if strings.Join(got, "; ") != c.want {
+				t.Errorf("findings %q, want %q", strings.Join(got, "; "), c.want)
+			}
+			if len(a.Of(11)) != 0 || len(a.Findings) != len(got) {
+				t.Errorf("the other server's findings: %v; %d in all", a.Of(11), len(a.Findings))
+			}
+			var want HealthCounts // web-1.0.0's: unknown unless probed, then server 10 unhealthy
+			for _, srv := range []Server{c.srv, other} {
+				switch {
+				case srv.Image.ImageID != web.ImageID:
+				case c.health == nil:
+					want.Unknown++
+				case srv.ID == 10:
+					want.Unhealthy++
+				default:
+					want.Healthy++
+				}
+			}
+			if h := a.ReleaseHealth(s.Options.ReleaseKey(other)); h != want {
+				t.Errorf("web-1.0.0's health %+v, want %+v", h, want)
+			}
+		})
 	}
 }

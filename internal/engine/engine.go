@@ -142,6 +142,7 @@ func (e *Engine) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, er
 	if e.opt.ProvisionTime > 0 {
 		in.ProvisionTime = e.opt.ProvisionTime
 	}
+	in.SameImage = actions.IsCurrentImage(req.Target) // staged "replace on the same image"
 	return actions.NewPlan(in)
 }
 
