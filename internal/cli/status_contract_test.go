@@ -114,7 +114,7 @@ func tableNames(doc string) map[string]bool {
 	_, contract, _ := strings.Cut(doc, contractSections[0])
 	out := map[string]bool{}
 	name := regexp.MustCompile("`([a-z_0-9.\\[\\]]+)`")
-	for _, m := range regexp.MustCompile("(?m)^\\| ([^|]+) \\|(.*)$").FindAllStringSubmatch(contract, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\| ([^|]+) \|(.*)$`).FindAllStringSubmatch(contract, -1) {
 		cells := m[1]
 		if strings.HasPrefix(cells, "`selection`") {
 			cells += m[2]
