@@ -130,7 +130,7 @@ func (d *driver) waitFor(what string, cond func(string) bool) string {
 			return s
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("waited 30s for %s; the screen is:\n%s", what, s)
+			d.t.Fatalf("waited 90s for %s; the screen is:\n%s", what, s)
 		}
 		<-tick.C
 	}
