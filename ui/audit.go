@@ -176,7 +176,7 @@ func (c *common) auditNote() string {
 	case st.err != nil:
 		return s.Danger.Render("✗ audit failed: ") + st.err.Error()
 	}
-	note := "audit: " + driftReach(st.result)
+	note := "audit: drift " + driftReach(st.result)
 	if st.running && st.probing {
 		note += " · probing health…"
 	}
@@ -187,11 +187,11 @@ func (c *common) auditNote() string {
 func driftReach(a *fleet.Audit) string {
 	switch {
 	case a.Options.Drift == nil:
-		return "drift not read"
+		return "not read"
 	case a.Options.Drift.Complete:
-		return "drift from the whole action feed"
+		return "from the whole action feed"
 	}
-	return "drift since " + a.DriftFrom.UTC().Format(time.DateOnly) + ", older changes unseen"
+	return "since " + a.DriftFrom.UTC().Format(time.DateOnly) + ", older changes unseen"
 }
 
 // serverAudit is the details pane's lines of a server's audit: its age against its
@@ -217,8 +217,10 @@ func (c *common) serverAudit(srv fleet.Server, role string, width int) []string 
 	if pet != "" {
 		lines = append(lines, c.fieldLines("pet", pet, width)...)
 	}
-	if a.Probed {
+	if _, ok := a.Options.Health[srv.ID]; ok {
 		lines = append(lines, c.fieldLines("health", c.healthWords(a.HealthOf(srv.ID)), width)...)
+	} else if a.Probed {
+		lines = append(lines, c.field("health", s.Muted.Render("not checked: "+role+" has no health check")))
 	}
 	return lines
 }
@@ -251,7 +253,7 @@ func (c *common) healthWords(h fleet.Health) string {
 		text += ": " + h.Detail
 	}
 	if !h.At.IsZero() {
-		text += s.Muted.Render(" (" + h.At.Local().Format("15:04:05") + ")")
+		text += s.Muted.Render(" (" + h.At.Format("15:04:05") + ")")
 	}
 	return text
 }
@@ -284,7 +286,7 @@ func (c *common) roleAudit(role string, width int) []string {
 		counts += c.styles.Muted.Render(" (? explains)")
 	}
 	lines = append(lines, c.field("findings", counts))
-	return append(lines, c.fieldLines("drift", driftReach(a), width)...)
+	return append(lines, c.fieldLines("drift", "known "+driftReach(a), width)...)
 }
 
 // releaseHealth is the details pane's line of a version's servers' health, when probed.

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -56,7 +58,7 @@ func (f *fleetScreen) selectFinding(c *common, k fleet.FindingKind) {
 		c.say("cleared %d %s in %s", len(ids), findingWords[k], cur.role)
 		return
 	}
-	c.say("selected %d %s in %s · S: onto the image each runs", len(ids), findingWords[k], cur.role)
+	c.say("selected %d %s in %s · S: onto their own image", len(ids), findingWords[k], cur.role)
 }
 
 // findingIDs are the servers of role with a finding of kind k that the filter shows.
@@ -81,8 +83,61 @@ func (f *fleetScreen) stageSame(c *common) (action, tea.Cmd) {
 		return a, nil
 	}
 	st := sh.with.(*stageScreen)
-	st.target, st.step = actions.CurrentImage, stepStrategy
+	st.target, st.step, st.picked = actions.CurrentImage, stepStrategy, c.pickedBy(st.servers)
 	return a, st.gather(c)
+}
+
+// pickedBy says which of the audit's findings make each server one to replace onto its
+// own image (past max age, drifted, unhealthy), as molt apply's rules say it; nil when
+// none does.
+func (c *common) pickedBy(servers []fleet.Server) map[int]string {
+	a := c.audit.result
+	if a == nil {
+		return nil
+	}
+	out := map[int]string{}
+	for _, srv := range servers {
+		var why []string
+		for _, f := range a.Of(srv.ID) {
+			if f.Kind != fleet.Pet {
+				why = append(why, findingWords[f.Kind]+": "+f.Detail)
+			}
+		}
+		if len(why) > 0 {
+			out[srv.ID] = strings.Join(why, "; ")
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// sameImageLines say that a plan puts each server onto the image it runs, and what the
+// audit found on the servers it replaces.
+func sameImageLines(c *common, p *actions.Plan, width int) []string {
+	if !p.SameImage {
+		return nil
+	}
+	line := "onto the image each runs"
+	counts := map[string]int{}
+	for _, r := range p.Replacements() {
+		for _, why := range strings.Split(r.Picked, "; ") {
+			if kind, _, ok := strings.Cut(why, ":"); ok {
+				counts[kind]++
+			}
+		}
+	}
+	var parts []string
+	for _, k := range fleet.FindingKinds {
+		if n := counts[findingWords[k]]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, findingWords[k]))
+		}
+	}
+	if len(parts) > 0 {
+		line += " · the audit found " + strings.Join(parts, ", ")
+	}
+	return wrap(c.styles.Accent.Render(line), width)
 }
 
 // auditHelp is the help's column of the audit's keys (none without an audit).

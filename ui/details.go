@@ -74,13 +74,13 @@ func (c *common) serverDetails(r listRow, width int) []string {
 		c.field("version", state),
 	}
 	lines = append(lines, c.fieldLines("image", img, width)...)
+	lines = append(lines, c.serverAudit(srv, r.role, width)...)
 	lines = append(lines,
 		c.field("status", c.statusView(srv.Status, 0)),
 		c.field("region", srv.Region+" · "+srv.Size),
 		c.field("public", orDash(srv.PublicIP)),
 		c.field("private", orDash(srv.PrivateIP)),
 		c.field("created", created(srv)))
-	lines = append(lines, c.serverAudit(srv, r.role, width)...)
 	// Tags, features and volumes can be many: they wrap rather than lose their end.
 	for _, f := range [][2]string{{"tags", strings.Join(srv.Tags, " ")}, {"features", strings.Join(srv.Features, " ")},
 		{"volumes", strings.Join(srv.VolumeIDs, " ")}} {
