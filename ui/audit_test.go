@@ -101,7 +101,9 @@ func audited(t *testing.T, w, h int, tweak ...func(*Deps)) Model {
 }
 
 // auditDone says the audit and its probe have ended.
-func auditDone(m Model) bool { return !m.audit.running && m.audit.result != nil && m.audit.result.Probed }
+func auditDone(m Model) bool {
+	return !m.audit.running && m.audit.result != nil && m.audit.result.Probed
+}
 
 // auditScreens are the fleet screen with the demo's audit, reached by keys.
 var auditScreens = []struct {
