@@ -51,6 +51,8 @@ type common struct {
 	account string
 	// presence is who is connected to a shared cockpit (molt serve).
 	presence PresenceMsg
+	// audit is the immutability audit of the fleet shown (audit.go).
+	audit auditState
 }
 
 // loadStatus is the state of fleet loading: the generation of the newest load (older
@@ -160,7 +162,7 @@ func (c *common) sampleBudget() {
 // rather than doing nothing without a word.
 func (c *common) refusedKey(msg tea.KeyPressMsg) bool {
 	k := c.keys
-	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume} {
+	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume, k.StageSame} {
 		for _, name := range b.Keys() {
 			if msg.String() == name {
 				c.warn("read-only mode: %s is off", b.Help().Desc)

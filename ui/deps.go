@@ -48,9 +48,13 @@ type Deps struct {
 	NoMouse bool
 	// RefreshEvery is the period of the automatic fleet refresh (zero: 30s, negative: off).
 	RefreshEvery time.Duration
-	// Markdown renders the spread as markdown (as `molt status -o markdown` does) for the
-	// audit export; nil exports JSON only.
-	Markdown func(*fleet.Spread) ([]byte, error)
+	// Markdown renders the spread and its audit (nil: none run) as markdown, as `molt
+	// status -o markdown` does, for the audit export; nil exports JSON only.
+	Markdown func(*fleet.Spread, *fleet.Audit) ([]byte, error)
+	// Audit runs the immutability audit of a spread (drift from the account's action
+	// feed, max age and health per role), probing the servers' health when probe is set;
+	// the UI runs it after every fleet read, in the background. nil: no audit.
+	Audit func(ctx context.Context, sp *fleet.Spread, probe bool) (*fleet.Audit, error)
 	// Operator names who starts rollouts from this UI, as the journal will record it;
 	// the confirmation shows it (empty: not shown).
 	Operator string

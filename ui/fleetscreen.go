@@ -132,6 +132,9 @@ func (f *fleetScreen) runKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case key.Matches(msg, k.Resume):
 		return offerNewest(c), nil
 	default:
+		if a, cmd, ok := f.auditKey(c, msg); ok {
+			return a, cmd
+		}
 		return ignored{}, nil
 	}
 	return nil, nil
@@ -287,6 +290,8 @@ func (f *fleetScreen) statusLine(c *common) (typing, note, right string) {
 		typing = s.Accent.Render("/ ") + f.filter.view() + s.Muted.Render("  enter keep · esc clear")
 	case f.list.filter != "":
 		note = s.Accent.Render("filter: ") + f.list.filter + s.Muted.Render(" (esc clears)")
+	default:
+		note = c.auditNote()
 	}
 	var parts []string
 	if n := len(f.list.selected); n > 0 {
@@ -360,9 +365,9 @@ func (f *fleetScreen) help(c *common) helpPage {
 			legend: filterLegend}
 	case FocusDetails:
 		return helpPage{groups: []helpGroup{{"Details", []helpItem{item(withHelp(k.Back, "back to the list")),
-			item(withHelp(k.Enter, "back to the list"))}}, generalHelp(k)}, legend: fleetLegend}
+			item(withHelp(k.Enter, "back to the list"))}}, generalHelp(k)}, legend: c.fleetLegend()}
 	}
-	return helpPage{legend: fleetLegend, groups: fleetHelpGroups(k)}
+	return helpPage{legend: c.fleetLegend(), groups: append(fleetHelpGroups(k), c.auditHelp())}
 }
 
 // filterLegend says what the filter matches.

@@ -52,6 +52,9 @@ func (st *stageScreen) onGathered(c *common, msg gatheredMsg) tea.Cmd {
 		return nil
 	}
 	in := msg.in
+	if st.picked != nil {
+		in.Picked = st.picked
+	}
 	st.input, st.inputAt = &in, c.now()
 	return st.replan()
 }

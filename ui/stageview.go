@@ -146,6 +146,7 @@ func (st *stageScreen) planView(c *common, width int) []string {
 		lines = append(lines, wrap(skip, width)...)
 	}
 	lines = append(lines, wrap(sourcesLine(c, p), width)...)
+	lines = append(lines, sameImageLines(c, p, width)...)
 	for _, w := range p.Warnings {
 		lines = append(lines, wrap(s.Warn.Render("! "+inTUIWords(w)), width)...)
 	}

@@ -188,6 +188,8 @@ func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case exportDoneMsg:
 		onExported(c, msg)
 		return nil, true
+	case auditMsg:
+		return c.onAudit(msg), true
 	case imagesMsg:
 		if msg.err == nil {
 			c.images = msg.images
@@ -238,7 +240,7 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 	}
 	c.servers = msg.servers
 	m.regroup()
-	return next
+	return tea.Batch(next, c.startAudit())
 }
 
 // regroup makes the spread of the servers that serve, the old droplets kept by ended
