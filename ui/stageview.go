@@ -152,6 +152,7 @@ func (st *stageScreen) planView(c *common, width int) []string {
 	if err := p.Refusal(); err != nil {
 		lines = append(lines, wrap(s.Danger.Render("✗ "+inTUIWords(err.Error())), width)...)
 	}
+	lines = append(lines, guardLines(c, p, width)...)
 	if st.busy() {
 		lines = append(lines, s.Muted.Render("re-planning…"))
 	}
@@ -182,9 +183,9 @@ var tuiWords = strings.NewReplacer(
 	"pass --allow-other-role if that is what you mean", guardWords("--allow-other-role"),
 	"pass --allow-downgrade if that is what you mean", guardWords("--allow-downgrade"))
 
-// guardWords says where a guard's override is: molt apply's flags, not a setting here.
+// guardWords says where a guard's override is: ! here (molt apply's flags there).
 func guardWords(flags string) string {
-	return "if that is what you mean, molt apply takes " + flags + "; the cockpit never overrides a guard"
+	return "if that is what you mean, press ! and type what you mean (molt apply takes " + flags + ")"
 }
 
 // inTUIWords rewrites the planner's hints at CLI flags into this screen's settings.
@@ -277,8 +278,8 @@ func (st *stageScreen) confirmDialog(c *common) *confirmDialog {
 	lines := []string{
 		fmt.Sprintf("%s · about %s · %s", plural(len(p.Waves), "wave"), roughDuration(p.Estimate.Duration.D()), retire),
 		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + prefixed(" · as ", c.deps.Operator),
-		"",
 	}
+	lines = append(append(lines, overrideNote(p)...), "")
 	title := fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)
 	ctx, engine := c.deps.Context, c.deps.Engine
 	return newConfirm(title, st.name, lines, func() tea.Cmd { return startCmd(ctx, engine, p) })
