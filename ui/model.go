@@ -76,7 +76,8 @@ func (m Model) Init() tea.Cmd {
 	c := m.common
 	return tea.Batch(startLoad(c.deps.Context, c.load.gen, c.deps.Load), tea.RequestBackgroundColor,
 		loadRollouts(c.deps.JournalDir, true), loadStrategies(c.deps.Strategies),
-		loadAccount(c.deps.Context, c.deps.Account), loadAccountImages(c.deps.Context, c.deps.Images))
+		loadAccount(c.deps.Context, c.deps.Account), loadAccountImages(c.deps.Context, c.deps.Images),
+		loadHome(c.deps.Context, c.deps.Home))
 }
 
 // active is the component of the screen shown.
