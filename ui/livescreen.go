@@ -202,15 +202,13 @@ func (ls *liveScreen) slotFirst(c *common, slots []actions.SlotStatus, rows int)
 	return ls.slots.first(slotAnchor(c.live, slots)-rows/3, len(slots), rows)
 }
 
-// logLines are the event log's lines the search lets through.
+// logLines are the event log's lines the search lets through; without a search, all
+// but the quiet ones (each step's start and time).
 func (ls *liveScreen) logLines(c *common) []logLine {
 	q := strings.ToLower(ls.searchQuery)
-	if q == "" {
-		return c.live.log
-	}
 	var out []logLine
 	for _, e := range c.live.log {
-		if strings.Contains(strings.ToLower(e.text), q) {
+		if q == "" && !e.quiet || q != "" && strings.Contains(strings.ToLower(e.text), q) {
 			out = append(out, e)
 		}
 	}
