@@ -25,7 +25,7 @@ func (l *live) applyMore(ev actions.Event) {
 		l.add(e.At, spendWords(e), false)
 	case actions.Snapshot:
 		st := e.Status
-		l.add(l.lastAt(), fmt.Sprintf("joined: the %s is %s, %d of %d replaced", l.kind, stateWords(st.State),
+		l.add(l.lastAt(), fmt.Sprintf("joined: the %s is %s, %d of %d replaced", l.noun(), stateWords(st.State),
 			st.Count(actions.PhaseDone), len(st.Slots)), false)
 	}
 }
@@ -75,4 +75,12 @@ func (l *live) lastAt() time.Time {
 func (l *live) addQuiet(at time.Time, text string) {
 	l.add(at, text, false)
 	l.log[len(l.log)-1].quiet = true
+}
+
+// noun is what the run is, for people: a watch follows a rollout.
+func (l *live) noun() string {
+	if l.kind == "watch" {
+		return "rollout"
+	}
+	return l.kind
 }

@@ -57,6 +57,8 @@ func (ls *liveScreen) runKey(c *common, k tea.KeyPressMsg) (action, tea.Cmd) {
 	l, keys := c.live, c.keys
 	running := l.running()
 	switch {
+	case key.Matches(k, keys.Pause, keys.Continue, keys.Abort) && running && l.watching():
+		c.warn("watching only: %s; steer it where it runs", l.run.(*journalWatch).drives())
 	case key.Matches(k, keys.Back) && ls.searchQuery != "":
 		ls.searchQuery, ls.search.value = "", ""
 	case key.Matches(k, keys.Back):
@@ -254,7 +256,7 @@ func (ls *liveScreen) keyBar(c *common) []key.Binding {
 		return []key.Binding{answer("enter", "keep the search"), answer("esc", "clear it"), answer("ctrl+c", "quit")}
 	}
 	other := withHelp(k.Switch, map[livePane]string{paneSlots: "events", paneLog: "replacements"}[ls.focus])
-	if !c.running() {
+	if !c.running() || c.live.watching() {
 		return []key.Binding{withHelp(k.Back, "fleet"), k.History, other, withHelp(k.Filter, "search")}
 	}
 	out := []key.Binding{k.Pause}

@@ -126,8 +126,8 @@ func (m Model) Selected() []fleet.Server { return m.fleet.list.selection() }
 // Following is the ID of the rollout the UI follows while it runs, "" when none runs:
 // what leaving the UI now would stop.
 func (m Model) Following() string {
-	if !m.common.running() {
-		return ""
+	if !m.common.running() || m.common.live.watching() {
+		return "" // a watch stops nothing: another process drives it
 	}
 	return m.common.live.run.ID()
 }

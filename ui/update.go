@@ -157,7 +157,7 @@ func (m Model) show(to Screen, with component) tea.Cmd {
 
 // quit leaves, asking first while a rollout runs (quitting stops it where it is).
 func (m Model) quit() tea.Cmd {
-	if m.common.running() && !m.common.deps.Shared {
+	if m.common.running() && !m.common.live.watching() && !m.common.deps.Shared {
 		m.dialogs.push(&quitDialog{})
 		return nil
 	}
@@ -317,6 +317,10 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 func (m Model) onRunStarted(msg runStartedMsg) tea.Cmd {
 	if d, ok := m.dialogs.top().(*confirmDialog); ok {
 		d.starting = false
+	}
+	if d, ok := drivenRefusal(msg); ok {
+		m.dialogs.push(d) // another process drives it: say who, offer to watch
+		return nil
 	}
 	if msg.err != nil {
 		m.common.warn("could not start the %s: %s", msg.kind, msg.err)
