@@ -39,7 +39,7 @@ var watchKey = bind([]string{"w"}, "w", "watch it")
 func (d *drivenDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	switch {
 	case key.Matches(msg, watchKey):
-		c.say("watching %s: its journal, read-only", d.err.Rollout)
+		c.say("watching %s read-only: %s drives it", d.err.Rollout, d.err.Driver)
 		return closeDialog{}, watchCmd(c.deps.Context, c.deps.JournalDir, d.err)
 	case key.Matches(msg, c.keys.Back, c.keys.Quit):
 		return closeDialog{}, nil

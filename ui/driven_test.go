@@ -41,7 +41,7 @@ func TestResumingADrivenRolloutOffersToWatchIt(t *testing.T) {
 	d.waitText("An unfinished rollout is in the journal")
 	d.keys("R").waitText("Rollout "+fixedID+" is driven by another process", "driven by ops@bastion-2 (pid 4242), its lease until 09:27:53",
 		"so molt did not resume it", "w watch it")
-	s := d.keys("w").waitText("Watching (read-only: ops@bastion-2 (pid 4242) drives it)", "5/19")
+	s := d.keys("w").waitText("Watching (read-only)", "ops@bastion-2 (pid 4242) drives it", "5/19")
 	if !strings.Contains(s, "rollout interrupted") {
 		t.Fatalf("the watch does not tell the journal's records:\n%s", s)
 	}

@@ -57,3 +57,35 @@ func TestOverrideWithNothingRefusedSaysSo(t *testing.T) {
 	d.keys("enter").waitText("19 replacements")
 	d.keys("!").waitText("nothing to override: no guard refuses this plan")
 }
+
+// The drain is a setting on the stage screen: it starts at the cockpit's, → steps it,
+// a typed 0 drains nothing, and the plan is made with it.
+func TestTheDrainIsASettingOnTheStageScreen(t *testing.T) {
+	t.Parallel()
+	d, _ := strategyAt(t, "drain")
+	d.waitText("› drain          ‹ 2ms ›", "how long an old droplet out of service runs on")
+	d.keys("right").waitText("‹ 5s ›")
+	planned := func(m Model) string {
+		if m.stage.plan == nil || m.stage.busy() {
+			return "-"
+		}
+		return m.stage.plan.Strategy.Drain.String()
+	}
+	d.waitFor("a plan draining 5s", func(string) bool { return d.read(planned) == "5s" })
+	d.keys("e", "ctrl+u", "0", "enter").waitText("‹ 0s ›")
+	d.waitFor("a plan draining nothing", func(string) bool { return d.read(planned) == "0s" })
+}
+
+// The image picker marks another role's images (!) and those older than what some
+// selected servers run (↓), before the operator picks.
+func TestThePickerMarksOtherRolesAndDowngrades(t *testing.T) {
+	t.Parallel()
+	m, _ := stagedWeb(t, 80, 24)
+	s := screen(m)
+	for _, want := range []string{"›   web-1.6.0 ", "  ↓ web-1.5.0 ", "  ! edge-1.2.0 ", "  ! worker-2.2.0 ",
+		"! another role's image  ↓ older than some of them run"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q in the picker:\n%s", want, s)
+		}
+	}
+}

@@ -13,8 +13,8 @@ import (
 func liveTitle(c *common) string {
 	l, s := c.live, c.styles
 	kind := strings.ToUpper(l.kind[:1]) + l.kind[1:]
-	if w, ok := l.run.(*journalWatch); ok {
-		kind += "ing (read-only: " + w.driver + " drives it)"
+	if l.watching() {
+		kind = "Watching (read-only)"
 	}
 	arrow := "→"
 	if l.kind == "rollback" {

@@ -42,6 +42,9 @@ func (st *stageScreen) imagePicker(c *common, width, height int) []string {
 	first := max(0, min(st.imageCursor-rows/2, len(st.images)-rows))
 	where := prefixed(" · ", position(first, rows, len(st.images)))
 	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first"+where+")"), ""}
+	if st.anyMarked() {
+		head[1] = s.Muted.Render(imageMarksLegend)
+	}
 	switch {
 	case st.loadingImages:
 		return append(head, s.Muted.Render("Listing images…"))
@@ -77,7 +80,7 @@ func (st *stageScreen) imageRow(c *common, v fleet.Version, cursor bool) string 
 	if miss := st.missingRegions(v); len(miss) > 0 {
 		where = s.Danger.Render("✗ missing in " + strings.Join(miss, ", "))
 	}
-	row := fmt.Sprintf("%s %s %s  %s", pad(v.Name, 20), s.Muted.Render(pad(since(c.now(), v.CreatedAt)+" old", 9)),
+	row := fmt.Sprintf("%s %s %s %s  %s", st.markView(c, v), pad(v.Name, 20), s.Muted.Render(pad(since(c.now(), v.CreatedAt)+" old", 9)),
 		pad(count, 22), where)
 	if cursor {
 		return s.Cursor.Render("› " + stripped(row))
