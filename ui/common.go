@@ -49,6 +49,11 @@ type common struct {
 	budget Budget
 	// account names the account (its team or email) once read.
 	account string
+	// home is the account the cockpit is on, once read (Deps.Home). startupRead says
+	// the journal's first read arrived; offered, that the offer to resume made once at
+	// start was made, or was not needed.
+	home                 home
+	startupRead, offered bool
 	// presence is who is connected to a shared cockpit (molt serve).
 	presence PresenceMsg
 	// audit is the immutability audit of the fleet shown (audit.go).

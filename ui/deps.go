@@ -35,6 +35,9 @@ type Deps struct {
 	// Account names the account the token belongs to (its team, else its email), read
 	// once in the background; nil or an error leaves Target alone in the header.
 	Account func(ctx context.Context) (string, error)
+	// Home reads the account the cockpit is on (its UUID, team and endpoint), once: the
+	// resume offer lists only that account's rollouts. nil cannot tell, and offers all.
+	Home func(ctx context.Context) (fleet.Account, error)
 	// Target names where the fleet comes from (the doctl context, or the API's host).
 	Target string
 	// Demo says the fleet is the embedded simulator's demo seed.

@@ -149,18 +149,21 @@ func continueRun(c *common) (action, tea.Cmd) {
 	return nil, controlErr(c.live.run.Continue)
 }
 
-// offerNewest offers to resume the newest unfinished rollout in the journal, or says
-// there is none.
+// offerNewest offers to resume the newest unfinished rollout of this account in the
+// journal, or says there is none.
 func offerNewest(c *common) action {
 	if c.busy() {
 		return nil
 	}
-	for _, r := range c.rollouts {
-		if r.Unfinished() {
-			return openDialog{&offerDialog{r: r}}
-		}
+	mine, others := c.resumable()
+	switch {
+	case len(mine) > 0:
+		return openDialog{&offerDialog{r: mine[0], others: others}}
+	case others > 0:
+		c.warn("nothing to resume on this account, only %s (h lists all)", c.othersCount(others))
+	default:
+		c.warn("nothing to resume: no rollout in the journal is unfinished (h lists them)")
 	}
-	c.warn("nothing to resume: no rollout in the journal is unfinished (h lists them)")
 	return nil
 }
 

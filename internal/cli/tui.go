@@ -171,6 +171,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 				HourLeft: rate.Remaining, HourLimit: rate.Limit}
 		},
 		Account:   func(ctx context.Context) (string, error) { return accountName(ctx, s) },
+		Home:      s.account,
 		Target:    s.Target,
 		ExportDir: documentsDir(),
 		Demo:      s.Sim != nil,
