@@ -16,6 +16,9 @@ type KeyMap struct {
 	Stage, Confirm, Next, Prev, Inc, Dec, Edit key.Binding
 	Pause, Continue, Abort, Rollback           key.Binding
 	Resume                                     key.Binding
+
+	// Trend shows the spread over time; Window picks its window there.
+	Trend, Window key.Binding
 }
 
 func bind(keys []string, help, desc string) key.Binding {
@@ -67,6 +70,9 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		Abort:    bind([]string{"A"}, "A", "abort"),
 		Rollback: bind([]string{"b"}, "b", "roll back"),
 		Resume:   bind([]string{"R"}, "R", "resume"),
+
+		Trend:  bind([]string{"t"}, "t", "over time"),
+		Window: bind([]string{"w"}, "w", "window"),
 	}
 	if readonly {
 		for _, b := range []*key.Binding{&k.Stage, &k.Pause, &k.Continue, &k.Abort, &k.Rollback, &k.Resume} {
