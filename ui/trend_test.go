@@ -130,7 +130,8 @@ func TestStackCells(t *testing.T) {
 		{"three bands", fleet.Column{Known: 1, Shares: map[string]float64{"new": 0.25, "mid": 0.25, "old": 0.5}}, 4, []int{0, 1, 2, 2}},
 		{"a sliver under a cell's middle", fleet.Column{Known: 1, Shares: map[string]float64{"new": 0.1, "old": 0.9}}, 4, []int{2, 2, 2, 2}},
 		{"partly known, drawn as known", fleet.Column{Known: 0.5, Shares: map[string]float64{"new": 0.25, "old": 0.25}}, 2, []int{0, 2}},
-		{"mostly unknown", fleet.Column{Known: 0.4, Shares: map[string]float64{"new": 0.4}}, 2, []int{cellUnknown, cellUnknown}},
+		{"barely known, drawn as known", fleet.Column{Known: 0.01, Shares: map[string]float64{"old": 0.01}}, 2, []int{2, 2}},
+		{"unknown", fleet.Column{Known: 0, Shares: map[string]float64{}}, 2, []int{cellUnknown, cellUnknown}},
 		{"no servers", fleet.Column{Known: 1, Shares: map[string]float64{}}, 2, []int{cellEmpty, cellEmpty}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

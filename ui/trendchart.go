@@ -20,11 +20,12 @@ const (
 // stackCells is one column of a role's chart, bottom row first: for each of rows cells
 // the index in order (the role's versions, newest first) of the version whose band of
 // the stack covers the cell's middle. The newest version sits at the bottom, so that a
-// rollout reads as its colour rising. A span the history covers for less than half is
-// unknown; one it covers in part is drawn as the part it covers.
+// rollout reads as its colour rising. A span the history does not cover is unknown; one
+// it covers in part is drawn as the part it covers (so that a history begun a minute
+// ago still shows the spread now, in the last column).
 func stackCells(col fleet.Column, order []string, rows int) []int {
 	out := make([]int, rows)
-	if col.Known < 0.5 {
+	if col.Known <= 0 {
 		for i := range out {
 			out[i] = cellUnknown
 		}
