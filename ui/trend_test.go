@@ -103,10 +103,12 @@ func TestFlowTrendScreen(t *testing.T) {
 	t.Parallel()
 	m := loaded(t, demoServers(t), 80, 24, withTrend(t))
 	tm := drive(t, m, 80, 24)
-	tm.waitText("newest 1.2.0")
-	tm.keys("t")
-	tm.waitText("An unfinished rollout", "not now") // the second rollout's, read with the journal
+	// The journal's first read offers to resume the second rollout (interrupted): say
+	// not now first, so that t reaches the fleet rather than the offer.
+	tm.waitText("An unfinished rollout", "not now")
 	tm.keys("esc")
+	tm.waitFor("the offer to close", func(s string) bool { return !strings.Contains(s, "An unfinished rollout") })
+	tm.keys("t")
 	s := tm.waitText("Spread over time", "api", "lag")
 	if !strings.Contains(s, "roles 1–1 of 3") {
 		t.Errorf("80x24 pages the roles, one at a time:\n%s", s)
