@@ -26,6 +26,9 @@ type Deps struct {
 	// actions.DefaultStrategy()); its launch template, drain and guard overrides hold
 	// for every stage, whatever strategy a role's last stage left.
 	Strategy *actions.Strategy
+	// History reads the account's spread history over [since, now], for the spread over
+	// time (t); nil: the screen says the cockpit keeps none.
+	History func(ctx context.Context, since time.Time) (fleet.Trend, error)
 	// JournalDir is where rollout journals live, for the history (default
 	// actions.DefaultDir()).
 	JournalDir string

@@ -118,6 +118,7 @@ func (c *common) versionDetails(r listRow) []string {
 		c.field("image", img),
 		c.field("built", since(c.spread.At, rel.CreatedAt)+" ago"),
 		c.field("servers", fmt.Sprintf("%d in %s (%s)", rel.Roles[r.role], r.role, percent(share))),
+		c.field("cost", runRate(rel.Cost)),
 		c.field("regions", countsLine(rel.Regions)),
 		c.field("image in", orDash(strings.Join(rel.Image.Regions, " "))),
 	}, c.releaseHealth(rel)...)
@@ -129,7 +130,8 @@ func (c *common) roleDetails(r listRow, width int) []string {
 	if rs == nil {
 		rs = &fleet.RoleSpread{Role: r.role}
 	}
-	lines := []string{s.Bold.Render(r.role), c.field("servers", strconv.Itoa(rs.Count)), c.field("versions", strconv.Itoa(len(rs.Releases)))}
+	lines := []string{s.Bold.Render(r.role), c.field("servers", strconv.Itoa(rs.Count)), c.field("versions", strconv.Itoa(len(rs.Releases))),
+		c.field("cost", runRate(rs.Cost))}
 	if r.nKept > 0 {
 		lines = append(lines, c.field("kept", fmt.Sprintf("%d old droplets, off, for a fast rollback", r.nKept)))
 	}

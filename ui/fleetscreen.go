@@ -123,6 +123,8 @@ func (f *fleetScreen) runKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		return f.stage(c), nil
 	case key.Matches(msg, k.History):
 		return show{to: ScreenHistory}, nil
+	case key.Matches(msg, k.Trend):
+		return show{to: ScreenTrend}, nil
 	case key.Matches(msg, k.Live) && c.live == nil:
 		c.say("no rollout has run in this session; h lists past ones")
 	case key.Matches(msg, k.Live):
@@ -350,7 +352,7 @@ func (f *fleetScreen) keyBar(c *common) []key.Binding {
 	if c.live != nil {
 		out = append(out, withHelp(k.Live, "live"))
 	}
-	return append(out, k.Filter, k.Matrix, k.History, k.Enter, k.Export)
+	return append(out, k.Filter, k.Matrix, k.History, k.Trend, k.Enter, k.Export)
 }
 
 // fleetLegend explains the glyphs of the fleet list.
@@ -384,7 +386,7 @@ func fleetHelpGroups(k KeyMap) []helpGroup {
 			halfPage(k),
 			pair(k.Top, k.Bottom, "top, bottom"), pair(k.Collapse, k.Expand, "fold, unfold"), item(k.Enter)}},
 		{"Fleet", []helpItem{item(k.Select), item(k.SelectAll), item(k.Filter), item(k.Sort), item(k.Reverse),
-			item(k.Matrix), item(k.Refresh), item(k.Export)}},
+			item(k.Matrix), item(withHelp(k.Trend, "spread over time")), item(k.Refresh), item(k.Export)}},
 		{"Rollouts", []helpItem{item(k.Stage), item(k.Live), item(withHelp(k.Continue, "continue at a checkpoint")),
 			item(k.History), item(withHelp(k.Resume, "resume an unfinished one"))}},
 		{"General", []helpItem{item(k.Back), item(k.Help), item(k.Quit)}},

@@ -19,6 +19,9 @@ type KeyMap struct {
 
 	// The audit's: select a finding's servers, stage them onto the image each runs.
 	SelectDrifted, SelectOld, SelectUnhealthy, StageSame key.Binding
+
+	// Trend shows the spread over time; Window picks its window there.
+	Trend, Window key.Binding
 }
 
 func bind(keys []string, help, desc string) key.Binding {
@@ -75,6 +78,9 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		SelectOld:       bind([]string{"E"}, "E", "select those past max age"),
 		SelectUnhealthy: bind([]string{"U"}, "U", "select the unhealthy"),
 		StageSame:       bind([]string{"S"}, "S", "stage onto the image each runs"),
+
+		Trend:  bind([]string{"t"}, "t", "over time"),
+		Window: bind([]string{"w"}, "w", "window"),
 	}
 	if readonly {
 		for _, b := range []*key.Binding{&k.Stage, &k.Pause, &k.Continue, &k.Abort, &k.Rollback, &k.Resume, &k.StageSame} {

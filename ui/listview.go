@@ -129,6 +129,9 @@ func (f *fleetScreen) roleHeader(c *common, r listRow) string {
 	if r.nKept > 0 {
 		parts = append(parts, fmt.Sprintf("%d kept (off)", r.nKept))
 	}
+	if rs != nil {
+		parts = append(parts, monthly(rs.Cost)...)
+	}
 	return f.foldGlyph(r) + " " + s.GroupHead.Render(r.role) + "  " + s.Muted.Render(strings.Join(parts, " · "))
 }
 
@@ -136,7 +139,8 @@ func (f *fleetScreen) versionHeader(c *common, r listRow) string {
 	s := c.styles
 	glyph := s.VersionStyle(r.rank).Render(versionGlyph(r.rank))
 	label := s.VersionStyle(r.rank).Bold(true).Render(r.release.Label)
-	info := []string{plural(len(r.ids), "server"), "image " + since(c.spread.At, r.release.CreatedAt) + " old"}
+	info := append([]string{plural(len(r.ids), "server"), "image " + since(c.spread.At, r.release.CreatedAt) + " old"},
+		monthly(r.release.Cost)...)
 	state := s.OK.Render("✓ newest")
 	switch {
 	case r.straggler:

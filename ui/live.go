@@ -40,6 +40,10 @@ type live struct {
 	seed map[int]actions.Phase
 	// scope is the replacements a rollback puts back; nil means all.
 	scope map[int]bool
+	// spend is what the run's extra droplets cost (nil before it is known); spendAsked
+	// is when the journal was last read for it (cost.go).
+	spend      *actions.Spend
+	spendAsked time.Time
 }
 
 // logLine is one line of the event log: when, what, and whether it went wrong. A quiet
@@ -201,6 +205,9 @@ func (l *live) applyRun(ev actions.Event) {
 	case actions.Done:
 		l.done = &e
 		l.add(e.At, doneWords(e), l.doneBad(e))
+	case actions.Spend:
+		l.spend = &e
+		l.add(e.At, spendWords(e), false)
 	case actions.Snapshot:
 		l.status = e.Status.Clone()
 		if !e.Status.Started.IsZero() {

@@ -50,19 +50,6 @@ func (l *live) strayWords(e actions.StrayDestroyed) string {
 	return "destroyed " + what
 }
 
-// spendWords is what the rollout's extra droplets cost: now an hour, and so far.
-func spendWords(e actions.Spend) string {
-	s := fmt.Sprintf("extra droplets: %d", e.Extra)
-	if e.Kept > 0 {
-		s += fmt.Sprintf(" (%d kept powered off)", e.Kept)
-	}
-	s += fmt.Sprintf(" · $%.3f an hour · $%.2f so far", e.HourlyUSD, e.SoFarUSD)
-	if e.Unpriced > 0 {
-		s += fmt.Sprintf(" · %d without a price", e.Unpriced)
-	}
-	return s
-}
-
 // lastAt is when the view last heard of the run: its newest log line, else its start.
 func (l *live) lastAt() time.Time {
 	if len(l.log) > 0 {

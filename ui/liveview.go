@@ -162,6 +162,9 @@ func liveWave(c *common) string {
 	if st.Failures > st.Budget {
 		failed = s.Danger.Render("✗ " + failed)
 	}
+	if l.spend != nil {
+		failed += " · " + spendWords(*l.spend)
+	}
 	return strings.Join(append(parts, failed), " · ")
 }
 

@@ -16,6 +16,8 @@ const (
 	ScreenLive
 	ScreenHistory
 	ScreenRollback
+	// ScreenTrend is the spread over time (trend.go).
+	ScreenTrend
 )
 
 // Focus is what receives the keys that are not global.
@@ -56,6 +58,7 @@ type screens struct {
 	liveView *liveScreen
 	history  *historyScreen
 	wiz      *rollbackScreen
+	trend    *trendScreen
 }
 
 // New builds the UI around deps.
@@ -65,7 +68,7 @@ func New(deps Deps) Model {
 	return Model{
 		common: c,
 		screens: &screens{fleet: newFleetScreen(c.selected), matrix: &matrixScreen{}, liveView: newLiveScreen(),
-			history: &historyScreen{}},
+			history: &historyScreen{}, trend: newTrendScreen()},
 		dialogs: &overlay{},
 	}
 }
@@ -93,13 +96,15 @@ func (s *screens) active() component {
 		return s.history
 	case ScreenRollback:
 		return s.wiz
+	case ScreenTrend:
+		return s.trend
 	}
 	return s.fleet
 }
 
 // all is every component that exists, for messages any of them may be waiting for.
 func (s *screens) all() []component {
-	out := []component{s.fleet, s.matrix, s.liveView, s.history}
+	out := []component{s.fleet, s.matrix, s.liveView, s.history, s.trend}
 	if s.stage != nil {
 		out = append(out, s.stage)
 	}

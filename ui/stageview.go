@@ -145,6 +145,9 @@ func (st *stageScreen) planView(c *common, width int) []string {
 	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)))
 	lines = append(lines, wrap(fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
 		p.Estimate.APICalls, budgetNote(p.Estimate)), width)...)
+	if cost := planCostLine(*p); cost != "" {
+		lines = append(lines, wrap(cost, width)...)
+	}
 	if skip := skipLine(c, p); skip != "" {
 		lines = append(lines, wrap(skip, width)...)
 	}

@@ -278,6 +278,9 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 		return m.onRunEvent(msg), true
 	case runClosedMsg:
 		return nil, true
+	case spendMsg:
+		c.onSpend(msg)
+		return nil, true
 	case controlRefusedMsg:
 		c.warn("%s", msg.err)
 		return nil, true
@@ -385,6 +388,7 @@ func (m Model) onRunEvent(msg runEventMsg) tea.Cmd {
 	if refresh {
 		cmds = append(cmds, c.refreshQuietly())
 	}
+	cmds = append(cmds, c.meterSpend(append([]actions.Event{msg.ev}, msg.more...)))
 	return tea.Batch(cmds...)
 }
 

@@ -163,6 +163,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 			return r.Servers, nil
 		},
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
+		History:    func(ctx context.Context, since time.Time) (fleet.Trend, error) { return s.spreadTrend(ctx, since) },
 		Engine:     eng.Local(),
 		JournalDir: eng.JournalDir(),
 		RateBudget: func() ui.Budget {
