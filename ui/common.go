@@ -51,6 +51,11 @@ type common struct {
 	account string
 	// presence is who is connected to a shared cockpit (molt serve).
 	presence PresenceMsg
+
+	// styleGen counts the styles built (one per background colour reported), and
+	// spreadDrawn is the spread as last drawn (spreadcache.go).
+	styleGen    int
+	spreadDrawn spreadDrawn
 }
 
 // loadStatus is the state of fleet loading: the generation of the newest load (older

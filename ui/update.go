@@ -24,6 +24,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		c.width, c.height = msg.Width, msg.Height
 	case tea.BackgroundColorMsg:
 		c.styles = NewStyles(msg.IsDark())
+		c.styleGen++
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	case tea.MouseWheelMsg, tea.MouseClickMsg:
