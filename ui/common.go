@@ -72,6 +72,13 @@ type loadStatus struct {
 	again bool
 	// began is when the running read began; readBegan, when the read shown began.
 	began, readBegan time.Time
+	// waitUntil is when a wait of waitFor the running read began (rate limited) ends.
+	waitUntil time.Time
+	waitFor   time.Duration
+	waits     int
+	// fullAt is when the last full read ended, when the loader reads changes between
+	// full reads (Deps.FullReadAt).
+	fullAt time.Time
 }
 
 // notice is a one-line message in the status line until the next key.
@@ -121,6 +128,7 @@ func (c *common) reload() tea.Cmd {
 	c.load.loading = true
 	c.load.began = c.now()
 	c.load.done, c.load.total = 0, 0
+	c.load.waitUntil, c.load.waitFor, c.load.waits = time.Time{}, 0, 0
 	return startLoad(c.deps.Context, c.load.gen, c.deps.Load)
 }
 
