@@ -149,9 +149,6 @@ func (l *fleetList) rebuild(sp *fleet.Spread, kept []keptServer) {
 	l.resort()
 }
 
-// relayout lays the rows out again after a change of sort (or of anything else).
-func (l *fleetList) relayout(sp *fleet.Spread) { l.rebuild(sp, l.kept) }
-
 // resort sorts the groups again, then filters and lays them out.
 func (l *fleetList) resort() {
 	l.dataGen++
