@@ -222,3 +222,11 @@ func (l *fleetList) selectedIn(r listRow) (n, all int) {
 	}
 	return n, r.count
 }
+
+// sameFleet reports whether b is the slice a, as a loader returns it when it found
+// nothing changed (fleet.Inventory.Refresh): a snapshot is never changed once returned,
+// so the spread and the list made from it still hold, and a fleet of 100,000 is not
+// grouped again every few seconds.
+func sameFleet(a, b []fleet.Server) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
+}

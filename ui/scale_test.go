@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,3 +99,18 @@ func TestTheRefreshKeepsItsPeriodWhenItReadsOnlyWhatChanged(t *testing.T) {
 }
 
 func sizeName(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }
+
+func TestARefreshThatFoundNothingChangedKeepsTheSpread(t *testing.T) {
+	t.Parallel()
+	servers := demoServers(t)
+	m := loaded(t, servers, 120, 40)
+	sp := m.Spread()
+	m.common.load.gen++
+	if m = send(t, m, fleetLoadedMsg{gen: m.common.load.gen, servers: servers}); m.Spread() != sp {
+		t.Fatal("the same snapshot was grouped again")
+	}
+	m.common.load.gen++
+	if m = send(t, m, fleetLoadedMsg{gen: m.common.load.gen, servers: slices.Clone(servers)}); m.Spread() == sp {
+		t.Fatal("a new snapshot was not grouped")
+	}
+}

@@ -243,6 +243,9 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 	if c.notice.text == refreshingNotice {
 		c.say("read %s at %s", plural(len(msg.servers), "server"), c.load.at.Format("15:04:05"))
 	}
+	if c.spread != nil && sameFleet(c.servers, msg.servers) {
+		return next // a refresh that found nothing changed: the spread and the list stand
+	}
 	c.servers = msg.servers
 	m.regroup()
 	return next
