@@ -49,8 +49,15 @@ type common struct {
 	budget Budget
 	// account names the account (its team or email) once read.
 	account string
+	// home is the account the cockpit is on, once read (Deps.Home). startupRead says
+	// the journal's first read arrived; offered, that the offer to resume made once at
+	// start was made, or was not needed.
+	home                 home
+	startupRead, offered bool
 	// presence is who is connected to a shared cockpit (molt serve).
 	presence PresenceMsg
+	// audit is the immutability audit of the fleet shown (audit.go).
+	audit auditState
 
 	// styleGen counts the styles built (one per background colour reported), and
 	// spreadDrawn is the spread as last drawn (spreadcache.go).
@@ -173,7 +180,7 @@ func (c *common) sampleBudget() {
 // rather than doing nothing without a word.
 func (c *common) refusedKey(msg tea.KeyPressMsg) bool {
 	k := c.keys
-	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume} {
+	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume, k.StageSame} {
 		for _, name := range b.Keys() {
 			if msg.String() == name {
 				c.warn("read-only mode: %s is off", b.Help().Desc)

@@ -35,6 +35,9 @@ type Deps struct {
 	// Account names the account the token belongs to (its team, else its email), read
 	// once in the background; nil or an error leaves Target alone in the header.
 	Account func(ctx context.Context) (string, error)
+	// Home reads the account the cockpit is on (its UUID, team and endpoint), once: the
+	// resume offer lists only that account's rollouts. nil cannot tell, and offers all.
+	Home func(ctx context.Context) (fleet.Account, error)
 	// Target names where the fleet comes from (the doctl context, or the API's host).
 	Target string
 	// Demo says the fleet is the embedded simulator's demo seed.
@@ -54,9 +57,13 @@ type Deps struct {
 	// ended. The header shows it, and the automatic refresh keeps its period at any
 	// fleet size, since a refresh costs a request or two. Nil: every load reads it all.
 	FullReadAt func() time.Time
-	// Markdown renders the spread as markdown (as `molt status -o markdown` does) for the
-	// audit export; nil exports JSON only.
-	Markdown func(*fleet.Spread) ([]byte, error)
+	// Markdown renders the spread and its audit (nil: none run) as markdown, as `molt
+	// status -o markdown` does, for the audit export; nil exports JSON only.
+	Markdown func(*fleet.Spread, *fleet.Audit) ([]byte, error)
+	// Audit runs the immutability audit of a spread (drift from the account's action
+	// feed, max age and health per role), probing the servers' health when probe is set;
+	// the UI runs it after every fleet read, in the background. nil: no audit.
+	Audit func(ctx context.Context, sp *fleet.Spread, probe bool) (*fleet.Audit, error)
 	// Operator names who starts rollouts from this UI, as the journal will record it;
 	// the confirmation shows it (empty: not shown).
 	Operator string

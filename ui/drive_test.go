@@ -118,10 +118,10 @@ func (d *driver) read(fn func(Model) string) string {
 func (d *driver) screen() string { return d.read(screen) }
 
 // waitFor waits until the screen satisfies cond (Cmds of earlier keys may still be
-// running) and returns it; after 30s it fails with the last screen.
+// running) and returns it; after 90s (the race detector on a loaded machine is slow) it fails with the last screen.
 func (d *driver) waitFor(what string, cond func(string) bool) string {
 	d.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -130,7 +130,7 @@ func (d *driver) waitFor(what string, cond func(string) bool) string {
 			return s
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("waited 30s for %s; the screen is:\n%s", what, s)
+			d.t.Fatalf("waited 90s for %s; the screen is:\n%s", what, s)
 		}
 		<-tick.C
 	}

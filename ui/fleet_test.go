@@ -243,7 +243,7 @@ func TestExportWritesJSONAndMarkdown(t *testing.T) {
 	dir := t.TempDir()
 	m := loaded(t, demoServers(t), 120, 40, func(d *Deps) {
 		d.ExportDir = dir
-		d.Markdown = func(*fleet.Spread) ([]byte, error) { return []byte("# audit\n"), nil }
+		d.Markdown = func(*fleet.Spread, *fleet.Audit) ([]byte, error) { return []byte("# audit\n"), nil }
 	})
 	next, cmd := press(t, m, "x").Update(keyMsg("enter"))
 	if cmd == nil {

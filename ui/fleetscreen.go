@@ -133,6 +133,9 @@ func (f *fleetScreen) runKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case key.Matches(msg, k.Resume):
 		return offerNewest(c), nil
 	default:
+		if a, cmd, ok := f.auditKey(c, msg); ok {
+			return a, cmd
+		}
 		return ignored{}, nil
 	}
 	return nil, nil
@@ -147,18 +150,21 @@ func continueRun(c *common) (action, tea.Cmd) {
 	return nil, controlErr(c.live.run.Continue)
 }
 
-// offerNewest offers to resume the newest unfinished rollout in the journal, or says
-// there is none.
+// offerNewest offers to resume the newest unfinished rollout of this account in the
+// journal, or says there is none.
 func offerNewest(c *common) action {
 	if c.busy() {
 		return nil
 	}
-	for _, r := range c.rollouts {
-		if r.Unfinished() {
-			return openDialog{&offerDialog{r: r}}
-		}
+	mine, others := c.resumable()
+	switch {
+	case len(mine) > 0:
+		return openDialog{&offerDialog{r: mine[0], others: others}}
+	case others > 0:
+		c.warn("nothing to resume on this account, only %s (h lists all)", c.othersCount(others))
+	default:
+		c.warn("nothing to resume: no rollout in the journal is unfinished (h lists them)")
 	}
-	c.warn("nothing to resume: no rollout in the journal is unfinished (h lists them)")
 	return nil
 }
 
@@ -282,6 +288,8 @@ func (f *fleetScreen) statusLine(c *common) (typing, note, right string) {
 		typing = s.Accent.Render("/ ") + f.filter.view() + s.Muted.Render("  enter keep · esc clear")
 	case f.list.filter != "":
 		note = s.Accent.Render("filter: ") + f.list.filter + s.Muted.Render(" (esc clears)")
+	default:
+		note = c.auditNote()
 	}
 	var parts []string
 	if n := len(f.list.selected); n > 0 {
@@ -351,9 +359,9 @@ func (f *fleetScreen) help(c *common) helpPage {
 			legend: filterLegend}
 	case FocusDetails:
 		return helpPage{groups: []helpGroup{{"Details", []helpItem{item(withHelp(k.Back, "back to the list")),
-			item(withHelp(k.Enter, "back to the list"))}}, generalHelp(k)}, legend: fleetLegend}
+			item(withHelp(k.Enter, "back to the list"))}}, generalHelp(k)}, legend: c.fleetLegend()}
 	}
-	return helpPage{legend: fleetLegend, groups: fleetHelpGroups(k)}
+	return helpPage{legend: c.fleetLegend(), groups: append(fleetHelpGroups(k), c.auditHelp())}
 }
 
 // filterLegend says what the filter matches.

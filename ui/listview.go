@@ -159,8 +159,8 @@ func (f *fleetScreen) serverRow(c *common, r listRow, cols columns) string {
 		ip = "-"
 	}
 	fields := []string{name, s.Muted.Render(pad(srv.Region, cols.region)), s.Muted.Render(pad(srv.Size, cols.size)),
-		pad(ip, cols.ip), c.statusView(srv.Status, cols.status), s.Muted.Render(since(c.spread.At, srv.CreatedAt))}
-	return "    " + mark + strings.Join(fields, " ")
+		pad(ip, cols.ip), c.statusView(srv.Status, cols.status), s.Muted.Render(pad(since(c.spread.At, srv.CreatedAt), 5))}
+	return "    " + mark + strings.Join(fields, " ") + c.findingMarks(srv.ID, c.findingKinds())
 }
 
 // statusView renders a droplet status with a glyph (● active, ◌ new, ○ off), padded

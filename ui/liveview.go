@@ -13,6 +13,9 @@ import (
 func liveTitle(c *common) string {
 	l, s := c.live, c.styles
 	kind := strings.ToUpper(l.kind[:1]) + l.kind[1:]
+	if l.watching() {
+		kind = "Watching (read-only)"
+	}
 	arrow := "→"
 	if l.kind == "rollback" {
 		arrow = "back from" // the target is the image the servers leave

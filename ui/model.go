@@ -76,7 +76,8 @@ func (m Model) Init() tea.Cmd {
 	c := m.common
 	return tea.Batch(startLoad(c.deps.Context, c.load.gen, c.deps.Load), tea.RequestBackgroundColor,
 		loadRollouts(c.deps.JournalDir, true), loadStrategies(c.deps.Strategies),
-		loadAccount(c.deps.Context, c.deps.Account), loadAccountImages(c.deps.Context, c.deps.Images))
+		loadAccount(c.deps.Context, c.deps.Account), loadAccountImages(c.deps.Context, c.deps.Images),
+		loadHome(c.deps.Context, c.deps.Home))
 }
 
 // active is the component of the screen shown.
@@ -125,8 +126,8 @@ func (m Model) Selected() []fleet.Server { return m.fleet.list.selection() }
 // Following is the ID of the rollout the UI follows while it runs, "" when none runs:
 // what leaving the UI now would stop.
 func (m Model) Following() string {
-	if !m.common.running() {
-		return ""
+	if !m.common.running() || m.common.live.watching() {
+		return "" // a watch stops nothing: another process drives it
 	}
 	return m.common.live.run.ID()
 }

@@ -25,13 +25,16 @@ type spreadFrom struct {
 	images    *fleet.Version
 	numImages int
 	styles    int
+	// audit is the audit's result, whose findings end each role's line.
+	audit *fleet.Audit
 }
 
 // spreadView is the version spread, one bar per role (drawSpread), drawn again only
-// when the spread, the window, the role under the cursor, the images or the styles
-// changed.
+// when the spread, the window, the role under the cursor, the images, the styles or the
+// audit changed.
 func (c *common) spreadView(width int, tall bool, cursor *fleet.RoleSpread) []string {
-	from := spreadFrom{spread: c.spread, width: width, tall: tall, cursor: cursor, numImages: len(c.images), styles: c.styleGen}
+	from := spreadFrom{spread: c.spread, width: width, tall: tall, cursor: cursor, numImages: len(c.images), styles: c.styleGen,
+		audit: c.audit.result}
 	if len(c.images) > 0 {
 		from.images = &c.images[0]
 	}

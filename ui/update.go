@@ -158,7 +158,7 @@ func (m Model) show(to Screen, with component) tea.Cmd {
 
 // quit leaves, asking first while a rollout runs (quitting stops it where it is).
 func (m Model) quit() tea.Cmd {
-	if m.common.running() && !m.common.deps.Shared {
+	if m.common.running() && !m.common.live.watching() && !m.common.deps.Shared {
 		m.dialogs.push(&quitDialog{})
 		return nil
 	}
@@ -189,6 +189,8 @@ func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case exportDoneMsg:
 		onExported(c, msg)
 		return nil, true
+	case auditMsg:
+		return c.onAudit(msg), true
 	case imagesMsg:
 		if msg.err == nil {
 			c.images = msg.images
@@ -202,6 +204,9 @@ func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
 			c.account = msg.name
 		}
 		return nil, true
+	case homeMsg:
+		c.home = home{known: true, acct: msg.acct, err: msg.err}
+		return m.offerResume(false), true
 	}
 	return nil, false
 }
@@ -248,7 +253,7 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 	}
 	c.servers = msg.servers
 	m.regroup()
-	return next
+	return tea.Batch(next, c.startAudit())
 }
 
 // regroup makes the spread of the servers that serve, the old droplets kept by ended
@@ -294,7 +299,7 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 				m.regroup()
 			}
 		}
-		return tea.Batch(m.broadcast(msg), m.offerResume(msg)), true
+		return tea.Batch(m.broadcast(msg), m.offerResume(msg.startup)), true
 	case spinner.TickMsg:
 		if !c.running() {
 			return nil, true
@@ -325,6 +330,10 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 func (m Model) onRunStarted(msg runStartedMsg) tea.Cmd {
 	if d, ok := m.dialogs.top().(*confirmDialog); ok {
 		d.starting = false
+	}
+	if d, ok := drivenRefusal(msg); ok {
+		m.dialogs.push(d) // another process drives it: say who, offer to watch
+		return nil
 	}
 	if msg.err != nil {
 		m.common.warn("could not start the %s: %s", msg.kind, msg.err)
@@ -390,17 +399,18 @@ func (m Model) onRunEvent(msg runEventMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// offerResume offers, after the journal's first read, to resume the newest unfinished
-// rollout, unless a run is followed already.
-func (m Model) offerResume(msg rolloutsLoadedMsg) tea.Cmd {
-	if !msg.startup || m.common.live != nil {
+// offerResume offers once, after the journal's first read (startup) and once the
+// account the cockpit is on is known, to resume the newest unfinished rollout of that
+// account, unless a run is followed already.
+func (m Model) offerResume(startup bool) tea.Cmd {
+	c := m.common
+	c.startupRead = c.startupRead || startup
+	if c.offered || !c.startupRead || c.deps.Home != nil && !c.home.known {
 		return nil
 	}
-	for _, r := range msg.rollouts {
-		if r.Unfinished() {
-			m.dialogs.push(&offerDialog{r: r})
-			return nil
-		}
+	c.offered = true
+	if mine, others := c.resumable(); len(mine) > 0 && c.live == nil {
+		m.dialogs.push(&offerDialog{r: mine[0], others: others})
 	}
 	return nil
 }

@@ -182,14 +182,16 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 				HourLeft: rate.Remaining, HourLimit: rate.Limit}
 		},
 		Account:   func(ctx context.Context) (string, error) { return accountName(ctx, s) },
+		Home:      s.account,
 		Target:    s.Target,
 		ExportDir: documentsDir(),
 		Demo:      s.Sim != nil,
 		Readonly:  boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || cfg.Readonly,
 		NoMouse:   boolFlag(cmd, flagNoMouse) || cfg.Mouse != nil && !*cfg.Mouse,
-		Markdown: func(sp *fleet.Spread) ([]byte, error) {
+		Audit:     cockpitAudit(s),
+		Markdown: func(sp *fleet.Spread, a *fleet.Audit) ([]byte, error) {
 			var b bytes.Buffer
-			err := writeMarkdown(&b, statusView{spread: sp, by: fleet.ByVersion, target: s.Target, molt: s.version})
+			err := writeMarkdown(&b, statusView{spread: sp, audit: a, by: fleet.ByVersion, target: s.Target, molt: s.version})
 			return b.Bytes(), err
 		},
 	}

@@ -157,6 +157,7 @@ func (e *Engine) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanIn
 	if e.opt.ProvisionTime > 0 {
 		in.ProvisionTime = e.opt.ProvisionTime
 	}
+	in.SameImage = actions.IsCurrentImage(req.Target) // staged "replace on the same image"
 	return in, nil
 }
 
