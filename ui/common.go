@@ -58,6 +58,11 @@ type common struct {
 	presence PresenceMsg
 	// audit is the immutability audit of the fleet shown (audit.go).
 	audit auditState
+
+	// styleGen counts the styles built (one per background colour reported), and
+	// spreadDrawn is the spread as last drawn (spreadcache.go).
+	styleGen    int
+	spreadDrawn spreadDrawn
 }
 
 // loadStatus is the state of fleet loading: the generation of the newest load (older
@@ -74,6 +79,13 @@ type loadStatus struct {
 	again bool
 	// began is when the running read began; readBegan, when the read shown began.
 	began, readBegan time.Time
+	// waitUntil is when a wait of waitFor the running read began (rate limited) ends.
+	waitUntil time.Time
+	waitFor   time.Duration
+	waits     int
+	// fullAt is when the last full read ended, when the loader reads changes between
+	// full reads (Deps.FullReadAt).
+	fullAt time.Time
 }
 
 // notice is a one-line message in the status line until the next key.
@@ -123,6 +135,7 @@ func (c *common) reload() tea.Cmd {
 	c.load.loading = true
 	c.load.began = c.now()
 	c.load.done, c.load.total = 0, 0
+	c.load.waitUntil, c.load.waitFor, c.load.waits = time.Time{}, 0, 0
 	return startLoad(c.deps.Context, c.load.gen, c.deps.Load)
 }
 

@@ -52,8 +52,14 @@ type Deps struct {
 	// NoMouse leaves the mouse to the terminal (for selecting text, or terminals that
 	// mishandle mouse reporting); by default clicks and the wheel move the cursor.
 	NoMouse bool
-	// RefreshEvery is the period of the automatic fleet refresh (zero: 30s, negative: off).
+	// RefreshEvery is the period of the automatic fleet refresh (zero: FeedRefreshEvery
+	// with FullReadAt, else DefaultRefreshEvery, spaced out for big fleets; negative: off).
 	RefreshEvery time.Duration
+	// FullReadAt, for a Load that reads only what changed between full reads (through
+	// the account's action feed: fleet.Inventory.Refresh), says when the last full read
+	// ended. The header shows it, and the automatic refresh keeps its period at any
+	// fleet size, since a refresh costs a request or two. Nil: every load reads it all.
+	FullReadAt func() time.Time
 	// Markdown renders the spread and its audit (nil: none run) as markdown, as `molt
 	// status -o markdown` does, for the audit export; nil exports JSON only.
 	Markdown func(*fleet.Spread, *fleet.Audit) ([]byte, error)
@@ -92,8 +98,13 @@ type StrategyStore interface {
 	Save(key string, st actions.Strategy) error
 }
 
-// DefaultRefreshEvery is the period of the automatic fleet refresh.
-const DefaultRefreshEvery = 30 * time.Second
+// DefaultRefreshEvery is the period of the automatic fleet refresh when every load is
+// a full read; FeedRefreshEvery when a load reads only what changed (Deps.FullReadAt):
+// one request every 10s is 360 of DigitalOcean's 5,000 an hour.
+const (
+	DefaultRefreshEvery = 30 * time.Second
+	FeedRefreshEvery    = 10 * time.Second
+)
 
 func (d Deps) withDefaults() Deps {
 	if d.Context == nil {
@@ -104,6 +115,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.RefreshEvery == 0 {
 		d.RefreshEvery = DefaultRefreshEvery
+		if d.FullReadAt != nil {
+			d.RefreshEvery = FeedRefreshEvery
+		}
 	}
 	if d.Engine == nil {
 		d.Readonly = true

@@ -36,7 +36,7 @@ func scopeOf(c *common, l *fleetList) auditScope {
 	case l.filter != "":
 		var shown []fleet.Server
 		for _, id := range l.visibleIDs() {
-			shown = append(shown, l.servers[id])
+			shown = append(shown, *l.servers[id])
 		}
 		return auditScope{servers: shown, filter: l.filter,
 			what: fmt.Sprintf("the %s the filter %s shows", plural(len(shown), "server"), l.filter)}

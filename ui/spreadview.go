@@ -96,10 +96,10 @@ func (c *common) roleSummary(rs *fleet.RoleSpread) string {
 
 const roleColumn = 8
 
-// spreadView is the version spread, one bar per role. Wide enough, each bar has its
+// drawSpread is the version spread, one bar per role. Wide enough, each bar has its
 // legend beside it; tall enough, under it; otherwise only the role under the cursor
 // gets its legend, on one line below the bars.
-func (c *common) spreadView(width int, tall bool, cursor *fleet.RoleSpread) []string {
+func (c *common) drawSpread(width int, tall bool, cursor *fleet.RoleSpread) []string {
 	if c.spread == nil {
 		return nil
 	}

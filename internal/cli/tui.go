@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -149,11 +150,20 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 	cfg := readConfig()
 	// Refreshes read the account's action feed and only the droplets it names, with a
 	// full read now and then (fleet.Inventory.Refresh).
-	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter})
+	// A wait of a full read (rate limited) is told to the UI's load running it.
+	var told atomic.Pointer[func(time.Duration)]
+	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter, OnWait: func(d time.Duration) {
+		if fn := told.Load(); fn != nil {
+			(*fn)(d)
+		}
+	}})
 	record := s.historyRecorder()
 	deps := ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
+			wait := ui.WaitNotice(ctx)
+			told.Store(&wait)
+			defer told.CompareAndSwap(&wait, nil)
 			r, err := inv.Refresh(ctx, fleet.RefreshOptions{}, progress)
 			if err != nil {
 				return nil, s.explain(err)
@@ -162,6 +172,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 			record(ctx, r.Servers) // the spread history (history.go)
 			return r.Servers, nil
 		},
+		FullReadAt: func() time.Time { _, at := inv.Snapshot(); return at },
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
 		History:    func(ctx context.Context, since time.Time) (fleet.Trend, error) { return s.spreadTrend(ctx, since) },
 		Engine:     eng.Local(),
