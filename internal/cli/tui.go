@@ -92,7 +92,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	}
 	deps := tuiDeps(ctx, cmd, s, eng)
 	deps.Strategy = st
-	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(cmd.OutOrStdout()))
+	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(rawWriter(cmd.OutOrStdout())))
 	final, err := p.Run() // q, SIGTERM (a quit) and SIGHUP (the context) all end it here
 	following := ""
 	if m, ok := final.(ui.Model); ok {
