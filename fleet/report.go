@@ -34,6 +34,8 @@ type Report struct {
 	Unpriced   int     `json:"unpriced,omitempty"`
 	// History is the trend, with --since only (see ReportHistory).
 	History *ReportHistory `json:"history,omitempty"`
+	// Pools are the autoscale pools with members in the selection (see SelectPools).
+	Pools []ReportPool `json:"pools"`
 	// Stragglers stays the last field: EncodeReport streams it.
 	Stragglers []ReportServer `json:"stragglers"`
 }
@@ -99,13 +101,15 @@ type ReportServer struct {
 	// ImageID and ImageName repeat Current's, for scripts that want them flat.
 	ImageID   int    `json:"image_id"`
 	ImageName string `json:"image_name"`
+	// Pool names the autoscale pool the server is a member of, if any.
+	Pool string `json:"pool,omitempty"`
 }
 
 // Report renders the spread for scripts; target and sel describe what was read.
 func (s *Spread) Report(target string, sel Selection) Report {
 	r := Report{GeneratedAt: s.At.UTC().Truncate(time.Second), Target: target, Selection: sel, Total: s.Total,
 		VersionsLive: len(s.Releases), Versions: []ReportVersion{}, Roles: []ReportRole{},
-		Regions: []ReportRegion{}, Stragglers: []ReportServer{},
+		Regions: []ReportRegion{}, Pools: reportPools(s.Pools), Stragglers: []ReportServer{},
 		HourlyUSD: s.Cost.HourlyUSD(), MonthlyUSD: s.Cost.MonthlyUSD(), Unpriced: s.Cost.Unpriced}
 	if s.Oldest != nil {
 		r.OldestImageAgeDays = days(s.OldestAge)
@@ -163,7 +167,7 @@ func (s *Spread) reportVersion(rel *Release) ReportVersion {
 func reportServer(st Straggler, on, newest ReleaseRef) ReportServer {
 	return ReportServer{ID: st.Server.ID, Name: st.Server.Name, Role: st.Role, Region: st.Server.Region,
 		Status: st.Server.Status, Current: on, Newest: newest,
-		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name}
+		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name, Pool: st.Server.Pool}
 }
 
 func ref(r *Release) ReleaseRef {

@@ -93,12 +93,19 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	if err != nil {
 		return err
 	}
+	pools, err := fleet.ReadPools(ctx, s.Client)
+	if err != nil {
+		return s.explain(err)
+	}
+	fleet.MarkMembers(servers, pools)
 	opt := fleet.Options{
 		RolePrefix: strings.TrimSuffix(o.roleTag, ":") + ":",
 		VersionTag: strings.TrimSuffix(o.versionTag, ":"),
 	}
 	s.recordRead(ctx, servers, opt, o.sel.Tag)
-	spread := fleet.NewSpread(o.sel.Select(servers), opt)
+	selected := o.sel.Select(servers)
+	spread := fleet.NewSpread(selected, opt)
+	spread.Pools = fleet.SelectPools(pools, servers, selected, o.sel)
 	v := statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version}
 	if o.since != "" {
 		if v.trend, err = s.trendView(ctx, opt, o.since, spread, o.sel); err != nil {

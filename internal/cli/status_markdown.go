@@ -24,6 +24,7 @@ func writeMarkdown(w io.Writer, v statusView) error {
 		b.WriteString("\n" + mdTable(spec.headers, spec.rows, spec.right))
 		b.WriteString(mdStragglers(v.spread))
 	}
+	b.WriteString(mdPools(v.spread.Pools))
 	if v.trend != nil {
 		b.WriteString(mdTrend(*v.trend))
 	}

@@ -79,6 +79,7 @@ func writeText(w io.Writer, v statusView, st statusStyles, width int) error {
 		b.WriteString(stragglerLine(v.spread) + "\n")
 		b.WriteString(st.muted.Render(legend(st)) + "\n")
 	}
+	b.WriteString(poolsText(v.spread.Pools, st))
 	if v.trend != nil {
 		b.WriteString(textTrend(*v.trend, st))
 	}
