@@ -96,7 +96,12 @@ func (e *Executor) probe(ctx context.Context, ip string) (ok bool, addr, detail 
 // probeAnswer is probe that also says whether an HTTP service answered at all, so that a
 // service up and answering errors can be told from one still booting.
 func (e *Executor) probeAnswer(ctx context.Context, ip string) (ok, answered bool, addr, detail string) {
-	h := e.plan.Strategy.Health
+	return probeHealth(ctx, e.health, e.plan.Strategy.Health, ip)
+}
+
+// probeHealth checks a droplet once with h, through client (a pool rollout probes its
+// members the same way).
+func probeHealth(ctx context.Context, health *http.Client, h HealthCheck, ip string) (ok, answered bool, addr, detail string) {
 	addr = net.JoinHostPort(ip, strconv.Itoa(h.Port))
 	timeout := h.ProbeTimeout.D()
 	if timeout <= 0 {
@@ -119,7 +124,7 @@ func (e *Executor) probeAnswer(ctx context.Context, ip string) (ok, answered boo
 	}
 	// The droplet's own answer is the verdict: a redirect is not followed to another
 	// host (which may be the old fleet behind a load balancer).
-	client := *e.health
+	client := *health
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {

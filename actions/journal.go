@@ -21,6 +21,8 @@ type Header struct {
 	Operator Operator  `json:"operator"`
 	Molt     string    `json:"molt,omitempty"`
 	Plan     Plan      `json:"plan"`
+	// Pool is the plan of a pool rollout (StartPool): Plan then has no waves.
+	Pool *PoolPlan `json:"pool,omitempty"`
 }
 
 // Operator is who ran a rollout: user@host, and the SSH connection when there is one.

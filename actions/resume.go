@@ -51,6 +51,10 @@ func reopen(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	h := recs[0].Header
+	if h.Pool != nil {
+		j.Close()
+		return nil, fmt.Errorf("rollout %s rolls pool %s: resume or roll it back as a pool rollout (ResumePool, RollbackPool)", h.ID, h.Pool.Pool.Name)
+	}
 	if opt.Account != nil {
 		if err := CheckAccount(h.ID, h.Plan.Account, *opt.Account); err != nil {
 			j.Close()

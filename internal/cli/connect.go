@@ -115,7 +115,7 @@ const simulatorSource = "the embedded simulator"
 
 // startSimulator serves the demo fleet on a loopback port for this process.
 func (s *session) startSimulator(ctx context.Context, opt connectOptions) (fleet.Credentials, error) {
-	cfg := dosim.Config{Seed: "demo", DemoExtras: true, HealthPort: -1}
+	cfg := dosim.Config{Seed: "demo", DemoExtras: true, HealthPort: -1, PoolMinute: demoPoolMinute}
 	if opt.health {
 		cfg.HealthPort = 0 // the simulator's default port
 	}

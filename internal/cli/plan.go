@@ -80,6 +80,7 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 
 func (a *app) planCmd() *cobra.Command {
 	var o planOptions
+	var po poolOptions
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show how a replacement would go, changing nothing",
@@ -89,9 +90,12 @@ func (a *app) planCmd() *cobra.Command {
 			"A target image named for another role than the servers' (or one image for several\n" +
 			"roles), or older than what a server runs, is refused (exit 1) after the plan is shown,\n" +
 			"unless --allow-other-role or --allow-downgrade says it is meant.",
-		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json",
+		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json\n  molt plan --pool api --to api-1.1.0",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if po.name != "" {
+				return a.runPoolPlan(cmd, o, po)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			s, err := a.connect(ctx, cmd, connectOptions{})
@@ -110,6 +114,7 @@ func (a *app) planCmd() *cobra.Command {
 		},
 	}
 	addPlanFlags(cmd.Flags(), &o)
+	addPoolFlags(cmd, &po)
 	return cmd
 }
 

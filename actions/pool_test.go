@@ -1,0 +1,178 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// poolMinute is a minute of the simulated pools in these tests: the api pool's 10-minute
+// cooldown lasts 50ms, and a member's replacement (two cooldowns and a minute) 105ms.
+const poolMinute = 5 * time.Millisecond
+
+// poolCase is the demo's api pool (four members on api-1.0.0) and the world around it.
+type poolCase struct {
+	env     *dosimtest.Env
+	before  world
+	from    fleet.Version
+	opt     Options
+	members map[int]bool
+}
+
+func newPoolCase(t *testing.T) *poolCase {
+	t.Helper()
+	// Polls come every few milliseconds: lift the rate limits, as a real pool's cooldown
+	// of minutes does for polls every 15 seconds.
+	env := startSim(t, dosim.Config{DemoExtras: true, PoolMinute: poolMinute, RatePerMinute: 1 << 20, RatePerHour: 1 << 30})
+	return &poolCase{env: env, before: snapshot(t, env.Client), from: image(t, env.Client, "api-1.0.0"), opt: testOptions(t),
+		members: poolMembers(t, env.Client)}
+}
+
+// poolStrategy checks new members over real sockets; an unhealthy one fails after three
+// error answers, and a healthy one has time to pass on a loaded machine.
+func poolStrategy(env *dosimtest.Env) Strategy {
+	st := testStrategy(env, 1)
+	st.Health.FailThreshold, st.Health.Timeout = 3, Duration(10*time.Second)
+	return st
+}
+
+func (c *poolCase) plan(t *testing.T, target string) PoolPlan {
+	t.Helper()
+	in, err := GatherPool(context.Background(), c.env.Client, "api", image(t, c.env.Client, target), poolStrategy(c.env), poolMinute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPoolPlan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runPool(t *testing.T, r *PoolRollout) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return r.Run(ctx)
+}
+
+// check asserts what must hold once a pool rollout ended: the pool's four members all
+// active on want, the template on want, no lock left, and no droplet more or less
+// than before the rollout (none orphaned, none lost).
+func (c *poolCase) check(t *testing.T, want fleet.Version) {
+	t.Helper()
+	after := snapshot(t, c.env.Client)
+	if len(after.byID) != len(c.before.byID) {
+		t.Errorf("%d droplets, %d before", len(after.byID), len(c.before.byID))
+	}
+	pools, err := fleet.ReadPools(context.Background(), c.env.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pools[0]
+	if p.Template.ImageID != want.ImageID || len(p.Members) != 4 {
+		t.Errorf("pool: template %s, %d members; want %s and 4", p.TemplateName(), len(p.Members), want.Name)
+	}
+	for _, m := range p.Members {
+		d, ok := after.byID[m.DropletID]
+		if !ok || d.Image.ID != want.ImageID || d.Status != "active" || m.Status != "active" {
+			t.Errorf("member %d: %+v (pool says %s)", m.DropletID, d, m.Status)
+		}
+	}
+	for id, d := range after.byID {
+		if slices.Contains(d.Tags, "role:api") && !p.HasMember(id) {
+			t.Errorf("droplet %s (%d) carries role:api and is no member of the pool", d.Name, id)
+		}
+	}
+	for _, d := range after.byID {
+		if withMolt(d) {
+			t.Errorf("droplet %s still carries a lock tag: %v", d.Name, d.Tags)
+		}
+	}
+}
+
+// TestPoolRolledEndToEnd rolls the demo's api pool onto api-1.1.0: the template changes,
+// the pool replaces its four members one at a time, molt checks each new one, and the
+// rollout ends done with nothing left over.
+func TestPoolRolledEndToEnd(t *testing.T) {
+	t.Parallel()
+	c := newPoolCase(t)
+	target := image(t, c.env.Client, "api-1.1.0")
+	p := c.plan(t, "api-1.1.0")
+	if p.Replaced != 4 || p.FromRef != strconv.Itoa(c.from.ImageID) || p.Pool.CooldownMinutes != 10 {
+		t.Fatalf("plan: %+v", p)
+	}
+	if want := 4*PoolStep(10, poolMinute) - 10*poolMinute; p.Estimate.Duration.D() != want {
+		t.Errorf("estimate %s, want %s", p.Estimate.Duration, want)
+	}
+	r, err := StartPool(c.env.Client, p, c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, leave := r.Subscribe()
+	defer leave()
+	start := time.Now()
+	if err := runPool(t, r); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	took := time.Since(start)
+	t.Logf("rolled 4 members in %s; the plan estimated %s", took.Round(time.Millisecond), p.Estimate.Duration)
+	c.check(t, target)
+	sum, err := Summarize(r.JournalPath())
+	if err != nil || sum.State != StateDone || sum.Replaced != 4 || sum.Planned != 4 || sum.Pool != "api" {
+		t.Errorf("summary: %+v, %v", sum, err)
+	}
+	var healthy, progress int
+	for ev := range events {
+		switch ev := ev.(type) {
+		case PhaseChanged:
+			if ev.Phase == PhaseHealthy {
+				healthy++
+			}
+		case PoolProgress:
+			progress++
+		}
+	}
+	if healthy != 4 || progress == 0 {
+		t.Errorf("%d members seen healthy, %d progress events", healthy, progress)
+	}
+}
+
+// TestPoolGateFailureRestoresTheTemplate rolls onto an image whose members fail their
+// health check: the first new member fails, molt puts the template back, and the pool
+// ends with its four members on the old image.
+func TestPoolGateFailureRestoresTheTemplate(t *testing.T) {
+	t.Parallel()
+	c := newPoolCase(t)
+	broken := image(t, c.env.Client, "api-1.1.0")
+	if err := c.env.Sim.SetImageFlags(broken.ImageID, true, false); err != nil {
+		t.Fatal(err)
+	}
+	r, err := StartPool(c.env.Client, c.plan(t, "api-1.1.0"), c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runPool(t, r)
+	if !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("run: %v, want rolled back", err)
+	}
+	c.check(t, c.from)
+	st := r.Status()
+	if st.Slots[0].Phase != PhaseFailed || st.State != StateRolledBack {
+		t.Errorf("status: %s, first replacement %s", st.State, st.Slots[0].Phase)
+	}
+	// The pool does not wait for molt: on a slow machine it may have replaced the first
+	// member, and begun the second, before the verdict. Those roll back.
+	for _, s := range st.Slots[1:] {
+		if s.Phase != PhaseCancelled && s.Phase != PhaseRolledBack {
+			t.Errorf("replacement %d: %s, want cancelled or rolled back", s.Slot, s.Phase)
+		}
+	}
+}
