@@ -81,7 +81,7 @@ func poolRun(t *testing.T, c *poolCase, broken bool, p *poolCrashPoint) (string,
 			t.Fatal(err)
 		}
 	}
-	r, err := StartPool(c.env.Client, c.plan(t, "api-1.1.0"), c.opt)
+	r, err := StartPool(c.client, c.plan(t, "api-1.1.0"), c.opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +107,12 @@ func TestPoolCrashResumed(t *testing.T) {
 		for _, p := range points {
 			t.Run(fmt.Sprintf("broken=%v/after %s", broken, p.name), func(t *testing.T) {
 				t.Parallel()
-				c := newPoolCase(t)
+				c := newPoolCaseChecked(t, false)
 				path, err := poolRun(t, c, broken, &p)
 				if !errors.Is(err, errCrashed) {
 					t.Fatalf("no crash after %s: %v", p.name, err)
 				}
-				r, err := ResumePool(c.env.Client, path, c.opt)
+				r, err := ResumePool(c.client, path, c.opt)
 				if err != nil {
 					t.Fatalf("resume: %v", err)
 				}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 	"github.com/molt-sh/molt/fleet"
@@ -19,20 +20,29 @@ const poolMinute = 5 * time.Millisecond
 
 // poolCase is the demo's api pool (four members on api-1.0.0) and the world around it.
 type poolCase struct {
-	env     *dosimtest.Env
+	env *dosimtest.Env
+	// client drives the rollout: env.Client, whose answers are checked against the API
+	// description, or a plain one where many runs would spend their time checking.
+	client  *godo.Client
 	before  world
 	from    fleet.Version
 	opt     Options
 	members map[int]bool
 }
 
-func newPoolCase(t *testing.T) *poolCase {
+func newPoolCase(t *testing.T) *poolCase { return newPoolCaseChecked(t, true) }
+
+func newPoolCaseChecked(t *testing.T, validate bool) *poolCase {
 	t.Helper()
 	// Polls come every few milliseconds: lift the rate limits, as a real pool's cooldown
 	// of minutes does for polls every 15 seconds.
 	env := startSim(t, dosim.Config{DemoExtras: true, PoolMinute: poolMinute, RatePerMinute: 1 << 20, RatePerHour: 1 << 30})
-	return &poolCase{env: env, before: snapshot(t, env.Client), from: image(t, env.Client, "api-1.0.0"), opt: testOptions(t),
-		members: poolMembers(t, env.Client)}
+	client := env.Client
+	if !validate {
+		client = env.NewClient(t, env.Token, false)
+	}
+	return &poolCase{env: env, client: client, before: snapshot(t, env.Client), from: image(t, env.Client, "api-1.0.0"),
+		opt: testOptions(t), members: poolMembers(t, env.Client)}
 }
 
 // poolStrategy checks new members over real sockets; an unhealthy one fails after three
@@ -45,7 +55,7 @@ func poolStrategy(env *dosimtest.Env) Strategy {
 
 func (c *poolCase) plan(t *testing.T, target string) PoolPlan {
 	t.Helper()
-	in, err := GatherPool(context.Background(), c.env.Client, "api", image(t, c.env.Client, target), poolStrategy(c.env), poolMinute)
+	in, err := GatherPool(context.Background(), c.client, "api", image(t, c.client, target), poolStrategy(c.env), poolMinute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +122,7 @@ func TestPoolRolledEndToEnd(t *testing.T) {
 	if want := 4*PoolStep(10, poolMinute) - 10*poolMinute; p.Estimate.Duration.D() != want {
 		t.Errorf("estimate %s, want %s", p.Estimate.Duration, want)
 	}
-	r, err := StartPool(c.env.Client, p, c.opt)
+	r, err := StartPool(c.client, p, c.opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +165,7 @@ func TestPoolGateFailureRestoresTheTemplate(t *testing.T) {
 	if err := c.env.Sim.SetImageFlags(broken.ImageID, true, false); err != nil {
 		t.Fatal(err)
 	}
-	r, err := StartPool(c.env.Client, c.plan(t, "api-1.1.0"), c.opt)
+	r, err := StartPool(c.client, c.plan(t, "api-1.1.0"), c.opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,5 +184,34 @@ func TestPoolGateFailureRestoresTheTemplate(t *testing.T) {
 		if s.Phase != PhaseCancelled && s.Phase != PhaseRolledBack {
 			t.Errorf("replacement %d: %s, want cancelled or rolled back", s.Slot, s.Phase)
 		}
+	}
+}
+
+// TestPoolStuckMemberRollsBack rolls onto an image whose droplets never boot: the first
+// new member fails after the active timeout, molt puts the template back and destroys
+// the member, for which the pool would wait forever, and the pool ends as it was.
+func TestPoolStuckMemberRollsBack(t *testing.T) {
+	t.Parallel()
+	c := newPoolCase(t)
+	stuck := image(t, c.env.Client, "api-1.1.0")
+	if err := c.env.Sim.SetImageFlags(stuck.ImageID, false, true); err != nil {
+		t.Fatal(err)
+	}
+	p := c.plan(t, "api-1.1.0")
+	p.ActiveTimeout = Duration(300 * time.Millisecond)
+	r, err := StartPool(c.client, p, c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runPool(t, r); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("run: %v, want rolled back", err)
+	}
+	c.check(t, c.from)
+	recs, err := ReadJournal(r.JournalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(recs, func(rec Record) bool { return rec.Kind == KindIntent && rec.Op == OpPoolDestroyStuck }) {
+		t.Error("the journal has no intent to destroy the stuck member")
 	}
 }

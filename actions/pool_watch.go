@@ -318,7 +318,10 @@ func (r *PoolRollout) updateETA(p, last PoolProgress) {
 	case p.Behind == 0 && p.Changing == "":
 		r.eta = now
 	case r.eta.IsZero() || p.Toward != last.Toward:
-		r.eta = now.Add(time.Duration(p.Behind)*step - c + r.plan.Estimate.Wait.D())
+		r.eta = now.Add(time.Duration(p.Behind)*step - c)
+		if !r.resumed && !r.rollingBack {
+			r.eta = r.eta.Add(r.plan.Estimate.Wait.D()) // the cooldown after the pool's last change
+		}
 	case p.OnTarget > last.OnTarget:
 		r.eta = now.Add(c + minute + time.Duration(max(p.Behind-1, 0))*step)
 	case p.Behind < last.Behind:
