@@ -33,27 +33,19 @@ func phaseIs(p Phase) func(Record) bool {
 	return func(r Record) bool { return r.Kind == KindPhase && r.Phase == p }
 }
 
-func stateIs(st State) func(Record) bool {
-	return func(r Record) bool { return r.Kind == KindState && r.State == st }
-}
-
 var forwardCrashes = []poolCrashPoint{
-	{"the lock intent", 1, intentOf(OpPoolLock)},
 	{"the template intent", 1, intentOf(OpPoolTemplate)},
 	{"the template result", 1, resultOf(OpPoolTemplate)},
 	{"the first new member seen", 1, phaseIs(PhaseCreated)},
 	{"the first new member healthy", 1, phaseIs(PhaseHealthy)},
 	{"the second replacement done", 2, phaseIs(PhaseDone)},
-	{"the last new member seen", 4, phaseIs(PhaseCreated)},
 	{"the release intent", 1, intentOf(OpPoolRelease)},
 }
 
 var rollbackCrashes = []poolCrashPoint{
 	{"the first new member failed", 1, phaseIs(PhaseFailed)},
-	{"rolling back", 1, stateIs(StateRollingBack)},
 	{"the restore intent", 1, intentOf(OpPoolRestore)},
 	{"the restore result", 1, resultOf(OpPoolRestore)},
-	{"the release intent", 1, intentOf(OpPoolRelease)},
 }
 
 // crash makes the point a rollout's crashAfter: it matches its nth record; reached says

@@ -192,7 +192,10 @@ func poolMembersAt(in PoolPlanInput) ([]PoolMember, int) {
 	var out []PoolMember
 	n := 0
 	for _, m := range in.Pool.Members {
-		s := byID[m.DropletID]
+		s, ok := byID[m.DropletID]
+		if !ok {
+			continue // destroyed since the pool listed it
+		}
 		pm := PoolMember{ID: m.DropletID, Name: s.Name, Image: versionName(s.Image), ImageID: s.Image.ImageID, Status: m.Status,
 			Replace: s.Image.ImageID != in.Target.ImageID}
 		if pm.Replace {

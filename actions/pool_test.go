@@ -41,8 +41,10 @@ func newPoolCaseChecked(t *testing.T, validate bool) *poolCase {
 	if !validate {
 		client = env.NewClient(t, env.Token, false)
 	}
+	opt := testOptions(t)
+	opt.Timing.PollMin = 10 * time.Millisecond // a fifth of the cooldown: new members are seen in time
 	return &poolCase{env: env, client: client, before: snapshot(t, env.Client), from: image(t, env.Client, "api-1.0.0"),
-		opt: testOptions(t), members: poolMembers(t, env.Client)}
+		opt: opt, members: poolMembers(t, env.Client)}
 }
 
 // poolStrategy checks new members over real sockets; an unhealthy one fails after three

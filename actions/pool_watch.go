@@ -71,13 +71,6 @@ func (r *PoolRollout) until(ctx context.Context, abort <-chan bool, j *judges, n
 	}
 }
 
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // poll reads the pool once and takes in what changed; done says it is settled on toward.
 func (r *PoolRollout) poll(ctx context.Context, toward int, gate bool) (bool, error) {
 	members, err := r.api.poolMembers(ctx, r.plan.Pool.ID)
