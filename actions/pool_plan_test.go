@@ -116,11 +116,11 @@ func TestNewPoolPlanRefusesALockedPool(t *testing.T) {
 	}
 }
 
-// Through the API: a balancer that lists two of the api pool's members by ID is flagged,
-// and one that serves role:api in nyc3 is said to follow the pool.
+// Through the API: a balancer that lists the pool's members by ID is flagged, and one
+// that serves role:api in nyc3 is said to follow the pool.
 func TestGatherPoolFindsBalancers(t *testing.T) {
 	t.Parallel()
-	c := newPoolCase(t)
+	c := newSmallPoolCase(t)
 	ctx := context.Background()
 	var ids []int
 	for id := range c.members {
@@ -131,11 +131,11 @@ func TestGatherPoolFindsBalancers(t *testing.T) {
 		{Name: "api-by-id", Region: "nyc3", ForwardingRules: rule, DropletIDs: ids[:2]},
 		{Name: "api-by-tag", Region: "nyc3", ForwardingRules: rule, Tag: "role:api"},
 	} {
-		if _, _, err := c.env.Client.LoadBalancers.Create(ctx, req); err != nil {
+		if _, _, err := c.client.LoadBalancers.Create(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p := c.plan(t, "api-1.1.0")
+	p := c.plan(t)
 	text := strings.Join(p.Warnings, "\n")
 	if len(p.LBs) != 2 || !strings.Contains(text, "load balancer api-by-id lists members of pool api by droplet ID") ||
 		!strings.Contains(text, "load balancer api-by-tag follows the pool by its tag role:api") {

@@ -18,33 +18,75 @@ import (
 // cooldown lasts 50ms, and a member's replacement (two cooldowns and a minute) 105ms.
 const poolMinute = 5 * time.Millisecond
 
-// poolCase is the demo's api pool (four members on api-1.0.0) and the world around it.
+// poolCase is a pool called api and the world around it: the demo's (four members on
+// api-1.0.0, rolled onto api-1.1.0), or a small one of two members on a distribution
+// image in an empty world, rolled onto another.
 type poolCase struct {
 	env *dosimtest.Env
-	// client drives the rollout: env.Client, whose answers are checked against the API
-	// description, or a plain one where many runs would spend their time checking.
+	// client drives the rollout and reads what the test checks: env.Client, whose answers
+	// are checked against the API description, or a plain one where many runs would
+	// spend their time checking.
 	client  *godo.Client
 	before  world
 	from    fleet.Version
+	target  fleet.Version
+	size    int
 	opt     Options
 	members map[int]bool
 }
 
-func newPoolCase(t *testing.T) *poolCase { return newPoolCaseChecked(t, true) }
+// poolSimConfig lifts the rate limits: polls come every few milliseconds, as a real
+// pool's cooldown of minutes allows polls every 15 seconds.
+func poolSimConfig(seed string, extras bool) dosim.Config {
+	return dosim.Config{Seed: seed, DemoExtras: extras, PoolMinute: poolMinute, RatePerMinute: 1 << 20, RatePerHour: 1 << 30}
+}
 
-func newPoolCaseChecked(t *testing.T, validate bool) *poolCase {
+// newPoolCase is the demo's api pool, with a client that checks every answer.
+func newPoolCase(t *testing.T) *poolCase {
 	t.Helper()
-	// Polls come every few milliseconds: lift the rate limits, as a real pool's cooldown
-	// of minutes does for polls every 15 seconds.
-	env := startSim(t, dosim.Config{DemoExtras: true, PoolMinute: poolMinute, RatePerMinute: 1 << 20, RatePerHour: 1 << 30})
-	client := env.Client
-	if !validate {
-		client = env.NewClient(t, env.Token, false)
+	env := startSim(t, poolSimConfig("demo", true))
+	return newPoolCaseOn(t, env, env.Client, image(t, env.Client, "api-1.0.0"), image(t, env.Client, "api-1.1.0"), 4)
+}
+
+// newSmallPoolCase is a pool of two members on ubuntu-24-04-x64 in an empty world, to
+// be rolled onto debian-13-x64, with a client that does not check answers.
+func newSmallPoolCase(t *testing.T) *poolCase {
+	t.Helper()
+	env := startSim(t, poolSimConfig("empty", false))
+	client := env.NewClient(t, env.Token, false)
+	_, _, err := client.DropletAutoscale.Create(context.Background(), &godo.DropletAutoscalePoolRequest{Name: "api",
+		Config: &godo.DropletAutoscaleConfiguration{TargetNumberInstances: 2},
+		DropletTemplate: &godo.DropletAutoscaleResourceTemplate{Region: "nyc3", Size: "c-2", Image: "ubuntu-24-04-x64",
+			SSHKeys: []string{"12345"}, Tags: []string{"role:api", "env:prod"}, WithDropletAgent: true}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	waitCond(t, "the new pool's members", func() bool {
+		pools, err := fleet.ReadPools(context.Background(), client)
+		if err != nil || len(pools) != 1 || len(pools[0].Members) != 2 {
+			return false
+		}
+		return !slices.ContainsFunc(pools[0].Members, func(m fleet.PoolMember) bool { return m.Status != "active" })
+	})
+	return newPoolCaseOn(t, env, client, slugImage(t, client, "ubuntu-24-04-x64"), slugImage(t, client, "debian-13-x64"), 2)
+}
+
+// slugImage reads a distribution image by its slug.
+func slugImage(t *testing.T, c *godo.Client, slug string) fleet.Version {
+	t.Helper()
+	im, _, err := c.Images.GetBySlug(context.Background(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fleet.VersionFromImage(im)
+}
+
+func newPoolCaseOn(t *testing.T, env *dosimtest.Env, client *godo.Client, from, target fleet.Version, size int) *poolCase {
+	t.Helper()
 	opt := testOptions(t)
 	opt.Timing.PollMin = 10 * time.Millisecond // a fifth of the cooldown: new members are seen in time
-	return &poolCase{env: env, client: client, before: snapshot(t, env.Client), from: image(t, env.Client, "api-1.0.0"),
-		opt: opt, members: poolMembers(t, env.Client)}
+	return &poolCase{env: env, client: client, before: snapshot(t, client), from: from, target: target, size: size, opt: opt,
+		members: poolMembers(t, client)}
 }
 
 // poolStrategy checks new members over real sockets; an unhealthy one fails after three
@@ -55,9 +97,9 @@ func poolStrategy(env *dosimtest.Env) Strategy {
 	return st
 }
 
-func (c *poolCase) plan(t *testing.T, target string) PoolPlan {
+func (c *poolCase) plan(t *testing.T) PoolPlan {
 	t.Helper()
-	in, err := GatherPool(context.Background(), c.client, "api", image(t, c.client, target), poolStrategy(c.env), poolMinute)
+	in, err := GatherPool(context.Background(), c.client, "api", c.target, poolStrategy(c.env), poolMinute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,22 +117,22 @@ func runPool(t *testing.T, r *PoolRollout) error {
 	return r.Run(ctx)
 }
 
-// check asserts what must hold once a pool rollout ended: the pool's four members all
+// check asserts what must hold once a pool rollout ended: the pool's members all
 // active on want, the template on want, no lock left, and no droplet more or less
 // than before the rollout (none orphaned, none lost).
 func (c *poolCase) check(t *testing.T, want fleet.Version) {
 	t.Helper()
-	after := snapshot(t, c.env.Client)
+	after := snapshot(t, c.client)
 	if len(after.byID) != len(c.before.byID) {
 		t.Errorf("%d droplets, %d before", len(after.byID), len(c.before.byID))
 	}
-	pools, err := fleet.ReadPools(context.Background(), c.env.Client)
+	pools, err := fleet.ReadPools(context.Background(), c.client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := pools[0]
-	if p.Template.ImageID != want.ImageID || len(p.Members) != 4 {
-		t.Errorf("pool: template %s, %d members; want %s and 4", p.TemplateName(), len(p.Members), want.Name)
+	if p.Template.ImageID != want.ImageID || len(p.Members) != c.size {
+		t.Errorf("pool: template %s, %d members; want %s and %d", p.TemplateName(), len(p.Members), want.Name, c.size)
 	}
 	for _, m := range p.Members {
 		d, ok := after.byID[m.DropletID]
@@ -116,8 +158,8 @@ func (c *poolCase) check(t *testing.T, want fleet.Version) {
 func TestPoolRolledEndToEnd(t *testing.T) {
 	t.Parallel()
 	c := newPoolCase(t)
-	target := image(t, c.env.Client, "api-1.1.0")
-	p := c.plan(t, "api-1.1.0")
+	target := c.target
+	p := c.plan(t)
 	if p.Replaced != 4 || p.FromRef != strconv.Itoa(c.from.ImageID) || p.Pool.CooldownMinutes != 10 {
 		t.Fatalf("plan: %+v", p)
 	}
@@ -163,11 +205,11 @@ func TestPoolRolledEndToEnd(t *testing.T) {
 func TestPoolGateFailureRestoresTheTemplate(t *testing.T) {
 	t.Parallel()
 	c := newPoolCase(t)
-	broken := image(t, c.env.Client, "api-1.1.0")
+	broken := c.target
 	if err := c.env.Sim.SetImageFlags(broken.ImageID, true, false); err != nil {
 		t.Fatal(err)
 	}
-	r, err := StartPool(c.client, c.plan(t, "api-1.1.0"), c.opt)
+	r, err := StartPool(c.client, c.plan(t), c.opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,17 +231,18 @@ func TestPoolGateFailureRestoresTheTemplate(t *testing.T) {
 	}
 }
 
-// TestPoolStuckMemberRollsBack rolls onto an image whose droplets never boot: the first
-// new member fails after the active timeout, molt puts the template back and destroys
-// the member, for which the pool would wait forever, and the pool ends as it was.
+// TestPoolStuckMemberRollsBack rolls a small pool onto an image whose droplets never
+// boot: the first new member fails after the active timeout, molt puts the template back
+// and destroys the member, for which the pool would wait forever, and the pool ends as
+// it was.
 func TestPoolStuckMemberRollsBack(t *testing.T) {
 	t.Parallel()
-	c := newPoolCase(t)
-	stuck := image(t, c.env.Client, "api-1.1.0")
+	c := newSmallPoolCase(t)
+	stuck := c.target
 	if err := c.env.Sim.SetImageFlags(stuck.ImageID, false, true); err != nil {
 		t.Fatal(err)
 	}
-	p := c.plan(t, "api-1.1.0")
+	p := c.plan(t)
 	p.ActiveTimeout = Duration(300 * time.Millisecond)
 	r, err := StartPool(c.client, p, c.opt)
 	if err != nil {
