@@ -96,8 +96,13 @@ func (w poolWire) templateDigest() string {
 // API has it, its members as droplets, load balancers and the pool's last change. A
 // minute of the pool's timings lasts minute (0: a minute; a simulator's can be shorter).
 func GatherPool(ctx context.Context, c *godo.Client, name string, target fleet.Version, st Strategy, minute time.Duration) (PoolPlanInput, error) {
-	a := &api{c: c, timing: Timing{}.withDefaults(), publish: func(Event) {}, halted: func() bool { return false }}
+	a := readOnly(c)
 	in := PoolPlanInput{Target: target, Strategy: st, Now: time.Now(), Minute: minute}
+	owner, err := a.accountRef(ctx)
+	if err != nil {
+		return in, err
+	}
+	in.Owner = &owner
 	pools, err := fleet.ReadPools(ctx, c)
 	if err != nil {
 		return in, err

@@ -41,7 +41,17 @@ type PoolPlan struct {
 	// Minute is how long one of the pool's minutes lasts: a minute on DigitalOcean,
 	// shorter on a simulator that scales its pools' timings (dosim's PoolMinute).
 	Minute Duration `json:"minute"`
+	// Account is the account the pool belongs to: the rollout is resumed or rolled back
+	// only there.
+	Account *fleet.Account `json:"account,omitempty"`
+	// Guards are the checks of the target the members trip (another role's image, a
+	// downgrade), as a droplet plan has them; Refusal refuses those not allowed.
+	Guards []Guard `json:"guards,omitempty"`
 }
+
+// Refusal returns a *GuardError when the target trips guards the strategy does not
+// allow, else nil. StartPool refuses such a plan too.
+func (p PoolPlan) Refusal() error { return Plan{Guards: p.Guards}.Refusal() }
 
 // PoolRef is the pool a rollout rolls.
 type PoolRef struct {
@@ -100,6 +110,8 @@ type PoolPlanInput struct {
 	LastChange time.Time
 	Now        time.Time
 	Minute     time.Duration
+	// Owner is the account the pool belongs to (GatherPool reads it).
+	Owner *fleet.Account
 }
 
 // NewPoolPlan plans a pool rollout. It fails, naming what to fix, when the pool cannot
@@ -111,7 +123,8 @@ func NewPoolPlan(in PoolPlanInput) (PoolPlan, error) {
 		in.Minute = time.Minute
 	}
 	p := PoolPlan{Pool: poolRef(in), From: in.Pool.Template, FromRef: in.FromRef, Target: in.Target,
-		Health: in.Strategy.Health, ActiveTimeout: in.Strategy.ActiveTimeout, LBs: poolLBs(in), Minute: Duration(in.Minute)}
+		Health: in.Strategy.Health, ActiveTimeout: in.Strategy.ActiveTimeout, LBs: poolLBs(in), Minute: Duration(in.Minute),
+		Account: in.Owner}
 	if err := checkPool(in); err != nil {
 		return PoolPlan{}, err
 	}
@@ -120,6 +133,13 @@ func NewPoolPlan(in PoolPlanInput) (PoolPlan, error) {
 		p.Replaced = 0
 		return p, nil
 	}
+	var todo []fleet.Server
+	for _, s := range in.Servers {
+		if s.Image.ImageID != in.Target.ImageID {
+			todo = append(todo, s)
+		}
+	}
+	p.Guards = guards(PlanInput{Target: in.Target, Strategy: in.Strategy}, todo)
 	p.Estimate = poolEstimate(in, p.Replaced)
 	p.Warnings = poolWarnings(in, p)
 	return p, nil

@@ -68,6 +68,21 @@ func TestNewPoolPlan(t *testing.T) {
 		}, err: "replacing 1 members behind its template"},
 		{name: "an image not in the pool's region", change: func(in *PoolPlanInput) { in.Target.Regions = []string{"fra1"} }, err: "not available in nyc3"},
 		{name: "an image too big for the size", change: func(in *PoolPlanInput) { in.Target.MinDiskSize = 50 }, err: "needs a 50 GB disk"},
+		{name: "a downgrade is a guard", change: func(in *PoolPlanInput) {
+			in.Target = fleet.Version{ImageID: 9, Name: "app-0.9.0", Regions: []string{"nyc3"}, Status: "available"}
+		}, check: func(t *testing.T, p PoolPlan) {
+			if len(p.Guards) != 1 || p.Guards[0].Kind != GuardDowngrade || len(p.Guards[0].Servers) != 3 || p.Refusal() == nil {
+				t.Errorf("guards %+v", p.Guards)
+			}
+		}},
+		{name: "another role's image is a guard the strategy can allow", change: func(in *PoolPlanInput) {
+			in.Target = fleet.Version{ImageID: 20, Name: "web-1.6.0", Regions: []string{"nyc3"}, Status: "available"}
+			in.Strategy.AllowOtherRole = true
+		}, check: func(t *testing.T, p PoolPlan) {
+			if len(p.Guards) != 1 || p.Guards[0].Kind != GuardOtherRole || p.Refusal() != nil {
+				t.Errorf("guards %+v, refusal %v", p.Guards, p.Refusal())
+			}
+		}},
 		{name: "a health check longer than the cooldown", change: func(in *PoolPlanInput) {
 			in.Strategy.Health.Timeout = Duration(15 * time.Minute)
 		}, warning: "the pool retires an old member 10m after its replacement appears"},
@@ -140,5 +155,43 @@ func TestGatherPoolFindsBalancers(t *testing.T) {
 	if len(p.LBs) != 2 || !strings.Contains(text, "load balancer api-by-id lists members of pool api by droplet ID") ||
 		!strings.Contains(text, "load balancer api-by-tag follows the pool by its tag role:api") {
 		t.Errorf("balancers %v, warnings:\n%s", p.LBs, text)
+	}
+}
+
+// A pool rollout is resumed only on the account it ran on: against another simulator
+// (another account) the resume is refused before anything changes, whether the caller
+// read the account first or Run reads it.
+func TestPoolResumeRefusesAnotherAccount(t *testing.T) {
+	t.Parallel()
+	c := newSmallPoolCase(t)
+	path, err := poolRun(t, c, false, &poolCrashPoint{"the template result", 1, resultOf(OpPoolTemplate)})
+	if !errors.Is(err, errCrashed) {
+		t.Fatalf("no crash: %v", err)
+	}
+	other := startSim(t, poolSimConfig("empty", false))
+	here, err := ReadAccount(context.Background(), other.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := c.opt
+	opt.Account = &here
+	var mismatch *AccountMismatchError
+	if _, err := ResumePool(other.Client, path, opt); !errors.As(err, &mismatch) {
+		t.Errorf("resume with the other account known: %v, want a mismatch", err)
+	}
+	before, _ := ReadJournal(path)
+	r, err := ResumePool(other.Client, path, c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runPool(t, r); !errors.As(err, &mismatch) {
+		t.Errorf("a run on the other account: %v, want a mismatch", err)
+	}
+	after, _ := ReadJournal(path)
+	if len(after) != len(before) {
+		t.Errorf("the refused run journaled %d records", len(after)-len(before))
+	}
+	if st := other.Sim.Stats(); st.ByMethod["POST"]+st.ByMethod["PUT"]+st.ByMethod["DELETE"] != 0 {
+		t.Errorf("the other account was changed: %v", st.ByMethod)
 	}
 }

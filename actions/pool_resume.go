@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -59,11 +60,30 @@ func reopenPool(client *godo.Client, path string, opt Options) (*PoolRollout, er
 		j.Close()
 		return nil, fmt.Errorf("rollout %s replaces droplets, not a pool", h.ID)
 	}
+	if opt.Account != nil {
+		if err := CheckAccount(h.ID, h.Pool.Account, *opt.Account); err != nil {
+			j.Close()
+			return nil, err
+		}
+	}
 	r := newPoolRollout(client, h.ID, *h.Pool, j, opt)
 	r.resumed = true
 	r.replay(recs)
 	r.b = NewBroadcaster(r.replayedStatus())
 	return r, nil
+}
+
+// bind checks, before a resumed run changes anything, that the token reaches the account
+// the pool rollout ran on, unless the caller checked it when the journal was opened.
+func (r *PoolRollout) bind(ctx context.Context) error {
+	if !r.resumed || r.plan.Account == nil || r.opt.Account != nil {
+		return nil
+	}
+	here, err := r.api.accountRef(ctx)
+	if err != nil {
+		return fmt.Errorf("check that rollout %s belongs to this account: %w", r.id, err)
+	}
+	return CheckAccount(r.id, r.plan.Account, here)
 }
 
 // replay rebuilds the replacements and the rollout's state from the journal. The lock

@@ -93,6 +93,9 @@ func StartPool(client *godo.Client, plan PoolPlan, opt Options) (*PoolRollout, e
 	if plan.Replaced == 0 {
 		return nil, fmt.Errorf("pool %s's template is already %s: there is nothing to roll", plan.Pool.Name, versionName(plan.Target))
 	}
+	if err := plan.Refusal(); err != nil {
+		return nil, err
+	}
 	id := NewRolloutID(time.Now())
 	h := Header{ID: id, Started: time.Now().UTC(), Operator: *opt.Operator, Molt: opt.Version, Plan: plan.header(), Pool: &plan}
 	j, err := CreateJournal(opt.Dir, h)
@@ -135,7 +138,7 @@ func (p PoolPlan) header() Plan {
 			sources[m.Image]++
 		}
 	}
-	return Plan{Selection: "pool " + p.Pool.Name, Target: p.Target, Strategy: st, Sources: sources}
+	return Plan{Selection: "pool " + p.Pool.Name, Target: p.Target, Strategy: st, Sources: sources, Account: p.Account}
 }
 
 // View is the rollout as a droplet plan shows it: one wave per member the pool replaces
@@ -194,6 +197,9 @@ func (r *PoolRollout) publish(ev Event) { r.b.Publish(ev) }
 func (r *PoolRollout) Run(ctx context.Context) (err error) {
 	r.started = time.Now()
 	defer func() { err = r.closeRun(err) }()
+	if err := r.bind(ctx); err != nil {
+		return err // another account's rollout: nothing journaled, nothing changed
+	}
 	r.publish(RolloutStarted{At: r.started, Rollout: r.id, Selection: r.view.Selection, Target: versionName(r.plan.Target),
 		Waves: len(r.slots), Replacements: len(r.slots), Resumed: r.resumed, Journal: r.j.Path()})
 	return r.endRun(ctx, r.run(ctx))

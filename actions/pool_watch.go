@@ -253,6 +253,9 @@ func (r *PoolRollout) destroyStuck(ctx context.Context) error {
 		if m.gone || m.status != "new" || time.Since(m.seen) < r.plan.ActiveTimeout.D() {
 			continue
 		}
+		if same, err := r.stillTheMember(ctx, m); err != nil || !same {
+			return err
+		}
 		err := r.do(ctx, Record{Op: OpPoolDestroyStuck, Droplets: []int{m.id}, Reason: "still new after " + r.plan.ActiveTimeout.String()},
 			mutate, func(c context.Context) (*godo.Response, error) { return r.api.c.Droplets.Delete(c, m.id) })
 		if err != nil && !isStatus(err, http.StatusNotFound) {
@@ -261,6 +264,24 @@ func (r *PoolRollout) destroyStuck(ctx context.Context) error {
 		m.gone = true
 	}
 	return nil
+}
+
+// stillTheMember checks, right before molt destroys a member, that the droplet is still
+// the one it saw: its name, and the rollout's lock. A droplet gone already needs nothing;
+// one that is not the member stops the run (resumable), and molt leaves it alone.
+func (r *PoolRollout) stillTheMember(ctx context.Context, m *memberWatch) (bool, error) {
+	d, err := r.api.getDroplet(ctx, m.id)
+	switch {
+	case err != nil:
+		return false, err
+	case d == nil:
+		m.gone = true
+		return false, nil
+	case d.Name != m.name || !slices.Contains(d.Tags, RolloutTag(r.id)):
+		return false, fmt.Errorf("droplet %d is not the new member %s that molt saw (it is %s, tagged %s): molt leaves it alone; look at pool %s, then resume",
+			m.id, m.name, d.Name, strings.Join(d.Tags, ", "), r.plan.Pool.Name)
+	}
+	return true, nil
 }
 
 // progress says what changed in the pool, with the time left.

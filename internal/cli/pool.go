@@ -40,8 +40,8 @@ func addPoolFlags(cmd *cobra.Command, o *poolOptions) {
 
 // dropletOnly are the flags that mean nothing to a pool, which makes, hands over and
 // retires its members itself, one at a time.
-var dropletOnly = []string{"tag", "region", "name", "surge", "canary", "pause", "min-ready", "max-failures", "retire", "lb",
-	"reserved-ip", "move-volumes", "keep-failed", "user-data", "ssh-key"}
+var dropletOnly = []string{"tag", "region", "name", "surge", "canary", "pause", "min-ready", "drain", "max-failures", "retire",
+	"lb", "reserved-ip", "move-volumes", "keep-failed", "user-data", "ssh-key"}
 
 // checkPool validates the flags of a pool rollout; every failure is a usage error.
 func (o poolOptions) check(cmd *cobra.Command, po planOptions) error {
@@ -54,6 +54,8 @@ func (o poolOptions) check(cmd *cobra.Command, po planOptions) error {
 			return usageError("--pool rolls every member of the pool; it takes no --%s", f)
 		case "pause":
 			return usageError("--pause does not apply to a pool: nothing in DigitalOcean's API holds a pool's replacement (see docs/engine.md)")
+		case "drain":
+			return usageError("--drain does not apply to a pool: the pool retires its members itself (shut down, destroyed a minute later)")
 		}
 		return usageError("--%s does not apply to a pool: the pool makes, hands over and retires its members itself, one at a time", f)
 	}
@@ -119,10 +121,22 @@ func (a *app) runPoolPlan(cmd *cobra.Command, po planOptions, o poolOptions) err
 	if po.output == "json" {
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+	} else if _, err := io.WriteString(cmd.OutOrStdout(), poolPlanText(p)); err != nil {
+		return err
 	}
-	_, err = io.WriteString(cmd.OutOrStdout(), poolPlanText(p))
-	return err
+	return refusedPool(p)
+}
+
+// refusedPool turns a pool plan whose target trips guards the flags do not allow into
+// exit 1.
+func refusedPool(p actions.PoolPlan) error {
+	if err := p.Refusal(); err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	return nil
 }
 
 func (a *app) runPoolApply(cmd *cobra.Command, po planOptions, o poolOptions, yes bool, pollMin time.Duration) error {
@@ -144,6 +158,12 @@ func (a *app) runPoolApply(cmd *cobra.Command, po planOptions, o poolOptions, ye
 	if p.Replaced == 0 {
 		fmt.Fprint(cmd.OutOrStdout(), poolPlanText(p))
 		return nil
+	}
+	if err := refusedPool(p); err != nil {
+		if po.output != "json" {
+			fmt.Fprint(cmd.OutOrStdout(), poolPlanText(p))
+		}
+		return err
 	}
 	if !yes {
 		if err := newPrompter(cmd).confirm(poolPlanText(p), p.Pool.Name, "roll this pool"); err != nil {

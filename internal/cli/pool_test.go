@@ -162,6 +162,7 @@ func TestPoolUsageErrors(t *testing.T) {
 		{[]string{"plan", "--pool", "api", "--to", "api-1.1.0", "--pool-minute", "0s"}, "--pool-minute must be positive"},
 		{[]string{"plan", "--pool", "api", "--to", "api-1.1.0", "-o", "yaml"}, "unknown output"},
 		{[]string{"apply", "--pool", "api", "--to", "api-1.1.0"}, "--yes"},
+		{[]string{"apply", "--yes", "--pool", "api", "--to", "api-1.1.0", "--drain", "5s"}, "--drain does not apply to a pool"},
 	} {
 		code, _, errOut := molt(t, args(conn, c.args)...)
 		if code != 2 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
@@ -201,5 +202,22 @@ func TestDropletPlanLeavesPoolMembersOut(t *testing.T) {
 	code, out, errOut := molt(t, args(conn, []string{"plan", "--tag", "role:api", "--to", "api-1.1.0", "--ssh-key", "1234"})...)
 	if code != 0 || strings.Count(out, "member of pool api: roll the pool instead") != 4 || !strings.Contains(out, "Replace 0 of 4") {
 		t.Errorf("exit %d: %s\n%s", code, errOut, out)
+	}
+}
+
+// Another role's image onto the pool is refused (exit 1) after the plan is shown, and
+// nothing changes; --allow-other-role lets it plan.
+func TestPoolGuardsTheTarget(t *testing.T) {
+	env, conn := poolSim(t)
+	code, out, errOut := molt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "web-1.6.0"))...)
+	if code != 1 || !strings.Contains(errOut, "pass --allow-other-role") || !strings.Contains(out, "Refused unless --allow-other-role: 4 servers of role api") {
+		t.Errorf("exit %d: %s\n%s", code, errOut, out)
+	}
+	if st := env.Sim.Stats(); st.ByMethod["PUT"]+st.ByMethod["POST"] != 0 {
+		t.Errorf("a refused rollout changed something: %v", st.ByMethod)
+	}
+	code, out, errOut = molt(t, args(conn, []string{"plan", "--allow-other-role"}, poolFlags(env, "web-1.6.0"))...)
+	if code != 0 || !strings.Contains(out, "Allowed by --allow-other-role") {
+		t.Errorf("plan with --allow-other-role: exit %d: %s\n%s", code, errOut, out)
 	}
 }

@@ -24,6 +24,9 @@ func poolPlanText(p actions.PoolPlan) string {
 	}
 	fmt.Fprintf(&b, "Roll pool %s (%s, %s, %s, cooldown %s) from %s to %s.\n", pool.Name, pool.Region, size, pool.Size,
 		minutes(pool.CooldownMinutes, p.Minute.D()), p.From.Name, p.Target.Name)
+	if p.Account != nil {
+		fmt.Fprintf(&b, "Account: %s.\n", p.Account)
+	}
 	fmt.Fprintf(&b, "molt points the pool's template at %s; the pool then replaces its %d members itself, one at a\n"+
 		"time, making each new member before it retires an old one. molt checks each new member\n"+
 		"(%s) and, if one fails, puts %s back in the template\n"+
@@ -46,6 +49,9 @@ func poolPlanText(p actions.PoolPlan) string {
 		"puts the template back; stopping molt leaves the pool going without the health check until `molt resume`.\n")
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s.\n", w)
+	}
+	for _, g := range p.Guards {
+		b.WriteString(guardText(g))
 	}
 	return b.String()
 }
