@@ -142,7 +142,7 @@ func PreviewRollback(path string) ([]RollbackStep, error) {
 		return nil, err
 	}
 	if p := recs[0].Header.Pool; p != nil {
-		return nil, fmt.Errorf("rollout %s rolls pool %s: rolling it back restores the template's image %s", recs[0].Header.ID, p.Pool.Name, versionName(p.From))
+		return nil, fmt.Errorf("rollout %s rolls pool %s: `molt rollback %s` puts the template's image %s back", recs[0].Header.ID, p.Pool.Name, recs[0].Header.ID, versionName(p.From))
 	}
 	e := &Executor{plan: recs[0].Header.Plan}
 	for _, w := range e.plan.Waves {

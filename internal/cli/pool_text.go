@@ -45,8 +45,8 @@ func poolPlanText(p actions.PoolPlan) string {
 		fmt.Fprintf(&b, "; first the %s left of the cooldown after the pool's last change", roughly(e.Wait.D()))
 	}
 	fmt.Fprintf(&b, ") and about %d API calls.\n", e.APICalls)
-	b.WriteString("No pause: nothing in DigitalOcean's API holds a pool's replacement. `molt rollback ID` (A in the cockpit)\n" +
-		"puts the template back; stopping molt leaves the pool going without the health check until `molt resume`.\n")
+	b.WriteString("No pause: nothing in DigitalOcean's API holds a pool's replacement. `molt rollback ID` puts the\n" +
+		"template back; stopping molt leaves the pool going without the health check until `molt resume`.\n")
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s.\n", w)
 	}
