@@ -13,10 +13,11 @@ import (
 	"github.com/molt-sh/molt/fleet"
 )
 
-// demoWithPool is the demo with its extras: the api pool of four members on api-1.0.0.
-func demoWithPool(t *testing.T) *dosimtest.Env {
+// demoWithPool is the demo with its extras, the api pool of four members on api-1.0.0,
+// whose minutes last minute.
+func demoWithPool(t *testing.T, minute time.Duration) *dosimtest.Env {
 	t.Helper()
-	return dosimtest.Start(t, dosim.Config{DemoExtras: true, HealthPort: -1, PoolMinute: 2 * time.Millisecond})
+	return dosimtest.Start(t, dosim.Config{DemoExtras: true, HealthPort: -1, PoolMinute: minute})
 }
 
 // retemplate points pool's template at image, keeping the rest as godo can send it.
@@ -38,7 +39,7 @@ func godoImage(id int) string { return strconv.Itoa(id) }
 
 func TestReadPoolsMarksMembersAndCountsThemByImage(t *testing.T) {
 	t.Parallel()
-	env := demoWithPool(t)
+	env := demoWithPool(t, time.Hour) // the pool takes its time: the census is of the members read
 	ctx := t.Context()
 	pools, err := fleet.ReadPools(ctx, env.Client)
 	if err != nil || len(pools) != 1 {
@@ -83,7 +84,7 @@ func TestReadPoolsMarksMembersAndCountsThemByImage(t *testing.T) {
 // An inventory that reads pools marks a member the pool made since the last read.
 func TestInventoryMarksNewPoolMembers(t *testing.T) {
 	t.Parallel()
-	env := demoWithPool(t)
+	env := demoWithPool(t, 2*time.Millisecond)
 	ctx := t.Context()
 	inv := fleet.NewInventory(env.Client, fleet.LoadOptions{Pools: true})
 	if _, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil); err != nil {
