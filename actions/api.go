@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // Timing holds the engine's clocks. Tests and benchmarks against the simulator scale
@@ -28,6 +30,13 @@ type Timing struct {
 	AdoptDelay time.Duration
 	// CallTimeout bounds one API call.
 	CallTimeout time.Duration
+	// Lease is how long a driver's cloud lease on its rollout runs (default
+	// DefaultLease); it is renewed at half that.
+	Lease time.Duration
+	// Settle is how long after a create answered with an error (or not at all) a
+	// rollout looks for droplets the API committed late before it releases its lock
+	// (default DefaultSettle; negative: not at all).
+	Settle time.Duration
 }
 
 func (t Timing) withDefaults() Timing {
@@ -41,6 +50,10 @@ func (t Timing) withDefaults() Timing {
 	def(&t.RetryMax, 30*time.Second)
 	def(&t.AdoptDelay, 2*time.Second)
 	def(&t.CallTimeout, 60*time.Second)
+	def(&t.Lease, DefaultLease)
+	if t.Settle == 0 {
+		t.Settle = DefaultSettle
+	}
 	if t.Attempts <= 0 {
 		t.Attempts = 8
 	}
@@ -76,12 +89,28 @@ type api struct {
 	// stop, when set, gives a context that also ends on the operator's abort, for the
 	// waits between retries.
 	stop func(context.Context) (context.Context, context.CancelFunc)
+	// hold, when set, is passed before every mutating call: the driver's lease.
+	hold func(context.Context) error
+	// failed counts attempts that failed and were retried: a wait they lengthened says
+	// nothing about how long droplets take to turn active.
+	failed atomic.Int64
 }
 
 // call runs fn, retrying as its class allows. fn gets a context that is not cancelled
 // when ctx is, so that a call in flight when the operator interrupts still finishes and
 // its result is journaled; ctx (or the operator's abort) stops the retries and waits.
+// A mutating call is made only while the run holds its lease on the rollout.
 func (a *api) call(ctx context.Context, class callClass, fn func(context.Context) (*godo.Response, error)) error {
+	if class != read && a.hold != nil {
+		if err := a.hold(ctx); err != nil {
+			return err
+		}
+	}
+	return a.callRaw(ctx, class, fn)
+}
+
+// callRaw is call without the lease: the lease's own calls.
+func (a *api) callRaw(ctx context.Context, class callClass, fn func(context.Context) (*godo.Response, error)) error {
 	var err error
 	for attempt := 0; attempt < a.timing.Attempts; attempt++ {
 		if a.halted() {
@@ -98,6 +127,7 @@ func (a *api) call(ctx context.Context, class callClass, fn func(context.Context
 		if !transient(resp, err) {
 			return err
 		}
+		a.failed.Add(1)
 		if class == create {
 			return &unclearError{err: err}
 		}
@@ -109,7 +139,8 @@ func (a *api) call(ctx context.Context, class callClass, fn func(context.Context
 }
 
 func (a *api) once(ctx context.Context, fn func(context.Context) (*godo.Response, error)) (*godo.Response, error) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.timing.CallTimeout)
+	// The engine retries for itself, reporting every attempt: the client sends once.
+	cctx, cancel := context.WithTimeout(fleet.WithoutRetry(context.WithoutCancel(ctx)), a.timing.CallTimeout)
 	defer cancel()
 	start := time.Now()
 	resp, err := fn(cctx)
@@ -179,7 +210,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 func stopCause(ctx context.Context) error {
 	cause := context.Cause(ctx)
 	var ab *abortError
-	if errors.As(cause, &ab) || errors.Is(cause, errPaused) {
+	var ce *controlError
+	if errors.As(cause, &ab) || errors.Is(cause, errPaused) || errors.As(cause, &ce) {
 		return cause
 	}
 	return ErrInterrupted

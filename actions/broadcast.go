@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"sync"
 )
 
@@ -54,7 +55,9 @@ func (b *Broadcaster) Status() Status {
 
 // Subscribe returns a channel of events, starting with a Snapshot of the current status,
 // and a function to leave. The channel is closed after the last event once the
-// broadcaster is closed, or when the subscriber leaves.
+// broadcaster is closed, or when the subscriber leaves. A subscriber that may stop
+// reading before the broadcaster closes must leave: SubscribeContext does it when its
+// context ends.
 func (b *Broadcaster) Subscribe() (<-chan Event, func()) {
 	s := &subscriber{wake: make(chan struct{}, 1), out: make(chan Event), done: make(chan struct{})}
 	b.mu.Lock()
@@ -77,6 +80,17 @@ func (b *Broadcaster) Subscribe() (<-chan Event, func()) {
 		})
 	}
 	return s.out, leave
+}
+
+// SubscribeContext is Subscribe that also leaves when ctx ends (a session that drops, a
+// program that quits), so that no subscriber outlives whoever reads it.
+func (b *Broadcaster) SubscribeContext(ctx context.Context) (<-chan Event, func()) {
+	ch, leave := b.Subscribe()
+	stop := context.AfterFunc(ctx, leave)
+	return ch, func() {
+		stop()
+		leave()
+	}
 }
 
 // Close delivers what is queued and then closes every subscriber's channel.
@@ -146,4 +160,11 @@ func (s *subscriber) deliver() {
 			}
 		}
 	}
+}
+
+// subscribers counts the subscribers (tests).
+func (b *Broadcaster) subscribers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
 }

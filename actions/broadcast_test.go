@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -61,4 +62,23 @@ func TestMarshalEvent(t *testing.T) {
 	if err != nil || string(b) != `{"type":"wave_started","at":"0001-01-01T00:00:00Z","wave":2,"slots":[4,5]}` {
 		t.Errorf("MarshalEvent = %s, %v", b, err)
 	}
+}
+
+// A subscription with a context ends with it: the subscriber is gone and its channel
+// closed, though it never left and the broadcaster goes on (case 10 of issue 11: a
+// dropped molt serve session's subscriber stayed until the rollout ended).
+func TestSubscriptionEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	b := NewBroadcaster(Status{})
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, _ := b.SubscribeContext(ctx)
+	<-ch // the snapshot
+	b.Publish(StateChanged{State: StateRunning})
+	cancel()
+	for range ch {
+	}
+	if n := b.subscribers(); n != 0 {
+		t.Errorf("%d subscribers after the context ended", n)
+	}
+	b.Publish(StateChanged{State: StatePaused}) // nobody reads: must not block
 }

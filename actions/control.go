@@ -25,7 +25,17 @@ type control struct {
 	abort   *abortError
 	taken   bool          // an abort or a rollback is under way: waits no longer stop for an abort
 	wake    chan struct{} // closed and replaced on every change
+	// failed is a pause or its end that could not be journaled: the run stops.
+	failed *controlError
 }
+
+// controlError is an operator's pause (or its end) that the journal did not take: the
+// journal would say the rollout runs while it is held, or the reverse, so the run stops
+// (resumable) and says why.
+type controlError struct{ err error }
+
+func (e *controlError) Error() string { return "journal the operator's " + e.err.Error() }
+func (e *controlError) Unwrap() error { return e.err }
 
 func (c *control) changed() {
 	close(c.wake)
@@ -38,6 +48,8 @@ func (c *control) check(pausable bool) (<-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
+	case c.failed != nil:
+		return c.wake, c.failed
 	case c.abort != nil && !c.taken:
 		return c.wake, c.abort
 	case pausable && c.paused:
@@ -63,15 +75,29 @@ func (e *Executor) Pause() {
 	e.ctl.changed()
 	e.ctl.mu.Unlock()
 	if !was {
-		_ = e.showPaused("paused by the operator")
+		e.controlFailed("pause", e.showPaused("paused by the operator"))
 	}
 }
 
 // Resume lets a paused rollout go on (a pause after failures accepts them).
 func (e *Executor) Resume() {
 	if e.unpause() {
-		_ = e.showUnpaused("resumed by the operator")
+		e.controlFailed("resume", e.showUnpaused("resumed by the operator"))
 	}
+}
+
+// controlFailed stops the run when what the operator asked (what) could not be
+// journaled: every wait ends, and the run ends with the error.
+func (e *Executor) controlFailed(what string, err error) {
+	if err == nil {
+		return
+	}
+	e.ctl.mu.Lock()
+	if e.ctl.failed == nil {
+		e.ctl.failed = &controlError{err: fmt.Errorf("%s: %w", what, err)}
+	}
+	e.ctl.changed()
+	e.ctl.mu.Unlock()
 }
 
 func (e *Executor) unpause() bool {
@@ -301,18 +327,13 @@ func (e *Executor) failurePolicy(ctx context.Context) error {
 	e.mu.Lock()
 	e.budget = e.failures + e.plan.Strategy.MaxFailures
 	e.mu.Unlock()
-	e.recheckHealthy()
-	return nil
+	return e.recheckHealthy()
 }
 
 // recheckHealthy sends replacements that passed their health check a while ago back to
-// be checked again before they go into service.
-func (e *Executor) recheckHealthy() {
-	for _, s := range e.slots {
-		if s.phase == PhaseHealthy {
-			s.phase = PhaseActive
-		}
-	}
+// be checked again before they go into service, journaled and published.
+func (e *Executor) recheckHealthy() error {
+	return e.setPhases(inPhase(e.slots, PhaseHealthy), PhaseActive, "checked again after the pause")
 }
 
 // recordFailure counts a failed replacement and reports it.

@@ -51,6 +51,8 @@ type Options struct {
 	Account *fleet.Account
 	// crashAt injects a crash right after journal record crashAt (tests only).
 	crashAt int
+	// driver stands in for this process in the cloud lease (tests of two machines).
+	driver *Driver
 }
 
 // Executor runs a plan: one per rollout run (a fresh apply, a resume or a rollback).
@@ -67,6 +69,7 @@ type Executor struct {
 	slots  []*slot
 	ctl    control
 	clock  provisionClock
+	lease  *lease
 
 	mu       sync.Mutex
 	failures int
@@ -91,6 +94,18 @@ type Executor struct {
 	// made may be left untracked: the end of the rollout sweeps for them.
 	createSent bool
 	recs       []Record
+	// lastUnclear is when a create was last answered with an error or not at all: the
+	// rollout settles before it ends (settle.go).
+	lastUnclear time.Time
+	// finishing is the final state a rollout that settles is heading for ("" before).
+	finishing State
+	// rollbackReason is why the rollback the journal shows began.
+	rollbackReason string
+	// orphansOnly: the run resumes an ended rollout only to sweep what creates
+	// committed after its end left behind.
+	orphansOnly bool
+	// swept counts the droplets this run destroyed as untracked or duplicates.
+	swept int
 }
 
 // slot is the live state of one replacement.
@@ -118,6 +133,11 @@ type slot struct {
 	unclear time.Time
 	// safe is what the identity checks and the drain keep (identity.go, drain.go).
 	safe slotSafety
+	// took is how long its new droplet was measured to take to turn active (0: not
+	// measured cleanly), journaled with the active phase; failsAt is the API's failed
+	// attempts when it was created (any since make the measure unclean).
+	took    time.Duration
+	failsAt int64
 }
 
 // Start begins a new rollout of plan: it writes the journal's header and returns an
@@ -169,7 +189,9 @@ func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Opti
 		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning}
 	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed,
 		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
-	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin}
+	e.lease = &lease{e: e, me: thisDriver(&opt), ttl: opt.Timing.Lease}
+	e.api.hold = e.lease.hold
+	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin, guess: opt.Timing.ProvisionEstimate > 0}
 	e.ctl.wake = make(chan struct{})
 	for _, w := range plan.Waves {
 		for _, r := range w.Replacements {
@@ -192,6 +214,11 @@ func (e *Executor) JournalPath() string { return e.j.Path() }
 // stop receiving them. Any number of subscribers may join at any time.
 func (e *Executor) Subscribe() (<-chan Event, func()) { return e.b.Subscribe() }
 
+// SubscribeContext is Subscribe that also leaves when ctx ends.
+func (e *Executor) SubscribeContext(ctx context.Context) (<-chan Event, func()) {
+	return e.b.SubscribeContext(ctx)
+}
+
 // Status returns the current state of the rollout.
 func (e *Executor) Status() Status { return e.b.Status() }
 
@@ -202,14 +229,18 @@ func (e *Executor) publish(ev Event) { e.b.Publish(ev) }
 // returns nil when done, else an error matching ErrRolledBack, ErrAborted or
 // ErrInterrupted, or another error that left the rollout resumable.
 func (e *Executor) Run(ctx context.Context) (err error) {
-	defer func() { err = e.closeRun(err) }()
+	defer func() { err = e.closeRun(ctx, err) }()
 	if err := e.bind(ctx); err != nil {
 		return err // another account's rollout: nothing journaled, nothing changed
 	}
 	e.publish(RolloutStarted{At: time.Now(), Rollout: e.id, Selection: e.plan.Selection, Target: versionName(e.plan.Target),
 		Waves: len(e.plan.Waves), Replacements: len(e.slots), Resumed: e.resumed, Journal: e.j.Path()})
+	reason := RollbackAsked
+	if !e.rollbackAsk && e.rollbackReason != "" {
+		reason = e.rollbackReason // a rollback resumed goes on for the reason it began
+	}
 	if e.rollbackAsk && e.state != StateRollingBack {
-		if err := e.setState(StateRollingBack, e.withNote("rollback requested")); err != nil {
+		if err := e.setState(StateRollingBack, e.withNote(reason)); err != nil {
 			return e.endRun(ctx, err)
 		}
 	}
@@ -217,8 +248,12 @@ func (e *Executor) Run(ctx context.Context) (err error) {
 		return e.endRun(ctx, err)
 	}
 	switch {
+	case e.finishing != "" && !e.rollbackAsk:
+		return e.endRun(ctx, e.finish(ctx))
+	case e.orphansOnly:
+		return e.endRun(ctx, e.sweepEnded(ctx))
 	case e.rollbackAsk || e.state == StateRollingBack:
-		return e.endRun(ctx, e.rollBack(ctx, "rollback requested"))
+		return e.endRun(ctx, e.rollBack(ctx, reason))
 	case e.state == StateDone:
 		return e.endRun(ctx, e.finalise(ctx))
 	}
@@ -236,11 +271,18 @@ func (e *Executor) prepare(ctx context.Context) error {
 		}
 		return e.lock(ctx)
 	}
+	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
+	if err != nil {
+		return err
+	}
+	if err := e.lease.take(ctx, found); err != nil {
+		return err
+	}
 	if err := e.reconcile(ctx); err != nil {
 		return err
 	}
 	e.publish(Snapshot{Status: e.replayedStatus(e.Status())})
-	if st := e.currentState(); st.Final() || st == StateRollingBack {
+	if st := e.currentState(); st.Final() || st == StateRollingBack || e.finishing != "" {
 		return nil
 	}
 	return e.setState(StateRunning, e.withNote("resumed"))
@@ -330,8 +372,9 @@ func (e *Executor) waveSlots(wave int) []*slot {
 func (e *Executor) endRun(ctx context.Context, err error) error {
 	var ab *abortError
 	switch {
-	case err == nil, errors.Is(err, errCrashed), errors.Is(err, ErrRolledBack), errors.Is(err, ErrAborted):
-		return err
+	case err == nil, errors.Is(err, errCrashed), errors.Is(err, ErrRolledBack), errors.Is(err, ErrAborted),
+		errors.Is(err, ErrNothingToResume), e.orphansOnly:
+		return err // the rollout has ended (or had): the journal says so already
 	case errors.As(err, &ab):
 		e.ctl.take()
 		if ab.rollback {
@@ -355,8 +398,14 @@ func (e *Executor) endRun(ctx context.Context, err error) error {
 	return err
 }
 
-// closeRun publishes Done, with how the run ended, and closes the events and the journal.
-func (e *Executor) closeRun(err error) error {
+// closeRun drops the lease (unless the process "died": an injected crash), publishes
+// Done, with how the run ended, and closes the events and the journal.
+func (e *Executor) closeRun(ctx context.Context, err error) error {
+	if !e.j.Crashed() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opt.Timing.CallTimeout)
+		e.lease.drop(dctx)
+		cancel()
+	}
 	st := e.Status()
 	done := Done{At: time.Now(), State: e.currentState(), Replaced: st.Count(PhaseDone),
 		Failed: st.Count(PhaseFailed), RolledBack: st.Count(PhaseRolledBack)}
@@ -461,6 +510,9 @@ func (e *Executor) showUnpaused(reason string) error {
 // endRollout ends the rollout in a final state: it destroys droplets of the rollout's
 // creates that nothing tracks, lifts the lock and journals the end record.
 func (e *Executor) endRollout(ctx context.Context, st State) error {
+	if err := e.settle(ctx, st); err != nil {
+		return err
+	}
 	left, err := e.sweep(ctx)
 	if err != nil {
 		return err
@@ -468,6 +520,7 @@ func (e *Executor) endRollout(ctx context.Context, st State) error {
 	if err := e.release(ctx, left); err != nil {
 		return err
 	}
+	e.lease.clear(ctx, left)
 	return e.transition(Record{Kind: KindEnd, State: st}, StateChanged{At: time.Now(), State: st})
 }
 
@@ -491,6 +544,9 @@ func (e *Executor) setPhases(slots []*slot, p Phase, reason string) error {
 		if s.restored != 0 {
 			rec.Target = fmt.Sprint(s.restored)
 		}
+		if p == PhaseActive {
+			rec.Took = Duration(s.took)
+		}
 		recs = append(recs, rec)
 	}
 	_, err := e.j.AppendBatch(recs)
@@ -513,6 +569,9 @@ func (e *Executor) do(ctx context.Context, rec Record, class callClass, fn func(
 		res.Err = callErr.Error()
 		var u *unclearError
 		res.Unclear = errors.As(callErr, &u)
+		if res.Unclear {
+			e.unclearCreate(time.Now())
+		}
 	}
 	if _, err := e.j.Append(res); err != nil {
 		return err

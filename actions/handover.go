@@ -388,7 +388,8 @@ func (e *Executor) retireNow(ctx context.Context, slots []*slot) error {
 }
 
 // destroyMany destroys the old droplets of slots at once: the intents are journaled
-// together before the calls, the results together after them.
+// together before the calls, and each result as its call ends, so that a destroy that
+// keeps failing holds up no other's record.
 func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op Op) error {
 	intents := make([]Record, len(slots))
 	for i, s := range slots {
@@ -401,27 +402,21 @@ func (e *Executor) destroyMany(ctx context.Context, slots []*slot, op Op) error 
 	errs := make([]error, len(slots))
 	var wg sync.WaitGroup
 	for i, s := range slots {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = e.step(s, "retire", s.r.Old.ID, func() error {
+		wg.Go(func() {
+			err := e.step(s, "retire", s.r.Old.ID, func() error {
 				return e.api.call(ctx, mutate, func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, s.r.Old.ID) })
 			})
-		}()
+			res := Record{Kind: KindResult, Ref: refs[i], Op: op, Slots: []int{s.r.Slot}}
+			if err != nil && !isStatus(err, 404) {
+				res.Err = err.Error()
+			} else {
+				err = nil
+			}
+			_, jerr := e.j.Append(res)
+			errs[i] = errors.Join(err, jerr)
+		})
 	}
 	wg.Wait()
-	results := make([]Record, len(slots))
-	for i, s := range slots {
-		results[i] = Record{Kind: KindResult, Ref: refs[i], Op: op, Slots: []int{s.r.Slot}}
-		if errs[i] != nil && !isStatus(errs[i], 404) {
-			results[i].Err = errs[i].Error()
-		} else {
-			errs[i] = nil
-		}
-	}
-	if _, err := e.j.AppendBatch(results); err != nil {
-		return err
-	}
 	return errors.Join(errs...)
 }
 

@@ -22,12 +22,20 @@ import (
 // groups' first polls halve the gap, one poll each when they find the droplets active,
 // two when not, until it is within a tenth; from then on a group is polled first at the
 // estimate and, when late, every tenth of the time elapsed, which raises the estimate.
+//
+// An estimate from before this rollout (a previous rollout's journal: guess) may be too
+// long as well as too short: a group found active at its first poll says nothing about
+// how much earlier it was, so while the guess holds the next group is polled first at
+// half the estimate, and the estimate halves each time that finds the droplets active,
+// until a droplet is seen still new; then the bounds narrow as above.
 type provisionClock struct {
 	mu       sync.Mutex
 	estimate time.Duration // 0: not known yet
 	lo       time.Duration // while narrowing: longest time a droplet was still new
 	min      time.Duration
 	doubling bool
+	guess    bool // the estimate came from before this rollout, and nothing here bounds it from below
+	down     bool // probe below the guess at the next first poll
 }
 
 // doublingWaves is how many waves must be to come for the clock to learn by doubling.
@@ -49,8 +57,11 @@ func (p *provisionClock) narrowing() bool {
 func (p *provisionClock) first() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.narrowing() {
+	switch {
+	case p.narrowing():
 		return max((p.lo+p.estimate)/2, p.min)
+	case p.down:
+		return max(p.estimate/2, p.min)
 	}
 	return max(p.estimate, p.min)
 }
@@ -73,14 +84,20 @@ func (p *provisionClock) next(elapsed time.Duration) time.Duration {
 func (p *provisionClock) observe(elapsed time.Duration, active, firstPoll bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !active {
+		p.guess, p.down = false, false // bounded from below: no more halving
+	}
 	switch {
 	case !active && (p.estimate == 0 || elapsed < p.estimate):
 		p.lo = max(p.lo, elapsed)
 	case !active:
 	case p.estimate == 0, elapsed < p.estimate:
 		p.estimate = elapsed
+		p.down = p.guess
 	case !firstPoll:
 		p.estimate = elapsed // slower than the estimate: move it up to what was seen
+	default:
+		p.down = p.guess // found active at the guess: it may be too long
 	}
 	if p.estimate > 0 && !p.narrowing() {
 		p.lo = 0 // narrowed to a tenth: from now on only moved up

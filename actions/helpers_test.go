@@ -16,7 +16,7 @@ import (
 // testTiming scales the engine's clocks to the simulator's test delays.
 func testTiming() Timing {
 	return Timing{PollMin: 5 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond,
-		AdoptDelay: 5 * time.Millisecond, CallTimeout: 5 * time.Second, Attempts: 8}
+		AdoptDelay: 5 * time.Millisecond, CallTimeout: 5 * time.Second, Attempts: 8, Settle: 300 * time.Millisecond}
 }
 
 // testStrategy checks health over real sockets against the simulator's /healthz.

@@ -23,6 +23,9 @@ type Header struct {
 	Plan     Plan      `json:"plan"`
 	// Pool is the plan of a pool rollout (StartPool): Plan then has no waves.
 	Pool *PoolPlan `json:"pool,omitempty"`
+
+	// Recovered is set on a journal rebuilt from the cloud's tags (molt recover).
+	Recovered *Recovery `json:"recovered,omitempty"`
 }
 
 // Operator is who ran a rollout: user@host, and the SSH connection when there is one.
@@ -68,6 +71,8 @@ type Journal struct {
 	broken error
 	// write, when set, replaces the file's Write (tests inject a full disk with it).
 	write func(f *os.File, b []byte) (int, error)
+	// closed: Close ran (it may run twice: after a failed start and at the end of a run).
+	closed bool
 }
 
 // errCrashed is what a journal returns once an injected crash has happened.
@@ -90,8 +95,14 @@ func DefaultDir() (string, error) {
 // JournalPath is the journal file of rollout id in dir.
 func JournalPath(dir, id string) string { return filepath.Join(dir, id+".jsonl") }
 
-// CreateJournal starts the journal of a new rollout and writes its header.
-func CreateJournal(dir string, h Header) (*Journal, error) {
+// CreateJournal starts the journal of a new rollout and writes its header. The header is
+// written and synced under a temporary name first, so that a journal is never seen
+// without one: a failed header write leaves no file. The journal is held with an
+// exclusive lock until it is closed (see OpenJournal).
+func CreateJournal(dir string, h Header) (*Journal, error) { return createJournal(dir, h, nil) }
+
+// createJournal is CreateJournal with the file's Write replaced (tests fill the disk).
+func createJournal(dir string, h Header, write func(*os.File, []byte) (int, error)) (*Journal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the journal directory: %w", err)
 	}
@@ -99,32 +110,56 @@ func CreateJournal(dir string, h Header) (*Journal, error) {
 		return nil, fmt.Errorf("restrict the journal directory: %w", err)
 	}
 	path := JournalPath(dir, h.ID)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
-	j := &Journal{f: f, path: path}
-	if _, err := j.Append(Record{Kind: KindHeader, Header: &h}); err != nil {
+	j := &Journal{f: f, path: path, write: write}
+	fail := func(err error) (*Journal, error) {
 		f.Close()
+		os.Remove(tmp)
 		return nil, err
 	}
+	if err := lockFile(f); err != nil {
+		return fail(fmt.Errorf("lock the journal: %w", err))
+	}
+	if _, err := j.Append(Record{Kind: KindHeader, Header: &h}); err != nil {
+		return fail(err)
+	}
+	j.write = nil
+	if err := os.Link(tmp, path); err != nil {
+		return fail(fmt.Errorf("create the journal: %w", err))
+	}
+	os.Remove(tmp)
 	if err := syncDir(dir); err != nil {
 		f.Close()
 		return nil, err
 	}
+	j.markDriver(h.Operator)
 	return j, nil
 }
 
-// OpenJournal reopens a journal to continue it: it reads the records, cuts off a torn
-// last line, and appends after the last whole record.
+// OpenJournal reopens a journal to continue it: it takes the journal's lock, reads the
+// records, cuts off a torn last line, and appends after the last whole record. The lock
+// is exclusive and held until Close (the kernel lifts it when the process dies): while
+// another process drives the rollout, OpenJournal returns a *DrivenError naming it.
 func OpenJournal(path string) (*Journal, []Record, error) {
-	recs, good, err := readRecords(path)
-	if err != nil {
-		return nil, nil, err
-	}
 	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the journal: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		if errors.Is(err, errLockHeld) {
+			return nil, nil, &DrivenError{Rollout: rolloutOfPath(path), Driver: readDriver(path)}
+		}
+		return nil, nil, fmt.Errorf("lock the journal: %w", err)
+	}
+	recs, good, err := readRecords(path)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
 	}
 	if err := f.Truncate(good); err != nil {
 		f.Close()
@@ -138,6 +173,7 @@ func OpenJournal(path string) (*Journal, []Record, error) {
 	if n := len(recs); n > 0 {
 		j.seq = recs[n-1].Seq
 	}
+	j.markDriver(CurrentOperator())
 	return j, recs, nil
 }
 
@@ -164,15 +200,38 @@ func readRecords(path string) ([]Record, int64, error) {
 			if end >= int64(len(data)) {
 				break // a torn last line: the process died while writing it
 			}
-			return nil, 0, fmt.Errorf("journal %s is damaged at line %d: %v", path, line, err)
+			return nil, 0, &DamagedError{Path: path, Line: line, Err: err}
 		}
 		recs = append(recs, r)
 		good = end
 	}
 	if len(recs) == 0 || recs[0].Kind != KindHeader || recs[0].Header == nil {
-		return nil, 0, fmt.Errorf("journal %s has no header", path)
+		return nil, 0, &DamagedError{Path: path}
 	}
 	return recs, good, nil
+}
+
+// DamagedError is a journal that cannot be read: damaged at a line, or without a header.
+type DamagedError struct {
+	Path string
+	Line int // 0: the journal has no header
+	Err  error
+}
+
+// Error says where the journal is damaged.
+func (e *DamagedError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("journal %s has no header", e.Path)
+	}
+	return fmt.Sprintf("journal %s is damaged at line %d: %v", e.Path, e.Line, e.Err)
+}
+
+// Where says where in short: "damaged at line 16", or "no header".
+func (e *DamagedError) Where() string {
+	if e.Line == 0 {
+		return "no header"
+	}
+	return fmt.Sprintf("damaged at line %d", e.Line)
 }
 
 // Append writes a record with the next sequence number and the time, and syncs it.
@@ -257,8 +316,17 @@ func (j *Journal) Crashed() bool {
 // Path is the journal's file.
 func (j *Journal) Path() string { return j.path }
 
-// Close closes the file.
-func (j *Journal) Close() error { return j.f.Close() }
+// Close closes the file, which lifts the journal's lock.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	os.Remove(driverPath(j.path))
+	return j.f.Close()
+}
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

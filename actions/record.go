@@ -23,6 +23,12 @@ type Record struct {
 	Unclear  bool       `json:"unclear,omitempty"`
 	Header   *Header    `json:"header,omitempty"`
 	Operator *Operator  `json:"operator,omitempty"`
+
+	// Final is the final state a finishing rollout is heading for (state records).
+	Final State `json:"final,omitempty"`
+	// Took is how long the new droplet took to turn active, as measured (active phase
+	// records; absent when an API error or an adoption muddied the measure).
+	Took Duration `json:"took,omitempty"`
 }
 
 // RecordKind is what a journal record says; it is the record's "kind" in JSON.

@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,8 +21,12 @@ func Resume(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	if e.state.Final() && !e.holdsKept() {
-		e.j.Close()
-		return nil, fmt.Errorf("rollout %s is already %s; there is nothing to resume", e.id, e.state)
+		if e.lastUnclear.IsZero() {
+			e.j.Close()
+			return nil, fmt.Errorf("rollout %s is already %s; there is nothing to resume", e.id, e.state)
+		}
+		// A create answered in error may have been committed after the end: look.
+		e.orphansOnly = true
 	}
 	return e, nil
 }
@@ -115,6 +120,10 @@ func (e *Executor) replay(recs []Record) {
 		case KindState, KindEnd, KindFinalised:
 			e.replayState(r)
 			e.finalised = e.finalised || r.finalises()
+		case KindResult:
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) && r.At.After(e.lastUnclear) {
+				e.lastUnclear = r.At
+			}
 		case KindIntent:
 			e.replayIntent(r)
 			if r.Op == OpCreate || r.Op == OpRecreate {
@@ -123,6 +132,13 @@ func (e *Executor) replay(recs []Record) {
 		}
 	}
 	e.failures = failures
+	if len(recs) > 0 && recs[0].Header != nil && recs[0].Header.Recovered != nil {
+		// The cloud does not say whether a new droplet beside its old one was handed over:
+		// a rollback or a failure hands back (each load balancer and reserved IP read first).
+		for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
+			s.handoverBegun = s.newID != 0
+		}
+	}
 	if e.state == StatePaused && failures > e.budget {
 		e.budget = failures + e.plan.Strategy.MaxFailures // resuming a pause accepts the failures
 	}
@@ -159,6 +175,9 @@ func (e *Executor) replayPhase(r Record) {
 			continue
 		}
 		s.phase, s.reason = r.Phase, r.Reason
+		if r.Phase == PhasePending {
+			s.newID, s.newIP = 0, "" // its new droplet went
+		}
 		if len(r.Droplets) > 0 {
 			s.newID = r.Droplets[0]
 		}
@@ -172,6 +191,15 @@ func (e *Executor) replayPhase(r Record) {
 }
 
 func (e *Executor) replayState(r Record) {
+	switch {
+	case r.Kind == KindEnd:
+		e.finishing = ""
+	case r.State == StateFinishing:
+		e.finishing = r.Final
+	}
+	if r.State == StateRollingBack && !e.rollingBack {
+		e.rollbackReason = r.Reason
+	}
 	switch {
 	case r.State == StateCheckpoint:
 		e.atCheckpoint = r.Wave
@@ -219,10 +247,15 @@ func (e *Executor) reconcile(ctx context.Context) error {
 	if err := e.sweepListed(ctx, present); err != nil {
 		return err
 	}
-	e.normalise(present)
+	if err := e.normalise(present); err != nil {
+		return err
+	}
 	e.verifyLB = true
 	if final && e.state == StateRollingBack {
-		return e.relockNew(ctx)
+		if err := e.relockNew(ctx); err != nil {
+			return err
+		}
+		return e.lease.refresh(ctx) // the lease on what carries the lock again
 	}
 	return nil
 }
@@ -240,6 +273,9 @@ func (e *Executor) finalBefore() bool {
 
 // lockDone reports whether the journal shows the lock tag applied to every selected droplet.
 func (e *Executor) lockDone() bool {
+	if len(e.recs) > 0 && e.recs[0].Header.Recovered != nil {
+		return true // recovered from what carries the lock
+	}
 	results := map[int]bool{}
 	for _, r := range e.recs {
 		if r.Kind == KindResult && r.Op == OpLock && r.Err == "" {
@@ -356,19 +392,29 @@ func (e *Executor) cleanUp(ctx context.Context, present map[int]godo.Droplet) er
 
 // normalise sends replacements whose new droplet vanished back to pending, and those
 // not yet in service back to be checked again: a health check from before the crash
-// proves little now.
-func (e *Executor) normalise(present map[int]godo.Droplet) {
+// proves little now. Each change is journaled and published.
+func (e *Executor) normalise(present map[int]godo.Droplet) error {
+	var gone, check, wait []*slot
 	for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
 		d, ok := present[s.newID]
 		switch {
 		case !ok:
-			s.phase, s.newID, s.newIP = PhasePending, 0, ""
+			s.newID, s.newIP = 0, ""
+			gone = append(gone, s)
 		case d.Status == "active" && s.newIP != "":
-			s.phase = PhaseActive
+			if s.phase != PhaseActive {
+				check = append(check, s)
+			}
 		default:
-			s.phase, s.created = PhaseCreated, time.Now()
+			s.created = time.Now()
+			if s.phase != PhaseCreated {
+				wait = append(wait, s)
+			}
 		}
 	}
+	return errors.Join(e.setPhases(gone, PhasePending, "its new droplet is gone"),
+		e.setPhases(check, PhaseActive, "checked again on resume"),
+		e.setPhases(wait, PhaseCreated, "waiting again on resume"))
 }
 
 // finalise destroys the old droplets a done rollout kept, journals that it keeps none

@@ -29,10 +29,11 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 			return err
 		}
 	}
+	e.rollbackReason = reason
 	if err := e.endRollout(ctx, StateRolledBack); err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: %s", ErrRolledBack, reason)
+	return &RollbackError{Reason: reason}
 }
 
 // cancelInFlight stops replacements that never went into service: their new droplets
@@ -297,8 +298,8 @@ func (e *Executor) abort(ctx context.Context) error {
 		return err
 	}
 	serving := inPhase(e.slots, PhaseHandedOver, PhaseSoaked, PhaseDraining)
-	for _, s := range serving {
-		s.phase = PhaseSoaked
+	if err := e.setPhases(inPhase(serving, PhaseHandedOver, PhaseDraining), PhaseSoaked, "kept in service by the abort"); err != nil {
+		return err
 	}
 	if err := e.retireNow(ctx, serving); err != nil {
 		return err

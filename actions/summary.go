@@ -33,12 +33,30 @@ type Summary struct {
 	Account *fleet.Account `json:"account,omitempty"`
 	// Pool names the autoscale pool a pool rollout rolls ("" for a droplet rollout).
 	Pool string `json:"pool,omitempty"`
+
+	// Damaged says where a journal that cannot be read is damaged ("damaged at line
+	// 16", "no header"); such a summary has only its ID and Path besides.
+	Damaged string `json:"damaged,omitempty"`
+	// Recovered is set when the journal was rebuilt from the cloud (molt recover).
+	Recovered bool `json:"recovered,omitempty"`
+	// Ended is when the rollout last ended (zero while it has not).
+	Ended time.Time `json:"ended,omitzero"`
+	// UnclearCreates counts the creates answered with an error or not at all: the API
+	// may have committed them after the rollout ended.
+	UnclearCreates int `json:"unclear_creates,omitempty"`
+}
+
+// MayHaveLateDroplets reports whether droplets its creates made may have come after the
+// rollout ended, within window of its end: it ended, and a create was answered with an
+// error.
+func (s Summary) MayHaveLateDroplets(now time.Time, window time.Duration) bool {
+	return s.State.Final() && s.UnclearCreates > 0 && now.Sub(s.Ended) < window
 }
 
 // Unfinished reports whether the rollout has not ended (no final state yet), so that a
 // run can resume it. A done rollout that keeps old droplets has ended, though resuming
 // it finalises it.
-func (s Summary) Unfinished() bool { return !s.State.Final() }
+func (s Summary) Unfinished() bool { return s.Damaged == "" && !s.State.Final() }
 
 // FromText renders the source versions, most servers first ("web-1.4.0 (3), web-1.5.0 (1)").
 func (s Summary) FromText() string {
@@ -67,7 +85,7 @@ func Summarize(path string) (Summary, error) {
 	h := recs[0].Header
 	s := Summary{ID: h.ID, Started: h.Started, Operator: h.Operator, Selection: h.Plan.Selection, From: h.Plan.Sources,
 		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path,
-		Account: h.Plan.Account}
+		Account: h.Plan.Account, Recovered: h.Recovered != nil}
 	if h.Pool != nil {
 		s.Pool, s.Planned = h.Pool.Pool.Name, h.Pool.Replaced
 	}
@@ -79,6 +97,10 @@ func Summarize(path string) (Summary, error) {
 		case KindPhase:
 			for _, n := range r.Slots {
 				phases[n] = r.Phase
+			}
+		case KindResult:
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) {
+				s.UnclearCreates++
 			}
 		case KindState, KindEnd, KindFinalised:
 			s.State, s.Reason = r.State, r.Reason
@@ -93,6 +115,9 @@ func Summarize(path string) (Summary, error) {
 			s.Replaced++
 		}
 	}
+	if s.State.Final() {
+		s.Ended = ended
+	}
 	if h.Plan.Strategy.Retire.Mode == RetireKeep && s.State == StateDone && !finalised {
 		s.Kept = s.Replaced
 		if ttl := h.Plan.Strategy.Retire.TTL.D(); ttl > 0 {
@@ -103,7 +128,8 @@ func Summarize(path string) (Summary, error) {
 }
 
 // ListRollouts summarises every journal in dir, newest first. A directory that does
-// not exist holds no rollouts.
+// not exist holds no rollouts. A journal that cannot be read is listed too, with where
+// it is damaged, and its error is returned with the list.
 func ListRollouts(dir string) ([]Summary, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
@@ -113,9 +139,15 @@ func ListRollouts(dir string) ([]Summary, error) {
 	var errs []error
 	for _, p := range paths {
 		s, err := Summarize(p)
+		var de *DamagedError
+		if errors.As(err, &de) {
+			s = Summary{ID: rolloutOfPath(p), Path: p, Damaged: de.Where()}
+		}
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			if de == nil {
+				continue
+			}
 		}
 		out = append(out, s)
 	}
@@ -186,6 +218,9 @@ func provisionTimes(path string) time.Duration {
 	if err != nil || recs[0].Header.Pool != nil { // a pool's members are seen when polled, not made
 		return 0
 	}
+	if d := measured(recs); d > 0 {
+		return d
+	}
 	created := map[int]time.Time{}
 	var took []time.Duration
 	for _, r := range recs {
@@ -200,6 +235,28 @@ func provisionTimes(path string) time.Duration {
 				took = append(took, r.At.Sub(at))
 			}
 		}
+	}
+	if len(took) == 0 {
+		return 0
+	}
+	slices.Sort(took)
+	return took[len(took)/2]
+}
+
+// measured is the median of the provisioning times the journal recorded as measured
+// (Record.Took) in the last wave that measured any: the newest, after the rollout had
+// learnt (0 for journals before molt recorded them, or with none measured cleanly).
+func measured(recs []Record) time.Duration {
+	last := -1
+	var took []time.Duration
+	for _, r := range recs {
+		if r.Kind != KindPhase || r.Phase != PhaseActive || r.Took <= 0 {
+			continue
+		}
+		if r.Wave != last {
+			last, took = r.Wave, nil
+		}
+		took = append(took, r.Took.D())
 	}
 	if len(took) == 0 {
 		return 0

@@ -109,6 +109,7 @@ func (e *Executor) destroyStray(ctx context.Context, d godo.Droplet) error {
 		e.publish(ev)
 		return fmt.Errorf("destroy untracked droplet %d (%s): %w", d.ID, d.Name, err)
 	}
+	e.swept++
 	e.publish(ev)
 	return nil
 }

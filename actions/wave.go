@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // tagBatch bounds the resources of one tag or untag request.
@@ -36,39 +37,6 @@ func (e *Executor) lock(ctx context.Context) error {
 		return err
 	}
 	return e.lockHeld(ctx, ids)
-}
-
-// lockHeld checks, once the lock is on, that no other rollout locked the droplets since
-// the plan read them (two operators confirming at once). If one did, this rollout
-// lifts its lock and stops before any change: the first to lock goes on.
-func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
-	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
-	if err != nil {
-		return err
-	}
-	var le *LockedError
-	for _, d := range found {
-		if !slices.Contains(ids, d.ID) {
-			continue
-		}
-		for _, t := range d.Tags {
-			other := LockOf([]string{t})
-			switch {
-			case other == "" || other == e.id:
-			case le == nil:
-				le = &LockedError{Rollout: other, Servers: []string{d.Name}}
-			case le.Rollout == other:
-				le.Servers = append(le.Servers, d.Name)
-			}
-		}
-	}
-	if le == nil {
-		return nil
-	}
-	if err := e.endRollout(ctx, StateAborted); err != nil {
-		return errors.Join(le, err)
-	}
-	return fmt.Errorf("%w: %w", ErrAborted, le)
 }
 
 // tagDroplets tags droplets in batches, creating the tag (once) when the API says it
@@ -257,8 +225,18 @@ func (e *Executor) createRequest(r Replacement, groupTag string, image int) *god
 		Name: old.Name, Region: old.Region, Size: old.Size, Image: godo.DropletCreateImage{ID: image},
 		SSHKeys: sshKeys(launch.SSHKeys), Backups: old.HasFeature("backups"), IPv6: old.HasFeature("ipv6"),
 		Monitoring: old.HasFeature("monitoring"), UserData: launch.UserData, VPCUUID: old.VPCUUID,
-		Tags: append(UserTags(old.Tags), RolloutTag(e.id), groupTag),
+		Tags: e.birthTags(old, groupTag),
 	}
+}
+
+// birthTags are a new droplet's tags: the old one's own, the lock, its create's, and
+// the driver's lease, so that the lease is on it from birth.
+func (e *Executor) birthTags(old fleet.Server, groupTag string) []string {
+	tags := append(UserTags(old.Tags), RolloutTag(e.id), groupTag)
+	if l := e.lease.current(); l != "" {
+		tags = append(tags, l)
+	}
+	return tags
 }
 
 func multiRequest(r *godo.DropletCreateRequest, names []string) *godo.DropletMultiCreateRequest {
@@ -285,7 +263,7 @@ func (e *Executor) assign(slots []*slot, created []godo.Droplet) error {
 	for _, s := range slots {
 		for _, d := range created {
 			if d.Name == s.r.Old.Name {
-				s.newID, s.created = d.ID, time.Now()
+				s.newID, s.created, s.failsAt = d.ID, time.Now(), e.api.failed.Load()
 				matched = append(matched, s)
 				break
 			}
@@ -332,6 +310,9 @@ func (e *Executor) destroy(ctx context.Context, s *slot, op Op, id int) error {
 		func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.Delete(c, id) })
 	if err != nil && !isStatus(err, 404) {
 		return fmt.Errorf("destroy droplet %d: %w", id, err)
+	}
+	if op == OpDestroyDuplicate {
+		e.swept++
 	}
 	return nil
 }
@@ -412,25 +393,51 @@ func (e *Executor) pollGroup(ctx context.Context, g []*slot, first bool) error {
 			active = append(active, s)
 		}
 	}
-	return e.setPhases(active, PhaseActive, "")
+	var measured, unmeasured []*slot
+	for _, s := range active {
+		if s.took > 0 {
+			measured = append(measured, s)
+		} else {
+			unmeasured = append(unmeasured, s)
+		}
+	}
+	if err := e.setPhases(measured, PhaseActive, ""); err != nil {
+		return err
+	}
+	// The reason keeps such a wait out of what the next rollout learns from this one.
+	return e.setPhases(unmeasured, PhaseActive, unmeasuredReason)
 }
 
+// unmeasuredReason marks a droplet that turned active after a wait an API error or an
+// adoption lengthened: not a provisioning time to learn from.
+const unmeasuredReason = "wait not measured"
+
 // pollSlot looks at one new droplet in a listing: active (true), failed, or not yet.
+// The provisioning clock learns from it only when the wait was clean: no API call failed
+// since the create (a retry, here or in another group's poll, may have made this look
+// late), and the create was answered (an adopted droplet's creation time is only when
+// it was found).
 func (e *Executor) pollSlot(ctx context.Context, s *slot, byID map[int]godo.Droplet, first bool) (bool, error) {
 	d, ok := byID[s.newID]
 	elapsed := time.Since(s.created)
+	learn := s.unclear.IsZero() && s.failsAt == e.api.failed.Load()
 	switch {
 	case !ok:
 		return false, e.fail(ctx, s, "wait_active", "the new droplet disappeared")
 	case d.Status == "active":
 		ip, _ := d.PublicIPv4()
-		s.newIP = ip
-		e.clock.observe(elapsed, true, first)
+		s.newIP, s.took = ip, 0
+		if learn {
+			e.clock.observe(elapsed, true, first)
+			s.took = elapsed
+		}
 		return true, nil
 	case elapsed > e.plan.Strategy.ActiveTimeout.D():
 		return false, e.fail(ctx, s, "wait_active", fmt.Sprintf("still %s after %s", d.Status, e.plan.Strategy.ActiveTimeout))
 	}
-	e.clock.observe(elapsed, false, first)
+	if learn {
+		e.clock.observe(elapsed, false, first)
+	}
 	return false, nil
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
-	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // Tests of the account-wide resources: SSH keys, VPCs, projects and firewalls.
@@ -17,7 +16,7 @@ const testPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb8pTFzKOgpjNcM2E5HF
 
 func TestKeys(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	seeded, resp, err := env.Client.Keys.List(ctx, nil)
 	wantCode(t, "list keys", resp, err, http.StatusOK)

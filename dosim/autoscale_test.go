@@ -18,7 +18,7 @@ const poolMinute = 5 * time.Millisecond
 
 func startPools(t *testing.T) *dosimtest.Env {
 	t.Helper()
-	return dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, PoolMinute: poolMinute})
+	return start(t, dosim.Config{Seed: "empty", HealthPort: -1, PoolMinute: poolMinute})
 }
 
 func poolRequest(name, image string, cfg *godo.DropletAutoscaleConfiguration) *godo.DropletAutoscalePoolRequest {
@@ -280,7 +280,7 @@ func TestPoolValidation(t *testing.T) {
 // from the new template is replaced, back.
 func TestPoolTemplatePutBack(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, PoolMinute: 20 * time.Millisecond})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1, PoolMinute: 20 * time.Millisecond})
 	ctx := context.Background()
 	cfg := &godo.DropletAutoscaleConfiguration{TargetNumberInstances: 2}
 	p, _, err := env.Client.DropletAutoscale.Create(ctx, poolRequest("api", "ubuntu-24-04-x64", cfg))

@@ -46,7 +46,7 @@ func allRegions(t *testing.T, env *dosimtest.Env) map[string]godo.Region {
 
 func TestSizes(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	got := allSizes(t, env)
 	cases := []struct {
 		slug, family              string
@@ -91,7 +91,7 @@ func TestSizes(t *testing.T) {
 
 func TestRegions(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	got := allRegions(t, env)
 	for _, slug := range []string{"nyc1", "nyc3", "sfo2", "sfo3", "ams3", "sgp1", "lon1", "fra1", "tor1", "blr1", "syd1", "atl1"} {
 		r, ok := got[slug]
@@ -108,7 +108,7 @@ func TestRegions(t *testing.T) {
 // the region does not have.
 func TestCreateFromTheCatalogue(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	for _, c := range []struct{ region, size, image string }{
 		{"tor1", "s-8vcpu-16gb", "ubuntu-24-04-x64"},
@@ -130,7 +130,7 @@ func TestCreateFromTheCatalogue(t *testing.T) {
 
 func TestGPUDropletsListApart(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	cpu := createIn(t, env, "cpu-1", "tor1", "ml")
 	gpu := create(t, env, &godo.DropletCreateRequest{Name: "gpu-1", Region: "tor1", Size: "gpu-h100x1-80gb",

@@ -61,8 +61,8 @@ func TestConfigValidate(t *testing.T) {
 func TestAccountIdentity(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
-	b := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Team: "platform"})
+	a := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	b := start(t, dosim.Config{Seed: "empty", HealthPort: -1, Team: "platform"})
 	acctA, resp, err := a.Client.Account.Get(ctx)
 	wantCode(t, "account a", resp, err, http.StatusOK)
 	acctB, resp, err := b.Client.Account.Get(ctx)

@@ -75,7 +75,7 @@ func TestPaginationSinglePage(t *testing.T) {
 		{"scale", 20, 0, 20},
 	} {
 		t.Run(fmt.Sprintf("%s-%d-per-%d", c.seed, c.droplets, c.per), func(t *testing.T) {
-			env := dosimtest.Start(t, dosim.Config{Seed: c.seed, Droplets: c.droplets, HealthPort: -1})
+			env := start(t, dosim.Config{Seed: c.seed, Droplets: c.droplets, HealthPort: -1})
 			query := ""
 			if c.per > 0 {
 				query = "?per_page=" + strconv.Itoa(c.per)
@@ -101,7 +101,7 @@ func TestPaginationSinglePage(t *testing.T) {
 
 func TestPaginationTwoPages(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "scale", Droplets: 201, HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "scale", Droplets: 201, HealthPort: -1})
 	first := rawList(t, env, "?per_page=200")
 	want := map[string]string{
 		"next": env.URL + "/v2/droplets?page=2&per_page=200",
@@ -132,7 +132,7 @@ func TestPaginationTwoPages(t *testing.T) {
 
 func TestPaginationTenThousand(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "scale", Droplets: 10000, HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "scale", Droplets: 10000, HealthPort: -1})
 	link := func(page, per int) string {
 		return fmt.Sprintf("%s/v2/droplets?page=%d&per_page=%d", env.URL, page, per)
 	}
@@ -170,7 +170,7 @@ func TestPaginationTenThousand(t *testing.T) {
 
 func TestListFilters(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{HealthPort: -1})
+	env := start(t, dosim.Config{HealthPort: -1})
 	all := listAll(t, env, "", 200)
 	web := listAll(t, env, "role:web", 5)
 	wantWeb := 0
@@ -276,7 +276,7 @@ func TestRateLimitPerHour(t *testing.T) {
 }
 
 func TestFaultStatusCount(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	addFault(t, env, map[string]any{"method": "GET", "path": "/v2/droplets", "status": 503, "count": 2})
 	for i := range 2 {
@@ -307,7 +307,7 @@ func TestFaultStatusCount(t *testing.T) {
 }
 
 func TestFaultProbability(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, RatePerMinute: 10000})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1, RatePerMinute: 10000})
 	ctx := context.Background()
 	failures := func(n int) int {
 		failed := 0
@@ -336,7 +336,7 @@ func TestFaultProbability(t *testing.T) {
 }
 
 func TestFaultDropAndDelay(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	addFault(t, env, map[string]any{"method": "POST", "path": "/v2/droplets", "drop": true, "count": 1})
 	d, resp, err := env.Client.Droplets.Create(ctx, createReq("dropped"))
@@ -362,7 +362,7 @@ func TestFaultDropAndDelay(t *testing.T) {
 }
 
 func TestFaultAfterCommit(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	addFault(t, env, map[string]any{"method": "POST", "path": "/v2/droplets", "status": 500, "after": true, "count": 1})
 	_, _, err := env.Client.Droplets.Create(ctx, createReq("ghost", "slot:7"))
@@ -379,7 +379,7 @@ func TestFaultAfterCommit(t *testing.T) {
 }
 
 func TestFaultLateCommit(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	addFault(t, env, map[string]any{"method": "POST", "path": "/v2/droplets", "status": 500, "late": true, "delay": "150ms", "count": 1})
 	start := time.Now()
@@ -435,7 +435,7 @@ func TestFaultLateCommit(t *testing.T) {
 }
 
 func TestStuckImage(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	probe := waitStatus(t, env, create(t, env, createReq("probe")).ID, "active")
 	path := "/_sim/images/" + strconv.Itoa(probe.Image.ID)
 	resp, body := raw(t, env, http.MethodPost, path, "", map[string]any{"stuck": true})
@@ -458,7 +458,7 @@ func TestStuckImage(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	d := create(t, env, createReq("counted"))
 	getDroplet(t, env, d.ID)
@@ -540,7 +540,7 @@ func TestStateAtomic(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "world.json")
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, StatePath: path})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1, StatePath: path})
 	done := make(chan struct{})
 	reads := make(chan int)
 	go func() {

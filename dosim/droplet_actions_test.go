@@ -40,7 +40,7 @@ func refused(t *testing.T, what string, err error, want string) {
 // activeDroplet starts an empty world and creates one active droplet of a size in nyc3.
 func activeDroplet(t *testing.T, size string) (*dosimtest.Env, *godo.Droplet) {
 	t.Helper()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	req := createReq("acted")
 	req.Size = size
 	return env, waitStatus(t, env, create(t, env, req).ID, "active")
@@ -198,7 +198,7 @@ func TestBackups(t *testing.T) {
 
 func TestBackupPolicyListings(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	req := createReq("backed-up")
 	req.Backups = true

@@ -12,11 +12,10 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
-	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 func TestCreateOne(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	d, resp, err := env.Client.Droplets.Create(ctx, createReq("web-1", "role:web", "env:test"))
 	if err != nil {
@@ -54,7 +53,7 @@ func TestCreateOne(t *testing.T) {
 }
 
 func TestCreateMultiple(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	names := make([]string, 10)
 	for i := range names {
@@ -85,7 +84,7 @@ func TestCreateMultiple(t *testing.T) {
 }
 
 func TestCreateValidation(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, DropletLimit: 3})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1, DropletLimit: 3})
 	ctx := context.Background()
 	cases := []struct {
 		name   string
@@ -118,7 +117,7 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestCreateImageByIDAndVolumes(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{HealthPort: -1})
+	env := start(t, dosim.Config{HealthPort: -1})
 	ctx := context.Background()
 	web := listAll(t, env, "role:web", 200)[0]
 	req := createReq("web-by-id", "role:web")
@@ -143,7 +142,7 @@ func TestCreateImageByIDAndVolumes(t *testing.T) {
 
 // TestCreateNullLists sends what godo sends for a request without keys or tags.
 func TestCreateNullLists(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	body := map[string]any{"name": "bare", "region": "ams3", "size": "s-1vcpu-1gb", "image": "ubuntu-24-04-x64",
 		"ssh_keys": nil, "tags": nil, "backups": false, "ipv6": true, "private_networking": false, "monitoring": false}
 	resp, data := raw(t, env, http.MethodPost, "/v2/droplets", "", body)
@@ -160,7 +159,7 @@ func TestCreateNullLists(t *testing.T) {
 }
 
 func TestDelete(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	a := create(t, env, createReq("a", "doomed"))
 	b := create(t, env, createReq("b", "doomed"))
@@ -193,7 +192,7 @@ func TestDelete(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	for _, id := range []int{1, 999999999} {
 		_, _, err := env.Client.Droplets.Get(ctx, id)
@@ -211,7 +210,7 @@ func TestNotFound(t *testing.T) {
 }
 
 func TestUnauthorized(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	resp, body := raw(t, env, http.MethodGet, "/v2/droplets", "-", nil)
 	checkErrorBody(t, resp, body, http.StatusUnauthorized, "unauthorized")
 	if resp, _ = raw(t, env, http.MethodGet, "/_sim/stats", "-", nil); resp.StatusCode != http.StatusUnauthorized {
@@ -254,7 +253,7 @@ func checkErrorBody(t *testing.T, resp *http.Response, body []byte, status int, 
 }
 
 func TestProvisioning(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 60 * time.Millisecond})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 60 * time.Millisecond})
 	ctx := context.Background()
 	d, resp, err := env.Client.Droplets.Create(ctx, createReq("web-1"))
 	if err != nil {
@@ -294,7 +293,7 @@ func mustIP(t *testing.T, d *godo.Droplet) string {
 
 func TestDropletActions(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 250 * time.Millisecond, ActionDelay: 250 * time.Millisecond})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 250 * time.Millisecond, ActionDelay: 250 * time.Millisecond})
 	ctx := context.Background()
 	d := create(t, env, createReq("app-1"))
 	_, _, err := env.Client.DropletActions.Reboot(ctx, d.ID)
@@ -363,7 +362,7 @@ func TestDropletActions(t *testing.T) {
 }
 
 func TestActionsByTagAndList(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	var ids []int
 	for i := range 3 {
@@ -394,7 +393,7 @@ func TestActionsByTagAndList(t *testing.T) {
 
 func TestDeleteEndsActions(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 200 * time.Millisecond, ActionDelay: time.Second})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1, Provision: 200 * time.Millisecond, ActionDelay: time.Second})
 	ctx := context.Background()
 	short, resp, err := env.Client.Droplets.Create(ctx, createReq("short-lived"))
 	if err != nil {

@@ -5,11 +5,10 @@ import (
 	"testing"
 
 	"github.com/molt-sh/molt/dosim"
-	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 func TestInjected429CarriesRetryAfter(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{HealthPort: -1})
+	env := start(t, dosim.Config{HealthPort: -1})
 	if _, err := env.Sim.AddFault(dosim.Fault{Method: "GET", Path: "/v2/account", Status: 429, RetryAfter: 2, Count: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
-	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // TestActionFeed reads the account's actions as a client refreshing an inventory does:
@@ -58,7 +57,7 @@ func TestActionFeed(t *testing.T) {
 // TestDemoExtrasThroughGodo shows the pets and the pool to a client.
 func TestDemoExtrasThroughGodo(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{HealthPort: -1, DemoExtras: true})
+	env := start(t, dosim.Config{HealthPort: -1, DemoExtras: true})
 	ctx := context.Background()
 	all := listAll(t, env, "", 200)
 	if len(all) != 54 {

@@ -44,7 +44,7 @@ func waitHealth(t *testing.T, env *dosimtest.Env, d *godo.Droplet, code int) str
 }
 
 func TestHealthLifecycle(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty"})
+	env := start(t, dosim.Config{Seed: "empty"})
 	ctx := context.Background()
 	d := waitStatus(t, env, create(t, env, createReq("web-1")).ID, "active")
 	if body := waitHealth(t, env, d, http.StatusOK); !strings.Contains(body, strconv.Itoa(d.ID)) {
@@ -67,7 +67,7 @@ func TestHealthLifecycle(t *testing.T) {
 }
 
 func TestHealthUnhealthyImage(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty"})
+	env := start(t, dosim.Config{Seed: "empty"})
 	d := waitStatus(t, env, create(t, env, createReq("web-1")).ID, "active")
 	waitHealth(t, env, d, http.StatusOK)
 	resp, body := raw(t, env, http.MethodPost, "/_sim/images/"+strconv.Itoa(d.Image.ID), "", map[string]any{"unhealthy": true})
@@ -82,7 +82,7 @@ func TestHealthUnhealthyImage(t *testing.T) {
 }
 
 func TestHealthDemoSeed(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{})
+	env := start(t, dosim.Config{})
 	web := listAll(t, env, "role:web", 200)[0]
 	waitHealth(t, env, &web, http.StatusOK)
 }
@@ -90,8 +90,8 @@ func TestHealthDemoSeed(t *testing.T) {
 // TestTwoSimulators runs two simulators on the same health port: each has its own
 // 127.N.0.0/16, so their droplets' health endpoints do not collide.
 func TestTwoSimulators(t *testing.T) {
-	a := dosimtest.Start(t, dosim.Config{Seed: "empty"})
-	b := dosimtest.Start(t, dosim.Config{Seed: "empty"})
+	a := start(t, dosim.Config{Seed: "empty"})
+	b := start(t, dosim.Config{Seed: "empty"})
 	if a.Sim.HealthPort() != b.Sim.HealthPort() {
 		t.Fatalf("health ports %d and %d: the test wants them shared", a.Sim.HealthPort(), b.Sim.HealthPort())
 	}
@@ -114,14 +114,14 @@ func TestTwoSimulators(t *testing.T) {
 // one listener per droplet: the seed leaves room for droplets created later, and the
 // simulator says, once, how many droplets go without.
 func TestHealthListenerBudget(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "scale", Droplets: 30, HealthListeners: 20})
+	env := start(t, dosim.Config{Seed: "scale", Droplets: 30, HealthListeners: 20})
 	notice := env.Sim.HealthNotice()
 	if !strings.Contains(notice, "serve 18 of the 30 active droplets") || strings.Contains(notice, "\n") {
 		t.Errorf("notice %q, want one sentence about 18 of 30", notice)
 	}
 	d := waitStatus(t, env, create(t, env, createReq("probed")).ID, "active")
 	waitHealth(t, env, d, http.StatusOK)
-	roomy := dosimtest.Start(t, dosim.Config{Seed: "scale", Droplets: 5})
+	roomy := start(t, dosim.Config{Seed: "scale", Droplets: 5})
 	if n := roomy.Sim.HealthNotice(); n != "" {
 		t.Errorf("a world within the limit has a notice: %q", n)
 	}

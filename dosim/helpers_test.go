@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
@@ -159,4 +160,17 @@ func listAll(t testing.TB, env *dosimtest.Env, tag string, per int) []godo.Dropl
 		}
 		opt.Page++
 	}
+}
+
+// start runs a simulator for one test. The API rate limits default to unlimited here,
+// as tests poll far faster than an operator: a test about the limits sets them.
+func start(t testing.TB, cfg dosim.Config) *dosimtest.Env {
+	t.Helper()
+	if cfg.RatePerMinute == 0 {
+		cfg.RatePerMinute = 1 << 30
+	}
+	if cfg.RatePerHour == 0 {
+		cfg.RatePerHour = 1 << 30
+	}
+	return dosimtest.Start(t, cfg)
 }

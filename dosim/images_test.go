@@ -10,7 +10,6 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
-	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // allImages pages through an image listing, three at a time to exercise the links.
@@ -140,7 +139,7 @@ func TestImageDeleteKeepsDroplets(t *testing.T) {
 
 func TestImageActions(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{HealthPort: -1, DemoExtras: true})
+	env := start(t, dosim.Config{HealthPort: -1, DemoExtras: true})
 	ctx := context.Background()
 	web, _, err := env.Client.Images.ListByTag(ctx, "role:web", nil)
 	if err != nil || len(web) == 0 {

@@ -18,7 +18,7 @@ import (
 // startDemo runs the demo world without health listeners.
 func startDemo(t *testing.T) *dosimtest.Env {
 	t.Helper()
-	return dosimtest.Start(t, dosim.Config{HealthPort: -1})
+	return start(t, dosim.Config{HealthPort: -1})
 }
 
 // createIn makes an Ubuntu droplet in region through godo.

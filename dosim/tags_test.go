@@ -10,7 +10,6 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
-	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 func dropletRes(ids ...int) *godo.TagResourcesRequest {
@@ -27,7 +26,7 @@ func untagRes(ids ...int) *godo.UntagResourcesRequest {
 
 func TestTagCreate(t *testing.T) {
 	t.Parallel()
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	tag, resp, err := env.Client.Tags.Create(ctx, &godo.TagCreateRequest{Name: "canary"})
 	wantCode(t, "create tag", resp, err, http.StatusCreated)
@@ -49,7 +48,7 @@ func TestTagCreate(t *testing.T) {
 }
 
 func TestTagAndUntagDroplets(t *testing.T) {
-	env := dosimtest.Start(t, dosim.Config{Seed: "empty", HealthPort: -1})
+	env := start(t, dosim.Config{Seed: "empty", HealthPort: -1})
 	ctx := context.Background()
 	a := createIn(t, env, "a", "nyc3")
 	b := createIn(t, env, "b", "nyc3")

@@ -67,7 +67,7 @@ func TestVolumeList(t *testing.T) {
 
 func TestVolumeDetachThenAttachElsewhere(t *testing.T) {
 	// Long enough an action that the refusals below meet it in progress on a busy machine.
-	env := dosimtest.Start(t, dosim.Config{HealthPort: -1, ActionDelay: 250 * time.Millisecond})
+	env := start(t, dosim.Config{HealthPort: -1, ActionDelay: 250 * time.Millisecond})
 	ctx := context.Background()
 	v := attachedVolume(t, env)
 	owner := v.DropletIDs[0]

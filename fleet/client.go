@@ -34,6 +34,7 @@ type ClientOptions struct {
 
 // NewClient builds a godo client for creds. godo's own retries stay off: they would replay
 // creates on a 5xx, and DigitalOcean has no idempotency keys; callers decide what to retry.
+// Reads retry on their own (retry.go), unless the context says WithoutRetry.
 func NewClient(creds Credentials, opt ClientOptions) (*godo.Client, error) {
 	if opt.UserAgent == "" {
 		opt.UserAgent = "molt"
@@ -49,7 +50,7 @@ func NewClient(creds Credentials, opt ClientOptions) (*godo.Client, error) {
 	}
 	rt := opt.Limiter.TransportAt(opt.Priority, &timeoutTransport{timeout: opt.Timeout,
 		base: &authTransport{token: creds.Token, base: opt.Transport}})
-	c, err := godo.New(&http.Client{Transport: rt}, godo.SetBaseURL(creds.Endpoint()), godo.SetUserAgent(opt.UserAgent))
+	c, err := godo.New(&http.Client{Transport: retryReads(rt)}, godo.SetBaseURL(creds.Endpoint()), godo.SetUserAgent(opt.UserAgent))
 	if err != nil {
 		return nil, fmt.Errorf("build the API client for %s: %w", creds.Endpoint(), err)
 	}

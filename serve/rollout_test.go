@@ -20,7 +20,9 @@ func stageWeb(tm *terminal) {
 	tm.waitFor(m, "filter: role:web")
 	m = tm.mark()
 	tm.send("g", " ", "s")
-	tm.waitFor(m, "Pick the image")
+	// The picker's header shows before the images arrive, and Enter on the empty list
+	// does nothing: wait for a row ("none of them on it", "2 of 19 already on it").
+	tm.waitFor(m, "Pick the image", "on it")
 	tm.send("\r", strings.Repeat("+", 9))
 	// Enter opens the confirmation once the last plan is in; until then it does nothing.
 	tm.until("\r", "to start", "2 waves ·")

@@ -35,7 +35,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		id.Role = RoleViewer // a read-only server has viewers only
 	}
 	ctx, end := context.WithCancel(s.ctx)
-	c := &conn{id: id, eng: sessionEngine{e: s.cfg.Engine, id: id}, ctx: ctx, end: end,
+	c := &conn{id: id, eng: sessionEngine{e: s.cfg.Engine, id: id, ctx: ctx}, ctx: ctx, end: end,
 		wake: make(chan struct{}, 1), pumped: make(chan struct{})}
 	c.touch()
 	// The server handles its own signals: SIGTERM pauses rollouts before sessions end.

@@ -14,6 +14,8 @@ import (
 type sessionEngine struct {
 	e  *engine.Engine
 	id Identity
+	// ctx ends with the session: its subscriptions leave then.
+	ctx context.Context
 }
 
 // Plan plans a staged rollout.
@@ -56,7 +58,7 @@ func (s sessionEngine) steer(r *engine.Run) ui.Run {
 	if r == nil {
 		return nil
 	}
-	return &steer{r: r, id: s.id, log: s.e.Options().Log}
+	return &steer{r: r, id: s.id, log: s.e.Options().Log, ctx: s.ctx}
 }
 
 // steer is a shared run as one session steers it: every control action is journaled
@@ -65,6 +67,7 @@ type steer struct {
 	r   *engine.Run
 	id  Identity
 	log *slog.Logger
+	ctx context.Context // the session's: nil for none
 }
 
 // ID is the rollout's ID.
@@ -73,8 +76,14 @@ func (s *steer) ID() string { return s.r.ID() }
 // Plan is the plan the rollout runs.
 func (s *steer) Plan() actions.Plan { return s.r.Plan() }
 
-// Subscribe follows the run's events, from a snapshot of where it is.
-func (s *steer) Subscribe() (<-chan actions.Event, func()) { return s.r.Subscribe() }
+// Subscribe follows the run's events, from a snapshot of where it is, until the session
+// ends (the UI may never leave: a dropped session's program just stops).
+func (s *steer) Subscribe() (<-chan actions.Event, func()) {
+	if s.ctx == nil {
+		return s.r.Subscribe()
+	}
+	return s.r.SubscribeContext(s.ctx)
+}
 
 // Pause holds the rollout at its next safe point.
 func (s *steer) Pause() { s.control("pause", s.r.Pause) }

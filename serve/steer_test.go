@@ -58,3 +58,26 @@ func TestViewerIdentityIsRefusedByTheEngine(t *testing.T) {
 	}
 	ts.settled(t)
 }
+
+// A session's subscription to a run ends with the session, though its program never
+// leaves (case 10 of issue 11: each dropped session left a subscriber, and its goroutine,
+// until the rollout ended).
+func TestSessionSubscriptionEndsWithTheSession(t *testing.T) {
+	ts := startServer(t, withCheckpoint)
+	sessCtx, drop := context.WithCancel(context.Background())
+	alice := sessionEngine{e: ts.engine, id: ts.aliceID(), ctx: sessCtx}
+	run, err := alice.Start(context.Background(), ts.webPlan(t, alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := run.Subscribe() // the program never calls leave
+	<-events
+	drop()
+	for range events {
+	}
+	waitUntil(t, "the checkpoint", func() bool { return ts.engine.Running()[0].Status().State == actions.StateCheckpoint })
+	if err := run.Continue(); err != nil {
+		t.Fatal(err)
+	}
+	ts.settled(t)
+}

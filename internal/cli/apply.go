@@ -13,7 +13,7 @@ func (a *app) applyCmd() *cobra.Command {
 	var o planOptions
 	var po poolOptions
 	var yes bool
-	var pollMin time.Duration
+	var pollMin, settle time.Duration
 	cmd := &cobra.Command{
 		Use:   "apply",
 		Short: "Replace the selected droplets with new ones on the target image",
@@ -31,13 +31,14 @@ func (a *app) applyCmd() *cobra.Command {
 			if po.name != "" {
 				return a.runPoolApply(cmd, o, po, yes, pollMin)
 			}
-			return a.runApply(cmd, o, yes, pollMin)
+			return a.runApply(cmd, o, yes, pollMin, settle)
 		},
 	}
 	addPlanFlags(cmd.Flags(), &o)
 	addPoolFlags(cmd, &po)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	addPollFlag(cmd, &pollMin)
+	addSettleFlag(cmd, &settle)
 	return cmd
 }
 
@@ -48,7 +49,7 @@ func addPollFlag(cmd *cobra.Command, d *time.Duration) {
 	_ = cmd.Flags().MarkHidden("poll-min")
 }
 
-func (a *app) runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin time.Duration) error {
+func (a *app) runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin, settle time.Duration) error {
 	if err := o.check(); err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func (a *app) runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin time
 			return err
 		}
 	}
-	x, err := actions.Start(s.Client, p, engineOptions(s, pollMin))
+	x, err := actions.Start(s.Client, p, engineOptions(s, pollMin, settle))
 	if err != nil {
 		return err
 	}
@@ -90,11 +91,22 @@ func (a *app) runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin time
 		after: newRunWatch(ctx, s, x, true, o.sel.Tag).after})
 }
 
+// addSettleFlag adds --settle: how long a rollout whose create was answered with an
+// error looks for droplets the API commits late before it releases its lock.
+func addSettleFlag(cmd *cobra.Command, d *time.Duration) {
+	cmd.Flags().DurationVar(d, "settle", actions.DefaultSettle,
+		"after a create answered with an error, look this long for droplets the API commits late before ending (0: do not wait)")
+}
+
 // engineOptions are the executor's options for a session: journals in the state
 // directory, or beside the embedded simulator for the demo (its world ends with the
 // process, so its rollouts cannot be resumed).
-func engineOptions(s *session, pollMin time.Duration) actions.Options {
-	opt := actions.Options{Version: s.version, Timing: actions.Timing{PollMin: pollMin, AdoptDelay: pollMin, RetryBase: min(pollMin, time.Second)}}
+func engineOptions(s *session, pollMin, settle time.Duration) actions.Options {
+	if settle <= 0 {
+		settle = -1 // the engine's "not at all"
+	}
+	opt := actions.Options{Version: s.version, Timing: actions.Timing{PollMin: pollMin, AdoptDelay: pollMin,
+		RetryBase: min(pollMin, time.Second), Settle: settle}}
 	if dir, err := actions.DefaultDir(); err == nil && s.Sim == nil {
 		// Droplets of one account take about as long as last time: start from that.
 		opt.Timing.ProvisionEstimate = actions.LearnedProvisionTime(dir)

@@ -108,6 +108,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.rolloutsCmd(),
 		a.resumeCmd(),
 		a.rollbackCmd(),
+		a.recoverCmd(),
+		a.unlockCmd(),
 		a.serveCmd(),
 		a.simCmd(),
 	)

@@ -68,7 +68,7 @@ type driveOptions struct {
 func drive(ctx context.Context, cmd *cobra.Command, ask *prompter, x *actions.Executor, o driveOptions) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	events, leave := x.Subscribe()
+	events, leave := x.Subscribe() // read to the last event, whatever ends the run
 	defer leave()
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -171,15 +171,18 @@ func outcome(id string, err, cause error) error {
 	var locked *actions.LockedError
 	var other *actions.AccountMismatchError
 	var unknown *actions.UnrecognisedError
+	var driven *actions.DrivenError
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &other), errors.As(err, &unknown):
+	case errors.As(err, &driven):
+		return &exitError{code: ExitLocked, err: driven}
+	case errors.As(err, &other), errors.As(err, &unknown), errors.Is(err, actions.ErrNothingToResume):
 		return &exitError{code: ExitError, err: err}
 	case errors.As(err, &locked):
 		return &exitError{code: ExitLocked, err: fmt.Errorf("rollout %s did not start, nothing was changed: %v", id, err)}
 	case errors.Is(err, actions.ErrRolledBack):
-		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%v)", id, err)}
+		return &exitError{code: ExitRolledBack, err: fmt.Errorf("rollout %s failed and was rolled back (%w)", id, err)}
 	case errors.Is(err, actions.ErrAborted):
 		return &exitError{code: ExitError, err: fmt.Errorf("rollout %s was aborted; replacements in service were kept", id)}
 	case errors.Is(cause, errStopPaused):
@@ -190,6 +193,16 @@ func outcome(id string, err, cause error) error {
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted; %s", resume)}
 	}
 	return &exitError{code: ExitInterrupted, err: fmt.Errorf("rollout %s stopped: %v; %s", id, err, resume)}
+}
+
+// engineError turns an error opening a rollout into an exit: another process driving it
+// is exit 5 (locked), naming it.
+func engineError(err error) error {
+	var driven *actions.DrivenError
+	if errors.As(err, &driven) {
+		return &exitError{code: ExitLocked, err: driven}
+	}
+	return err
 }
 
 // isTerminal reports whether v (a stream) is a character device, such as a terminal.

@@ -231,7 +231,10 @@ func buildPlan(ctx context.Context, s *session, o planOptions) (actions.Plan, er
 	p, err := actions.NewPlan(in)
 	var le *actions.LockedError
 	if errors.As(err, &le) {
-		return p, &exitError{code: 5, err: err}
+		if swept := sweepEnded(ctx, s, le.Rollout); swept {
+			return buildPlan(ctx, s, o) // what was left behind is gone: plan again
+		}
+		return p, &exitError{code: ExitLocked, err: lockedAdvice(le)}
 	}
 	return p, err
 }
@@ -242,6 +245,37 @@ func refused(p actions.Plan) error {
 		return &exitError{code: ExitError, err: err}
 	}
 	return nil
+}
+
+// sweepEnded destroys what the creates of an ended rollout (journaled here) left locked
+// after its end, and says so; it reports whether it destroyed anything.
+func sweepEnded(ctx context.Context, s *session, id string) bool {
+	dir, err := actions.DefaultDir()
+	if err != nil || s.Sim != nil {
+		return false
+	}
+	if _, err := os.Stat(actions.JournalPath(dir, id)); err != nil {
+		return false
+	}
+	n, err := actions.SweepEnded(ctx, s.Client, id, actions.Options{Dir: dir, Version: s.version})
+	if err != nil || n == 0 {
+		return false
+	}
+	fmt.Fprintf(s.stderr, "molt: rollout %s had ended; destroyed %d droplets its creates made after its end, which carried its lock\n", id, n)
+	return true
+}
+
+// lockedAdvice is the refusal of a locked selection, with what to do when the locking
+// rollout's journal is not on this machine.
+func lockedAdvice(le *actions.LockedError) error {
+	dir, err := actions.DefaultDir()
+	if err == nil {
+		if _, err := os.Stat(actions.JournalPath(dir, le.Rollout)); err == nil {
+			return le
+		}
+	}
+	return fmt.Errorf("%w (its journal is not on this machine: rebuild it from the cloud with `molt recover %s`, or lift the lock with `molt unlock %s`)",
+		le, le.Rollout, le.Rollout)
 }
 
 func writePlan(w io.Writer, output string, p actions.Plan) error {

@@ -41,7 +41,7 @@ func addPoolFlags(cmd *cobra.Command, o *poolOptions) {
 // dropletOnly are the flags that mean nothing to a pool, which makes, hands over and
 // retires its members itself, one at a time.
 var dropletOnly = []string{"tag", "region", "name", "surge", "canary", "pause", "min-ready", "drain", "max-failures", "retire",
-	"lb", "reserved-ip", "move-volumes", "keep-failed", "user-data", "ssh-key"}
+	"lb", "reserved-ip", "move-volumes", "keep-failed", "user-data", "ssh-key", "settle"}
 
 // checkPool validates the flags of a pool rollout; every failure is a usage error.
 func (o poolOptions) check(cmd *cobra.Command, po planOptions) error {
@@ -56,6 +56,8 @@ func (o poolOptions) check(cmd *cobra.Command, po planOptions) error {
 			return usageError("--pause does not apply to a pool: nothing in DigitalOcean's API holds a pool's replacement (see docs/engine.md)")
 		case "drain":
 			return usageError("--drain does not apply to a pool: the pool retires its members itself (shut down, destroyed a minute later)")
+		case "settle":
+			return usageError("--settle does not apply to a pool: molt creates no droplet in a pool rollout, the pool does")
 		}
 		return usageError("--%s does not apply to a pool: the pool makes, hands over and retires its members itself, one at a time", f)
 	}
@@ -170,7 +172,7 @@ func (a *app) runPoolApply(cmd *cobra.Command, po planOptions, o poolOptions, ye
 			return err
 		}
 	}
-	x, err := actions.StartPool(s.Client, p, engineOptions(s, pollMin))
+	x, err := actions.StartPool(s.Client, p, engineOptions(s, pollMin, 0))
 	if err != nil {
 		return err
 	}
@@ -203,7 +205,7 @@ func drivePool(ctx context.Context, cmd *cobra.Command, x *actions.PoolRollout, 
 
 // resumePool continues a pool rollout from its journal, on the account here (checked).
 func (a *app) resumePool(ctx context.Context, cmd *cobra.Command, s *session, sum actions.Summary, here fleet.Account, output string, pollMin time.Duration) error {
-	opt := engineOptions(s, pollMin)
+	opt := engineOptions(s, pollMin, 0)
 	opt.Account = &here
 	x, err := actions.ResumePool(s.Client, sum.Path, opt)
 	if err != nil {
@@ -223,7 +225,7 @@ func (a *app) rollbackPool(ctx context.Context, cmd *cobra.Command, s *session, 
 			return err
 		}
 	}
-	opt := engineOptions(s, pollMin)
+	opt := engineOptions(s, pollMin, 0)
 	opt.Account = &here
 	x, err := actions.RollbackPool(s.Client, sum.Path, opt)
 	if err != nil {

@@ -66,6 +66,12 @@ func (p *printer) text(ev actions.Event) string {
 		return fmt.Sprintf("rate limited by the API: waiting %s", ev.Wait)
 	case actions.LeftAlone:
 		return fmt.Sprintf("%s: left droplet %d alone, never to be changed: %s", p.name(ev.Slot), ev.Droplet, ev.Reason)
+	case actions.StrayDestroyed:
+		return p.strayText(ev)
+	case actions.APICall:
+		if line := createErrorText(ev); line != "" {
+			return line
+		}
 	case actions.Done:
 		return fmt.Sprintf("%s: %d replaced, %d failed, %d rolled back", ev.State, ev.Replaced, ev.Failed, ev.RolledBack)
 	case actions.Spend:
@@ -111,7 +117,32 @@ func stateText(ev actions.StateChanged) string {
 	return s
 }
 
-// verboseText shows API calls and health probes under -v.
+// strayText says that a droplet nothing tracked (a create the API committed late) went.
+func (p *printer) strayText(ev actions.StrayDestroyed) string {
+	what := fmt.Sprintf("droplet %d (%s), made by a create answered with an error and tracked by nothing", ev.Droplet, ev.Name)
+	if ev.Slot >= 0 {
+		what += ", for " + p.name(ev.Slot)
+	}
+	if ev.Err != "" {
+		return "could not destroy " + what + ": " + ev.Err
+	}
+	return "destroyed " + what
+}
+
+// createErrorText says, without -v too, that a create was answered with an error (or not
+// at all): the API may still make its droplets, which molt looks for by tag.
+func createErrorText(ev actions.APICall) string {
+	if ev.Method != "POST" || !strings.HasSuffix(ev.Path, "/v2/droplets") || (ev.Err == "" && ev.Status < 400) {
+		return ""
+	}
+	answer := "no answer"
+	if ev.Status > 0 {
+		answer = fmt.Sprintf("an error (%d)", ev.Status)
+	}
+	return fmt.Sprintf("a create was answered with %s: the API may still make its droplets; molt looks for them by tag and destroys any it does not track", answer)
+}
+
+// verboseText shows API calls, health probes, steps and snapshots under -v.
 func (p *printer) verboseText(ev actions.Event) string {
 	if !p.verbose {
 		return ""
@@ -125,6 +156,18 @@ func (p *printer) verboseText(ev actions.Event) string {
 		return s
 	case actions.HealthProbe:
 		return fmt.Sprintf("  %s: probe %s: %s", p.name(ev.Slot), ev.Addr, ev.Detail)
+	case actions.StepStarted:
+		return fmt.Sprintf("  %s: %s started", p.name(ev.Slot), ev.Step)
+	case actions.StepFinished:
+		s := fmt.Sprintf("  %s: %s took %s", p.name(ev.Slot), ev.Step, ev.Took.D().Round(1e6))
+		if ev.Err != "" {
+			s += ": " + ev.Err
+		}
+		return s
+	case actions.Snapshot:
+		st := ev.Status
+		return fmt.Sprintf("  rollout %s is %s: %d of %d replaced", st.Rollout, strings.ReplaceAll(string(st.State), "_", " "),
+			st.Count(actions.PhaseDone), len(st.Slots))
 	}
 	return ""
 }

@@ -15,7 +15,7 @@ import (
 func (a *app) resumeCmd() *cobra.Command {
 	var output string
 	var yes bool
-	var pollMin time.Duration
+	var pollMin, settle time.Duration
 	cmd := &cobra.Command{
 		Use:   "resume [ID]",
 		Short: "Continue a rollout that stopped",
@@ -25,15 +25,18 @@ func (a *app) resumeCmd() *cobra.Command {
 			"resumes the only unfinished rollout. A done rollout that keeps old droplets is\n" +
 			"finalised (the kept droplets destroyed) once their time is up, or with --yes.",
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runResume(cmd, args, output, yes, pollMin) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runResume(cmd, args, output, yes, pollMin, settle)
+		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	addPollFlag(cmd, &pollMin)
+	addSettleFlag(cmd, &settle)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "finalise a done rollout now, destroying the old droplets it keeps")
 	return cmd
 }
 
-func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bool, pollMin time.Duration) error {
+func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bool, pollMin, settle time.Duration) error {
 	if output != "text" && output != "json" {
 		return usageError("-o: unknown output %q: use text or json", output)
 	}
@@ -60,15 +63,16 @@ func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bo
 		return fmt.Errorf("rollout %s is done and keeps %d old droplets for a fast rollback%s; pass --yes to destroy them now",
 			sum.ID, sum.Kept, keptUntil(sum))
 	}
-	opt := engineOptions(s, pollMin)
+	opt := engineOptions(s, pollMin, settle)
 	opt.Account = &here
 	x, err := actions.Resume(s.Client, sum.Path, opt)
 	if err != nil {
-		return err
+		return engineError(err)
 	}
 	interactive := a.canAsk(cmd) && output != "json"
-	return drive(ctx, cmd, newPrompter(cmd), x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose,
+	err = drive(ctx, cmd, newPrompter(cmd), x, driveOptions{json: output == "json", interactive: interactive, verbose: s.verbose,
 		after: newRunWatch(ctx, s, x, false, "").after})
+	return rolledBackAsAsked(cmd, sum.ID, err)
 }
 
 func keptUntil(s actions.Summary) string {
@@ -100,8 +104,12 @@ func pickRollout(args []string, fits func(actions.Summary) bool, here fleet.Acco
 	}
 	if len(args) == 1 {
 		sum, err := actions.Summarize(actions.JournalPath(dir, args[0]))
-		if errors.Is(err, os.ErrNotExist) {
-			return sum, fmt.Errorf("there is no rollout %s in %s; see `molt rollouts`", args[0], dir)
+		var de *actions.DamagedError
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return sum, fmt.Errorf("there is no rollout %s in %s; if its journal was lost, rebuild it with `molt recover %s`; see `molt rollouts`", args[0], dir, args[0])
+		case errors.As(err, &de):
+			return sum, fmt.Errorf("%v; rebuild it from the cloud with `molt recover %s`", err, args[0])
 		}
 		if err != nil {
 			return sum, err
@@ -124,13 +132,18 @@ func pickRollout(args []string, fits func(actions.Summary) bool, here fleet.Acco
 			ids = append(ids, s.ID+" ("+string(s.State)+")")
 		}
 	}
+	damaged := damagedError(list)
 	switch {
+	case len(found) == 0 && damaged != nil:
+		return actions.Summary{}, fmt.Errorf("there is no unfinished rollout that can be read: %w", damaged)
 	case len(found) == 0 && len(elsewhere) > 0:
 		return actions.Summary{}, fmt.Errorf("there is no unfinished rollout of %s; of other accounts: %s", here, strings.Join(elsewhere, ", "))
 	case len(found) == 0:
 		return actions.Summary{}, errors.New("there is no unfinished rollout; see `molt rollouts`")
-	case len(found) == 1:
+	case len(found) == 1 && damaged == nil:
 		return found[0], nil
+	case damaged != nil:
+		return actions.Summary{}, usageError("name the rollout to resume: %s; besides, %v", strings.Join(ids, ", "), damaged)
 	}
 	return actions.Summary{}, usageError("%d rollouts are unfinished; name one: %s", len(found), strings.Join(ids, ", "))
 }

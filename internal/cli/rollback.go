@@ -12,7 +12,7 @@ import (
 func (a *app) rollbackCmd() *cobra.Command {
 	var output string
 	var yes bool
-	var pollMin time.Duration
+	var pollMin, settle time.Duration
 	cmd := &cobra.Command{
 		Use:   "rollback ID",
 		Short: "Reverse a rollout's replacements",
@@ -22,16 +22,17 @@ func (a *app) rollbackCmd() *cobra.Command {
 			"destroyed. Shows what it will do first; on a terminal it asks, elsewhere it needs --yes.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runRollback(cmd, args[0], output, yes, pollMin)
+			return a.runRollback(cmd, args[0], output, yes, pollMin, settle)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	addPollFlag(cmd, &pollMin)
+	addSettleFlag(cmd, &settle)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
 }
 
-func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin time.Duration) error {
+func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollMin, settle time.Duration) error {
 	if output != "text" && output != "json" {
 		return usageError("-o: unknown output %q: use text or json", output)
 	}
@@ -68,17 +69,23 @@ func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollM
 			return err
 		}
 	}
-	opt := engineOptions(s, pollMin)
+	opt := engineOptions(s, pollMin, settle)
 	opt.Account = &here
 	x, err := actions.Rollback(s.Client, sum.Path, opt)
 	if err != nil {
-		return err
+		return engineError(err)
 	}
 	err = drive(ctx, cmd, ask, x, driveOptions{json: output == "json", interactive: interactive && output != "json", verbose: s.verbose,
 		after: newRunWatch(ctx, s, x, false, "").after})
-	if ee, ok := err.(*exitError); ok && ee.code == 3 {
-		fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s is rolled back.\n", sum.ID)
-		return nil // rolling back is what was asked
+	return rolledBackAsAsked(cmd, sum.ID, err)
+}
+
+// rolledBackAsAsked turns the end of a rollback the operator asked for (molt rollback,
+// or a resume of one) into success: rolling back is what was asked.
+func rolledBackAsAsked(cmd *cobra.Command, id string, err error) error {
+	if actions.RolledBackAsAsked(err) {
+		fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s is rolled back.\n", id)
+		return nil
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/molt-sh/molt/actions"
+	"github.com/molt-sh/molt/fleet"
 	"github.com/spf13/cobra"
 )
 
@@ -33,20 +34,57 @@ func (a *app) rolloutsCmd() *cobra.Command {
 			if err != nil && len(list) == 0 {
 				return err
 			}
+			a.sweepLate(cmd, dir, list)
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				if list == nil {
 					list = []actions.Summary{}
 				}
-				return enc.Encode(list)
+				if err := enc.Encode(list); err != nil {
+					return err
+				}
+			} else {
+				writeRollouts(cmd.OutOrStdout(), list)
 			}
-			writeRollouts(cmd.OutOrStdout(), list)
-			return nil
+			return damagedError(list)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd
+}
+
+// lateWindow is how long after a rollout's end `molt rollouts` looks for droplets its
+// creates answered with an error made after it ended.
+const lateWindow = 24 * time.Hour
+
+// sweepLate destroys, for the rollouts that ended lately after a create answered with an
+// error, the droplets the API committed after their end (journaled in them), and says
+// so on stderr. It needs an account: without credentials (the embedded simulator) it
+// does nothing, and what it cannot do it leaves to `molt resume ID`.
+func (a *app) sweepLate(cmd *cobra.Command, dir string, list []actions.Summary) {
+	var todo []string
+	for _, s := range list {
+		if s.MayHaveLateDroplets(time.Now(), lateWindow) {
+			todo = append(todo, s.ID)
+		}
+	}
+	creds, err := fleet.ResolveCredentials(fleet.CredentialOptions{AccessToken: stringFlag(cmd, flagAccessToken),
+		Context: stringFlag(cmd, flagContext), APIURL: stringFlag(cmd, flagAPIURL)})
+	if len(todo) == 0 || err != nil || !creds.HasToken() {
+		return
+	}
+	s, err := a.connect(cmd.Context(), cmd, connectOptions{})
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	for _, id := range todo {
+		n, err := actions.SweepEnded(cmd.Context(), s.Client, id, actions.Options{Dir: dir, Version: s.version})
+		if err == nil && n > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "molt: rollout %s had ended; destroyed %d droplets its creates made after its end\n", id, n)
+		}
+	}
 }
 
 func writeRollouts(w io.Writer, list []actions.Summary) {
@@ -57,10 +95,31 @@ func writeRollouts(w io.Writer, list []actions.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTARTED\tOPERATOR\tSELECTION\tFROM -> TO\tSTATE")
 	for _, s := range list {
+		if s.Damaged != "" {
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\tjournal %s: rebuild it with `molt recover %s`\n", s.ID, s.Damaged, s.ID)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s -> %s\t%s\n", s.ID, s.Started.Local().Format("2006-01-02 15:04"),
 			s.Operator, s.Selection, s.FromText(), s.To, stateSummary(s)+keptCost(s))
 	}
 	tw.Flush()
+}
+
+// damagedError says which journals cannot be read (exit 1), or nil.
+func damagedError(list []actions.Summary) error {
+	var bad []string
+	for _, s := range list {
+		if s.Damaged != "" {
+			bad = append(bad, fmt.Sprintf("%s (%s)", s.ID, s.Damaged))
+		}
+	}
+	switch len(bad) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("the journal of rollout %s cannot be read; rebuild it from the cloud with `molt recover`", bad[0])
+	}
+	return fmt.Errorf("%d journals cannot be read: %s; rebuild them from the cloud with `molt recover`", len(bad), strings.Join(bad, ", "))
 }
 
 // stateSummary says where a rollout is, with progress and kept droplets.
@@ -68,6 +127,9 @@ func stateSummary(s actions.Summary) string {
 	st := strings.ReplaceAll(string(s.State), "_", " ")
 	if !s.State.Final() {
 		st = fmt.Sprintf("%s (%d/%d replaced)", st, s.Replaced, s.Planned)
+	}
+	if s.Recovered {
+		st += ", recovered from the cloud"
 	}
 	if s.Kept > 0 {
 		until := "until finalised"

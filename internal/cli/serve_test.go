@@ -365,7 +365,9 @@ func TestServeSIGTERMPausesAndTheNextServeContinues(t *testing.T) {
 	screen.waitSince(t, m, "filter: role:web")
 	m = screen.mark()
 	screen.send(t, "g", " ", "s")
-	screen.waitSince(t, m, "Pick the image")
+	// The picker's header shows before the images arrive, and Enter on the empty list
+	// does nothing: wait for a row ("none of them on it", "2 of 19 already on it").
+	screen.waitSince(t, m, "Pick the image", "on it")
 	// web-1.6.0, a surge of 10 (two waves), and no health check: the simulator's
 	// droplets answer on a port of the test's, not on 8080.
 	screen.send(t, "\r", strings.Repeat("+", 9), "jjj", "h")

@@ -94,7 +94,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 
 // newEngine is the rollout engine for the session's cockpits, its runs bounded by ctx.
 func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog.Logger) (*engine.Engine, error) {
-	opt := engine.Options{Context: ctx, Client: s.Client, Actions: engineOptions(s, pollMin), Launch: launchTemplate,
+	opt := engine.Options{Context: ctx, Client: s.Client, Actions: engineOptions(s, pollMin, actions.DefaultSettle), Launch: launchTemplate,
 		Explain: s.explain, Log: log}
 	if s.Sim != nil {
 		opt.ProvisionTime = 3 * time.Second // the embedded simulator's provisioning delay

@@ -36,6 +36,11 @@ func (r *Run) Status() actions.Status { return r.x.Status() }
 // Subscribe follows the run's events, from a snapshot of where it is.
 func (r *Run) Subscribe() (<-chan actions.Event, func()) { return r.x.Subscribe() }
 
+// SubscribeContext follows the run's events until ctx ends (or the run does).
+func (r *Run) SubscribeContext(ctx context.Context) (<-chan actions.Event, func()) {
+	return r.x.SubscribeContext(ctx)
+}
+
 // Pause holds the rollout at its next safe point.
 func (r *Run) Pause() { r.x.Pause() }
 

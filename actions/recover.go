@@ -1,0 +1,286 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// A journal lost with its state directory, or damaged, is rebuilt from what the cloud
+// holds: every droplet of a rollout carries its lock tag, and every droplet it created
+// one of its create tags besides, with the old droplet's name. Recover reads them:
+//
+//   - a new droplet whose old one is gone (or powered off and kept, or being powered
+//     off: the only action molt runs on an old droplet) is done;
+//   - a new droplet beside its old one, still running, has not finished: it is taken as
+//     created, and as possibly handed over, so that a resume health checks it before it
+//     goes into service and a rollback hands back (checking each load balancer and
+//     reserved IP first) before it destroys it;
+//   - an old droplet with no new one is pending;
+//   - a re-creation by a rollback means the rollout was rolling back.
+//
+// The plan the journal starts with holds those replacements (done and in flight first,
+// then the pending ones in waves of the strategy given) onto the target the new
+// droplets run (or the one given). What the cloud cannot say: the image an old droplet
+// that is gone ran, so such a replacement cannot be re-created by a rollback; and the
+// strategy of the lost plan (health check, surge, ...), which the operator gives again.
+
+// Recovery says that a journal was rebuilt, and from what.
+type Recovery struct {
+	At   time.Time `json:"at"`
+	From string    `json:"from"`
+	// Replaced is where the damaged journal it replaces was moved ("" when none).
+	Replaced string `json:"replaced,omitempty"`
+}
+
+// RecoverOptions say what the cloud cannot.
+type RecoverOptions struct {
+	// Strategy runs the rest of the rollout (its Retire mode becomes keep when old
+	// droplets are kept powered off).
+	Strategy Strategy
+	// Target is the image, by name or ID, when no new droplet was made yet.
+	Target string
+}
+
+// Recover rebuilds the journal of rollout id in opt.Dir from the cloud's tags and
+// returns its path. A journal there that can be read is left alone (an error says to
+// resume it); a damaged one is moved aside. A rollout that another live driver holds
+// the lease of is refused.
+func Recover(ctx context.Context, c *godo.Client, id string, ro RecoverOptions, opt Options) (string, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return "", err
+	}
+	path := JournalPath(opt.Dir, id)
+	if _, err := ReadJournal(path); err == nil {
+		return "", fmt.Errorf("rollout %s has a readable journal here (%s): resume or roll it back", id, path)
+	}
+	a := &api{c: c, timing: opt.Timing, publish: func(Event) {}, halted: func() bool { return false }}
+	found, err := a.listByTag(ctx, RolloutTag(id))
+	if err != nil {
+		return "", err
+	}
+	if len(found) == 0 {
+		return "", fmt.Errorf("no droplet carries the lock of rollout %s: there is nothing to recover", id)
+	}
+	tags := make([][]string, len(found))
+	for i, d := range found {
+		tags[i] = d.Tags
+	}
+	if d, until, ok := LeaseOf(id, tags); ok {
+		return "", &DrivenError{Rollout: id, Driver: d, Until: until}
+	}
+	r := &rebuild{id: id, found: found}
+	h, recs, err := r.journal(ctx, c, ro, opt)
+	if err != nil {
+		return "", err
+	}
+	return writeRecovered(opt.Dir, path, h, recs)
+}
+
+// LockedRollouts lists the rollouts whose lock some droplet of the account carries.
+func LockedRollouts(ctx context.Context, c *godo.Client) ([]string, error) {
+	servers, err := fleet.Load(ctx, c, fleet.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, s := range servers {
+		if id := LockOf(s.Tags); id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// rebuild turns the droplets carrying a rollout's lock into its journal.
+type rebuild struct {
+	id    string
+	found []godo.Droplet
+}
+
+// kinds sorts the droplets found: old ones (selected, no create tag of the rollout),
+// new ones by name (a create tag gN) and re-creations by name (bN).
+func (r *rebuild) kinds() (old map[string]godo.Droplet, made map[string]godo.Droplet, restored map[string]godo.Droplet, maxGroup int) {
+	old, made, restored = map[string]godo.Droplet{}, map[string]godo.Droplet{}, map[string]godo.Droplet{}
+	e := &Executor{id: r.id}
+	for _, d := range r.found {
+		n, rb, ok := e.createdBy(d)
+		switch {
+		case !ok:
+			old[d.Name] = d
+		case rb:
+			restored[d.Name] = d
+		default:
+			made[d.Name] = d
+			maxGroup = max(maxGroup, n)
+		}
+	}
+	return old, made, restored, maxGroup
+}
+
+// journal is the header and the records of the rebuilt journal.
+func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions, opt Options) (Header, []Record, error) {
+	old, made, restored, maxGroup := r.kinds()
+	target, err := r.target(ctx, c, made, ro.Target)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	st := ro.Strategy
+	for _, d := range old {
+		if (d.Status == "off" || d.Locked) && made[d.Name].ID != 0 {
+			st.Retire = Retire{Mode: RetireKeep}
+		}
+	}
+	var servers []fleet.Server
+	for _, d := range r.found {
+		if _, n := old[d.Name]; n || made[d.Name].ID != 0 {
+			servers = append(servers, withoutLock(fleet.ServerFromDroplet(&d), r.id))
+		}
+	}
+	in, err := Gather(ctx, c, "recovered "+r.id, servers, target, st)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	p, recs := r.plan(in, old, made, restored, maxGroup)
+	h := Header{ID: r.id, Started: time.Now().UTC(), Operator: *opt.Operator, Molt: opt.Version, Plan: p,
+		Recovered: &Recovery{At: time.Now().UTC(), From: "the cloud's tags"}}
+	return h, recs, nil
+}
+
+// target is the image the new droplets run, or the one named.
+func (r *rebuild) target(ctx context.Context, c *godo.Client, made map[string]godo.Droplet, named string) (fleet.Version, error) {
+	if named != "" {
+		return ResolveImage(ctx, c, named)
+	}
+	for _, d := range made {
+		if d.Image != nil {
+			return fleet.VersionFromImage(d.Image), nil
+		}
+	}
+	return fleet.Version{}, fmt.Errorf("rollout %s made no droplet yet, so the cloud does not say its target: name it with --to, or lift the lock with `molt unlock %s`", r.id, r.id)
+}
+
+// plan builds the recovered plan and the records of where each replacement is.
+func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet, maxGroup int) (Plan, []Record) {
+	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy}
+	var first Wave
+	var pending []fleet.Server
+	var recs []Record
+	slot := 0
+	for _, name := range sortedNames(old, made) {
+		o, hasOld := old[name]
+		n, hasNew := made[name]
+		if !hasNew {
+			pending = append(pending, withoutLock(fleet.ServerFromDroplet(&o), r.id))
+			continue
+		}
+		group, _, _ := (&Executor{id: r.id}).createdBy(n)
+		rep := r.replacement(in, slot, group, o, hasOld, n)
+		first.Replacements = append(first.Replacements, rep)
+		recs = append(recs, r.phase(rep, o, hasOld, n, restored[name]))
+		slot++
+	}
+	if len(first.Replacements) > 0 {
+		p.Waves = append(p.Waves, first)
+	}
+	in.Servers = pending
+	for _, w := range buildWaves(in, pending) {
+		w.Index = len(p.Waves)
+		for i := range w.Replacements {
+			w.Replacements[i].Slot += slot
+			w.Replacements[i].Group += maxGroup
+		}
+		p.Waves = append(p.Waves, w)
+	}
+	p.LBs = involvedLBs(in.LBs, p.Waves)
+	p.Sources = sources(pending)
+	state := Record{Kind: KindState, State: StateInterrupted, Reason: "recovered from the cloud's tags"}
+	if len(restored) > 0 {
+		state = Record{Kind: KindState, State: StateRollingBack, Reason: "recovered from the cloud's tags while rolling back"}
+	}
+	return p, append([]Record{state}, recs...)
+}
+
+// replacement is a replacement that made a new droplet: handed over on the load
+// balancers and the reserved IP that list either droplet.
+func (r *rebuild) replacement(in PlanInput, slot, group int, o godo.Droplet, hasOld bool, n godo.Droplet) Replacement {
+	nr := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&n), r.id), slot, group)
+	if !hasOld {
+		nr.Old.ID, nr.Old.Image, nr.Old.Status = 0, fleet.Version{Name: "an unknown image (recovered)"}, ""
+		return nr
+	}
+	rep := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&o), r.id), slot, group)
+	for _, lb := range nr.LBs {
+		if !slices.Contains(rep.LBs, lb) {
+			rep.LBs = append(rep.LBs, lb)
+		}
+	}
+	if rep.ReservedIP == "" {
+		rep.ReservedIP = nr.ReservedIP
+	}
+	return rep
+}
+
+// phase records where a replacement is, as the cloud shows it.
+func (r *rebuild) phase(rep Replacement, o godo.Droplet, hasOld bool, n godo.Droplet, back godo.Droplet) Record {
+	rec := Record{Kind: KindPhase, Slots: []int{rep.Slot}, Droplets: []int{n.ID}, Reason: "recovered"}
+	rec.IP, _ = n.PublicIPv4()
+	switch {
+	case back.ID != 0:
+		rec.Phase, rec.Target = PhaseRollingBack, fmt.Sprint(back.ID)
+	case !hasOld, o.Status == "off", o.Locked:
+		rec.Phase = PhaseDone // retired: destroyed, or powered off (or powering off) and kept
+	case n.Status == "active":
+		rec.Phase = PhaseActive
+	default:
+		rec.Phase = PhaseCreated
+	}
+	return rec
+}
+
+func sortedNames(maps ...map[string]godo.Droplet) []string {
+	var out []string
+	for _, m := range maps {
+		for n := range m {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// withoutLock drops the rollout's own tags from a server, as the plan had it.
+func withoutLock(s fleet.Server, id string) fleet.Server {
+	s.Tags = slices.DeleteFunc(s.Tags, func(t string) bool {
+		return t == RolloutTag(id) || strings.HasPrefix(t, RolloutTag(id)+":")
+	})
+	return s
+}
+
+// writeRecovered writes the rebuilt journal, moving a damaged one aside first.
+func writeRecovered(dir, path string, h Header, recs []Record) (string, error) {
+	if _, err := os.Stat(path); err == nil {
+		aside := fmt.Sprintf("%s.damaged-%d", path, time.Now().Unix())
+		if err := os.Rename(path, aside); err != nil {
+			return "", fmt.Errorf("move the damaged journal aside: %w", err)
+		}
+		h.Recovered.Replaced = aside
+	}
+	j, err := CreateJournal(dir, h)
+	if err != nil {
+		return "", err
+	}
+	_, err = j.AppendBatch(recs)
+	return path, errors.Join(err, j.Close())
+}

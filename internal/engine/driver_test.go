@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/molt-sh/molt/actions"
+)
+
+// A cockpit of another process (here another engine on the same journals) cannot resume
+// or roll back a rollout that one drives: it is told who drives it (case 1 of issue 11).
+func TestSecondCockpitIsToldWhoDrives(t *testing.T) {
+	e, env := testEngine(t, 20*time.Millisecond)
+	plan, err := e.Plan(t.Context(), webRequest(t, env, actions.Pause{Mode: "manual"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Start(plan, nil, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, r, actions.StateCheckpoint)
+	other, err := New(Options{Client: env.Client, Actions: e.Options().Actions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = other.Close(ctx)
+	}()
+	var de *actions.DrivenError
+	if _, err := other.Resume(r.ID(), nil, "bob"); !errors.As(err, &de) {
+		t.Errorf("a second cockpit's resume: %v, want it told who drives the rollout", err)
+	}
+	if _, err := other.Rollback(r.ID(), nil, "bob"); !errors.As(err, &de) {
+		t.Errorf("a second cockpit's rollback: %v, want it told who drives the rollout", err)
+	}
+	r.Abort(false)
+	<-r.Done()
+}
