@@ -192,9 +192,11 @@ func thisDriver(o *Options) Driver {
 	return Driver{Host: host, PID: os.Getpid()}
 }
 
-// lease is a run's hold on its rollout in the cloud.
+// lease is a run's hold on its rollout in the cloud: a droplet rollout's (Executor) or
+// a pool rollout's (PoolRollout).
 type lease struct {
-	e   *Executor
+	id  string // the rollout's
+	api *api
 	me  Driver
 	ttl time.Duration
 
@@ -242,7 +244,7 @@ func (l *lease) hold(ctx context.Context) error {
 }
 
 func (l *lease) relistLocked(ctx context.Context) error {
-	found, err := l.e.api.listByTag(ctx, RolloutTag(l.e.id))
+	found, err := l.api.listByTag(ctx, RolloutTag(l.id))
 	if err != nil {
 		return err
 	}
@@ -283,25 +285,25 @@ func (l *lease) keep(ctx context.Context) {
 func (l *lease) renewLocked(ctx context.Context, found []godo.Droplet) error {
 	now := time.Now()
 	var stale []string
-	for _, t := range leasesOf(l.e.id, found) {
+	for _, t := range leasesOf(l.id, found) {
 		switch {
 		case t.tag == l.tag:
 		case t.alive(l.me, now):
-			l.lost = &DrivenError{Rollout: l.e.id, Driver: t.driver, Until: t.until}
+			l.lost = &DrivenError{Rollout: l.id, Driver: t.driver, Until: t.until}
 			return l.lost
 		default:
 			stale = append(stale, t.tag)
 		}
 	}
 	until := now.Add(l.ttl)
-	tag := leaseTagName(l.e.id, until, l.me)
+	tag := leaseTagName(l.id, until, l.me)
 	ids := make([]int, 0, len(found))
 	for _, d := range found {
 		ids = append(ids, d.ID)
 	}
 	if tag != l.tag && len(ids) > 0 {
-		if err := l.e.tagRaw(ctx, tag, ids); err != nil {
-			return fmt.Errorf("renew the lease on rollout %s: %w", l.e.id, err)
+		if err := l.api.tagRaw(ctx, tag, ids); err != nil {
+			return fmt.Errorf("renew the lease on rollout %s: %w", l.id, err)
 		}
 	}
 	if l.tag != "" && l.tag != tag {
@@ -309,8 +311,8 @@ func (l *lease) renewLocked(ctx context.Context, found []godo.Droplet) error {
 	}
 	l.tag, l.until = tag, until
 	for _, t := range stale {
-		if err := l.e.deleteTagRaw(ctx, t); err != nil {
-			return fmt.Errorf("remove an old lease on rollout %s: %w", l.e.id, err)
+		if err := l.api.deleteTagRaw(ctx, t); err != nil {
+			return fmt.Errorf("remove an old lease on rollout %s: %w", l.id, err)
 		}
 	}
 	return nil
@@ -325,7 +327,7 @@ func (l *lease) drop(ctx context.Context) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.tag != "" && l.lost == nil {
-		_ = l.e.deleteTagRaw(ctx, l.tag)
+		_ = l.api.deleteTagRaw(ctx, l.tag)
 	}
 	l.tag = ""
 }
@@ -335,27 +337,27 @@ func (l *lease) drop(ctx context.Context) {
 // created): best effort, their tags are junk once the rollout has ended.
 func (l *lease) clear(ctx context.Context, listed []godo.Droplet) {
 	mine := l.current()
-	for _, t := range leasesOf(l.e.id, listed) {
+	for _, t := range leasesOf(l.id, listed) {
 		if t.tag != mine {
-			_ = l.e.deleteTagRaw(ctx, t.tag)
+			_ = l.api.deleteTagRaw(ctx, t.tag)
 		}
 	}
 }
 
 // tagRaw tags droplets without journaling (the lease changes no droplet's service), in
 // batches, creating the tag when the API wants it first.
-func (e *Executor) tagRaw(ctx context.Context, tag string, ids []int) error {
+func (a *api) tagRaw(ctx context.Context, tag string, ids []int) error {
 	for i := 0; i < len(ids); i += tagBatch {
 		chunk := ids[i:min(i+tagBatch, len(ids))]
 		call := func() error {
-			return e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-				return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(chunk)})
+			return a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+				return a.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(chunk)})
 			})
 		}
 		err := call()
 		if isStatus(err, 404) {
-			err = e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-				_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
+			err = a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+				_, resp, err := a.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
 				return resp, err
 			})
 			if err == nil {
@@ -371,8 +373,8 @@ func (e *Executor) tagRaw(ctx context.Context, tag string, ids []int) error {
 
 // deleteTagRaw deletes a tag (from every droplet) without journaling; one already gone
 // is fine.
-func (e *Executor) deleteTagRaw(ctx context.Context, tag string) error {
-	err := e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) { return e.api.c.Tags.Delete(c, tag) })
+func (a *api) deleteTagRaw(ctx context.Context, tag string) error {
+	err := a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) { return a.c.Tags.Delete(c, tag) })
 	if isStatus(err, 404) {
 		return nil
 	}

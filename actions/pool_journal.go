@@ -99,8 +99,14 @@ func (r *PoolRollout) endRun(ctx context.Context, err error) error {
 	return err
 }
 
-// closeRun publishes Done, with how the run ended, and closes the events and the journal.
-func (r *PoolRollout) closeRun(err error) error {
+// closeRun drops the lease (unless the process "died": an injected crash), publishes
+// Done, with how the run ended, and closes the events and the journal.
+func (r *PoolRollout) closeRun(ctx context.Context, err error) error {
+	if !r.j.Crashed() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opt.Timing.CallTimeout)
+		r.lease.drop(dctx)
+		cancel()
+	}
 	st := r.Status()
 	done := Done{At: time.Now(), State: r.state, Replaced: st.Count(PhaseDone), Failed: st.Count(PhaseFailed),
 		RolledBack: st.Count(PhaseRolledBack)}

@@ -13,7 +13,7 @@ import (
 // destroyed a member and created a replacement outside the pool would fight it (the
 // pool makes the member up from its template, and the operator ends up with extra
 // droplets on the wrong image). So a droplet plan leaves members out, and the pool is
-// rolled as a whole (RollPool).
+// rolled as a whole (StartPool, PoolRollout).
 
 // poolMemberReason is why a droplet plan leaves a pool's member out.
 func poolMemberReason(s fleet.Server) string {

@@ -29,6 +29,7 @@ type PoolRollout struct {
 	plan   PoolPlan
 	view   Plan
 	api    *api
+	lease  *lease
 	j      *Journal
 	b      *Broadcaster
 	opt    Options
@@ -123,6 +124,8 @@ func newPoolRollout(client *godo.Client, id string, plan PoolPlan, j *Journal, o
 	st.Journal = j.Path()
 	r.b = NewBroadcaster(st)
 	r.api = &api{c: client, timing: opt.Timing, publish: r.publish, halted: j.Crashed}
+	r.lease = &lease{id: id, api: r.api, me: thisDriver(&opt), ttl: opt.Timing.Lease}
+	r.api.hold = r.lease.hold
 	return r
 }
 
@@ -196,7 +199,7 @@ func (r *PoolRollout) publish(ev Event) { r.b.Publish(ev) }
 // ErrInterrupted, or another error that left the rollout resumable.
 func (r *PoolRollout) Run(ctx context.Context) (err error) {
 	r.started = time.Now()
-	defer func() { err = r.closeRun(err) }()
+	defer func() { err = r.closeRun(ctx, err) }()
 	if err := r.bind(ctx); err != nil {
 		return err // another account's rollout: nothing journaled, nothing changed
 	}
@@ -206,6 +209,11 @@ func (r *PoolRollout) Run(ctx context.Context) (err error) {
 }
 
 func (r *PoolRollout) run(ctx context.Context) error {
+	if r.resumed {
+		if err := r.takeOver(ctx); err != nil {
+			return err
+		}
+	}
 	switch {
 	case !r.resumed:
 		if err := r.setState(StateRunning, "started"); err != nil {
@@ -314,8 +322,9 @@ func (r *PoolRollout) finishSlots(p Phase, reason string) {
 	}
 }
 
-// lock tags the pool's members with the rollout's tag, then checks that no other
-// rollout took them meanwhile; if one did, this one lifts its lock and stops.
+// lock tags the pool's members with the rollout's tag, then settles a race with another
+// rollout that locked them meanwhile as a droplet rollout does (fairlock.go: the older
+// goes on, the younger lifts its lock and stops), and takes the lease.
 func (r *PoolRollout) lock(ctx context.Context) error {
 	members, err := r.api.poolMembers(ctx, r.plan.Pool.ID)
 	if err != nil {
@@ -329,21 +338,25 @@ func (r *PoolRollout) lock(ctx context.Context) error {
 		return err
 	}
 	r.locked = true
+	if r.resumed {
+		return nil // the lease was taken before, and went on the members with the lock
+	}
+	return holdLock(ctx, r.api, r.id, ids, r.opt.Timing.PollMin, r.lease.take, r.loseLock)
+}
+
+// takeOver reads the leases on what carries the rollout's lock before a resumed run
+// changes anything: another live driver's refuses the run (a *DrivenError).
+func (r *PoolRollout) takeOver(ctx context.Context) error {
 	found, err := r.api.listByTag(ctx, RolloutTag(r.id))
 	if err != nil {
 		return err
 	}
-	var le *LockedError
-	for _, d := range found {
-		for _, t := range d.Tags {
-			if other := LockOf([]string{t}); other != "" && other != r.id && le == nil {
-				le = &LockedError{Rollout: other, Servers: []string{d.Name}}
-			}
-		}
-	}
-	if le == nil {
-		return nil
-	}
+	return r.lease.take(ctx, found)
+}
+
+// loseLock ends a rollout that lost the race for the pool before it changed anything
+// but its own lock, which goes; the error names the winner.
+func (r *PoolRollout) loseLock(ctx context.Context, le *LockedError) error {
 	if err := r.end(ctx, StateAborted); err != nil {
 		return errors.Join(le, err)
 	}
@@ -378,6 +391,15 @@ func (r *PoolRollout) tagMembers(ctx context.Context, ids []int) error {
 	for _, id := range ids {
 		if m := r.members[id]; m != nil {
 			m.tagged = true
+		}
+	}
+	if l := r.lease.current(); l != "" {
+		// The lease goes on what the lock holds at once, as a droplet rollout's goes on its
+		// droplets from birth (best effort: the next renewal tags whatever carries the lock).
+		if err := r.api.tagRaw(ctx, l, ids); err != nil && len(ids) > 1 {
+			for _, id := range ids {
+				_ = r.api.tagRaw(ctx, l, []int{id}) // one gone since the pool listed it fails alone
+			}
 		}
 	}
 	return nil

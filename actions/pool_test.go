@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,9 @@ type poolCase struct {
 	size    int
 	opt     Options
 	members map[int]bool
+	// minute is a minute of the simulator's pools (poolMinute unless a test needs the
+	// rollout to last).
+	minute time.Duration
 }
 
 // poolSimConfig lifts the rate limits: polls come every few milliseconds, as a real
@@ -52,7 +56,16 @@ func newPoolCase(t *testing.T) *poolCase {
 // be rolled onto debian-13-x64, with a client that does not check answers.
 func newSmallPoolCase(t *testing.T) *poolCase {
 	t.Helper()
-	env := startSim(t, poolSimConfig("empty", false))
+	return newSmallPoolCaseOf(t, poolMinute)
+}
+
+// newSmallPoolCaseOf is newSmallPoolCase on pools whose minute lasts minute: a longer
+// one keeps a rollout going while a test looks at it.
+func newSmallPoolCaseOf(t *testing.T, minute time.Duration) *poolCase {
+	t.Helper()
+	cfg := poolSimConfig("empty", false)
+	cfg.PoolMinute = minute
+	env := startSim(t, cfg)
 	client := env.NewClient(t, env.Token, false)
 	_, _, err := client.DropletAutoscale.Create(context.Background(), &godo.DropletAutoscalePoolRequest{Name: "api",
 		Config: &godo.DropletAutoscaleConfiguration{TargetNumberInstances: 2},
@@ -68,7 +81,9 @@ func newSmallPoolCase(t *testing.T) *poolCase {
 		}
 		return !slices.ContainsFunc(pools[0].Members, func(m fleet.PoolMember) bool { return m.Status != "active" })
 	})
-	return newPoolCaseOn(t, env, client, slugImage(t, client, "ubuntu-24-04-x64"), slugImage(t, client, "debian-13-x64"), 2)
+	c := newPoolCaseOn(t, env, client, slugImage(t, client, "ubuntu-24-04-x64"), slugImage(t, client, "debian-13-x64"), 2)
+	c.minute = minute
+	return c
 }
 
 // slugImage reads a distribution image by its slug.
@@ -86,7 +101,7 @@ func newPoolCaseOn(t *testing.T, env *dosimtest.Env, client *godo.Client, from, 
 	opt := testOptions(t)
 	opt.Timing.PollMin = 10 * time.Millisecond // a fifth of the cooldown: new members are seen in time
 	return &poolCase{env: env, client: client, before: snapshot(t, client), from: from, target: target, size: size, opt: opt,
-		members: poolMembers(t, client)}
+		members: poolMembers(t, client), minute: poolMinute}
 }
 
 // poolStrategy checks new members over real sockets; an unhealthy one fails after three
@@ -99,7 +114,7 @@ func poolStrategy(env *dosimtest.Env) Strategy {
 
 func (c *poolCase) plan(t *testing.T) PoolPlan {
 	t.Helper()
-	in, err := GatherPool(context.Background(), c.client, "api", c.target, poolStrategy(c.env), poolMinute)
+	in, err := GatherPool(context.Background(), c.client, "api", c.target, poolStrategy(c.env), c.minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +198,8 @@ func TestPoolRolledEndToEnd(t *testing.T) {
 	if err != nil || sum.State != StateDone || sum.Replaced != 4 || sum.Planned != 4 || sum.Pool != "api" {
 		t.Errorf("summary: %+v, %v", sum, err)
 	}
-	var healthy, progress int
+	var healthy int
+	var progress []PoolProgress
 	for ev := range events {
 		switch ev := ev.(type) {
 		case PhaseChanged:
@@ -191,11 +207,58 @@ func TestPoolRolledEndToEnd(t *testing.T) {
 				healthy++
 			}
 		case PoolProgress:
-			progress++
+			progress = append(progress, ev)
 		}
 	}
-	if healthy != 4 || progress == 0 {
-		t.Errorf("%d members seen healthy, %d progress events", healthy, progress)
+	if healthy != 4 || len(progress) == 0 {
+		t.Fatalf("%d members seen healthy, %d progress events", healthy, len(progress))
+	}
+	// The time left comes from the pool's cooldown: at the first poll, after the template
+	// changed, it is the plan's estimate (the pool has replaced nothing yet, or one member
+	// on a slow machine); at the end, nothing.
+	first, last := progress[0], progress[len(progress)-1]
+	if eta, est := first.ETA.D(), p.Estimate.Duration.D(); eta > est || eta < est-p.Estimate.PerMember.D() {
+		t.Errorf("the first progress expects %s left; the plan said %s", eta, est)
+	}
+	if last.ETA != 0 || last.OnTarget != 4 || last.Behind != 0 {
+		t.Errorf("the last progress: %+v", last)
+	}
+}
+
+// TestPoolAbortWithRollback aborts a pool rollout with a rollback once the pool has made
+// its first new member: molt puts the template back, and watches the pool move back
+// until every member runs the previous image again.
+func TestPoolAbortWithRollback(t *testing.T) {
+	t.Parallel()
+	c := newSmallPoolCaseOf(t, 20*time.Millisecond) // a member's replacement takes 420ms: time to abort
+	r, err := StartPool(c.client, c.plan(t), c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, leave := r.Subscribe()
+	defer leave()
+	go func() {
+		for ev := range events {
+			if pc, ok := ev.(PhaseChanged); ok && pc.Phase == PhaseHealthy {
+				r.Abort(true)
+			}
+		}
+	}()
+	err = runPool(t, r)
+	if !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "aborted by the operator") {
+		t.Fatalf("run: %v, want rolled back as the operator asked", err)
+	}
+	c.check(t, c.from)
+	recs, err := ReadJournal(r.JournalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(recs, func(rec Record) bool { return rec.Kind == KindIntent && rec.Op == OpPoolRestore }) {
+		t.Error("the journal has no intent to put the template back")
+	}
+	st := r.Status()
+	if st.State != StateRolledBack || st.Slots[0].Phase != PhaseRolledBack {
+		t.Errorf("status %s, first replacement %s; want rolled back", st.State, st.Slots[0].Phase)
 	}
 }
 
