@@ -209,7 +209,7 @@ func (a *app) resumePool(ctx context.Context, cmd *cobra.Command, s *session, su
 	opt.Account = &here
 	x, err := actions.ResumePool(s.Client, sum.Path, opt)
 	if err != nil {
-		return err
+		return engineError(err)
 	}
 	return drivePool(ctx, cmd, x, output == "json", s.verbose)
 }
@@ -229,7 +229,7 @@ func (a *app) rollbackPool(ctx context.Context, cmd *cobra.Command, s *session, 
 	opt.Account = &here
 	x, err := actions.RollbackPool(s.Client, sum.Path, opt)
 	if err != nil {
-		return err
+		return engineError(err)
 	}
 	err = drivePool(ctx, cmd, x, output == "json", s.verbose)
 	if ee, ok := err.(*exitError); ok && ee.code == ExitRolledBack {

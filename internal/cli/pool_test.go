@@ -33,6 +33,18 @@ func poolFlags(env *dosimtest.Env, to string) []string {
 		"--unhealthy-threshold", "3"}
 }
 
+// poolHooks lift the client's per-minute budget: a pool whose minute lasts 5ms is polled
+// every few milliseconds, hundreds of requests a second.
+var poolHooks = Hooks{RequestsPerMinute: 1 << 20}
+
+// poolMolt is molt with poolHooks.
+func poolMolt(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runHooked(context.Background(), poolHooks, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
 // apiImages counts the pool's members by image name.
 func apiImages(t *testing.T, c *godo.Client) map[string]int {
 	t.Helper()
@@ -51,7 +63,7 @@ func apiImages(t *testing.T, c *godo.Client) map[string]int {
 
 func TestPoolPlanApplyRollBack(t *testing.T) {
 	env, conn := poolSim(t)
-	code, out, errOut := molt(t, args(conn, []string{"plan", "-o", "json"}, poolFlags(env, "api-1.1.0"))...)
+	code, out, errOut := poolMolt(t, args(conn, []string{"plan", "-o", "json"}, poolFlags(env, "api-1.1.0"))...)
 	if code != 0 {
 		t.Fatalf("plan: exit %d: %s", code, errOut)
 	}
@@ -62,13 +74,13 @@ func TestPoolPlanApplyRollBack(t *testing.T) {
 	if p.Replaced != 4 || p.Pool.Name != "api" || p.Estimate.Duration.D() != 4*actions.PoolStep(10, 5*time.Millisecond)-50*time.Millisecond {
 		t.Errorf("plan: %d replaced, estimate %s", p.Replaced, p.Estimate.Duration)
 	}
-	code, out, _ = molt(t, args(conn, []string{"plan"}, poolFlags(env, "api-1.1.0"))...)
+	code, out, _ = poolMolt(t, args(conn, []string{"plan"}, poolFlags(env, "api-1.1.0"))...)
 	for _, want := range []string{"Roll pool api (nyc3, fixed 4, c-2", "from api-1.0.0 to api-1.1.0", "No pause", "Estimate: about 370ms"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("plan text lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, errOut = molt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0"))...)
+	code, out, errOut = poolMolt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0"))...)
 	if code != 0 || !strings.Contains(out, "done: 4 replaced, 0 failed") || !strings.Contains(out, "made by the pool") ||
 		!strings.Contains(out, "pool api: 4 of 4 members on api-1.1.0, 0 behind") {
 		t.Fatalf("apply: exit %d: %s\n%s", code, errOut, out)
@@ -77,11 +89,11 @@ func TestPoolPlanApplyRollBack(t *testing.T) {
 		t.Errorf("after the rollout the pool runs %v", got)
 	}
 	id := rolloutID.FindString(out)
-	code, out, _ = molt(t, "rollouts")
+	code, out, _ = poolMolt(t, "rollouts")
 	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "pool api") {
 		t.Errorf("rollouts (exit %d):\n%s", code, out)
 	}
-	code, out, errOut = molt(t, args(conn, []string{"rollback", id, "--yes", "--poll-min", "5ms"})...)
+	code, out, errOut = poolMolt(t, args(conn, []string{"rollback", id, "--yes", "--poll-min", "5ms"})...)
 	if code != 0 || !strings.Contains(out, "Rollout "+id+" is rolled back") {
 		t.Fatalf("rollback: exit %d: %s\n%s", code, errOut, out)
 	}
@@ -99,7 +111,7 @@ func TestPoolApplyBrokenImageRollsBackWithExit3(t *testing.T) {
 	if err := env.Sim.SetImageFlags(im.ImageID, true, false); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := molt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0"))...)
+	code, out, errOut := poolMolt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0"))...)
 	if code != 3 || !strings.Contains(errOut, "failed molt's health check") || !strings.Contains(out, "rolling back") {
 		t.Errorf("exit %d: %s\n%s", code, errOut, out)
 	}
@@ -134,11 +146,11 @@ func TestPoolInterruptedThenResumed(t *testing.T) {
 	defer cancel()
 	out := &cancelOn{want: "made by the pool", cancel: cancel}
 	var errOut bytes.Buffer
-	code := runContext(ctx, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0")), out, &errOut)
+	code := runHooked(ctx, poolHooks, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0")), out, &errOut)
 	if code != 4 || !strings.Contains(errOut.String(), "without molt's health check") || !strings.Contains(errOut.String(), "molt resume") {
 		t.Fatalf("interrupted apply: exit %d: %s\n%s", code, errOut.String(), out.buf.String())
 	}
-	code, stdout, stderr := molt(t, args(conn, []string{"resume", "--poll-min", "5ms"})...)
+	code, stdout, stderr := poolMolt(t, args(conn, []string{"resume", "--poll-min", "5ms"})...)
 	if code != 0 || !strings.Contains(stdout, "done: 4 replaced") {
 		t.Fatalf("resume: exit %d: %s\n%s", code, stderr, stdout)
 	}
@@ -163,8 +175,9 @@ func TestPoolUsageErrors(t *testing.T) {
 		{[]string{"plan", "--pool", "api", "--to", "api-1.1.0", "-o", "yaml"}, "unknown output"},
 		{[]string{"apply", "--pool", "api", "--to", "api-1.1.0"}, "--yes"},
 		{[]string{"apply", "--yes", "--pool", "api", "--to", "api-1.1.0", "--drain", "5s"}, "--drain does not apply to a pool"},
+		{[]string{"apply", "--yes", "--pool", "api", "--to", "api-1.1.0", "--settle", "5s"}, "--settle does not apply to a pool"},
 	} {
-		code, _, errOut := molt(t, args(conn, c.args)...)
+		code, _, errOut := poolMolt(t, args(conn, c.args)...)
 		if code != 2 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 			t.Errorf("%v: exit %d, %q; want 2 and one line with %q", c.args, code, errOut, c.want)
 		}
@@ -172,7 +185,7 @@ func TestPoolUsageErrors(t *testing.T) {
 	if env.Sim.Stats().Requests != before {
 		t.Error("molt talked to the API before refusing")
 	}
-	code, _, errOut := molt(t, args(conn, []string{"plan", "--pool", "nope", "--to", "api-1.1.0"})...)
+	code, _, errOut := poolMolt(t, args(conn, []string{"plan", "--pool", "nope", "--to", "api-1.1.0"})...)
 	if code != 1 || !strings.Contains(errOut, `there is no autoscale pool named "nope" (the account has api)`) {
 		t.Errorf("an unknown pool: exit %d, %q", code, errOut)
 	}
@@ -190,7 +203,7 @@ func TestPoolLockedByAnotherRollout(t *testing.T) {
 		Resources: []godo.Resource{{ID: strconv.Itoa(pools[0].Members[0].DropletID), Type: godo.DropletResourceType}}}); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := molt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0"))...)
+	code, _, errOut := poolMolt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "api-1.1.0"))...)
 	if code != 5 || !strings.Contains(errOut, "pool api is rolling already") || !strings.Contains(errOut, "20250101-120000-abcd") {
 		t.Errorf("exit %d, %q; want 5 naming the other rollout", code, errOut)
 	}
@@ -199,7 +212,7 @@ func TestPoolLockedByAnotherRollout(t *testing.T) {
 // A droplet plan whose selection is the pool's members leaves every one of them out.
 func TestDropletPlanLeavesPoolMembersOut(t *testing.T) {
 	_, conn := poolSim(t)
-	code, out, errOut := molt(t, args(conn, []string{"plan", "--tag", "role:api", "--to", "api-1.1.0", "--ssh-key", "1234"})...)
+	code, out, errOut := poolMolt(t, args(conn, []string{"plan", "--tag", "role:api", "--to", "api-1.1.0", "--ssh-key", "1234"})...)
 	if code != 0 || strings.Count(out, "member of pool api: roll the pool instead") != 4 || !strings.Contains(out, "Replace 0 of 4") {
 		t.Errorf("exit %d: %s\n%s", code, errOut, out)
 	}
@@ -209,14 +222,14 @@ func TestDropletPlanLeavesPoolMembersOut(t *testing.T) {
 // nothing changes; --allow-other-role lets it plan.
 func TestPoolGuardsTheTarget(t *testing.T) {
 	env, conn := poolSim(t)
-	code, out, errOut := molt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "web-1.6.0"))...)
+	code, out, errOut := poolMolt(t, args(conn, []string{"apply", "--yes", "--poll-min", "5ms"}, poolFlags(env, "web-1.6.0"))...)
 	if code != 1 || !strings.Contains(errOut, "pass --allow-other-role") || !strings.Contains(out, "Refused unless --allow-other-role: 4 servers of role api") {
 		t.Errorf("exit %d: %s\n%s", code, errOut, out)
 	}
 	if st := env.Sim.Stats(); st.ByMethod["PUT"]+st.ByMethod["POST"] != 0 {
 		t.Errorf("a refused rollout changed something: %v", st.ByMethod)
 	}
-	code, out, errOut = molt(t, args(conn, []string{"plan", "--allow-other-role"}, poolFlags(env, "web-1.6.0"))...)
+	code, out, errOut = poolMolt(t, args(conn, []string{"plan", "--allow-other-role"}, poolFlags(env, "web-1.6.0"))...)
 	if code != 0 || !strings.Contains(out, "Allowed by --allow-other-role") {
 		t.Errorf("plan with --allow-other-role: exit %d: %s\n%s", code, errOut, out)
 	}

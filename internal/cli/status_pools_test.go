@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -69,4 +71,51 @@ func TestStatusShowsPools(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"pools": []`) {
 		t.Errorf("a selection without members lists pools: exit %d\n%s", code, out)
 	}
+}
+
+// The pools of `molt status -o json` on the demo are what docs/status.md shows: the
+// documented example decodes, and equals what molt prints (the demo is deterministic).
+func TestStatusPoolsAreTheDocumentedShape(t *testing.T) {
+	noCredentials(t)
+	doc, err := os.ReadFile("../../docs/status.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## JSON (`-o json`): a public contract")
+	_, block, ok2 := strings.Cut(rest, "```json\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/status.md has no JSON example under its contract")
+	}
+	var documented, printed struct {
+		Pools []map[string]any `json:"pools"`
+	}
+	if err := json.Unmarshal([]byte(block), &documented); err != nil {
+		t.Fatalf("the documented example does not decode: %v", err)
+	}
+	code, out, errOut := molt(t, "status", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &printed); err != nil {
+		t.Fatal(err)
+	}
+	if len(documented.Pools) != 1 || !reflect.DeepEqual(documented.Pools, printed.Pools) {
+		t.Errorf("pools documented:\n%v\nprinted:\n%v", documented.Pools, printed.Pools)
+	}
+	for key := range printed.Pools[0] {
+		if !strings.Contains(rest, "`"+key+"`") && !strings.Contains(rest, "`."+key+"`") && !strings.Contains(rest, "`."+key+"[]`") &&
+			!documentedPlainly(key) {
+			t.Errorf("pools[].%s is printed but not described in the field table", key)
+		}
+	}
+}
+
+// documentedPlainly are the pool fields the example alone explains: the pool's own.
+func documentedPlainly(key string) bool {
+	switch key {
+	case "id", "name", "region", "status", "size":
+		return true
+	}
+	return false
 }
