@@ -197,3 +197,69 @@ func TestCockpitResumesAPoolRollout(t *testing.T) {
 		t.Errorf("the resumed run of %s is not a pool rollout", r.ID())
 	}
 }
+
+// A cockpit's droplet plan of a selection holding the api pool's members leaves every one
+// of them out, whatever the cockpit knew of pools: the engine plans as the CLI does.
+func TestCockpitPlanLeavesPoolMembersOut(t *testing.T) {
+	t.Parallel()
+	e, env := poolEngine(t)
+	servers, err := fleet.Load(t.Context(), env.Client, fleet.LoadOptions{Tag: "role:api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := apiRequest(t, env)
+	st := req.Strategy
+	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"12345"}}
+	p, err := e.Local().Plan(t.Context(), ui.PlanRequest{Selection: "api", Servers: servers, Target: req.Target, Strategy: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Replacements()) != 0 || len(p.Skipped) != 4 {
+		t.Fatalf("the plan replaces %d and leaves %d out, want 0 and the 4 members", len(p.Replacements()), len(p.Skipped))
+	}
+	for _, s := range p.Skipped {
+		if s.Reason != "member of pool api: roll the pool instead" {
+			t.Errorf("skipped %s: %q", s.Server.Name, s.Reason)
+		}
+	}
+}
+
+// Stopping the engine (molt serve's shutdown) does not pause a pool rollout, which nothing
+// holds, nor wait the grace for it: it is interrupted at once, resumable, with no pause
+// journaled, and listed as under way.
+func TestStopInterruptsAPoolRolloutWithoutPausing(t *testing.T) {
+	t.Parallel()
+	e, env := poolEngine(t)
+	p, err := e.PlanPool(t.Context(), apiRequest(t, env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.StartPool(p, nil, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	untilEvent(t, r, "the pool's first progress", func(ev actions.Event) bool {
+		_, ok := ev.(actions.PoolProgress)
+		return ok
+	})
+	start := time.Now()
+	underWay, err := e.Stop(t.Context(), time.Minute, actions.Operator{User: "ops"}, "restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("the stop took %s: it waited the grace for a pool rollout", took)
+	}
+	if len(underWay) != 1 || underWay[0] != r.ID() || r.Status().State != actions.StateInterrupted {
+		t.Errorf("under way %v, the run %s; want it listed and interrupted", underWay, r.Status().State)
+	}
+	recs, err := actions.ReadJournal(actions.JournalPath(e.JournalDir(), r.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if rec.Kind == actions.KindControl {
+			t.Errorf("the journal notes a control nobody could apply: %+v", rec)
+		}
+	}
+}
