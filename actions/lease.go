@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -345,26 +346,41 @@ func (l *lease) clear(ctx context.Context, listed []godo.Droplet) {
 }
 
 // tagRaw tags droplets without journaling (the lease changes no droplet's service), in
-// batches, creating the tag when the API wants it first.
+// batches, creating the tag when the API wants it first. A droplet destroyed since it was
+// listed (an autoscale pool retires its members when it likes) fails its batch: the
+// batch is then tagged one droplet at a time, and a droplet not found needs no lease.
 func (a *api) tagRaw(ctx context.Context, tag string, ids []int) error {
-	for i := 0; i < len(ids); i += tagBatch {
-		chunk := ids[i:min(i+tagBatch, len(ids))]
-		call := func() error {
-			return a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-				return a.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(chunk)})
-			})
-		}
-		err := call()
+	for chunk := range slices.Chunk(ids, tagBatch) {
+		err := a.tagOnce(ctx, tag, chunk)
 		if isStatus(err, 404) {
 			err = a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
 				_, resp, err := a.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
 				return resp, err
 			})
 			if err == nil {
-				err = call()
+				err = a.tagOnce(ctx, tag, chunk)
 			}
 		}
+		if isStatus(err, 404) {
+			err = a.tagEach(ctx, tag, chunk)
+		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *api) tagOnce(ctx context.Context, tag string, ids []int) error {
+	return a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+		return a.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(ids)})
+	})
+}
+
+// tagEach tags droplets one at a time, leaving out those not found.
+func (a *api) tagEach(ctx context.Context, tag string, ids []int) error {
+	for _, id := range ids {
+		if err := a.tagOnce(ctx, tag, []int{id}); err != nil && !isStatus(err, 404) {
 			return err
 		}
 	}

@@ -396,11 +396,7 @@ func (r *PoolRollout) tagMembers(ctx context.Context, ids []int) error {
 	if l := r.lease.current(); l != "" {
 		// The lease goes on what the lock holds at once, as a droplet rollout's goes on its
 		// droplets from birth (best effort: the next renewal tags whatever carries the lock).
-		if err := r.api.tagRaw(ctx, l, ids); err != nil && len(ids) > 1 {
-			for _, id := range ids {
-				_ = r.api.tagRaw(ctx, l, []int{id}) // one gone since the pool listed it fails alone
-			}
-		}
+		_ = r.api.tagRaw(ctx, l, ids)
 	}
 	return nil
 }

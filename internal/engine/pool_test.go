@@ -191,7 +191,8 @@ func TestCockpitResumesAPoolRollout(t *testing.T) {
 	}
 	<-resumed.Done()
 	if st := resumed.Status(); st.State != actions.StateDone || st.Count(actions.PhaseDone) != 4 {
-		t.Errorf("the resumed run ended %s with %d replaced, want done with 4", st.State, st.Count(actions.PhaseDone))
+		t.Errorf("the resumed run ended %s with %d replaced (%s), want done with 4", st.State, st.Count(actions.PhaseDone),
+			lastReason(t, second.JournalDir(), r.ID()))
 	}
 	if _, ok := resumed.Pool(); !ok {
 		t.Errorf("the resumed run of %s is not a pool rollout", r.ID())
@@ -262,4 +263,20 @@ func TestStopInterruptsAPoolRolloutWithoutPausing(t *testing.T) {
 			t.Errorf("the journal notes a control nobody could apply: %+v", rec)
 		}
 	}
+}
+
+// lastReason is the reason of the last state record of rollout id's journal.
+func lastReason(t *testing.T, dir, id string) string {
+	t.Helper()
+	recs, err := actions.ReadJournal(actions.JournalPath(dir, id))
+	if err != nil {
+		return err.Error()
+	}
+	reason := ""
+	for _, r := range recs {
+		if r.Kind == actions.KindState || r.Kind == actions.KindEnd {
+			reason = r.Reason
+		}
+	}
+	return reason
 }
