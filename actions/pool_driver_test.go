@@ -232,7 +232,9 @@ func TestPoolLockIsUnlockedNotRecovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := poolCrashPoint{"the template result", 1, resultOf(OpPoolTemplate)}
+	// The crash comes before the template changes: once it has, the pool retires the
+	// members that carry the lock, and with them the lock.
+	p := poolCrashPoint{"the lock result", 1, resultOf(OpPoolLock)}
 	r.crashAfter, _ = p.crash()
 	if err := runPool(t, r); !errors.Is(err, errCrashed) {
 		t.Fatalf("no crash: %v", err)
