@@ -258,3 +258,46 @@ func TestPoolLockIsUnlockedNotRecovered(t *testing.T) {
 		t.Errorf("the journal after the unlock: %+v, %v", sum, err)
 	}
 }
+
+// A pool rollout resumed after another rollout locked the pool while it had no driver
+// leaves the pool to that one: it lifts its own lock and ends, naming it, and the
+// template stays as it was.
+func TestResumedPoolRolloutYieldsToAnotherLock(t *testing.T) {
+	t.Parallel()
+	c := newSmallPoolCase(t)
+	r, err := StartPool(c.client, c.plan(t), c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := poolCrashPoint{"the lock result", 1, resultOf(OpPoolLock)}
+	r.crashAfter, _ = p.crash()
+	if err := runPool(t, r); !errors.Is(err, errCrashed) {
+		t.Fatalf("no crash: %v", err)
+	}
+	other := "molt:20250101-120000-abcd"
+	for id := range c.members {
+		if _, err := c.client.Tags.TagResources(context.Background(), other, &godo.TagResourcesRequest{
+			Resources: dropletResources([]int{id})}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err := ResumePool(c.client, r.JournalPath(), c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runPool(t, x)
+	var le *LockedError
+	if !errors.Is(err, ErrAborted) || !errors.As(err, &le) || le.Rollout != "20250101-120000-abcd" {
+		t.Fatalf("the resumed run: %v, want it aborted naming the other rollout", err)
+	}
+	if hasIntent(r.JournalPath(), OpPoolTemplate) {
+		t.Error("the resumed run changed the template")
+	}
+	for _, d := range snapshot(t, c.client).byID {
+		for _, tag := range d.Tags {
+			if strings.HasPrefix(tag, RolloutTag(r.ID())) {
+				t.Errorf("droplet %s still carries %s", d.Name, tag)
+			}
+		}
+	}
+}

@@ -338,10 +338,20 @@ func (r *PoolRollout) lock(ctx context.Context) error {
 		return err
 	}
 	r.locked = true
-	if r.resumed {
-		return nil // the lease was taken before, and went on the members with the lock
+	if !r.resumed {
+		return holdLock(ctx, r.api, r.id, ids, r.opt.Timing.PollMin, r.lease.take, r.loseLock)
 	}
-	return holdLock(ctx, r.api, r.id, ids, r.opt.Timing.PollMin, r.lease.take, r.loseLock)
+	// A resumed run took the lease before (takeOver), and it went on the members with the
+	// lock. Another rollout that locked the pool while this one had no driver holds it now:
+	// this one lifts its lock and stops, naming it.
+	found, err := r.api.listByTag(ctx, RolloutTag(r.id))
+	if err != nil {
+		return err
+	}
+	if rival := rivalOf(r.id, found, ids); rival != nil {
+		return r.loseLock(ctx, rival)
+	}
+	return nil
 }
 
 // takeOver reads the leases on what carries the rollout's lock before a resumed run
