@@ -22,7 +22,11 @@ func (e *LockedError) Error() string {
 
 // check runs the checks that must pass before any change.
 func check(in PlanInput, todo []fleet.Server) error {
-	for _, c := range []func(PlanInput, []fleet.Server) error{checkLocks, checkImage, checkRegions, checkDisk, checkLimit} {
+	checks := []func(PlanInput, []fleet.Server) error{checkLocks, checkImage, checkRegions, checkDisk, checkLimit}
+	if in.SameImage {
+		checks = []func(PlanInput, []fleet.Server) error{checkLocks, checkLimit} // the image checks are skips (sameImageSkip)
+	}
+	for _, c := range checks {
 		if err := c(in, todo); err != nil {
 			return err
 		}

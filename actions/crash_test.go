@@ -23,10 +23,19 @@ type crashCase struct {
 }
 
 func newCrashCase(t *testing.T, retire string) *crashCase {
+	return newCrashCaseOnto(t, retire, "web-1.6.0")
+}
+
+// newCrashCaseOnto is the case onto target, an image name, or "" for the image each
+// server runs (a plan with SameImage).
+func newCrashCaseOnto(t *testing.T, retire, targetName string) *crashCase {
 	env := startSim(t, dosim.Config{})
 	st := testStrategy(env, 2)
 	st.Retire, _ = ParseRetire(retire)
-	target := image(t, env.Client, "web-1.6.0")
+	target := CurrentImage
+	if targetName != "" {
+		target = image(t, env.Client, targetName)
+	}
 	var three []fleet.Server
 	for _, s := range servers(t, env.Client, "role:web", "env:prod") {
 		if s.Region == "nyc3" && s.Image.ImageID != target.ImageID && len(three) < 3 {
@@ -37,6 +46,7 @@ func newCrashCase(t *testing.T, retire string) *crashCase {
 	if err != nil {
 		t.Fatal(err)
 	}
+	in.SameImage = targetName == ""
 	p, err := NewPlan(in)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +119,7 @@ func (c *crashCase) check(t *testing.T, path string, rolledBack bool) {
 			t.Errorf("droplet %d (%s) still carries a lock tag: %v", id, d.Name, d.Tags)
 		}
 		want, selected := c.source[d.Name], c.source[d.Name] != 0
-		if !rolledBack {
+		if !rolledBack && !c.plan.SameImage { // onto the image it ran: its source either way
 			want = c.plan.Target.ImageID
 		}
 		if selected && d.Status == "active" && d.Image.ID != want {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -113,42 +110,7 @@ func (e *Executor) probe(ctx context.Context, ip string) (ok bool, addr, detail 
 // probeAnswer is probe that also says whether an HTTP service answered at all, so that a
 // service up and answering errors can be told from one still booting.
 func (e *Executor) probeAnswer(ctx context.Context, ip string) (ok, answered bool, addr, detail string) {
-	return probeHealth(ctx, e.health, e.plan.Strategy.Health, ip)
-}
-
-// probeHealth checks a droplet once with h, through client (a pool rollout probes its
-// members the same way).
-func probeHealth(ctx context.Context, health *http.Client, h HealthCheck, ip string) (ok, answered bool, addr, detail string) {
-	addr = net.JoinHostPort(ip, strconv.Itoa(h.Port))
-	timeout := h.ProbeTimeout.D()
-	if timeout <= 0 {
-		timeout = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if h.Kind == HealthTCP {
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return false, false, addr, err.Error()
-		}
-		conn.Close()
-		return true, true, addr, "connected"
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+h.Path, nil)
-	if err != nil {
-		return false, false, addr, err.Error()
-	}
-	// The droplet's own answer is the verdict: a redirect is not followed to another
-	// host (which may be the old fleet behind a load balancer).
-	client := *health
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
-	if err != nil {
-		return false, false, addr, err.Error()
-	}
-	resp.Body.Close()
-	return resp.StatusCode >= 200 && resp.StatusCode < 400, true, addr, fmt.Sprintf("HTTP %d", resp.StatusCode)
+	return Probe(ctx, e.health, e.plan.Strategy.Health, ip)
 }
 
 // awaitHealthy probes a droplet until Threshold probes in a row pass (nil) or the

@@ -24,7 +24,7 @@ func testStrategy(env *dosimtest.Env, surge int) Strategy {
 	st := DefaultStrategy()
 	st.Surge = surge
 	st.Health = HealthCheck{Kind: HealthHTTP, Port: env.Sim.HealthPort(), Path: "/healthz", Interval: Duration(5 * time.Millisecond),
-		ProbeTimeout: Duration(time.Second), Timeout: Duration(300 * time.Millisecond), Threshold: 2}
+		ProbeTimeout: Duration(time.Second), Timeout: Duration(time.Second), Threshold: 2}
 	st.ActiveTimeout = Duration(2 * time.Second)
 	st.Drain = Duration(2 * time.Millisecond) // short, and still a phase of its own
 	st.Launch = Launch{Source: "flags", SSHKeys: []string{"12345"}}

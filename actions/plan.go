@@ -30,6 +30,12 @@ type PlanInput struct {
 	Rate        RateBudget
 	// ProvisionTime is the expected time from create to active, for the estimate.
 	ProvisionTime time.Duration
+	// SameImage replaces each server onto the image it runs (molt apply --to current);
+	// Target is then CurrentImage (sameimage.go).
+	SameImage bool
+	// Picked says, by droplet ID, which rule picked a server (--drifted, --older-than,
+	// ...), for the plan to say.
+	Picked map[int]string
 }
 
 // Account is the part of the account the checks need.
@@ -79,6 +85,9 @@ type Plan struct {
 	// Guards are the checks of the target the servers trip (another role's image, a
 	// downgrade, several roles at once); one not allowed refuses the plan.
 	Guards []Guard `json:"guards,omitempty"`
+	// SameImage says each server is replaced onto the image it runs: each replacement
+	// has its own Target.
+	SameImage bool `json:"same_image,omitempty"`
 }
 
 // Wave is a set of replacements in flight together.
@@ -104,6 +113,11 @@ type Replacement struct {
 	ReservedIP string `json:"reserved_ip,omitempty"`
 	// Volumes move from old to new (only with MoveVolumes).
 	Volumes []string `json:"volumes,omitempty"`
+	// Target is the image the new droplet is made from when it is not the plan's (with
+	// SameImage, the old one's own); Plan.TargetOf reads it.
+	Target *fleet.Version `json:"target,omitempty"`
+	// Picked is the rule that picked the server, when one did.
+	Picked string `json:"picked,omitempty"`
 }
 
 // Skip is a selected server the plan leaves alone, and why.
@@ -131,18 +145,21 @@ func NewPlan(in PlanInput) (Plan, error) {
 	if err := in.Strategy.Validate(); err != nil {
 		return Plan{}, err
 	}
-	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy, Account: in.Owner}
+	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy, Account: in.Owner, SameImage: in.SameImage}
 	todo := sortedTodo(in, &p)
 	if err := check(in, todo); err != nil {
 		return Plan{}, err
 	}
-	p.Guards = guards(in, todo)
 	p.Waves = buildWaves(in, todo)
 	p.LBs = involvedLBs(in.LBs, p.Waves)
 	p.Sources = sources(todo)
 	p.Estimate = estimate(in, p)
 	p.Cost = planCost(in, p)
-	p.Warnings = append(warnings(in, p), unjudged(in, todo)...)
+	p.Warnings = warnings(in, p)
+	if !in.SameImage { // each server onto its own image: no other role, no downgrade, no mix
+		p.Guards = guards(in, todo)
+		p.Warnings = append(p.Warnings, unjudged(in, todo)...)
+	}
 	return p, nil
 }
 
@@ -167,7 +184,7 @@ func skipReason(in PlanInput, s fleet.Server) string {
 	switch {
 	case s.Pool != "":
 		return poolMemberReason(s)
-	case s.Image.ImageID == in.Target.ImageID:
+	case !in.SameImage && s.Image.ImageID == in.Target.ImageID:
 		return "already on " + versionName(in.Target)
 	case s.Status == "off":
 		if id := LockOf(s.Tags); id != "" {
@@ -178,6 +195,8 @@ func skipReason(in PlanInput, s fleet.Server) string {
 		return "status " + s.Status
 	case len(s.VolumeIDs) > 0 && !in.Strategy.MoveVolumes:
 		return "has attached volumes (use --move-volumes to move them)"
+	case in.SameImage:
+		return sameImageSkip(s)
 	}
 	return ""
 }
@@ -196,7 +215,7 @@ func buildWaves(in PlanInput, todo []fleet.Server) []Wave {
 	slot, group := 0, 0
 	add := func(servers []fleet.Server, canary bool) {
 		w := Wave{Index: len(waves), Canary: canary}
-		for _, g := range createGroups(servers) {
+		for _, g := range createGroups(in, servers) {
 			group++
 			for _, s := range g {
 				w.Replacements = append(w.Replacements, newReplacement(in, s, slot, group))
@@ -220,12 +239,12 @@ func buildWaves(in PlanInput, todo []fleet.Server) []Wave {
 
 // createGroups splits a wave into runs that one create-multiple request can make: the
 // same create spec, distinct names, at most MaxCreateBatch.
-func createGroups(servers []fleet.Server) [][]fleet.Server {
+func createGroups(in PlanInput, servers []fleet.Server) [][]fleet.Server {
 	var groups [][]fleet.Server
 	for _, s := range servers {
 		placed := false
 		for i, g := range groups {
-			if len(g) < MaxCreateBatch && specKey(g[0]) == specKey(s) && !hasName(g, s.Name) {
+			if len(g) < MaxCreateBatch && groupKey(in, g[0]) == groupKey(in, s) && !hasName(g, s.Name) {
 				groups[i] = append(g, s)
 				placed = true
 				break
@@ -256,7 +275,11 @@ func specKey(s fleet.Server) string {
 }
 
 func newReplacement(in PlanInput, s fleet.Server, slot, group int) Replacement {
-	r := Replacement{Slot: slot, Group: group, Old: s}
+	r := Replacement{Slot: slot, Group: group, Old: s, Picked: in.Picked[s.ID]}
+	if in.SameImage {
+		own := s.Image
+		r.Target = &own
+	}
 	if in.Strategy.LB == HandoverAuto {
 		for _, lb := range in.LBs {
 			switch {

@@ -99,7 +99,7 @@ func (r *PoolRollout) check(ctx context.Context, id int, ip string, slot int, ac
 	deadline := activeAt.Add(h.Grace.D() + h.Timeout.D())
 	passes, fails := 0, 0
 	for {
-		ok, answered, addr, detail := probeHealth(ctx, r.health, h, ip)
+		ok, answered, addr, detail := Probe(ctx, r.health, h, ip)
 		if ctx.Err() != nil {
 			return verdict{id: id} // the probe was cut short: it says nothing
 		}

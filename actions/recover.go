@@ -28,9 +28,11 @@ import (
 //
 // The plan the journal starts with holds those replacements (done and in flight first,
 // then the pending ones in waves of the strategy given) onto the target the new
-// droplets run (or the one given). What the cloud cannot say: the image an old droplet
-// that is gone ran, so such a replacement cannot be re-created by a rollback; and the
-// strategy of the lost plan (health check, surge, ...), which the operator gives again.
+// droplets run (or the one given), or, for a rollout onto the image each server runs
+// (its new droplets carry OwnImageTag), each onto its own. What the cloud cannot say:
+// the image an old droplet that is gone ran (unless it was replaced onto its own), so
+// such a replacement cannot be re-created by a rollback; and the strategy of the lost
+// plan (health check, surge, ...), which the operator gives again.
 
 // Recovery says that a journal was rebuilt, and from what.
 type Recovery struct {
@@ -47,6 +49,10 @@ type RecoverOptions struct {
 	Strategy Strategy
 	// Target is the image, by name or ID, when no new droplet was made yet.
 	Target string
+	// SameImage says the rollout replaced each server onto the image it runs (molt
+	// recover --to current), when no new droplet was made yet; once one was, its
+	// OwnImageTag says so.
+	SameImage bool
 }
 
 // Recover rebuilds the journal of rollout id in opt.Dir from the cloud's tags and
@@ -151,7 +157,11 @@ func (r *rebuild) kinds() (old map[string]godo.Droplet, made map[string]godo.Dro
 // journal is the header and the records of the rebuilt journal.
 func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions, opt Options) (Header, []Record, error) {
 	old, made, restored, maxGroup := r.kinds()
-	target, err := r.target(ctx, c, made, ro.Target)
+	same := ro.SameImage || r.ownImage(made)
+	target, err := CurrentImage, error(nil)
+	if !same {
+		target, err = r.target(ctx, c, made, ro.Target)
+	}
 	if err != nil {
 		return Header{}, nil, err
 	}
@@ -171,10 +181,21 @@ func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions
 	if err != nil {
 		return Header{}, nil, err
 	}
+	in.SameImage = same
 	p, recs := r.plan(in, old, made, restored, maxGroup)
 	h := Header{ID: r.id, Started: time.Now().UTC(), Operator: *opt.Operator, Molt: opt.Version, Plan: p,
 		Recovered: &Recovery{At: time.Now().UTC(), From: "the cloud's tags"}}
 	return h, recs, nil
+}
+
+// ownImage reports whether a new droplet says the rollout kept each server's image.
+func (r *rebuild) ownImage(made map[string]godo.Droplet) bool {
+	for _, d := range made {
+		if slices.Contains(d.Tags, OwnImageTag(r.id)) {
+			return true
+		}
+	}
+	return false
 }
 
 // target is the image the new droplets run, or the one named.
@@ -187,12 +208,12 @@ func (r *rebuild) target(ctx context.Context, c *godo.Client, made map[string]go
 			return fleet.VersionFromImage(d.Image), nil
 		}
 	}
-	return fleet.Version{}, fmt.Errorf("rollout %s made no droplet yet, so the cloud does not say its target: name it with --to, or lift the lock with `molt unlock %s`", r.id, r.id)
+	return fleet.Version{}, fmt.Errorf("rollout %s made no droplet yet, so the cloud does not say its target: name it with --to (--to current when it kept each server's image), or lift the lock with `molt unlock %s`", r.id, r.id)
 }
 
 // plan builds the recovered plan and the records of where each replacement is.
 func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet, maxGroup int) (Plan, []Record) {
-	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy}
+	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy, SameImage: in.SameImage}
 	var first Wave
 	var pending []fleet.Server
 	var recs []Record
@@ -236,7 +257,10 @@ func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet
 func (r *rebuild) replacement(in PlanInput, slot, group int, o godo.Droplet, hasOld bool, n godo.Droplet) Replacement {
 	nr := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&n), r.id), slot, group)
 	if !hasOld {
-		nr.Old.ID, nr.Old.Image, nr.Old.Status = 0, fleet.Version{Name: "an unknown image (recovered)"}, ""
+		nr.Old.ID, nr.Old.Status = 0, ""
+		if !in.SameImage { // else it ran the image its replacement runs
+			nr.Old.Image = fleet.Version{Name: "an unknown image (recovered)"}
+		}
 		return nr
 	}
 	rep := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&o), r.id), slot, group)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
 )
 
@@ -62,6 +64,88 @@ func TestLostJournalIsRecoveredFromTheCloud(t *testing.T) {
 	}
 }
 
+// A rollout onto the image each server runs (molt apply --to current), its journal
+// lost, is recovered as one, from the tag its new droplets carry: resumed or rolled
+// back, every server ends on the image it ran, not on the image of the first new
+// droplet found. Before any new droplet, the cloud cannot say so: recover then asks for
+// the target, and --to current (SameImage) gives it.
+func TestLostSameImageJournalIsRecovered(t *testing.T) {
+	t.Parallel()
+	first := newCrashCaseOnto(t, "destroy", "")
+	images := map[int]bool{}
+	for _, id := range first.source {
+		images[id] = true
+	}
+	if len(images) < 2 {
+		t.Fatalf("the case's servers run %d images; want several, so that one target would be wrong", len(images))
+	}
+	path, _ := first.crashAt(t, 0, "")
+	recs, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 2; k < len(recs); k += 5 {
+		for _, rollback := range []bool{false, true} {
+			t.Run(fmt.Sprintf("rollback=%v record %d", rollback, k), func(t *testing.T) {
+				t.Parallel()
+				c := newCrashCaseOnto(t, "destroy", "")
+				c.plan.Strategy.Health.Timeout = Duration(10 * time.Second) // no failure on a loaded machine
+				c.plan.Strategy.ActiveTimeout = Duration(20 * time.Second)
+				path, crashed := c.crashAt(t, k, "")
+				if !crashed {
+					t.Skip("the rollout ended before the crash")
+				}
+				locked, made := rolloutDropletsOf(t, c.env.Client, path)
+				if !locked {
+					t.Skip("no droplet carries the lock: nothing to recover")
+				}
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+				ro := RecoverOptions{Strategy: c.plan.Strategy}
+				got, err := Recover(context.Background(), c.env.Client, rolloutOfPath(path), ro, c.opt)
+				if made != (err == nil) {
+					t.Fatalf("recover with new droplets made %v: %v", made, err)
+				}
+				if !made {
+					ro.SameImage = true
+					if got, err = Recover(context.Background(), c.env.Client, rolloutOfPath(path), ro, c.opt); err != nil {
+						t.Fatalf("recover onto the image each runs: %v", err)
+					}
+				}
+				if s, err := Summarize(got); err != nil || !s.Recovered || s.To != CurrentImage.Name {
+					t.Fatalf("the recovered journal: %+v, %v", s, err)
+				}
+				open := Resume
+				if rollback {
+					open = Rollback
+				}
+				e, err := open(c.env.Client, got, c.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.run(t, e); err != nil && !(rollback && RolledBackAsAsked(err)) {
+					t.Fatalf("run after recover: %v", err)
+				}
+				c.checkRecovered(t, rollback)
+			})
+		}
+	}
+}
+
+// rolloutDropletsOf reports whether a droplet carries the lock of the rollout at path,
+// and whether one carries a create tag of it (the rollout made it).
+func rolloutDropletsOf(t *testing.T, c *godo.Client, path string) (locked, made bool) {
+	t.Helper()
+	id := rolloutOfPath(path)
+	found, _, err := c.Droplets.ListByTag(context.Background(), RolloutTag(id), &godo.ListOptions{PerPage: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Executor{id: id}
+	return len(found) > 0, slices.ContainsFunc(found, func(d godo.Droplet) bool { _, _, ok := e.createdBy(d); return ok })
+}
+
 // checkRecovered checks the fleet after a recovered rollout ended.
 func (c *crashCase) checkRecovered(t *testing.T, rolledBack bool) {
 	t.Helper()
@@ -76,7 +160,7 @@ func (c *crashCase) checkRecovered(t *testing.T, rolledBack bool) {
 			t.Errorf("droplet %d (%s) still carries a lock tag: %v", id, d.Name, d.Tags)
 		}
 		want := c.plan.Target.ImageID
-		if rolledBack {
+		if rolledBack || c.plan.SameImage { // back, or onto the image it ran: its source
 			want = c.source[d.Name]
 		}
 		if c.source[d.Name] != 0 && d.Status == "active" && d.Image.ID != want {

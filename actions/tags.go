@@ -39,6 +39,11 @@ func RollbackGroupTag(id string, slot int) string {
 	return fmt.Sprintf("%s%s:b%d", tagPrefix, id, slot)
 }
 
+// OwnImageTag marks the droplets made by a rollout onto the image each server runs
+// (Plan.SameImage), so that Recover can tell such a rollout from the cloud: its new
+// droplets run as many images as their servers did, none of them a target.
+func OwnImageTag(id string) string { return tagPrefix + id + ":own-image" }
+
 // LockOf returns the rollout a droplet is locked by (from its tags), or "".
 func LockOf(tags []string) string {
 	for _, t := range tags {

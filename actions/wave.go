@@ -201,7 +201,7 @@ func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Drople
 	var out []godo.Droplet
 	e.createSent = true
 	err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
-		req := e.createRequest(slots[0].r, GroupTag(e.id, slots[0].r.Group), e.plan.Target.ImageID)
+		req := e.createRequest(slots[0].r, GroupTag(e.id, slots[0].r.Group), e.plan.TargetOf(slots[0].r).ImageID)
 		if len(slots) == 1 {
 			d, resp, err := e.api.c.Droplets.Create(c, req)
 			if d != nil {
@@ -229,10 +229,14 @@ func (e *Executor) createRequest(r Replacement, groupTag string, image int) *god
 	}
 }
 
-// birthTags are a new droplet's tags: the old one's own, the lock, its create's, and
-// the driver's lease, so that the lease is on it from birth.
+// birthTags are a new droplet's tags: the old one's own, the lock, its create's, the
+// mark of a rollout onto the image each runs, and the driver's lease, so that the
+// lease is on it from birth.
 func (e *Executor) birthTags(old fleet.Server, groupTag string) []string {
 	tags := append(UserTags(old.Tags), RolloutTag(e.id), groupTag)
+	if e.plan.SameImage {
+		tags = append(tags, OwnImageTag(e.id))
+	}
 	if l := e.lease.current(); l != "" {
 		tags = append(tags, l)
 	}

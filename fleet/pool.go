@@ -196,7 +196,7 @@ func templateImage(ctx context.Context, c *godo.Client, ref string, seen map[str
 	}
 	var im *godo.Image
 	var resp *godo.Response
-	err := retryRateLimited(ctx, func() (*godo.Response, error) {
+	_, err := retryRateLimited(ctx, func() (*godo.Response, error) {
 		var err error
 		if id, aerr := strconv.Atoi(ref); aerr == nil {
 			im, resp, err = c.Images.GetByID(ctx, id)
@@ -224,7 +224,7 @@ func eachPage(ctx context.Context, read func(*godo.ListOptions) (*godo.Response,
 	opt := &godo.ListOptions{Page: 1, PerPage: MaxPerPage}
 	for {
 		var resp *godo.Response
-		err := retryRateLimited(ctx, func() (*godo.Response, error) {
+		_, err := retryRateLimited(ctx, func() (*godo.Response, error) {
 			var err error
 			resp, err = read(opt)
 			return resp, err
@@ -236,20 +236,6 @@ func eachPage(ctx context.Context, read func(*godo.ListOptions) (*godo.Response,
 			return nil
 		}
 		opt.Page++
-	}
-}
-
-// retryRateLimited calls fn again after a 429, waiting what the API asks, as the loader
-// does for pages.
-func retryRateLimited(ctx context.Context, fn func() (*godo.Response, error)) error {
-	for attempt := 0; ; attempt++ {
-		resp, err := fn()
-		if err == nil || !isRateLimited(resp) || attempt >= maxRateRetries {
-			return err
-		}
-		if err := sleep(ctx, RetryDelay(resp.Header)); err != nil {
-			return err
-		}
 	}
 }
 

@@ -36,7 +36,11 @@ type Report struct {
 	History *ReportHistory `json:"history,omitempty"`
 	// Pools are the autoscale pools with members in the selection (see SelectPools).
 	Pools []ReportPool `json:"pools"`
-	// Stragglers stays the last field: EncodeReport streams it.
+	// Audit says what the immutability audit checked against; Findings are its
+	// findings, one per server and kind (report_audit.go).
+	Audit    ReportAudit     `json:"audit"`
+	Findings []ReportFinding `json:"findings"`
+	// Stragglers stays the last field, after Findings: encodeReport streams both.
 	Stragglers []ReportServer `json:"stragglers"`
 }
 
@@ -74,6 +78,8 @@ type ReportRole struct {
 	Stragglers int         `json:"stragglers"`
 	HourlyUSD  float64     `json:"hourly_usd"`
 	MonthlyUSD float64     `json:"monthly_usd"`
+	// Audit counts the role's servers per finding.
+	Audit RoleAuditCounts `json:"audit"`
 }
 
 // ReportRegion is one region's servers per release.
@@ -103,14 +109,23 @@ type ReportServer struct {
 	ImageName string `json:"image_name"`
 	// Pool names the autoscale pool the server is a member of, if any.
 	Pool string `json:"pool,omitempty"`
+	// AgeDays is the server's age in whole days.
+	AgeDays int `json:"age_days"`
 }
 
-// Report renders the spread for scripts; target and sel describe what was read.
+// Report renders the spread for scripts; target and sel describe what was read. Its
+// audit knows pets only (no drift, maximum age or health): see AuditReport.
 func (s *Spread) Report(target string, sel Selection) Report {
+	return s.AuditReport(target, sel, s.Audit(AuditOptions{}))
+}
+
+// AuditReport renders the spread and its audit a for scripts.
+func (s *Spread) AuditReport(target string, sel Selection, a *Audit) Report {
 	r := Report{GeneratedAt: s.At.UTC().Truncate(time.Second), Target: target, Selection: sel, Total: s.Total,
 		VersionsLive: len(s.Releases), Versions: []ReportVersion{}, Roles: []ReportRole{},
 		Regions: []ReportRegion{}, Pools: reportPools(s.Pools), Stragglers: []ReportServer{},
-		HourlyUSD: s.Cost.HourlyUSD(), MonthlyUSD: s.Cost.MonthlyUSD(), Unpriced: s.Cost.Unpriced}
+		HourlyUSD: s.Cost.HourlyUSD(), MonthlyUSD: s.Cost.MonthlyUSD(), Unpriced: s.Cost.Unpriced,
+		Audit: reportAudit(a), Findings: reportFindings(a)}
 	if s.Oldest != nil {
 		r.OldestImageAgeDays = days(s.OldestAge)
 		r.OldestImage = refPtr(s.Oldest)
@@ -120,7 +135,8 @@ func (s *Spread) Report(target string, sel Selection) Report {
 	}
 	for _, rs := range s.Roles {
 		r.Roles = append(r.Roles, ReportRole{Role: rs.Role, Count: rs.Count, Versions: len(rs.Releases),
-			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers, HourlyUSD: rs.Cost.HourlyUSD(), MonthlyUSD: rs.Cost.MonthlyUSD()})
+			Newest: refPtr(rs.Newest), Stragglers: rs.Stragglers, HourlyUSD: rs.Cost.HourlyUSD(), MonthlyUSD: rs.Cost.MonthlyUSD(),
+			Audit: roleAuditCounts(a.Role(rs.Role))})
 	}
 	for _, region := range s.Regions {
 		r.Regions = append(r.Regions, s.reportRegion(region))
@@ -131,7 +147,7 @@ func (s *Spread) Report(target string, sel Selection) Report {
 	}
 	r.Stragglers = make([]ReportServer, len(s.Stragglers))
 	for i, st := range s.Stragglers {
-		r.Stragglers[i] = reportServer(st, refs[st.On.index], refs[st.Newest.index])
+		r.Stragglers[i] = reportServer(st, refs[st.On.index], refs[st.Newest.index], s.At)
 	}
 	return r
 }
@@ -164,10 +180,10 @@ func (s *Spread) reportVersion(rel *Release) ReportVersion {
 	return v
 }
 
-func reportServer(st Straggler, on, newest ReleaseRef) ReportServer {
+func reportServer(st Straggler, on, newest ReleaseRef, now time.Time) ReportServer {
 	return ReportServer{ID: st.Server.ID, Name: st.Server.Name, Role: st.Role, Region: st.Server.Region,
 		Status: st.Server.Status, Current: on, Newest: newest,
-		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name, Pool: st.Server.Pool}
+		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name, Pool: st.Server.Pool, AgeDays: st.Server.AgeDays(now)}
 }
 
 func ref(r *Release) ReleaseRef {
@@ -191,48 +207,62 @@ func refPtr(r *Release) *ReleaseRef {
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
 
-// EncodeReport writes s.Report(target, sel) as JSON exactly as a json.Encoder indenting
-// by two spaces writes it, but streams the stragglers (the bulk of a big fleet's report)
-// one at a time instead of building the whole document in memory first.
+// EncodeReport writes s.Report(target, sel) as EncodeAuditReport does.
 func (s *Spread) EncodeReport(w io.Writer, target string, sel Selection) error {
 	return encodeReport(w, s.Report(target, sel))
 }
 
-// encodeReport writes r as EncodeReport does.
+// EncodeAuditReport writes s.AuditReport(target, sel, a) as EncodeReport does.
+func (s *Spread) EncodeAuditReport(w io.Writer, target string, sel Selection, a *Audit) error {
+	return encodeReport(w, s.AuditReport(target, sel, a))
+}
+
+// Encode writes r as JSON exactly as a json.Encoder indenting by two spaces writes it,
+// but streams the findings and the stragglers (the bulk of a big fleet's report) one at
+// a time instead of building the whole document in memory first.
+func (r Report) Encode(w io.Writer) error { return encodeReport(w, r) }
+
+// encodeReport writes r as Report.Encode does.
 func encodeReport(w io.Writer, r Report) error {
-	stragglers := r.Stragglers
-	r.Stragglers = []ReportServer{}
+	findings, stragglers := r.Findings, r.Stragglers
+	r.Findings, r.Stragglers = []ReportFinding{}, []ReportServer{}
 	head, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	const empty = "\"stragglers\": []\n}"
-	if len(stragglers) == 0 || !bytes.HasSuffix(head, []byte(empty)) {
-		return writeLine(w, head, stragglers)
+	const empty = "\"findings\": [],\n  \"stragglers\": []\n}"
+	if !bytes.HasSuffix(head, []byte(empty)) {
+		return errors.New("report: the findings and stragglers are not the report's last fields")
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(head[:len(head)-len(empty)])
-	bw.WriteString("\"stragglers\": [")
-	for i := range stragglers {
+	if err := streamArray(bw, "findings", findings, ",\n  "); err != nil {
+		return err
+	}
+	if err := streamArray(bw, "stragglers", stragglers, "\n}\n"); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// streamArray writes the field name with items as an array indented as the report's
+// fields are, then after.
+func streamArray[T any](bw *bufio.Writer, name string, items []T, after string) error {
+	bw.WriteString("\"" + name + "\": [")
+	for i := range items {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		b, err := json.MarshalIndent(&stragglers[i], "    ", "  ")
+		b, err := json.MarshalIndent(&items[i], "    ", "  ")
 		if err != nil {
 			return err
 		}
 		bw.WriteString("\n    ")
 		bw.Write(b)
 	}
-	bw.WriteString("\n  ]\n}\n")
-	return bw.Flush()
-}
-
-// writeLine writes a report marshalled whole, for the case streaming does not apply.
-func writeLine(w io.Writer, head []byte, stragglers []ReportServer) error {
-	if len(stragglers) > 0 {
-		return errors.New("report: the stragglers are not the report's last field")
+	if len(items) > 0 {
+		bw.WriteString("\n  ")
 	}
-	_, err := w.Write(append(head, '\n'))
-	return err
+	bw.WriteString("]" + after)
+	return nil
 }

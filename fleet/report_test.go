@@ -32,6 +32,7 @@ func TestEncodeReportWritesWhatTheEncoderWrote(t *testing.T) {
 		"no stragglers": {server(1, "a", "nyc3", v2, "role:web")},
 		"one":           {server(1, "a", "nyc3", v1, "role:web"), server(2, "b", "fra1", v2, "role:web")},
 		"many":          many,
+		"pets":          {server(1, "a", "nyc3", v1), server(2, "b", "fra1", v2, "role:web"), server(3, "c", "fra1", v1, "role:web")},
 	} {
 		s := NewSpread(servers, Options{Now: now})
 		var got bytes.Buffer

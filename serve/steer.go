@@ -18,9 +18,9 @@ type sessionEngine struct {
 	ctx context.Context
 }
 
-// Plan plans a staged rollout.
-func (s sessionEngine) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
-	return s.e.Plan(ctx, req)
+// Gather reads what planning a staged rollout needs; the session plans from it.
+func (s sessionEngine) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanInput, error) {
+	return s.e.Gather(ctx, req)
 }
 
 // Start begins plan in the server, not in the session: ctx only bounds the call.
@@ -51,6 +51,11 @@ func (s sessionEngine) Rollback(_ context.Context, id string) (ui.Run, error) {
 	op := s.id.Operator()
 	r, err := serving(s.e.Rollback(id, &op, s.id.User))
 	return s.steer(r), err
+}
+
+// GatherPool reads what planning a pool rollout needs; the session plans from it.
+func (s sessionEngine) GatherPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlanInput, error) {
+	return s.e.GatherPool(ctx, req)
 }
 
 // PlanPool plans a pool rollout.

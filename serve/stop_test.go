@@ -36,8 +36,12 @@ func (ts *testServer) webPlan(t *testing.T, eng ui.Engine) actions.Plan {
 	}
 	st := *ts.deps.Strategy
 	st.Surge = 10
-	plan, err := eng.Plan(ctx, ui.PlanRequest{Selection: "web", Servers: fleet.Selection{Tag: "role:web"}.Select(servers),
+	in, err := eng.Gather(ctx, ui.PlanRequest{Selection: "web", Servers: fleet.Selection{Tag: "role:web"}.Select(servers),
 		Target: target, Strategy: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := actions.NewPlan(in)
 	if err != nil {
 		t.Fatal(err)
 	}

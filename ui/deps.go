@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/molt-sh/molt/actions"
@@ -22,15 +23,19 @@ type Deps struct {
 	// Engine plans and runs rollouts; nil makes the UI read-only.
 	Engine Engine
 	// Strategy is where a staged rollout's strategy starts (default
-	// actions.DefaultStrategy()).
+	// actions.DefaultStrategy()); its launch template, drain and guard overrides hold
+	// for every stage, whatever strategy a role's last stage left.
 	Strategy *actions.Strategy
 	// JournalDir is where rollout journals live, for the history (default
 	// actions.DefaultDir()).
 	JournalDir string
-	// RateBudget reports the API requests left in the current window and the window's
-	// size; nil hides the budget from the header.
-	RateBudget func() (left, limit int)
-	// Target names the account or endpoint (the doctl context, or the API URL).
+	// RateBudget reports the API requests left this minute and this hour, and the
+	// limits; nil hides the budget from the header.
+	RateBudget func() Budget
+	// Account names the account the token belongs to (its team, else its email), read
+	// once in the background; nil or an error leaves Target alone in the header.
+	Account func(ctx context.Context) (string, error)
+	// Target names where the fleet comes from (the doctl context, or the API's host).
 	Target string
 	// Demo says the fleet is the embedded simulator's demo seed.
 	Demo bool
@@ -38,6 +43,9 @@ type Deps struct {
 	Now func() time.Time
 	// Readonly hides and refuses every key that would change the fleet.
 	Readonly bool
+	// NoMouse leaves the mouse to the terminal (for selecting text, or terminals that
+	// mishandle mouse reporting); by default clicks and the wheel move the cursor.
+	NoMouse bool
 	// RefreshEvery is the period of the automatic fleet refresh (zero: 30s, negative: off).
 	RefreshEvery time.Duration
 	// Markdown renders the spread as markdown (as `molt status -o markdown` does) for the
@@ -46,11 +54,32 @@ type Deps struct {
 	// Operator names who starts rollouts from this UI, as the journal will record it;
 	// the confirmation shows it (empty: not shown).
 	Operator string
-	// ExportDir is where the audit export writes its files (default: the current directory).
+	// ExportDir is where the audit export offers to write its files (default: the
+	// current directory); the operator can type another path.
 	ExportDir string
+	// Strategies keeps the last strategy staged for each selection of roles across
+	// sessions (nil: for this session only).
+	Strategies StrategyStore
 	// Shared says the engine outlives this UI (a molt serve session): quitting leaves the
 	// running rollouts running, so it does not ask first.
 	Shared bool
+}
+
+// Budget is the API requests left this minute and this hour, and their limits (zero
+// when not known yet).
+type Budget struct {
+	MinuteLeft, MinuteLimit int
+	HourLeft, HourLimit     int
+}
+
+// StrategyStore keeps the last strategy staged for each selection of roles, by the
+// roles' names joined with "+" ("web", "edge+web"). The UI calls it from Cmds.
+type StrategyStore interface {
+	// Load reads every strategy kept.
+	Load() (map[string]actions.Strategy, error)
+	// Save keeps st for key; st carries no launch template (user data stays out), no
+	// drain and no guard overrides (those are Deps.Strategy's).
+	Save(key string, st actions.Strategy) error
 }
 
 // DefaultRefreshEvery is the period of the automatic fleet refresh.
@@ -78,6 +107,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.ExportDir == "" {
 		d.ExportDir = "."
+	}
+	if abs, err := filepath.Abs(d.ExportDir); err == nil {
+		d.ExportDir = abs // shown whole in the export dialog
 	}
 	return d
 }

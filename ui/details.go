@@ -11,19 +11,21 @@ import (
 )
 
 // detailsView describes the row under the cursor: a server, a version or a role.
-func (m Model) detailsView(width int) []string {
-	cur, ok := m.list.current()
+func (f *fleetScreen) detailsView(c *common, width int) []string {
+	cur, ok := f.list.current()
 	if !ok {
-		return []string{m.styles.Muted.Render("Nothing under the cursor.")}
+		return []string{c.styles.Muted.Render("Nothing under the cursor.")}
 	}
 	var lines []string
-	switch cur.kind {
-	case rowServer:
-		lines = m.serverDetails(cur, width)
-	case rowVersion:
-		lines = m.versionDetails(cur)
+	switch {
+	case cur.kept != nil:
+		lines = c.keptDetails(cur, width)
+	case cur.kind == rowServer:
+		lines = c.serverDetails(cur, width)
+	case cur.kind == rowVersion:
+		lines = c.versionDetails(cur)
 	default:
-		lines = m.roleDetails(cur)
+		lines = c.roleDetails(cur, width)
 	}
 	for i := range lines {
 		lines[i] = fit(lines[i], width)
@@ -32,14 +34,14 @@ func (m Model) detailsView(width int) []string {
 }
 
 // field is one "label  value" line of the details pane.
-func (m Model) field(label, value string) string {
-	return m.styles.Muted.Render(pad(label, 9)) + value
+func (c *common) field(label, value string) string {
+	return c.styles.Muted.Render(pad(label, 9)) + value
 }
 
 // fieldLines is a field whose value wraps under itself to fit width.
-func (m Model) fieldLines(label, value string, width int) []string {
+func (c *common) fieldLines(label, value string, width int) []string {
 	parts := wrap(value, max(width-9, 10))
-	out := []string{m.field(label, parts[0])}
+	out := []string{c.field(label, parts[0])}
 	for _, p := range parts[1:] {
 		out = append(out, strings.Repeat(" ", 9)+p)
 	}
@@ -53,35 +55,35 @@ func orDash(s string) string {
 	return s
 }
 
-func (m Model) serverDetails(r listRow, width int) []string {
-	s, srv := m.styles, r.server
+func (c *common) serverDetails(r listRow, width int) []string {
+	s, srv := c.styles, r.server
 	state := s.OK.Render("✓ on newest")
 	if r.straggler {
-		state = s.Warn.Render("↓ behind " + m.roleSpread(r.role).Newest.Label)
-	} else if rs := m.roleSpread(r.role); rs == nil || rs.Newest == nil {
+		state = s.Warn.Render("↓ behind " + c.newestLabel(c.roleSpread(r.role)))
+	} else if rs := c.roleSpread(r.role); rs == nil || rs.Newest == nil {
 		state = s.Muted.Render("no role tag")
 	}
-	img := fmt.Sprintf("%s · %s old (#%d)", r.release.Label, since(m.spread.At, srv.Image.CreatedAt), srv.Image.ImageID)
+	img := fmt.Sprintf("%s · %s old (#%d)", r.release.Label, since(c.spread.At, srv.Image.CreatedAt), srv.Image.ImageID)
 	if id := actions.LockOf(srv.Tags); id != "" {
 		state = s.Accent.Render("⟳ in rollout " + id)
 	}
 	lines := []string{
 		s.Bold.Render(srv.Name),
-		m.field("id", strconv.Itoa(srv.ID)),
-		m.field("role", r.role),
-		m.field("version", state),
+		c.field("id", strconv.Itoa(srv.ID)),
+		c.field("role", r.role),
+		c.field("version", state),
 	}
-	lines = append(lines, m.fieldLines("image", img, width)...)
+	lines = append(lines, c.fieldLines("image", img, width)...)
 	lines = append(lines,
-		m.field("status", m.statusView(srv.Status, 0)),
-		m.field("region", srv.Region+" · "+srv.Size),
-		m.field("public", orDash(srv.PublicIP)),
-		m.field("private", orDash(srv.PrivateIP)),
-		m.field("created", created(srv)))
+		c.field("status", c.statusView(srv.Status, 0)),
+		c.field("region", srv.Region+" · "+srv.Size),
+		c.field("public", orDash(srv.PublicIP)),
+		c.field("private", orDash(srv.PrivateIP)),
+		c.field("created", created(srv)))
 	// Tags, features and volumes can be many: they wrap rather than lose their end.
 	for _, f := range [][2]string{{"tags", strings.Join(srv.Tags, " ")}, {"features", strings.Join(srv.Features, " ")},
 		{"volumes", strings.Join(srv.VolumeIDs, " ")}} {
-		lines = append(lines, m.fieldLines(f[0], orDash(f[1]), width)...)
+		lines = append(lines, c.fieldLines(f[0], orDash(f[1]), width)...)
 	}
 	return lines
 }
@@ -94,12 +96,12 @@ func created(srv fleet.Server) string {
 	return srv.CreatedAt.UTC().Format("2006-01-02 15:04")
 }
 
-func (m Model) versionDetails(r listRow) []string {
-	s, rel := m.styles, r.release
-	rs := m.roleSpread(r.role)
+func (c *common) versionDetails(r listRow) []string {
+	s, rel := c.styles, r.release
+	rs := c.roleSpread(r.role)
 	state := s.OK.Render("✓ newest of " + r.role)
 	if r.straggler {
-		state = s.Warn.Render("↓ behind " + rs.Newest.Label)
+		state = s.Warn.Render("↓ behind " + c.newestLabel(rs))
 	}
 	share := 0.0
 	if rs.Count > 0 {
@@ -111,30 +113,41 @@ func (m Model) versionDetails(r listRow) []string {
 	}
 	return []string{
 		s.VersionStyle(r.rank).Render(versionGlyph(r.rank)) + " " + s.Bold.Render(rel.Label),
-		m.field("state", state),
-		m.field("image", img),
-		m.field("built", since(m.spread.At, rel.CreatedAt)+" ago"),
-		m.field("servers", fmt.Sprintf("%d in %s (%s)", rel.Roles[r.role], r.role, percent(share))),
-		m.field("regions", countsLine(rel.Regions)),
-		m.field("image in", orDash(strings.Join(rel.Image.Regions, " "))),
+		c.field("state", state),
+		c.field("image", img),
+		c.field("built", since(c.spread.At, rel.CreatedAt)+" ago"),
+		c.field("servers", fmt.Sprintf("%d in %s (%s)", rel.Roles[r.role], r.role, percent(share))),
+		c.field("regions", countsLine(rel.Regions)),
+		c.field("image in", orDash(strings.Join(rel.Image.Regions, " "))),
 	}
 }
 
-func (m Model) roleDetails(r listRow) []string {
-	s := m.styles
-	rs := m.roleSpread(r.role)
-	lines := []string{s.Bold.Render(r.role), m.field("servers", strconv.Itoa(rs.Count)), m.field("versions", strconv.Itoa(len(rs.Releases)))}
+func (c *common) roleDetails(r listRow, width int) []string {
+	s := c.styles
+	rs := c.roleSpread(r.role)
+	if rs == nil {
+		rs = &fleet.RoleSpread{Role: r.role}
+	}
+	lines := []string{s.Bold.Render(r.role), c.field("servers", strconv.Itoa(rs.Count)), c.field("versions", strconv.Itoa(len(rs.Releases)))}
+	if r.nKept > 0 {
+		lines = append(lines, c.field("kept", fmt.Sprintf("%d old droplets, off, for a fast rollback", r.nKept)))
+	}
 	if rs.Newest == nil {
 		return append(lines, s.Muted.Render("No role tag: nothing says which version these should run."))
 	}
-	lines = append(lines, m.field("newest", rs.Newest.Label))
-	behind := s.OK.Render("✓ none")
-	if rs.Stragglers > 0 {
-		behind = s.Warn.Render(fmt.Sprintf("↓ %d of %d", rs.Stragglers, rs.Count))
+	if img, ok := c.newerImage(rs); ok {
+		lines = append(lines, c.fieldLines("newest", imageName(img)+" · "+since(c.spread.At, img.CreatedAt)+" old, on no server yet", width)...)
+		lines = append(lines, c.field("running", rs.Newest.Label))
+	} else {
+		lines = append(lines, c.field("newest", rs.Newest.Label))
 	}
-	lines = append(lines, m.field("behind", behind))
+	behind := s.OK.Render("✓ none")
+	if n := c.behind(rs); n > 0 {
+		behind = s.Warn.Render(fmt.Sprintf("↓ %d of %d", n, rs.Count))
+	}
+	lines = append(lines, c.field("behind", behind))
 	oldest := rs.Releases[len(rs.Releases)-1]
-	return append(lines, m.field("oldest", fmt.Sprintf("%s · %s old", oldest.Label, since(m.spread.At, oldest.CreatedAt))))
+	return append(lines, c.field("oldest", fmt.Sprintf("%s · %s old", oldest.Label, since(c.spread.At, oldest.CreatedAt))))
 }
 
 // countsLine renders a count per key, sorted by key: "fra1 6 · nyc3 6".

@@ -10,9 +10,11 @@ import (
 // Engine is the rollout engine as the UI drives it. The program's wiring implements it
 // on package actions with the API client, which the UI never sees.
 type Engine interface {
-	// Plan reads what planning needs (account, load balancers, reserved IPs, rate
-	// budget) and plans the request.
-	Plan(ctx context.Context, req PlanRequest) (actions.Plan, error)
+	// Gather reads once what planning needs besides the request (the account's droplet
+	// limit, load balancers and reserved IPs whatever the strategy says of them, the
+	// rate budget, the selection's launch template); the UI plans from it with
+	// actions.NewPlan after every change of strategy, without calling the API again.
+	Gather(ctx context.Context, req PlanRequest) (actions.PlanInput, error)
 	// Start begins running plan in the background, bounded by ctx, and returns it.
 	Start(ctx context.Context, plan actions.Plan) (Run, error)
 	// Resume continues the unfinished rollout id in the background.

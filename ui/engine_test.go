@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 type testEngine struct {
 	env *dosimtest.Env
 	dir string
+	// gathers counts the reads of what planning needs.
+	gathers atomic.Int32
 }
 
 func (e *testEngine) options() actions.Options {
@@ -24,13 +27,14 @@ func (e *testEngine) options() actions.Options {
 			RetryMax: 50 * time.Millisecond, AdoptDelay: 5 * time.Millisecond, CallTimeout: 5 * time.Second, Attempts: 8}}
 }
 
-func (e *testEngine) Plan(ctx context.Context, req PlanRequest) (actions.Plan, error) {
-	in, err := actions.Gather(ctx, e.env.Client, req.Selection, req.Servers, req.Target, req.Strategy)
-	if err != nil {
-		return actions.Plan{}, err
-	}
+func (e *testEngine) Gather(ctx context.Context, req PlanRequest) (actions.PlanInput, error) {
+	e.gathers.Add(1)
+	all := req.Strategy
+	all.LB, all.ReservedIP = "auto", "auto"
+	in, err := actions.Gather(ctx, e.env.Client, req.Selection, req.Servers, req.Target, all)
+	in.Strategy = req.Strategy
 	in.ProvisionTime = 20 * time.Millisecond
-	return actions.NewPlan(in)
+	return in, err
 }
 
 func (e *testEngine) Start(ctx context.Context, plan actions.Plan) (Run, error) {

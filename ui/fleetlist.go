@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ const (
 	rowRole rowKind = iota
 	rowVersion
 	rowServer
+	// rowKept heads a role's old droplets kept (off) by rollouts that ended.
+	rowKept
 )
 
 // listRow is one line of the fleet list: a role header, a version header, or a server.
@@ -29,8 +32,10 @@ type listRow struct {
 	// ids are the servers under a header that the filter lets through.
 	ids       []int
 	straggler bool
-	// versions counts the releases under a role header.
-	versions int
+	// versions counts the releases under a role header, nKept its kept droplets.
+	versions, nKept int
+	// kept is set on a kept droplet's row (and the first of them on its group's header).
+	kept *keptServer
 }
 
 // key identifies the row across rebuilds, so the cursor can stay on it.
@@ -40,11 +45,14 @@ func (r listRow) key() string {
 		return "role:" + r.role
 	case rowVersion:
 		return "ver:" + r.role + "|" + r.release.Key
+	case rowKept:
+		return "kept:" + r.role
 	}
 	return "srv:" + strconv.Itoa(r.server.ID)
 }
 
-// sortOrder orders servers inside a version group.
+// sortOrder orders servers inside a version group; sortVersion orders the version
+// groups of each role (newest first, or oldest first reversed), servers by name.
 type sortOrder int
 
 const (
@@ -52,12 +60,14 @@ const (
 	sortRegion
 	sortAge
 	sortStatus
+	sortVersion
+	sortSize
 	sortOrders
 )
 
-// String names the order as the status line shows it.
+// String names the order as the column headers and notices say it.
 func (o sortOrder) String() string {
-	return [...]string{"name", "region", "age", "status"}[o]
+	return [...]string{"name", "region", "age", "status", "version", "size"}[o]
 }
 
 // fleetList is the fleet grouped by role, then version: what is folded, selected and
@@ -67,24 +77,35 @@ type fleetList struct {
 	cursor    int
 	offset    int
 	collapsed map[string]bool
-	selected  map[int]bool
-	filter    string
-	sort      sortOrder
+	// selected is the UI's selection (common.selected), edited in place.
+	selected map[int]bool
+	filter   string
+	sort     sortOrder
+	// reverse turns the sort around.
+	reverse bool
 	// servers is every server in the fleet by ID, for the selection.
 	servers map[int]fleet.Server
+	// kept are the old droplets kept by rollouts that ended, listed apart.
+	kept []keptServer
+	// newer are the roles with an image newer than any of their servers run: every one
+	// of their servers is behind.
+	newer map[string]bool
 }
 
-func newFleetList() fleetList {
-	return fleetList{collapsed: map[string]bool{}, selected: map[int]bool{}, servers: map[int]fleet.Server{}}
+// newFleetList is an empty list whose selection is selected (shared with the other
+// screens).
+func newFleetList(selected map[int]bool) fleetList {
+	return fleetList{collapsed: map[string]bool{}, selected: selected, servers: map[int]fleet.Server{}}
 }
 
 // rebuild lays the rows out again from sp, keeping the cursor on the same row when it
 // still exists and dropping selected servers that are gone.
-func (l *fleetList) rebuild(sp *fleet.Spread) {
+func (l *fleetList) rebuild(sp *fleet.Spread, kept []keptServer) {
 	keep := ""
 	if cur, ok := l.current(); ok {
 		keep = cur.key()
 	}
+	l.kept = kept
 	l.servers = map[int]fleet.Server{}
 	for _, s := range sp.Servers() {
 		l.servers[s.ID] = s
@@ -103,33 +124,47 @@ func (l *fleetList) rebuild(sp *fleet.Spread) {
 	}
 }
 
+// relayout lays the rows out again after a change of filter, sort or fold.
+func (l *fleetList) relayout(sp *fleet.Spread) { l.rebuild(sp, l.kept) }
+
 // layout builds the rows: for each role its header, then each release newest first with
 // its servers, skipping what the filter hides and what is folded.
 func (l *fleetList) layout(sp *fleet.Spread) []listRow {
 	byGroup := map[string][]fleet.Server{}
+	q := parseFilter(l.filter)
 	for _, s := range sp.Servers() {
-		if matchFilter(s, l.filter) {
-			k := sp.Options.Role(s) + "|" + sp.Options.ReleaseKey(s)
+		f := serverFacts{s: s, role: sp.Options.Role(s)}
+		if rel := sp.ReleaseOf(s); rel != nil {
+			f.label = rel.Label
+		}
+		if q.match(f) {
+			k := f.role + "|" + sp.Options.ReleaseKey(s)
 			byGroup[k] = append(byGroup[k], s)
 		}
 	}
+	keptBy := l.keptByRole(q)
 	var rows []listRow
 	for _, rs := range sp.Roles {
-		rows = append(rows, l.roleRows(rs, byGroup)...)
+		rows = append(rows, l.roleRows(rs, byGroup, keptBy[rs.Role])...)
+		delete(keptBy, rs.Role)
+	}
+	for _, role := range slices.Sorted(maps.Keys(keptBy)) {
+		rows = append(rows, l.roleRows(&fleet.RoleSpread{Role: role}, byGroup, keptBy[role])...)
 	}
 	return rows
 }
 
-func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Server) []listRow {
+func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Server, kept []keptServer) []listRow {
 	head := listRow{kind: rowRole, role: rs.Role}
 	var body []listRow
-	for rank, rel := range rs.Releases {
+	for _, rank := range l.releaseOrder(len(rs.Releases)) {
+		rel := rs.Releases[rank]
 		servers := byGroup[rs.Role+"|"+rel.Key]
 		if len(servers) == 0 {
 			continue
 		}
 		l.sortServers(servers)
-		straggler := rs.Newest != nil && rel != rs.Newest
+		straggler := rs.Newest != nil && (rel != rs.Newest || l.newer[rs.Role])
 		vh := listRow{kind: rowVersion, role: rs.Role, release: rel, rank: rank, straggler: straggler}
 		for _, s := range servers {
 			vh.ids = append(vh.ids, s.ID)
@@ -144,7 +179,9 @@ func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Se
 			body = append(body, listRow{kind: rowServer, role: rs.Role, release: rel, rank: rank, server: s, straggler: straggler})
 		}
 	}
-	if len(head.ids) == 0 {
+	head.nKept = len(kept)
+	body = append(body, l.keptRows(rs.Role, kept)...)
+	if len(head.ids) == 0 && len(kept) == 0 {
 		return nil
 	}
 	if l.collapsed[head.key()] {
@@ -153,6 +190,21 @@ func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Se
 	return append([]listRow{head}, body...)
 }
 
+// releaseOrder is the order of a role's n releases (newest first): reversed when sorted
+// by version the other way.
+func (l *fleetList) releaseOrder(n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if l.sort == sortVersion && l.reverse {
+		slices.Reverse(order)
+	}
+	return order
+}
+
+// sortServers orders the servers of a group by the sort, then by name and ID; age is
+// youngest first, size smallest first.
 func (l *fleetList) sortServers(servers []fleet.Server) {
 	slices.SortStableFunc(servers, func(a, b fleet.Server) int {
 		var c int
@@ -163,25 +215,27 @@ func (l *fleetList) sortServers(servers []fleet.Server) {
 			c = b.CreatedAt.Compare(a.CreatedAt)
 		case sortStatus:
 			c = strings.Compare(a.Status, b.Status)
+		case sortSize:
+			c = cmp.Or(cmp.Compare(a.Disk, b.Disk), strings.Compare(a.Size, b.Size))
 		}
-		return cmp.Or(c, strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		c = cmp.Or(c, strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		if l.reverse && l.sort != sortVersion {
+			return -c
+		}
+		return c
 	})
 }
 
-// matchFilter reports whether the server's name, a tag, its region or an IP contains q
-// (case-insensitive); the empty filter matches everything.
-func matchFilter(s fleet.Server, q string) bool {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" {
-		return true
+// sortMark is the arrow the sorted column's header carries: ▲ smallest (A, youngest)
+// first, ▼ largest first; versions go newest first unless reversed.
+func (l *fleetList) sortMark() string { return arrow((l.sort == sortVersion) != l.reverse) }
+
+// arrow is ▼ for a column sorted largest (or newest) first, else ▲.
+func arrow(descending bool) string {
+	if descending {
+		return "▼"
 	}
-	fields := append([]string{s.Name, s.Region, s.PublicIP, s.PrivateIP, s.Image.Name}, s.Tags...)
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), q) {
-			return true
-		}
-	}
-	return false
+	return "▲"
 }
 
 // current is the row under the cursor.
@@ -197,20 +251,6 @@ func (l *fleetList) move(delta int) {
 	l.cursor = max(0, min(l.cursor+delta, len(l.rows)-1))
 }
 
-// window is the first row to show so that the cursor stays inside height rows, moving
-// the previous window as little as possible.
-func (l fleetList) window(height int) int {
-	height = max(height, 1)
-	off := l.offset
-	if l.cursor < off {
-		off = l.cursor
-	}
-	if l.cursor >= off+height {
-		off = l.cursor - height + 1
-	}
-	return max(0, min(off, len(l.rows)-height))
-}
-
 // setFolded folds or unfolds the header under the cursor, or the group of the server
 // under it (then moving the cursor to that group's header).
 func (l *fleetList) setFolded(folded bool) string {
@@ -218,7 +258,10 @@ func (l *fleetList) setFolded(folded bool) string {
 	if !ok {
 		return ""
 	}
-	if cur.kind == rowServer {
+	switch {
+	case cur.kind == rowServer && cur.kept != nil:
+		cur = listRow{kind: rowKept, role: cur.role}
+	case cur.kind == rowServer:
 		cur = listRow{kind: rowVersion, role: cur.role, release: cur.release}
 	}
 	if folded {

@@ -1,44 +1,31 @@
 package ui
 
 import (
-	"bytes"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/molt-sh/molt/actions"
 )
 
-// waitFor waits until the program's output contains every one of texts.
-func waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
+// waitFor waits until the screen, as the model draws it, shows every one of texts.
+func waitFor(t *testing.T, tm *driver, texts ...string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		for _, s := range texts {
-			if !bytes.Contains(b, []byte(s)) {
-				return false
-			}
-		}
-		return true
-	}, teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	tm.waitText(texts...)
 }
 
-func keys(tm *teatest.TestModel, ks ...string) {
-	for _, k := range ks {
-		tm.Send(keyMsg(k))
-	}
-}
+func keys(tm *driver, ks ...string) { tm.keys(ks...) }
 
 // stageWeb filters the fleet to the web role, selects it, and stages it onto the image
 // listed at position pick (0: web-1.6.0, 1: web-1.6.0-broken), surge 10, then presses
 // extra (strategy keys) before confirming.
-func stageWeb(t *testing.T, tm *teatest.TestModel, pick int, extra ...string) {
+func stageWeb(t *testing.T, tm *driver, pick int, extra ...string) {
 	t.Helper()
 	waitFor(t, tm, "newest 1.2.0")
 	keys(tm, "/")
-	tm.Type("role:web")
+	tm.typeText("role:web")
 	keys(tm, "enter", "g", "space", "s")
-	waitFor(t, tm, "Pick the image")
+	waitFor(t, tm, "Pick the image", "web-1.6.0-broken") // the images, not only the header
 	for range pick {
 		keys(tm, "down")
 	}
@@ -50,21 +37,19 @@ func stageWeb(t *testing.T, tm *teatest.TestModel, pick int, extra ...string) {
 	keys(tm, extra...)
 	keys(tm, "enter")
 	waitFor(t, tm, "to start")
-	tm.Type("web")
+	tm.typeText("web")
 	keys(tm, "enter")
 }
 
-func finalModel(t *testing.T, tm *teatest.TestModel) Model {
+func finalModel(t *testing.T, tm *driver) Model {
 	t.Helper()
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	return tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	return tm.finalModel()
 }
 
 func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
-	tm := teatest.NewTestModel(t, New(w.deps), teatest.WithInitialTermSize(80, 24))
+	tm := drive(t, New(w.deps), 80, 24)
 	stageWeb(t, tm, 0)
 	waitFor(t, tm, "finished: done")
 	keys(tm, "esc")
@@ -84,11 +69,12 @@ func TestFlowRolloutOfWebChangesTheSpread(t *testing.T) {
 }
 
 func TestFlowBrokenImageRollsBack(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	// web-1.6.0-broken is a pre-release of 1.6.0, which two web servers run: a downgrade
 	// the strategy must allow.
 	w.deps.Strategy.AllowDowngrade = true
-	tm := teatest.NewTestModel(t, New(w.deps), teatest.WithInitialTermSize(120, 40))
+	tm := drive(t, New(w.deps), 120, 40)
 	stageWeb(t, tm, 1)
 	waitFor(t, tm, "finished: rolled back")
 	keys(tm, "esc")
@@ -108,16 +94,17 @@ func TestFlowBrokenImageRollsBack(t *testing.T) {
 }
 
 func TestFlowRollbackWizardPutsTheFleetBack(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
-	tm := teatest.NewTestModel(t, New(w.deps), teatest.WithInitialTermSize(80, 24))
-	stageWeb(t, tm, 0, "down", "down", "down", "down", "right") // retire: keep
+	tm := drive(t, New(w.deps), 80, 24)
+	stageWeb(t, tm, 0, append(slices.Repeat([]string{"down"}, knobNamed("retire old")), "right")...) // retire: keep
 	waitFor(t, tm, "finished: done")
 	keys(tm, "h")
 	waitFor(t, tm, "b roll back")
 	keys(tm, "b")
 	waitFor(t, tm, "Fast path for all")
 	keys(tm, "enter")
-	tm.Type("web")
+	tm.typeText("web")
 	keys(tm, "enter")
 	waitFor(t, tm, "finished: rolled back")
 	keys(tm, "esc")

@@ -21,11 +21,13 @@ var goldenScreens = []struct {
 	{"fleet_folded", []string{"left", "G", "left"}},
 	{"fleet_filter", []string{"/", "f", "r", "a", "1"}},
 	{"fleet_details", []string{"j", "j", "enter"}},
+	{"fleet_scrolled", []string{"G", "ctrl+u"}},
 	{"matrix", []string{"m"}},
 	{"help", []string{"?"}},
 }
 
 func TestGoldenFleetScreens(t *testing.T) {
+	t.Parallel()
 	servers := demoServers(t)
 	for _, sc := range goldenScreens {
 		for _, sz := range sizes {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,15 +33,24 @@ var (
 
 // demoServers reads the demo fleet from a simulator on the fixed clock, with its
 // addresses normalised so that views do not depend on the machine.
+// The demo fleet is the same for every test (fixed clock, fixed seed): it is read once.
 func demoServers(t *testing.T) []fleet.Server {
 	t.Helper()
-	env := dosimtest.Start(t, dosim.Config{Now: clock})
-	servers, err := fleet.Load(context.Background(), env.Client, fleet.LoadOptions{})
-	if err != nil {
-		t.Fatalf("load the demo fleet: %v", err)
+	demo.Do(func() {
+		env := dosimtest.Start(t, dosim.Config{Now: clock})
+		demo.servers, demo.err = fleet.Load(context.Background(), env.Client, fleet.LoadOptions{})
+		normalise(demo.servers)
+	})
+	if demo.err != nil {
+		t.Fatalf("load the demo fleet: %v", demo.err)
 	}
-	normalise(servers)
-	return servers
+	return slices.Clone(demo.servers)
+}
+
+var demo struct {
+	sync.Once
+	servers []fleet.Server
+	err     error
 }
 
 // normalise rewrites the per-simulator parts of the servers' addresses.
@@ -57,7 +68,7 @@ func loaded(t *testing.T, servers []fleet.Server, w, h int, tweak ...func(*Deps)
 		Load:   func(context.Context, func(int, int)) ([]fleet.Server, error) { return servers, nil },
 		Engine: idleEngine{}, JournalDir: t.TempDir(),
 		Demo: true, Now: clock, RefreshEvery: -1,
-		RateBudget: func() (int, int) { return 4987, 5000 },
+		RateBudget: func() Budget { return Budget{MinuteLeft: 247, MinuteLimit: 250, HourLeft: 4987, HourLimit: 5000} },
 	}
 	for _, f := range tweak {
 		f(&deps)
@@ -83,28 +94,20 @@ func press(t *testing.T, m Model, keys ...string) Model {
 	return m
 }
 
+// namedKeys are the keys press takes by name.
+var namedKeys = map[string]tea.KeyPressMsg{
+	"space": {Code: tea.KeySpace, Text: " "}, "enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape},
+	"tab": {Code: tea.KeyTab}, "shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift}, "backspace": {Code: tea.KeyBackspace},
+	"up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown}, "left": {Code: tea.KeyLeft}, "right": {Code: tea.KeyRight},
+	"pgup": {Code: tea.KeyPgUp}, "pgdown": {Code: tea.KeyPgDown},
+}
+
 func keyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "right":
-		return tea.KeyPressMsg{Code: tea.KeyRight}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	if msg, ok := namedKeys[k]; ok {
+		return msg
+	}
+	if c, ok := strings.CutPrefix(k, "ctrl+"); ok {
+		return tea.KeyPressMsg{Code: []rune(c)[0], Mod: tea.ModCtrl}
 	}
 	r := []rune(k)[0]
 	return tea.KeyPressMsg{Code: r, Text: k}
@@ -165,9 +168,24 @@ type idleEngine struct{}
 
 var errIdle = errors.New("this test runs no rollouts")
 
-func (idleEngine) Plan(context.Context, PlanRequest) (actions.Plan, error) {
-	return actions.Plan{}, errIdle
+func (idleEngine) Gather(context.Context, PlanRequest) (actions.PlanInput, error) {
+	return actions.PlanInput{}, errIdle
 }
 func (idleEngine) Start(context.Context, actions.Plan) (Run, error) { return nil, errIdle }
 func (idleEngine) Resume(context.Context, string) (Run, error)      { return nil, errIdle }
 func (idleEngine) Rollback(context.Context, string) (Run, error)    { return nil, errIdle }
+
+// onTop reports whether the dialog on top is a T.
+func onTop[T dialog](m Model) bool { _, ok := m.dialogs.top().(T); return ok }
+
+// confirming, asking, offering, quitting and helping report which dialog is open: the
+// typed confirmation, the abort question, the resume offer, the quit question, the help.
+func confirming(m Model) bool { return onTop[*confirmDialog](m) }
+
+func asking(m Model) bool { return onTop[*abortDialog](m) }
+
+func offering(m Model) bool { return onTop[*offerDialog](m) }
+
+func quitting(m Model) bool { return onTop[*quitDialog](m) }
+
+func helping(m Model) bool { return onTop[*helpDialog](m) }

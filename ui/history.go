@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -37,8 +40,8 @@ func loadRollouts(dir string, startup bool) tea.Cmd {
 	}
 }
 
-// readRollouts reads every rollout in dir, newest first. Damaged journals are left out
-// and reported in the error, next to the others.
+// readRollouts reads every rollout in dir, newest first. A damaged journal is listed
+// too, by its ID and where it is damaged (Summary.Damaged), and reported in the error.
 func readRollouts(dir string) ([]rollout, error) {
 	list, err := actions.ListRollouts(dir)
 	out := make([]rollout, 0, len(list))
@@ -138,33 +141,88 @@ func startRollback(ctx context.Context, e Engine, r rollout) tea.Cmd {
 	}
 }
 
-// historyPane is the list of rollouts from the journal.
-type historyPane struct {
+// rolloutLegend explains the states of rollouts.
+const rolloutLegend = "▶ running  ⏸ paused  ◆ at a checkpoint  ↶ rolled back  ■ aborted or interrupted  ✓ done"
+
+// historySort orders the rollout list: newest started first by default (▼), and the
+// selection, state and target A to Z (▲).
+type historySort int
+
+const (
+	byStarted historySort = iota
+	bySelection
+	byState
+	byTarget
+	historySorts
+)
+
+// String names the order as the column headers say it.
+func (o historySort) String() string {
+	return [...]string{"started", "what", "state", "to"}[o]
+}
+
+// historyScreen is the list of rollouts from the journal.
+type historyScreen struct {
+	sort     historySort
+	reverse  bool
 	rollouts []rollout
 	err      error
 	loading  bool
 	cursor   int
 	// details shows the rollout under the cursor in place of the list (narrow windows).
 	details bool
+	// detailFocus gives the keys to the details beside the list (wide windows).
+	detailFocus bool
+	// detail is where the details' replacements are scrolled to.
+	detail scroller
 }
 
-func (h historyPane) current() (rollout, bool) {
+// order sorts the rollouts, keeping the cursor on the one it was on.
+func (h *historyScreen) order() {
+	id := ""
+	if r, ok := h.current(); ok {
+		id = r.ID
+	}
+	slices.SortStableFunc(h.rollouts, func(a, b rollout) int {
+		c := 0
+		switch h.sort {
+		case bySelection:
+			c = strings.Compare(a.Selection, b.Selection)
+		case byState:
+			c = strings.Compare(stateWords(a.State), stateWords(b.State))
+		case byTarget:
+			c = strings.Compare(a.To, b.To)
+		}
+		c = cmp.Or(c, b.Started.Compare(a.Started), strings.Compare(b.ID, a.ID))
+		if h.reverse {
+			return -c
+		}
+		return c
+	})
+	for i, r := range h.rollouts {
+		if r.ID == id {
+			h.cursor = i
+		}
+	}
+}
+
+func (h *historyScreen) current() (rollout, bool) {
 	if h.cursor < 0 || h.cursor >= len(h.rollouts) {
 		return rollout{}, false
 	}
 	return h.rollouts[h.cursor], true
 }
 
-// wizard is the guided rollback of one rollout, up to its typed confirmation.
-type wizard struct {
-	r          rollout
-	confirming bool
-	confirm    lineInput
-	starting   bool
+// rollbackScreen is the guided rollback of one rollout, up to its typed confirmation.
+// It exists while it is shown.
+type rollbackScreen struct {
+	r rollout
+	// rows is where the servers going back are scrolled to.
+	rows scroller
 }
 
 // confirmName is what the operator types to confirm the rollback: the selection.
-func (w *wizard) confirmName() string {
+func (w *rollbackScreen) confirmName() string {
 	if w.r.Selection != "" {
 		return w.r.Selection
 	}

@@ -7,14 +7,15 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Quit, Help, Back key.Binding
 
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Collapse, Expand, Enter                 key.Binding
-	Select, SelectAll, Filter, Sort         key.Binding
-	Matrix, Refresh, Export, History, Live  key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
+	HalfUp, HalfDown, Switch, Follow         key.Binding
+	Collapse, Expand, Enter                  key.Binding
+	Select, SelectAll, Filter, Sort, Reverse key.Binding
+	Matrix, Refresh, Export, History, Live   key.Binding
 
-	Stage, Confirm, Next, Prev, Inc, Dec key.Binding
-	Pause, Continue, Abort, Rollback     key.Binding
-	Resume                               key.Binding
+	Stage, Confirm, Next, Prev, Inc, Dec, Edit key.Binding
+	Pause, Continue, Abort, Rollback           key.Binding
+	Resume                                     key.Binding
 }
 
 func bind(keys []string, help, desc string) key.Binding {
@@ -34,6 +35,10 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		PageDown: bind([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
 		Top:      bind([]string{"home", "g"}, "g", "top"),
 		Bottom:   bind([]string{"end", "G"}, "G", "bottom"),
+		HalfUp:   bind([]string{"ctrl+u"}, "ctrl+u", "half a page up"),
+		HalfDown: bind([]string{"ctrl+d"}, "ctrl+d", "half a page down"),
+		Switch:   bind([]string{"tab"}, "tab", "other pane"),
+		Follow:   bind([]string{"f"}, "f", "follow"),
 		Collapse: bind([]string{"left"}, "←", "collapse"),
 		Expand:   bind([]string{"right"}, "→", "expand"),
 		Enter:    bind([]string{"enter"}, "enter", "open/fold"),
@@ -41,7 +46,8 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		Select:    bind([]string{"space"}, "space", "select"),
 		SelectAll: bind([]string{"a"}, "a", "select all shown"),
 		Filter:    bind([]string{"/"}, "/", "filter"),
-		Sort:      bind([]string{"o"}, "o", "sort"),
+		Sort:      bind([]string{"o"}, "o", "sort by the next column"),
+		Reverse:   bind([]string{"O"}, "O", "reverse the sort"),
 		Matrix:    bind([]string{"m"}, "m", "matrix"),
 		Refresh:   bind([]string{"r"}, "r", "refresh"),
 		Export:    bind([]string{"x"}, "x", "export"),
@@ -54,6 +60,7 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		Prev:    bind([]string{"shift+tab", "up", "k"}, "↑", "previous"),
 		Inc:     bind([]string{"right", "+", "l"}, "→", "change"),
 		Dec:     bind([]string{"left", "-", "h"}, "←", "change back"),
+		Edit:    bind([]string{"e"}, "e", "type a value"),
 
 		Pause:    bind([]string{"p"}, "p", "pause/resume"),
 		Continue: bind([]string{"c"}, "c", "continue"),
@@ -69,122 +76,48 @@ func DefaultKeyMap(readonly bool) KeyMap {
 	return k
 }
 
-// shortHelp is the key bar of the current screen and focus, most useful first; the bar
-// adds help and quit.
-func (m Model) shortHelp() []key.Binding {
-	k := m.keys
-	if keys := m.dialogHelp(); keys != nil {
-		return keys
-	}
-	switch {
-	case m.spread == nil:
-		return []key.Binding{k.Refresh}
-	case m.focus == FocusDetails:
-		return []key.Binding{k.Back}
-	case m.screen == ScreenMatrix:
-		return []key.Binding{withHelp(k.Matrix, "list"), k.Export, k.Refresh}
-	case m.screen == ScreenStage && m.stage.step == stepImage:
-		return []key.Binding{withHelp(k.Enter, "pick"), withHelp(k.Back, "back to the fleet")}
-	case m.screen == ScreenStage && !m.stage.startable():
-		return []key.Binding{k.Next, k.Inc, withHelp(k.Back, "images")}
-	case m.screen == ScreenStage:
-		return []key.Binding{withHelp(k.Confirm, "confirm"), k.Next, k.Inc, withHelp(k.Back, "images")}
-	case m.screen == ScreenLive && m.live.running():
-		return m.liveHelp()
-	case m.screen == ScreenLive:
-		return []key.Binding{withHelp(k.Back, "fleet"), k.History}
-	case m.screen == ScreenHistory:
-		return m.historyHelp()
-	case m.screen == ScreenRollback:
-		return []key.Binding{withHelp(k.Confirm, "confirm the rollback"), withHelp(k.Back, "history")}
-	}
-	return []key.Binding{k.Select, k.Stage, k.Filter, k.Matrix, k.History, k.Enter, k.Export}
-}
-
-// fullHelp is the help overlay of the current screen, in titled columns.
-func (m Model) fullHelp() []helpGroup {
-	k := m.keys
-	switch m.screen {
-	case ScreenStage:
-		return []helpGroup{{"Stage", []helpItem{pair(k.Up, k.Down, "choose"), pair(k.Dec, k.Inc, "change a setting"),
-			item(withHelp(k.Enter, "pick the image, then confirm")), item(withHelp(k.Back, "one step back"))}},
-			{"General", []helpItem{item(k.Help), item(k.Quit)}}}
-	case ScreenLive:
-		return []helpGroup{{"Rollout", []helpItem{item(k.Pause), item(withHelp(k.Continue, "continue at a checkpoint")), item(k.Abort),
-			item(k.History), item(withHelp(k.Back, "back to the fleet (the rollout goes on)"))}},
-			{"General", []helpItem{item(k.Help), item(k.Quit)}}}
-	case ScreenHistory, ScreenRollback:
-		return []helpGroup{{"Rollouts", []helpItem{pair(k.Up, k.Down, "move"), item(withHelp(k.Enter, "details; confirm")),
-			item(withHelp(k.Rollback, "roll back (a wizard)")), item(withHelp(k.Resume, "resume an unfinished one")),
-			item(k.Live), item(k.Refresh), item(k.Back)}},
-			{"General", []helpItem{item(k.Help), item(k.Quit)}}}
-	}
-	return []helpGroup{
-		{"Move", []helpItem{pair(k.Up, k.Down, "move"), pair(k.PageUp, k.PageDown, "page"),
-			pair(k.Top, k.Bottom, "top, bottom"), pair(k.Collapse, k.Expand, "fold, unfold"), item(k.Enter)}},
-		{"Fleet", []helpItem{item(k.Select), item(k.SelectAll), item(k.Filter), item(k.Sort),
-			item(k.Matrix), item(k.Refresh), item(k.Export)}},
-		{"Rollouts", []helpItem{item(k.Stage), item(k.Live), item(k.History), item(k.Resume)}},
-		{"General", []helpItem{item(k.Back), item(k.Help), item(k.Quit)}},
-	}
-}
-
 // withHelp is b with another description, for screens where a key means more.
 func withHelp(b key.Binding, desc string) key.Binding {
 	b.SetHelp(b.Help().Key, desc)
 	return b
 }
 
-// historyHelp offers what the rollout under the cursor allows.
-func (m Model) historyHelp() []key.Binding {
-	k := m.keys
-	var out []key.Binding
-	r, ok := m.hist.current()
-	if ok && !m.hist.details && m.width < wideWidth {
-		out = append(out, withHelp(k.Enter, "details"))
-	}
-	if ok && !m.live.running() {
-		if r.canRollBack() {
-			out = append(out, k.Rollback)
-		}
-		if r.Unfinished() {
-			out = append(out, k.Resume)
-		}
-	}
-	if m.live != nil {
-		out = append(out, k.Live)
-	}
-	if m.hist.details && m.width < wideWidth {
-		return append(out, withHelp(k.Back, "list"))
-	}
-	return append(out, withHelp(k.Back, "fleet"))
+// helpPage is one screen's page of the help dialog: its keys in titled columns, and a
+// legend of the glyphs it draws (empty: none).
+type helpPage struct {
+	groups []helpGroup
+	legend string
 }
 
-// dialogHelp is the key bar while a question is open: only its answers work then.
-func (m Model) dialogHelp() []key.Binding {
-	answer := func(keys, desc string) key.Binding { return bind([]string{keys}, keys, desc) }
-	switch {
-	case m.quitting:
-		return []key.Binding{answer("y", "quit"), answer("n", "stay")}
-	case m.offer != nil:
-		if !m.keys.Resume.Enabled() {
-			return []key.Binding{answer("esc", "close")}
-		}
-		return []key.Binding{m.keys.Resume, m.keys.History, answer("esc", "not now")}
-	case m.screen == ScreenRollback && m.wiz.confirming, m.screen == ScreenStage && m.stage.confirming:
-		return []key.Binding{answer("enter", "start"), answer("esc", "cancel")}
-	case m.screen == ScreenLive && m.live.asking:
-		return []key.Binding{answer("r", "roll back"), answer("k", "keep as it is"), answer("esc", "do not abort")}
-	}
-	return nil
+// helpGroup is a titled column of the full help.
+type helpGroup struct {
+	title string
+	items []helpItem
 }
 
-// liveHelp offers what the running rollout allows: continue only at a checkpoint.
-func (m Model) liveHelp() []key.Binding {
-	k := m.keys
-	out := []key.Binding{k.Pause}
-	if m.live.status.Checkpoint != nil {
-		out = []key.Binding{k.Continue, k.Pause}
-	}
-	return append(out, k.Abort, withHelp(k.Back, "fleet"))
+// helpItem is a line of the full help: one binding, or two that read as a pair.
+type helpItem struct {
+	keys, desc string
+	on         bool
+	// bindings are the keys the line is about.
+	bindings []key.Binding
+}
+
+func item(b key.Binding) helpItem {
+	return helpItem{keys: b.Help().Key, desc: b.Help().Desc, on: b.Enabled(), bindings: []key.Binding{b}}
+}
+
+func pair(a, b key.Binding, desc string) helpItem {
+	return helpItem{keys: a.Help().Key + " " + b.Help().Key, desc: desc, on: a.Enabled() && b.Enabled(),
+		bindings: []key.Binding{a, b}}
+}
+
+// halfPage is ctrl+u and ctrl+d in one line of the help.
+func halfPage(k KeyMap) helpItem {
+	return helpItem{keys: "ctrl+u/d", desc: "half a page", on: k.HalfUp.Enabled(), bindings: []key.Binding{k.HalfUp, k.HalfDown}}
+}
+
+// generalHelp is the column every screen's help ends with.
+func generalHelp(k KeyMap) helpGroup {
+	return helpGroup{"General", []helpItem{item(k.Help), item(k.Quit)}}
 }

@@ -14,7 +14,7 @@ import (
 type columns struct{ name, region, size, ip, status int }
 
 func fleetColumns(servers []fleet.Server) columns {
-	c := columns{name: 8, region: 6, size: 4, ip: 9, status: 6}
+	c := columns{name: 8, region: 7, size: 5, ip: 9, status: 7} // room for the headers and their sort arrow
 	for _, s := range servers {
 		c.name = max(c.name, min(len(s.Name), 28))
 		c.region = max(c.region, len(s.Region))
@@ -26,106 +26,140 @@ func fleetColumns(servers []fleet.Server) columns {
 }
 
 // listView draws rows of the fleet list in a window of width x height.
-func (m Model) listView(width, height int) []string {
-	if len(m.list.rows) == 0 {
+func (f *fleetScreen) listView(c *common, width, height int) []string {
+	if len(f.list.rows) == 0 {
 		msg := "No servers in this fleet."
-		if m.list.filter != "" {
-			msg = fmt.Sprintf("No server matches %q. Press esc to clear the filter.", m.list.filter)
+		if f.list.filter != "" {
+			msg = fmt.Sprintf("No server matches %q. Press esc to clear the filter.", f.list.filter)
+			if tags := parseFilter(f.list.filter).tagTerms(); len(tags) > 0 {
+				msg += fmt.Sprintf(" (%s is read as a tag: the help, ?, lists the filter's words)", strings.Join(tags, ", "))
+			}
 		}
-		return []string{m.styles.Muted.Render(fit(msg, width))}
+		return wrap(c.styles.Muted.Render(msg), width)
 	}
-	cols := fleetColumns(m.spread.Servers())
-	first := m.list.window(height)
-	var lines []string
-	for i := first; i < len(m.list.rows) && len(lines) < height; i++ {
-		lines = append(lines, m.rowView(m.list.rows[i], cols, width, i == m.list.cursor))
+	cols := fleetColumns(c.spread.Servers())
+	first := window(f.list.offset, f.list.cursor, height-1, len(f.list.rows))
+	lines := []string{f.listHeader(c, cols, width)}
+	for i := first; i < len(f.list.rows) && len(lines) < height; i++ {
+		lines = append(lines, f.rowView(c, f.list.rows[i], cols, width, i == f.list.cursor))
 	}
 	return lines
 }
 
+// listHeader names the server rows' columns, the sorted one with its arrow (the
+// version sort on the left, where the versions' headers are).
+func (f *fleetScreen) listHeader(c *common, cols columns, width int) string {
+	name := func(o sortOrder, w int) string {
+		label := o.String()
+		if o == sortAge {
+			label = "age"
+		}
+		if f.list.sort == o {
+			label += f.list.sortMark()
+		}
+		return pad(label, w)
+	}
+	head := pad(name(sortVersion, 8), 9) + strings.Join([]string{name(sortName, cols.name), name(sortRegion, cols.region),
+		name(sortSize, cols.size), pad("ip", cols.ip), name(sortStatus, cols.status), name(sortAge, 5)}, " ")
+	if f.list.sort != sortVersion {
+		head = "         " + head[9:]
+	}
+	return c.styles.Muted.Render(fit(head, width))
+}
+
 // rowView draws one row; the cursor row is reversed and marked with › so that it shows
 // without colour too.
-func (m Model) rowView(r listRow, cols columns, width int, cursor bool) string {
+func (f *fleetScreen) rowView(c *common, r listRow, cols columns, width int, cursor bool) string {
 	var body string
 	switch r.kind {
 	case rowRole:
-		body = m.roleHeader(r)
+		body = f.roleHeader(c, r)
 	case rowVersion:
-		body = m.versionHeader(r)
+		body = f.versionHeader(c, r)
+	case rowKept:
+		body = f.keptHeader(c, r)
 	default:
-		body = m.serverRow(r, cols)
+		body = f.serverRow(c, r, cols)
 	}
-	mark := m.selectMark(r)
+	mark := f.selectMark(c, r)
 	if cursor {
-		return m.styles.Cursor.Render(fit("›"+ansi.Strip(mark+body), width))
+		return c.styles.Cursor.Render(fit("›"+ansi.Strip(mark+body), width))
 	}
 	return fit(" "+mark+body, width)
 }
 
 // selectMark is ✓ for a selected server or a header whose servers are all selected,
 // ◐ for a header with some of them selected.
-func (m Model) selectMark(r listRow) string {
+func (f *fleetScreen) selectMark(c *common, r listRow) string {
 	ids := r.ids
 	if r.kind == rowServer {
 		ids = []int{r.server.ID}
 	}
 	n := 0
 	for _, id := range ids {
-		if m.list.selected[id] {
+		if f.list.selected[id] {
 			n++
 		}
 	}
 	switch {
 	case n > 0 && n == len(ids):
-		return m.styles.Selected.Render("✓") + " "
+		return c.styles.Selected.Render("✓") + " "
 	case n > 0:
-		return m.styles.Selected.Render("◐") + " "
+		return c.styles.Selected.Render("◐") + " "
 	}
 	return "  "
 }
 
-func (m Model) foldGlyph(r listRow) string {
-	if m.list.collapsed[r.key()] {
+func (f *fleetScreen) foldGlyph(r listRow) string {
+	if f.list.collapsed[r.key()] {
 		return "▸"
 	}
 	return "▾"
 }
 
-func (m Model) roleHeader(r listRow) string {
-	s := m.styles
+func (f *fleetScreen) roleHeader(c *common, r listRow) string {
+	s := c.styles
 	parts := []string{plural(len(r.ids), "server"), plural(r.versions, "version")}
-	if rs := m.roleSpread(r.role); rs != nil && rs.Newest != nil {
+	rs := c.roleSpread(r.role)
+	if img, ok := c.newerImage(rs); ok {
+		parts = append(parts, fmt.Sprintf("newest image %s · %d behind it", strings.TrimPrefix(imageName(img), r.role+"-"), c.behind(rs)))
+	} else if rs != nil && rs.Newest != nil {
 		parts = append(parts, "newest "+shortLabel(rs.Newest, r.role))
 	}
-	return m.foldGlyph(r) + " " + s.GroupHead.Render(r.role) + "  " + s.Muted.Render(strings.Join(parts, " · "))
+	if r.nKept > 0 {
+		parts = append(parts, fmt.Sprintf("%d kept (off)", r.nKept))
+	}
+	return f.foldGlyph(r) + " " + s.GroupHead.Render(r.role) + "  " + s.Muted.Render(strings.Join(parts, " · "))
 }
 
-func (m Model) versionHeader(r listRow) string {
-	s := m.styles
+func (f *fleetScreen) versionHeader(c *common, r listRow) string {
+	s := c.styles
 	glyph := s.VersionStyle(r.rank).Render(versionGlyph(r.rank))
 	label := s.VersionStyle(r.rank).Bold(true).Render(r.release.Label)
-	info := []string{plural(len(r.ids), "server"), "image " + since(m.spread.At, r.release.CreatedAt) + " old"}
+	info := []string{plural(len(r.ids), "server"), "image " + since(c.spread.At, r.release.CreatedAt) + " old"}
 	state := s.OK.Render("✓ newest")
 	switch {
 	case r.straggler:
 		state = s.Warn.Render("↓ behind")
-	case m.roleSpread(r.role) == nil || m.roleSpread(r.role).Newest == nil:
+	case c.roleSpread(r.role) == nil || c.roleSpread(r.role).Newest == nil:
 		state = ""
 	}
-	return "  " + m.foldGlyph(r) + " " + glyph + " " + label + "  " + state + "  " + s.Muted.Render(strings.Join(info, " · "))
+	return "  " + f.foldGlyph(r) + " " + glyph + " " + label + "  " + state + "  " + s.Muted.Render(strings.Join(info, " · "))
 }
 
-func (m Model) serverRow(r listRow, c columns) string {
-	s := m.styles
+func (f *fleetScreen) serverRow(c *common, r listRow, cols columns) string {
+	s := c.styles
 	srv := r.server
 	mark := "  "
 	switch {
+	case r.kept != nil:
+		mark = s.Muted.Render("○") + " "
 	case actions.LockOf(srv.Tags) != "":
 		mark = s.Accent.Render("⟳") + " "
 	case r.straggler:
 		mark = s.Warn.Render("↓") + " "
 	}
-	name := pad(srv.Name, c.name)
+	name := pad(srv.Name, cols.name)
 	if r.straggler {
 		name = s.Warn.Render(name)
 	}
@@ -133,15 +167,15 @@ func (m Model) serverRow(r listRow, c columns) string {
 	if ip == "" {
 		ip = "-"
 	}
-	fields := []string{name, s.Muted.Render(pad(srv.Region, c.region)), s.Muted.Render(pad(srv.Size, c.size)),
-		pad(ip, c.ip), m.statusView(srv.Status, c.status), s.Muted.Render(since(m.spread.At, srv.CreatedAt))}
+	fields := []string{name, s.Muted.Render(pad(srv.Region, cols.region)), s.Muted.Render(pad(srv.Size, cols.size)),
+		pad(ip, cols.ip), c.statusView(srv.Status, cols.status), s.Muted.Render(since(c.spread.At, srv.CreatedAt))}
 	return "    " + mark + strings.Join(fields, " ")
 }
 
 // statusView renders a droplet status with a glyph (● active, ◌ new, ○ off), padded
 // to w cells when w is positive.
-func (m Model) statusView(status string, w int) string {
-	s := m.styles
+func (c *common) statusView(status string, w int) string {
+	s := c.styles
 	text, style := "? "+status, s.Warn
 	switch status {
 	case "active":
@@ -155,13 +189,4 @@ func (m Model) statusView(status string, w int) string {
 		text = pad(text, w)
 	}
 	return style.Render(text)
-}
-
-func (m Model) roleSpread(role string) *fleet.RoleSpread {
-	for _, rs := range m.spread.Roles {
-		if rs.Role == role {
-			return rs
-		}
-	}
-	return nil
 }

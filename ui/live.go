@@ -27,13 +27,14 @@ type live struct {
 	probes      map[int]actions.HealthProbe
 	log         []logLine
 	done        *actions.Done
-	asking      bool // the abort question is open
 	// aborting says how the operator asked to abort, until the run ends.
 	aborting string
 	// held is the time spent at checkpoints and paused, which the pace leaves out;
 	// holdSince is when the current hold began.
 	held      time.Duration
 	holdSince time.Time
+	// holds are the holds that ended, for the replacements' times, which leave them out.
+	holds []span
 	// seed is where each replacement was by the journal, for a resume or a rollback: the
 	// run's first snapshot knows only its plan.
 	seed map[int]actions.Phase
@@ -48,11 +49,17 @@ type logLine struct {
 	bad  bool
 }
 
-// runEventMsg carries one event of the run id.
+// runEventMsg carries an event of the run id, and the ones that came right after it:
+// a busy run (health probes every few milliseconds) is drawn once per batch, not once
+// per event, so that the view keeps up with it.
 type runEventMsg struct {
-	id string
-	ev actions.Event
+	id   string
+	ev   actions.Event
+	more []actions.Event
 }
+
+// maxBatch bounds the events one runEventMsg carries.
+const maxBatch = 512
 
 // runClosedMsg says the run id sent its last event.
 type runClosedMsg struct{ id string }
@@ -117,7 +124,19 @@ func (l *live) wait() tea.Cmd {
 		if !ok {
 			return runClosedMsg{id: id}
 		}
-		return runEventMsg{id: id, ev: ev}
+		msg := runEventMsg{id: id, ev: ev}
+		for len(msg.more) < maxBatch {
+			select {
+			case next, ok := <-ch:
+				if !ok {
+					return msg // the next wait reads the close
+				}
+				msg.more = append(msg.more, next)
+			default:
+				return msg
+			}
+		}
+		return msg
 	}
 }
 
@@ -171,6 +190,8 @@ func (l *live) applyRun(ev actions.Event) {
 		l.add(e.At, fmt.Sprintf("waiting %s for the API's rate limit: %s", e.Wait, e.Reason), true)
 	case actions.APICall:
 		l.add(e.At, apiWords(e), e.Err != "" || e.Status >= 400)
+	case actions.LeftAlone:
+		l.add(e.At, fmt.Sprintf("%s: left droplet %d alone, never to be changed: %s", l.slotName(e.Slot), e.Droplet, e.Reason), true)
 	case actions.Done:
 		l.done = &e
 		l.add(e.At, doneWords(e), l.doneBad(e))
@@ -190,12 +211,14 @@ func (l *live) hold(at time.Time, waiting bool) {
 		l.holdSince = at
 	case !waiting && !l.holdSince.IsZero():
 		l.held += at.Sub(l.holdSince)
+		l.holds = append(l.holds, span{l.holdSince, at})
 		l.holdSince = time.Time{}
 	}
 }
 
 func (l *live) onPhase(e actions.PhaseChanged) {
-	if _, ok := l.slotStarted[e.Slot]; !ok && e.Phase != actions.PhasePending {
+	// A replacement cancelled before it began never started: it has no time to show.
+	if _, ok := l.slotStarted[e.Slot]; !ok && e.Phase != actions.PhasePending && e.Phase != actions.PhaseCancelled {
 		l.slotStarted[e.Slot] = e.At
 	}
 	switch e.Phase {
@@ -276,6 +299,26 @@ func (l *live) wavesOver() (done, total int) {
 		}
 	}
 	return done, len(l.status.Waves)
+}
+
+// span is a stretch of time.
+type span struct{ from, to time.Time }
+
+// busy is how long a replacement worked from start to end, the time the run was held
+// (paused, or waiting at a checkpoint) left out: a paused rollout's clocks stop.
+func (l *live) busy(start, end time.Time) time.Duration {
+	d := end.Sub(start)
+	holds := l.holds
+	if !l.holdSince.IsZero() {
+		holds = append(holds[:len(holds):len(holds)], span{l.holdSince, end})
+	}
+	for _, h := range holds {
+		from, to := max(h.from.UnixNano(), start.UnixNano()), min(h.to.UnixNano(), end.UnixNano())
+		if to > from {
+			d -= time.Duration(to - from)
+		}
+	}
+	return max(d, 0)
 }
 
 func passMark(ok bool) string {
@@ -389,8 +432,9 @@ func stepWords(step string) string {
 func phaseWords(p actions.Phase) string {
 	words := map[actions.Phase]string{actions.PhasePending: "waiting", actions.PhaseCreated: "provisioning",
 		actions.PhaseActive: "health check", actions.PhaseHealthy: "healthy", actions.PhaseHandedOver: "in service, soaking",
-		actions.PhaseSoaked: "retiring old", actions.PhaseDone: "done", actions.PhaseFailed: "failed",
-		actions.PhaseCancelled: "cancelled", actions.PhaseRollingBack: "rolling back", actions.PhaseRolledBack: "rolled back"}
+		actions.PhaseSoaked: "retiring old", actions.PhaseDraining: "draining old", actions.PhaseDone: "done",
+		actions.PhaseFailed: "failed", actions.PhaseCancelled: "cancelled", actions.PhaseRollingBack: "rolling back",
+		actions.PhaseRolledBack: "rolled back"}
 	if w, ok := words[p]; ok {
 		return w
 	}
@@ -433,6 +477,8 @@ func eventAt(ev actions.Event) time.Time {
 	case actions.RateLimitWait:
 		return e.At
 	case actions.APICall:
+		return e.At
+	case actions.LeftAlone:
 		return e.At
 	case actions.Done:
 		return e.At

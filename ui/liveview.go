@@ -10,41 +10,22 @@ import (
 	"github.com/molt-sh/molt/actions"
 )
 
-// liveView is the live rollout: progress with ETA, the current wave, a row per
-// replacement, and the event log below.
-func (m Model) liveView(width, height int) []string {
-	l := m.live
-	lines := []string{m.liveTitle(), m.liveProgress(width), m.liveWave()}
-	if note := m.liveNote(); note != "" {
-		lines = append(lines, note)
-	}
-	logH := max(4, (height-len(lines)-2)*2/5)
-	tableH := height - len(lines) - logH - 1
-	lines = append(lines, m.slotTable(width, tableH)...)
-	lines = append(lines, m.styles.Bold.Render("Events")+m.styles.Muted.Render(fmt.Sprintf("  (%d, newest last)", len(l.log))))
-	lines = append(lines, m.logView(width, height-len(lines))...)
-	for i := range lines {
-		lines[i] = fit(lines[i], width)
-	}
-	return lines
-}
-
-func (m Model) liveTitle() string {
-	l, s := m.live, m.styles
+func liveTitle(c *common) string {
+	l, s := c.live, c.styles
 	kind := strings.ToUpper(l.kind[:1]) + l.kind[1:]
 	arrow := "→"
 	if l.kind == "rollback" {
 		arrow = "back from" // the target is the image the servers leave
 	}
 	// The state comes before the names, so that a long selection cuts the ID, not it.
-	return fmt.Sprintf("%s %s  %s %s %s  %s", s.Title.Render(kind), m.stateBadge(l.status.State),
+	return fmt.Sprintf("%s %s  %s %s %s  %s", s.Title.Render(kind), c.stateBadge(l.status.State),
 		s.Bold.Render(l.status.Selection), arrow, s.VersionStyle(0).Bold(true).Render(l.status.Target), s.Muted.Render(l.status.Rollout)) +
-		s.Muted.Render(prefixed("  ", m.startedByText()))
+		s.Muted.Render(prefixed("  ", c.startedByText()))
 }
 
 // stateBadge renders a rollout state with a glyph and a word.
-func (m Model) stateBadge(st actions.State) string {
-	s := m.styles
+func (c *common) stateBadge(st actions.State) string {
+	s := c.styles
 	switch st {
 	case actions.StateRunning:
 		return s.Accent.Render("▶ running")
@@ -64,32 +45,79 @@ func (m Model) stateBadge(st actions.State) string {
 	return string(st)
 }
 
-func (m Model) liveProgress(width int) string {
-	l := m.live
+func liveProgress(c *common, width int) string {
+	l := c.live
 	over, total := l.progress()
-	frac := 1.0
-	if total > 0 {
-		frac = float64(over) / float64(total)
-	}
 	info := fmt.Sprintf("  %d/%d finished", over, total)
 	if !l.running() {
-		info = "  " + m.outcomeCounts()
+		info = "  " + outcomeCounts(l)
 	} else if n := l.status.Count(actions.PhaseFailed); n > 0 {
-		info += m.styles.Danger.Render(fmt.Sprintf(" · ✗ %d failed", n))
+		info += c.styles.Danger.Render(fmt.Sprintf(" · ✗ %d failed", n))
 	}
-	if eta, ok := l.eta(m.deps.Now()); ok && l.running() {
+	if eta, ok := l.eta(c.now()); ok && l.running() {
 		info += " · ETA " + roughDuration(eta)
 	}
 	// The bar keeps its width while the words after it come and go (ETA, pause).
-	return m.styles.progressBar(frac, max(width-max(lipgloss.Width(info), progressInfoWidth)-6, 10)) + info
+	return c.styles.outcomeBar(l.outcomes(), clampInt(width-max(lipgloss.Width(info), progressInfoWidth)-6, 10, 100)) + info
+}
+
+// outcomes counts a run's replacements by where they ended: in place (replaced; for a
+// rollback, back on the old image), put back by a rollout that rolled back, failed,
+// cancelled; the rest are still to do.
+type outcomes struct{ ok, back, failed, cancelled, total int }
+
+func (l *live) outcomes() outcomes {
+	slots := l.slots()
+	o := outcomes{total: len(slots)}
+	for _, sl := range slots {
+		switch {
+		case sl.Phase == actions.PhaseDone && l.kind != "rollback",
+			sl.Phase == actions.PhaseRolledBack && l.kind == "rollback":
+			o.ok++
+		case sl.Phase == actions.PhaseRolledBack:
+			o.back++
+		case sl.Phase == actions.PhaseFailed:
+			o.failed++
+		case sl.Phase == actions.PhaseCancelled:
+			o.cancelled++
+		}
+	}
+	return o
+}
+
+// outcomeBar is a progress bar of width w that fills only with what is in place; what
+// was put back, failed or was cancelled shows as such (its own glyph, not only its
+// colour), then what is still to do; the percentage is of what is in place.
+func (s Styles) outcomeBar(o outcomes, w int) string {
+	todo := max(o.total-o.ok-o.back-o.failed-o.cancelled, 0)
+	parts := []struct {
+		n     int
+		glyph string
+		style lipgloss.Style
+	}{{o.ok, "█", s.BarFull}, {o.back, "▒", s.Warn}, {o.failed, "✗", s.Danger}, {o.cancelled, "─", s.Muted}, {todo, "░", s.BarEmpty}}
+	counts := make([]roleVersion, len(parts))
+	for i, p := range parts {
+		counts[i] = roleVersion{count: p.n}
+	}
+	if o.total == 0 {
+		counts[0].count = 1 // nothing to do is all done
+	}
+	var b strings.Builder
+	for i, n := range barWidths(counts, w) {
+		b.WriteString(parts[i].style.Render(strings.Repeat(parts[i].glyph, n)))
+	}
+	frac := 1.0
+	if o.total > 0 {
+		frac = float64(o.ok) / float64(o.total)
+	}
+	return b.String() + fmt.Sprintf(" %3.0f%%", frac*100)
 }
 
 // progressInfoWidth is the room kept after the progress bar for its words.
 const progressInfoWidth = 30
 
 // outcomeCounts says how an ended run left its replacements: "3 replaced · 9 cancelled".
-func (m Model) outcomeCounts() string {
-	l := m.live
+func outcomeCounts(l *live) string {
 	var parts []string
 	for _, c := range []struct {
 		phase actions.Phase
@@ -112,11 +140,11 @@ func (m Model) outcomeCounts() string {
 	return strings.Join(parts, " · ")
 }
 
-func (m Model) liveWave() string {
-	l, s := m.live, m.styles
+func liveWave(c *common) string {
+	l, s := c.live, c.styles
 	st := l.status
 	var parts []string
-	if m.live.kind == "rollback" {
+	if l.kind == "rollback" {
 		parts = append(parts, "wave by wave, newest first")
 	} else if st.Wave >= 0 && st.Wave < len(st.Waves) {
 		w := fmt.Sprintf("wave %d of %d", st.Wave+1, len(st.Waves))
@@ -135,66 +163,53 @@ func (m Model) liveWave() string {
 }
 
 // liveNote is what needs the operator now: a checkpoint, a pause, or how it ended.
-func (m Model) liveNote() string {
-	s, st := m.styles, m.live.status
+func liveNote(c *common) string {
+	s, l := c.styles, c.live
+	st := l.status
 	switch {
-	case m.live.aborting != "" && m.live.running():
-		return s.Danger.Render("■ abort asked (" + m.live.aborting + "): it happens at the next safe point, as soon as steps in flight end")
+	case l.aborting != "" && l.running():
+		return s.Danger.Render("■ abort asked (" + l.aborting + "): it happens at the next safe point, as soon as steps in flight end")
 	case st.Checkpoint != nil:
 		return s.Warn.Render("◆ " + checkpointWords(*st.Checkpoint))
 	case st.State == actions.StatePaused:
 		return s.Warn.Render("⏸ paused: nothing new starts; p resumes, A aborts")
-	case m.live.done != nil && m.live.kind == "rollback" && st.State == actions.StateRolledBack &&
+	case l.done != nil && l.kind == "rollback" && st.State == actions.StateRolledBack &&
 		st.Count(actions.PhaseFailed) == 0:
 		return s.OK.Render("✓ every server in the rollback is back on its old image")
-	case m.live.done != nil && firstFailure(st) != "":
+	case l.done != nil && firstFailure(st) != "":
 		// Why it failed matters more than the count, which the status line gives.
 		return s.Danger.Render("✗ " + firstFailure(st))
-	case m.live.done != nil && st.Err != "":
+	case l.done != nil && st.Err != "":
 		return s.Danger.Render("■ " + st.Err)
 	}
 	return ""
 }
 
-// slotTable is a row per replacement, around the first one not over yet.
-func (m Model) slotTable(width, height int) []string {
-	s, slots := m.styles, m.live.slots()
-	head := s.Muted.Render(fmt.Sprintf("  %s %s %s %s %s", pad("old", 18), pad("new", m.newColumn()), pad("phase", 20), pad("health", 9), "time"))
-	lines := []string{head}
-	rows := max(height-1, 1)
-	first := m.slotAnchor(slots)
-	first = max(0, min(first-rows/3, len(slots)-rows))
-	for i := first; i < len(slots) && len(lines) < height; i++ {
-		lines = append(lines, m.slotRow(slots[i], m.newColumn()))
-	}
-	return lines
-}
-
 // slotAnchor is the replacement the table is kept around: the first not over yet while
 // the run goes on; once it ended, the first that failed, else the top.
-func (m Model) slotAnchor(slots []actions.SlotStatus) int {
+func slotAnchor(l *live, slots []actions.SlotStatus) int {
 	for i, sl := range slots {
-		if m.live.running() && !m.live.over(sl.Phase) || !m.live.running() && sl.Phase == actions.PhaseFailed {
+		if l.running() && !l.over(sl.Phase) || !l.running() && sl.Phase == actions.PhaseFailed {
 			return i
 		}
 	}
-	if m.live.running() {
+	if l.running() {
 		return max(len(slots)-1, 0)
 	}
 	return 0
 }
 
 // newColumn is the width of the new droplet's column: its ID, and its IP when wide.
-func (m Model) newColumn() int {
-	if m.width >= wideWidth {
+func newColumn(c *common) int {
+	if c.width >= wideWidth {
 		return 28
 	}
 	return 12
 }
 
-func (m Model) slotRow(sl actions.SlotStatus, newW int) string {
-	s, l := m.styles, m.live
-	glyph, style := m.phaseGlyph(sl.Phase)
+func slotRow(c *common, sl actions.SlotStatus, newW int) string {
+	s, l := c.styles, c.live
+	glyph, style := c.phaseGlyph(sl.Phase)
 	phase := phaseWords(sl.Phase)
 	if l.kind == "rollback" && sl.Phase == actions.PhaseDone {
 		// In a rollback, done is where the server starts from: on the new image, to go back.
@@ -214,8 +229,8 @@ func (m Model) slotRow(sl actions.SlotStatus, newW int) string {
 	if p, ok := l.probes[sl.Slot]; ok {
 		health = fmt.Sprintf("%s %d/%d", passMark(p.OK), p.Passes, max(l.run.Plan().Strategy.Health.Threshold, 1))
 	}
-	row := fmt.Sprintf("%s %s %s %s %s %s", glyph, pad(sl.OldName, 18), pad(newCol, newW), style.Render(pad(phase, 20)),
-		pad(health, 9), s.Muted.Render(m.slotElapsed(sl.Slot)))
+	row := fmt.Sprintf("%s %s %s %s %s %s", glyph, pad(sl.OldName, 18), pad(newCol, newW), style.Render(pad(phase, 19)),
+		pad(health, 7), s.Muted.Render(slotElapsed(c, sl.Slot)))
 	if sl.Err != "" && sl.Phase == actions.PhaseFailed {
 		row += " " + s.Danger.Render(sl.Err)
 	}
@@ -223,8 +238,8 @@ func (m Model) slotRow(sl actions.SlotStatus, newW int) string {
 }
 
 // phaseGlyph is the glyph and style of a phase: a spinner while work is in flight.
-func (m Model) phaseGlyph(p actions.Phase) (string, lipgloss.Style) {
-	s := m.styles
+func (c *common) phaseGlyph(p actions.Phase) (string, lipgloss.Style) {
+	s := c.styles
 	switch p {
 	case actions.PhasePending:
 		return s.Muted.Render("·"), s.Muted
@@ -237,36 +252,31 @@ func (m Model) phaseGlyph(p actions.Phase) (string, lipgloss.Style) {
 	case actions.PhaseRolledBack:
 		return s.Warn.Render("↶"), s.Warn
 	case actions.PhaseRollingBack:
-		return s.Warn.Render(m.spin.View()), s.Warn
+		return s.Warn.Render(c.spin.View()), s.Warn
 	}
-	return s.Accent.Render(m.spin.View()), s.Accent
+	return s.Accent.Render(c.spin.View()), s.Accent
 }
 
-func (m Model) slotElapsed(slot int) string {
-	start, ok := m.live.slotStarted[slot]
+func slotElapsed(c *common, slot int) string {
+	start, ok := c.live.slotStarted[slot]
 	if !ok {
 		return ""
 	}
-	end, over := m.live.slotEnded[slot]
+	end, over := c.live.slotEnded[slot]
 	if !over {
-		end = m.deps.Now()
+		end = c.now()
 	}
-	return formatAge(max(end.Sub(start), 0).Round(time.Second))
+	return formatAge(c.live.busy(start, end).Round(time.Second))
 }
 
-// logView is the newest lines of the event log that fit.
-func (m Model) logView(width, height int) []string {
-	s, log := m.styles, m.live.log
-	first := max(0, len(log)-height)
-	var lines []string
-	for _, e := range log[first:] {
-		text := e.text
-		if e.bad {
-			text = s.Danger.Render(text)
-		}
-		lines = append(lines, s.Muted.Render(e.at.In(m.deps.Now().Location()).Format("15:04:05"))+" "+text)
+// logLineView draws one line of the event log.
+func logLineView(c *common, e logLine) string {
+	s := c.styles
+	text := e.text
+	if e.bad {
+		text = s.Danger.Render(text)
 	}
-	return lines
+	return s.Muted.Render(e.at.In(c.now().Location()).Format("15:04:05")) + " " + text
 }
 
 // firstFailure is the first failed replacement and why, or "".

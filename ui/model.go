@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"time"
-
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"github.com/molt-sh/molt/fleet"
 )
@@ -40,97 +37,99 @@ const (
 // wideWidth is the width from which the details pane sits beside the list.
 const wideWidth = 110
 
-// loadStatus is the state of fleet loading: the generation of the newest load (older
-// results are dropped), its progress, and when the fleet shown was read.
-type loadStatus struct {
-	gen         int
-	loading     bool
-	done, total int
-	at          time.Time
-	err         error
-	// refreshGen is the generation of the armed periodic refresh.
-	refreshGen int
-	// again asks for one more read when the running one ends.
-	again bool
-}
-
-// notice is a one-line message in the status line until the next key.
-type notice struct {
-	text string
-	bad  bool
-}
-
-// Model is the root of the UI: which screen and focus are current, the fleet as last
-// read, and every pane's state. Panes are plain structs that it owns.
+// Model is the root of the UI, a thin router: it owns the shared context, one component
+// per screen and the stack of dialogs, hands each message to the one it is for, and
+// carries out what they ask (show a screen, open a dialog, quit).
 type Model struct {
-	deps   Deps
-	keys   KeyMap
-	styles Styles
+	*common
+	*screens
+	dialogs *overlay
+}
 
-	width, height int
-	screen        Screen
-	focus         Focus
-	showHelp      bool
-
-	spread *fleet.Spread
-	list   fleetList
-	stage  *stage
-	live   *live
-	hist   historyPane
-	wiz    *wizard
-	// offer is an unfinished rollout found at start, offered for resuming.
-	offer *rollout
-	spin  spinner.Model
-	// quitting is set while the quit question (a rollout is running) is open.
-	quitting bool
-	filter   lineInput
-	load     loadStatus
-	notice   notice
-
-	budgetLeft, budgetLimit int
-	// presence is who is connected to a shared cockpit (molt serve).
-	presence PresenceMsg
+// screens are the components, one per screen; stage and rollback exist only while
+// shown.
+type screens struct {
+	current  Screen
+	fleet    *fleetScreen
+	matrix   *matrixScreen
+	stage    *stageScreen
+	liveView *liveScreen
+	history  *historyScreen
+	wiz      *rollbackScreen
 }
 
 // New builds the UI around deps.
 func New(deps Deps) Model {
-	deps = deps.withDefaults()
+	c := newCommon(deps.withDefaults())
+	c.load.began = c.now()
 	return Model{
-		deps:   deps,
-		keys:   DefaultKeyMap(deps.Readonly),
-		styles: NewStyles(true),
-		width:  MinWidth,
-		height: MinHeight,
-		list:   newFleetList(),
-		filter: lineInput{limit: 64},
-		load:   loadStatus{gen: 1, loading: true},
-		spin:   spinner.New(spinner.WithSpinner(spinner.Spinner{Frames: spinner.MiniDot.Frames, FPS: 200 * time.Millisecond})),
+		common: c,
+		screens: &screens{fleet: newFleetScreen(c.selected), matrix: &matrixScreen{}, liveView: newLiveScreen(),
+			history: &historyScreen{}},
+		dialogs: &overlay{},
 	}
 }
 
 // Init starts the first fleet load (New counted it), asks the terminal for its
 // background colour and reads the journal. The first frame waits for none of them.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(startLoad(m.deps.Context, m.load.gen, m.deps.Load), tea.RequestBackgroundColor,
-		loadRollouts(m.deps.JournalDir, true))
+	c := m.common
+	return tea.Batch(startLoad(c.deps.Context, c.load.gen, c.deps.Load), tea.RequestBackgroundColor,
+		loadRollouts(c.deps.JournalDir, true), loadStrategies(c.deps.Strategies),
+		loadAccount(c.deps.Context, c.deps.Account), loadAccountImages(c.deps.Context, c.deps.Images))
 }
 
-// reload starts a new fleet load; results of older loads will be dropped.
-func (m *Model) reload() tea.Cmd {
-	m.load.gen++
-	m.load.loading = true
-	m.load.done, m.load.total = 0, 0
-	return startLoad(m.deps.Context, m.load.gen, m.deps.Load)
+// active is the component of the screen shown.
+func (s *screens) active() component {
+	switch s.current {
+	case ScreenMatrix:
+		return s.matrix
+	case ScreenStage:
+		return s.stage
+	case ScreenLive:
+		return s.liveView
+	case ScreenHistory:
+		return s.history
+	case ScreenRollback:
+		return s.wiz
+	}
+	return s.fleet
+}
+
+// all is every component that exists, for messages any of them may be waiting for.
+func (s *screens) all() []component {
+	out := []component{s.fleet, s.matrix, s.liveView, s.history}
+	if s.stage != nil {
+		out = append(out, s.stage)
+	}
+	if s.wiz != nil {
+		out = append(out, s.wiz)
+	}
+	return out
 }
 
 // Screen is the screen shown.
-func (m Model) Screen() Screen { return m.screen }
+func (m Model) Screen() Screen { return m.current }
 
-// Focus is the focused pane.
-func (m Model) Focus() Focus { return m.focus }
+// Focus is the focused pane: the fleet screen's, or the list elsewhere.
+func (m Model) Focus() Focus {
+	if m.current != ScreenFleet {
+		return FocusList
+	}
+	return m.fleet.focus
+}
 
 // Selected is the selected servers, sorted by name.
-func (m Model) Selected() []fleet.Server { return m.list.selection() }
+func (m Model) Selected() []fleet.Server { return m.fleet.list.selection() }
+
+// Following is the ID of the rollout the UI follows while it runs, "" when none runs:
+// what leaving the UI now would stop.
+func (m Model) Following() string {
+	if !m.common.running() {
+		return ""
+	}
+	return m.common.live.run.ID()
+}
 
 // Spread is the fleet as last read, or nil before the first load ends.
-func (m Model) Spread() *fleet.Spread { return m.spread }
+func (m Model) Spread() *fleet.Spread { return m.common.spread }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,32 +14,65 @@ import (
 type fakeRun struct {
 	id     string
 	plan   actions.Plan
+	mu     sync.Mutex
 	steer  []string
 	refuse error // what Continue answers
+	// subs are the channels handed out, closed when the test ends.
+	subs []chan actions.Event
+}
+
+// steered is how the run was steered so far (Cmds steer it from their goroutines).
+func (f *fakeRun) steered() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.steer...)
+}
+
+func (f *fakeRun) note(s string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.steer = append(f.steer, s)
 }
 
 func (f *fakeRun) ID() string         { return f.id }
 func (f *fakeRun) Plan() actions.Plan { return f.plan }
 func (f *fakeRun) Subscribe() (<-chan actions.Event, func()) {
-	return make(chan actions.Event), func() {}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan actions.Event)
+	f.subs = append(f.subs, ch)
+	return ch, func() {}
 }
-func (f *fakeRun) Pause()  { f.steer = append(f.steer, "pause") }
-func (f *fakeRun) Resume() { f.steer = append(f.steer, "resume") }
+
+// end closes the run's channels, as a run that ended would.
+func (f *fakeRun) end() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ch := range f.subs {
+		close(ch)
+	}
+	f.subs = nil
+}
+func (f *fakeRun) Pause()  { f.note("pause") }
+func (f *fakeRun) Resume() { f.note("resume") }
 func (f *fakeRun) Continue() error {
-	f.steer = append(f.steer, "continue")
+	f.note("continue")
 	return f.refuse
 }
 func (f *fakeRun) Abort(rollback bool) {
-	f.steer = append(f.steer, map[bool]string{true: "abort+rollback", false: "abort"}[rollback])
+	f.note(map[bool]string{true: "abort+rollback", false: "abort"}[rollback])
 }
 
 const fixedID = "20260314-092653-ab12"
 
 // stagedWeb is a fixed-clock world whose UI has the web role selected and the stage
 // screen open on its images.
-func stagedWeb(t *testing.T, w, h int) (Model, *world) {
+func stagedWeb(t *testing.T, w, h int, tweak ...func(*Deps)) (Model, *world) {
 	t.Helper()
 	wd := newWorldAt(t, clock)
+	for _, f := range tweak {
+		f(&wd.deps)
+	}
 	m := New(wd.deps)
 	m = send(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	m = settle(t, m, m.Init(), nil)
@@ -48,20 +82,35 @@ func stagedWeb(t *testing.T, w, h int) (Model, *world) {
 }
 
 // webPlan is the plan of the web role onto web-1.6.0 at surge 4 on the fixed clock.
+// It is the same for every test, and made once.
 func webPlan(t *testing.T) actions.Plan {
 	t.Helper()
-	m, _ := stagedWeb(t, 80, 24)
-	m = pressSettle(t, m, "enter", "+", "+", "+")
-	if m.stage.plan == nil {
-		t.Fatalf("no plan: %v", m.stage.planErr)
+	web.Do(func() {
+		m, _ := stagedWeb(t, 80, 24)
+		m = pressSettle(t, m, "enter", "+", "+", "+")
+		if m.stage.plan == nil {
+			web.err = m.stage.planErr
+			return
+		}
+		web.plan = *m.stage.plan
+	})
+	if web.err != nil {
+		t.Fatalf("no plan: %v", web.err)
 	}
-	return *m.stage.plan
+	return web.plan
+}
+
+var web struct {
+	sync.Once
+	plan actions.Plan
+	err  error
 }
 
 // liveAt shows a fake run of plan with events up to the middle of its second wave.
 func liveAt(t *testing.T, m Model, plan actions.Plan, events []actions.Event) (Model, *fakeRun) {
 	t.Helper()
 	run := &fakeRun{id: fixedID, plan: plan}
+	t.Cleanup(run.end)
 	next, _ := m.Update(runStartedMsg{kind: "rollout", run: run})
 	m = next.(Model)
 	for _, ev := range events {

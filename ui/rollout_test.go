@@ -13,15 +13,15 @@ import (
 func TestStageStartsOnlyAfterTheExactName(t *testing.T) {
 	m, _ := stagedWeb(t, 80, 24)
 	m = pressSettle(t, m, "enter", "+", "+", "+", "enter")
-	if !m.stage.confirming {
+	if !confirming(m) {
 		t.Fatalf("enter on a plan did not ask for the confirmation:\n%s", screen(m))
 	}
 	m = pressSettle(t, m, "w", "e", "enter")
-	if m.live != nil || !m.stage.confirming || !strings.Contains(screen(m), `type "web" exactly`) {
+	if m.live != nil || !confirming(m) || !strings.Contains(screen(m), `type "web" exactly`) {
 		t.Fatalf("a wrong name should start nothing and say what to type:\n%s", screen(m))
 	}
 	m = pressSettle(t, m, "esc")
-	if m.stage.confirming {
+	if confirming(m) {
 		t.Fatalf("esc did not close the confirmation")
 	}
 	m = pressSettle(t, m, "enter", "w", "e", "b", "enter")
@@ -64,11 +64,11 @@ func TestReadonlyRefusesRollbackAndResume(t *testing.T) {
 	dir := journalWith(t, true)
 	m := loaded(t, demoServers(t), 80, 24, inDir(dir), func(d *Deps) { d.Readonly = true })
 	m = settle(t, m, loadRollouts(dir, true), nil)
-	if m.offer == nil || !strings.Contains(screen(m), "read-only: resume it with molt resume") {
+	if !offering(m) || !strings.Contains(screen(m), "read-only: resume it with molt resume") {
 		t.Fatalf("read-only should still show the unfinished rollout, without offering to resume it:\n%s", screen(m))
 	}
 	m = pressSettle(t, m, "R")
-	if m.offer == nil || m.live != nil {
+	if !offering(m) || m.live != nil {
 		t.Fatalf("R in read-only mode resumed")
 	}
 	m = pressSettle(t, m, "esc", "h", "b", "R")
@@ -87,15 +87,17 @@ func TestReadonlyRefusesRollbackAndResume(t *testing.T) {
 func TestAbortAsksThenSteersTheRun(t *testing.T) {
 	plan := webPlan(t)
 	for _, tc := range []struct {
-		answer, want string
-	}{{"r", "abort+rollback"}, {"k", "abort"}, {"esc", ""}} {
+		answer []string
+		want   string
+	}{{[]string{"down", "enter"}, "abort+rollback"}, {[]string{"down", "down", "enter"}, "abort"}, {[]string{"esc"}, ""},
+		{[]string{"enter"}, ""}} {
 		m, run := liveAt(t, loaded(t, demoServers(t), 80, 24), plan, midRollout(plan))
 		m = pressSettle(t, m, "A")
-		if !m.live.asking {
+		if !asking(m) {
 			t.Fatalf("A did not ask how to abort")
 		}
-		m = pressSettle(t, m, tc.answer)
-		if m.live.asking || strings.Join(run.steer, ",") != tc.want {
+		m = pressSettle(t, m, tc.answer...)
+		if asking(m) || strings.Join(run.steer, ",") != tc.want {
 			t.Fatalf("answer %q steered %v, want %q", tc.answer, run.steer, tc.want)
 		}
 	}
@@ -151,11 +153,11 @@ func TestQuitWhileARolloutRunsAsksFirst(t *testing.T) {
 	m, _ := liveAt(t, loaded(t, demoServers(t), 80, 24), plan, midRollout(plan))
 	next, cmd := m.Update(keyMsg("q"))
 	m = next.(Model)
-	if cmd != nil || !m.quitting || !strings.Contains(screen(m), "Quit anyway?") {
+	if cmd != nil || !quitting(m) || !strings.Contains(screen(m), "Quit anyway?") {
 		t.Fatalf("q during a rollout should ask first:\n%s", screen(m))
 	}
 	m = press(t, m, "n")
-	if m.quitting {
+	if quitting(m) {
 		t.Fatalf("n did not cancel quitting")
 	}
 	m = press(t, m, "q")
@@ -163,7 +165,7 @@ func TestQuitWhileARolloutRunsAsksFirst(t *testing.T) {
 		t.Fatalf("y did not quit")
 	}
 	m = send(t, m, runEventMsg{id: fixedID, ev: actions.Done{At: fixedNow, State: actions.StateDone, Replaced: 19}})
-	m.quitting = false
+	m.dialogs.pop()
 	if _, cmd := m.Update(keyMsg("q")); cmd == nil || cmd() != tea.Quit() {
 		t.Fatalf("q after the rollout ended should quit at once")
 	}

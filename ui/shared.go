@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
 
@@ -31,58 +30,31 @@ type WatchMsg struct {
 	Kind string
 }
 
-// sharedMsg handles the shared cockpit's messages; ok is false for other messages.
-func (m Model) sharedMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
-	switch msg := msg.(type) {
-	case PresenceMsg:
-		m.presence = msg
-		return m, nil, true
-	case WatchMsg:
-		mm, cmd := m.watch(msg)
-		return mm, cmd, true
-	}
-	return m, nil, false
-}
-
-func (m Model) watch(msg WatchMsg) (Model, tea.Cmd) {
-	if msg.Run == nil || m.live.running() {
-		return m, nil
-	}
-	if m.screen == ScreenFleet && m.focus == FocusList && m.stage == nil {
-		return m.attach(msg.Run, msg.Kind)
-	}
-	if m.live != nil {
-		m.live.leave()
-	}
-	m.live = newLive(msg.Run, msg.Kind)
-	return m, tea.Batch(m.live.wait(), m.spin.Tick)
-}
-
 // withPresence adds to the header, as room allows, who started the rollout being
 // followed (after its badge) and who is connected (before the right side), shortening
 // the list of people before dropping it. Outside a shared cockpit it changes nothing.
-func (m Model) withPresence(left, right string) (string, string, int) {
-	room := func() int { return m.width - lipgloss.Width(left) - lipgloss.Width(right) - 1 }
-	if by := m.startedByText(); by != "" && m.live.running() && len(by)+1 <= room() {
-		left += " " + m.styles.Muted.Render(by)
+func withPresence(c *common, left, right string) (string, string, int) {
+	room := func() int { return c.width - lipgloss.Width(left) - lipgloss.Width(right) - 1 }
+	if by := c.startedByText(); by != "" && c.running() && len(by)+1 <= room() {
+		left += " " + c.styles.Muted.Render(by)
 	}
 	sep := ""
 	if right != "" {
 		sep = " · "
 	}
-	for _, p := range m.presenceTexts() {
+	for _, p := range c.presenceTexts() {
 		if lipgloss.Width(p+sep) <= room() {
-			right = m.styles.Muted.Render(p+sep) + right
+			right = c.styles.Muted.Render(p+sep) + right
 			break
 		}
 	}
-	return left, right, m.width
+	return left, right, c.width
 }
 
 // presenceTexts says who is connected, longest first: "on: alice, bob", "on: alice +1",
 // "2 on".
-func (m Model) presenceTexts() []string {
-	users := m.presence.Users
+func (c *common) presenceTexts() []string {
+	users := c.presence.Users
 	if len(users) == 0 {
 		return nil
 	}
@@ -94,11 +66,11 @@ func (m Model) presenceTexts() []string {
 }
 
 // startedByText says who started the rollout being followed: "by alice".
-func (m Model) startedByText() string {
-	if m.live == nil {
+func (c *common) startedByText() string {
+	if c.live == nil {
 		return ""
 	}
-	if by := m.presence.StartedBy[m.live.run.ID()]; by != "" {
+	if by := c.presence.StartedBy[c.live.run.ID()]; by != "" {
 		return "by " + by
 	}
 	return ""

@@ -65,30 +65,30 @@ func barWidths(vs []roleVersion, w int) []int {
 }
 
 // legendEntry is one version in a legend: glyph, label, count, share and image age.
-func (m Model) legendEntry(v roleVersion, role string) string {
-	s := m.styles
+func (c *common) legendEntry(v roleVersion, role string) string {
+	s := c.styles
 	glyph := s.VersionStyle(v.rank).Render(versionGlyph(v.rank))
-	age := since(m.spread.At, v.rel.CreatedAt)
+	age := since(c.spread.At, v.rel.CreatedAt)
 	return fmt.Sprintf("%s %s %s %s %s", glyph, shortLabel(v.rel, role), s.Bold.Render(fmt.Sprint(v.count)),
 		s.Muted.Render(percent(v.share)), s.Muted.Render(age))
 }
 
-func (m Model) legend(rs *fleet.RoleSpread) string {
+func (c *common) legend(rs *fleet.RoleSpread) string {
 	var parts []string
 	for _, v := range roleVersions(rs) {
-		parts = append(parts, m.legendEntry(v, rs.Role))
+		parts = append(parts, c.legendEntry(v, rs.Role))
 	}
 	return strings.Join(parts, "  ")
 }
 
 // roleSummary says how many servers a role has and how many are behind its newest.
-func (m Model) roleSummary(rs *fleet.RoleSpread) string {
+func (c *common) roleSummary(rs *fleet.RoleSpread) string {
 	sum := plural(rs.Count, "server")
-	if rs.Stragglers > 0 {
-		return sum + " " + m.styles.Warn.Render(fmt.Sprintf("↓%d behind", rs.Stragglers))
+	if n := c.behind(rs); n > 0 {
+		return sum + " " + c.styles.Warn.Render(fmt.Sprintf("↓%d behind", n))
 	}
 	if rs.Newest != nil {
-		return sum + " " + m.styles.OK.Render("✓ current")
+		return sum + " " + c.styles.OK.Render("✓ current")
 	}
 	return sum
 }
@@ -98,71 +98,70 @@ const roleColumn = 8
 // spreadView is the version spread, one bar per role. Wide enough, each bar has its
 // legend beside it; tall enough, under it; otherwise only the role under the cursor
 // gets its legend, on one line below the bars.
-func (m Model) spreadView(width int, tall bool) []string {
-	if m.spread == nil {
+func (c *common) spreadView(width int, tall bool, cursor *fleet.RoleSpread) []string {
+	if c.spread == nil {
 		return nil
 	}
-	if lines, ok := m.spreadInline(width); ok {
+	if lines, ok := c.spreadInline(width); ok {
 		return lines
 	}
+	// Every bar is as wide as the narrowest needs to be, so that they read as one chart.
+	sumW := 0
+	for _, rs := range c.spread.Roles {
+		sumW = max(sumW, lipgloss.Width(c.roleSummary(rs)))
+	}
 	var lines []string
-	for _, rs := range m.spread.Roles {
-		lines = append(lines, m.spreadLine(rs, width))
+	for _, rs := range c.spread.Roles {
+		lines = append(lines, c.spreadLine(rs, width, sumW))
 		if tall {
-			lines = append(lines, fit(strings.Repeat(" ", roleColumn+1)+m.legend(rs), width))
+			lines = append(lines, fit(strings.Repeat(" ", roleColumn+1)+c.legend(rs), width))
 		}
 	}
-	if rs := m.cursorRole(); !tall && rs != nil {
-		lines = append(lines, m.cursorLegend(rs, width))
+	if rs := cursor; !tall && rs != nil {
+		lines = append(lines, c.cursorLegend(rs, width))
 	}
 	return lines
 }
 
-func (m Model) spreadLine(rs *fleet.RoleSpread, width int) string {
-	summary := m.roleSummary(rs)
-	barW := max(width-roleColumn-2-lipgloss.Width(summary), 8)
-	return fit(pad(rs.Role, roleColumn)+" "+m.styles.spreadBar(roleVersions(rs), barW)+" "+summary, width)
+func (c *common) spreadLine(rs *fleet.RoleSpread, width, sumW int) string {
+	summary := c.roleSummary(rs)
+	barW := max(width-roleColumn-2-sumW, 8)
+	return fit(pad(rs.Role, roleColumn)+" "+c.styles.spreadBar(roleVersions(rs), barW)+" "+summary, width)
 }
 
 // spreadInline puts bar and legend on one line per role when every legend fits beside a
 // bar of at least 16 cells.
-func (m Model) spreadInline(width int) ([]string, bool) {
+func (c *common) spreadInline(width int) ([]string, bool) {
 	legendW := 0
-	for _, rs := range m.spread.Roles {
-		legendW = max(legendW, lipgloss.Width(m.legend(rs)))
+	for _, rs := range c.spread.Roles {
+		legendW = max(legendW, lipgloss.Width(c.legend(rs)))
 	}
-	barW := min(width-roleColumn-legendW-3, 40)
+	barW := min(width-roleColumn-legendW-3, max(40, width/3)) // wider windows, wider bars
 	if barW < 16 {
 		return nil, false
 	}
+	// With room to spare, each line ends with how many servers are behind, as narrower
+	// windows say it after the bar.
+	sumW := 0
+	for _, rs := range c.spread.Roles {
+		sumW = max(sumW, lipgloss.Width(c.roleSummary(rs)))
+	}
+	withSum := roleColumn+1+barW+2+legendW+3+sumW <= width
 	var lines []string
-	for _, rs := range m.spread.Roles {
-		lines = append(lines, fit(pad(rs.Role, roleColumn)+" "+m.styles.spreadBar(roleVersions(rs), barW)+"  "+m.legend(rs), width))
+	for _, rs := range c.spread.Roles {
+		line := pad(rs.Role, roleColumn) + " " + c.styles.spreadBar(roleVersions(rs), barW) + "  " + c.legend(rs)
+		if withSum {
+			line = fit(line, roleColumn+1+barW+2+legendW+3) + c.roleSummary(rs)
+		}
+		lines = append(lines, fit(line, width))
 	}
 	return lines, true
 }
 
-// cursorRole is the role of the row under the cursor (the first role when none).
-func (m Model) cursorRole() *fleet.RoleSpread {
-	role := ""
-	if cur, ok := m.list.current(); ok {
-		role = cur.role
-	}
-	for _, rs := range m.spread.Roles {
-		if rs.Role == role {
-			return rs
-		}
-	}
-	if len(m.spread.Roles) > 0 {
-		return m.spread.Roles[0]
-	}
-	return nil
-}
-
 // cursorLegend is the legend of one role on a line of its own, named when room allows.
-func (m Model) cursorLegend(rs *fleet.RoleSpread, width int) string {
-	legend := m.legend(rs)
-	if named := m.styles.Bold.Render(rs.Role) + "  " + legend; lipgloss.Width(named) <= width {
+func (c *common) cursorLegend(rs *fleet.RoleSpread, width int) string {
+	legend := c.legend(rs)
+	if named := c.styles.Bold.Render(rs.Role) + "  " + legend; lipgloss.Width(named) <= width {
 		return named
 	}
 	return fit("  "+legend, width)

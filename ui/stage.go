@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/molt-sh/molt/actions"
@@ -19,9 +20,9 @@ const (
 	stepStrategy
 )
 
-// stage is a rollout being staged: the selection, the target image, the strategy, and
-// the plan the engine made of them.
-type stage struct {
+// stageScreen is a rollout being staged: the selection, the target image, the
+// strategy, and the plan the engine made of them. It exists while it is shown.
+type stageScreen struct {
 	step    stageStep
 	servers []fleet.Server
 	name    string
@@ -36,38 +37,57 @@ type stage struct {
 
 	strategy actions.Strategy
 	knob     int
+	// editing is set while a value is typed into the knob; edit holds it.
+	editing bool
+	edit    lineInput
+	// changed says the strategy was changed here, to be remembered for the roles.
+	changed bool
 
-	planGen  int
-	planning bool
-	plan     *actions.Plan
-	planErr  error
+	// input is what planning needs, read once (gathered) from the account; every plan
+	// after is made from it, until r reads it again.
+	input     *actions.PlanInput
+	inputAt   time.Time
+	gatherGen int
+	gathering bool
+	planGen   int
+	planning  bool
+	plan      *actions.Plan
+	planErr   error
 
-	confirming bool
-	confirm    lineInput
-	starting   bool
 	// confirmWhenReady asks for the confirmation once the plan being made arrives.
 	confirmWhenReady bool
 }
 
-// startable reports whether enter can lead to a start: a plan with something to do, or
-// one being made.
-func (s *stage) startable() bool {
-	return s.planning || s.plan != nil && len(s.plan.Replacements()) > 0
+// startable reports whether enter can lead to a start: a plan with something to do that
+// no guard refuses, or one being made.
+func (s *stageScreen) startable() bool {
+	return s.busy() || s.plan != nil && len(s.plan.Replacements()) > 0 && s.plan.Refusal() == nil
 }
 
-// askConfirm opens the typed confirmation when there is a plan with something to do,
-// or as soon as the plan being made arrives.
-func (s *stage) askConfirm() {
-	s.confirmWhenReady = s.planning
-	if !s.planning && s.plan != nil && len(s.plan.Replacements()) > 0 {
-		s.confirming, s.confirm.value = true, ""
+// busy says a plan is being made: its input read, or the plan itself.
+func (s *stageScreen) busy() bool { return s.gathering || s.planning }
+
+// askConfirm opens the typed confirmation when there is a plan with something to do that
+// no guard refuses, or as soon as the plan being made arrives.
+func (s *stageScreen) askConfirm(c *common) action {
+	s.confirmWhenReady = s.busy()
+	if s.startable() && !s.busy() {
+		return openDialog{s.confirmDialog(c)}
 	}
+	return nil
 }
 
 // imagesLoadedMsg carries the account's private images.
 type imagesLoadedMsg struct {
 	images []fleet.Version
 	err    error
+}
+
+// gatheredMsg carries what planning needs, read for gather generation gen.
+type gatheredMsg struct {
+	gen int
+	in  actions.PlanInput
+	err error
 }
 
 // planReadyMsg carries the plan of generation gen.
@@ -88,8 +108,9 @@ type runStartedMsg struct {
 	scope []int
 }
 
-func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *stage {
-	s := &stage{servers: servers, strategy: st, loadingImages: true, confirm: lineInput{limit: 64}}
+// newStage stages a rollout of servers with strategy st.
+func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *stageScreen {
+	s := &stageScreen{servers: servers, strategy: st, loadingImages: true, edit: lineInput{limit: 64}}
 	for _, srv := range servers {
 		if r := opt.Role(srv); !slices.Contains(s.roles, r) {
 			s.roles = append(s.roles, r)
@@ -109,7 +130,7 @@ func newStage(servers []fleet.Server, opt fleet.Options, st actions.Strategy) *s
 
 // setImages orders the images for picking: those made for the selection's roles first,
 // each part newest first.
-func (s *stage) setImages(images []fleet.Version) {
+func (s *stageScreen) setImages(images []fleet.Version) {
 	s.images = slices.Clone(images)
 	slices.SortStableFunc(s.images, func(a, b fleet.Version) int {
 		if c := cmp.Compare(s.rank(a), s.rank(b)); c != 0 {
@@ -121,7 +142,7 @@ func (s *stage) setImages(images []fleet.Version) {
 }
 
 // rank is 0 for an image made for one of the selection's roles (by its role tag or name).
-func (s *stage) rank(v fleet.Version) int {
+func (s *stageScreen) rank(v fleet.Version) int {
 	for _, r := range s.roles {
 		if slices.Contains(v.Tags, fleet.DefaultRolePrefix+r) || strings.HasPrefix(v.Name, r+"-") {
 			return 0
@@ -131,7 +152,7 @@ func (s *stage) rank(v fleet.Version) int {
 }
 
 // onImage counts the selected servers already running image id.
-func (s *stage) onImage(id int) int {
+func (s *stageScreen) onImage(id int) int {
 	n := 0
 	for _, srv := range s.servers {
 		if srv.Image.ImageID == id {
@@ -142,7 +163,7 @@ func (s *stage) onImage(id int) int {
 }
 
 // missingRegions are the selection's regions the image is not available in.
-func (s *stage) missingRegions(v fleet.Version) []string {
+func (s *stageScreen) missingRegions(v fleet.Version) []string {
 	var out []string
 	for _, r := range s.regions {
 		if !slices.Contains(v.Regions, r) {
@@ -152,9 +173,24 @@ func (s *stage) missingRegions(v fleet.Version) []string {
 	return out
 }
 
+// rolesKey names the selection's roles ("edge+web"): the strategy is remembered per key.
+func (s *stageScreen) rolesKey() string { return strings.Join(s.roles, "+") }
+
 // request is the plan request of the staged rollout.
-func (s *stage) request() PlanRequest {
+func (s *stageScreen) request() PlanRequest {
 	return PlanRequest{Selection: s.name, Servers: s.servers, Target: s.target, Strategy: s.strategy}
+}
+
+// planInput is the input read from the account with the strategy as it is now; the
+// launch template found when it was read stays when the strategy names none.
+func (s *stageScreen) planInput() actions.PlanInput {
+	in := *s.input
+	st := s.strategy
+	if st.Launch.Source == "" {
+		st.Launch = in.Strategy.Launch
+	}
+	in.Strategy = st
+	return in
 }
 
 // loadImages lists the private images in the background.
@@ -168,10 +204,19 @@ func loadImages(ctx context.Context, images func(context.Context) ([]fleet.Versi
 	}
 }
 
-// planCmd asks the engine for a plan in the background.
-func planCmd(ctx context.Context, e Engine, gen int, req PlanRequest) tea.Cmd {
+// gatherCmd reads what planning needs in the background.
+func gatherCmd(ctx context.Context, e Engine, gen int, req PlanRequest) tea.Cmd {
 	return func() tea.Msg {
-		p, err := e.Plan(ctx, req)
+		in, err := e.Gather(ctx, req)
+		return gatheredMsg{gen: gen, in: in, err: err}
+	}
+}
+
+// planCmd plans from in off the UI's goroutine: the planner does no IO, but a
+// selection of thousands of servers takes it a moment.
+func planCmd(gen int, in actions.PlanInput) tea.Cmd {
+	return func() tea.Msg {
+		p, err := actions.NewPlan(in)
 		return planReadyMsg{gen: gen, plan: p, err: err}
 	}
 }

@@ -6,18 +6,18 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
 )
 
-// stageView is the stage screen: pick the image, then the strategy beside the plan.
-func (m Model) stageView(width, height int) []string {
-	st := m.stage
-	lines := []string{m.stageTitle(), ""}
+// view is the stage screen: pick the image, then the strategy beside the plan.
+func (st *stageScreen) view(c *common, width, height int) []string {
+	lines := []string{st.title(c), ""}
 	if st.step == stepImage {
-		lines = append(lines, m.imagePicker(width, height-len(lines))...)
+		lines = append(lines, st.imagePicker(c, width, height-len(lines))...)
 	} else {
-		lines = append(lines, m.strategyAndPlan(width, height-len(lines))...)
+		lines = append(lines, st.strategyAndPlan(c, width, height-len(lines))...)
 	}
 	for i := range lines {
 		lines[i] = fit(lines[i], width)
@@ -25,8 +25,8 @@ func (m Model) stageView(width, height int) []string {
 	return lines
 }
 
-func (m Model) stageTitle() string {
-	st, s := m.stage, m.styles
+func (st *stageScreen) title(c *common) string {
+	s := c.styles
 	title := s.Title.Render("Stage a rollout") + "  " + s.Bold.Render(st.name) + " · " + plural(len(st.servers), "server")
 	if st.step == stepStrategy {
 		title += " → " + s.VersionStyle(0).Bold(true).Render(st.target.Name)
@@ -36,9 +36,12 @@ func (m Model) stageTitle() string {
 
 // imagePicker lists the private images: those of the selection's roles first, newest
 // first, with how many selected servers run each and where it is missing.
-func (m Model) imagePicker(width, height int) []string {
-	st, s := m.stage, m.styles
-	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first)"), ""}
+func (st *stageScreen) imagePicker(c *common, width, height int) []string {
+	s := c.styles
+	rows := st.imageRows(height)
+	first := max(0, min(st.imageCursor-rows/2, len(st.images)-rows))
+	where := prefixed(" · ", position(first, rows, len(st.images)))
+	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first"+where+")"), ""}
 	switch {
 	case st.loadingImages:
 		return append(head, s.Muted.Render("Listing images…"))
@@ -47,19 +50,21 @@ func (m Model) imagePicker(width, height int) []string {
 	case len(st.images) == 0:
 		return append(head, s.Muted.Render("The account has no private images to move to."))
 	}
-	rows := height - len(head) - 1
-	first := max(0, min(st.imageCursor-rows/2, len(st.images)-rows))
 	for i := first; i < len(st.images) && len(head) < height; i++ {
 		if i > 0 && st.rank(st.images[i]) > st.rank(st.images[i-1]) {
 			head = append(head, s.Muted.Render("  images of other roles"))
 		}
-		head = append(head, m.imageRow(st.images[i], i == st.imageCursor))
+		head = append(head, st.imageRow(c, st.images[i], i == st.imageCursor))
 	}
 	return head
 }
 
-func (m Model) imageRow(v fleet.Version, cursor bool) string {
-	st, s := m.stage, m.styles
+// imageRows is how many images the picker shows in height lines (one line is kept for
+// the line between the roles' images and the others').
+func (st *stageScreen) imageRows(height int) int { return height - 3 }
+
+func (st *stageScreen) imageRow(c *common, v fleet.Version, cursor bool) string {
+	s := c.styles
 	on := st.onImage(v.ImageID)
 	count := s.Muted.Render("none of them on it")
 	switch {
@@ -72,75 +77,118 @@ func (m Model) imageRow(v fleet.Version, cursor bool) string {
 	if miss := st.missingRegions(v); len(miss) > 0 {
 		where = s.Danger.Render("✗ missing in " + strings.Join(miss, ", "))
 	}
-	row := fmt.Sprintf("%s %s %s  %s", pad(v.Name, 20), s.Muted.Render(pad(since(m.deps.Now(), v.CreatedAt)+" old", 9)),
+	row := fmt.Sprintf("%s %s %s  %s", pad(v.Name, 20), s.Muted.Render(pad(since(c.now(), v.CreatedAt)+" old", 9)),
 		pad(count, 22), where)
 	if cursor {
-		return m.styles.Cursor.Render("› " + stripped(row))
+		return s.Cursor.Render("› " + stripped(row))
 	}
 	return "  " + row
 }
 
 // strategyAndPlan shows the strategy knobs and, beside or below them, the plan.
-func (m Model) strategyAndPlan(width, height int) []string {
-	knobsView := m.knobsView()
+// strategyAndPlan shows the strategy's settings and, beside them (wide) or below, the
+// plan; below, the settings scroll so that the plan keeps its room.
+func (st *stageScreen) strategyAndPlan(c *common, width, height int) []string {
 	if width >= wideWidth {
-		plan := m.planView(width - 65)
+		knobsView, plan := st.knobsView(c, 62, height), st.planView(c, width-65)
 		return sideBySide(knobsView, plan, 62, max(len(knobsView), len(plan)))
 	}
-	plan := m.planView(width)
-	out := append(knobsView, "")
+	plan := st.planView(c, width)
+	out := append(st.knobsView(c, width, max(height-len(plan)-1, 6)), "")
 	return append(out, plan...)
 }
 
-// knobsView lists the strategy settings, the chosen one between ‹ › with what it
-// means on the line after the list.
-func (m Model) knobsView() []string {
-	st, s := m.stage, m.styles
-	lines := []string{s.Bold.Render("Strategy") + s.Muted.Render("  ↑↓ choose · ←→ change")}
-	for i, k := range knobs {
+// knobsView lists the strategy settings in at most height lines, the chosen one between
+// ‹ › (being typed, with a cursor) and what it means on the line after the list.
+func (st *stageScreen) knobsView(c *common, width, height int) []string {
+	s := c.styles
+	rows := min(max(height-2, 1), len(knobs))
+	first := clampInt(st.knob-rows/2, 0, len(knobs)-rows)
+	head := s.Bold.Render("Strategy") + s.Muted.Render("  ↑↓ choose · ←→ change · e type")
+	lines := []string{spaceBetween(head, s.Muted.Render(position(first, rows, len(knobs))), width)}
+	for i := first; i < first+rows; i++ {
+		k := knobs[i]
 		val := k.value(st.strategy)
-		if i == st.knob {
-			lines = append(lines, s.Cursor.Render(fmt.Sprintf("› %s ‹ %s ›", pad(k.name, 13), val)))
-			continue
+		switch {
+		case i == st.knob && st.editing:
+			lines = append(lines, s.Cursor.Render(fmt.Sprintf("› %s ‹ ", pad(k.name, 14)))+st.edit.view()+s.Cursor.Render(" ›"))
+		case i == st.knob:
+			lines = append(lines, s.Cursor.Render(fmt.Sprintf("› %s ‹ %s ›", pad(k.name, 14), val)))
+		default:
+			lines = append(lines, fmt.Sprintf("  %s   %s", pad(k.name, 14), s.Accent.Render(val)))
 		}
-		lines = append(lines, fmt.Sprintf("  %s   %s", pad(k.name, 13), s.Accent.Render(val)))
 	}
-	return append(lines, s.Muted.Render("  "+knobs[st.knob].name+": "+knobs[st.knob].help))
+	return append(lines, s.Muted.Render(fit("  "+knobs[st.knob].help, width)))
 }
 
 // planView is the engine's plan of the staged rollout: waves, estimate, API budget and
 // warnings; or why there is none.
-func (m Model) planView(width int) []string {
-	st, s := m.stage, m.styles
-	lines := []string{s.Bold.Render("Plan")}
+func (st *stageScreen) planView(c *common, width int) []string {
+	s := c.styles
+	lines := []string{s.Bold.Render("Plan") + s.Muted.Render(st.planSource())}
 	switch {
-	case st.planning && st.plan == nil:
+	case st.busy() && st.plan == nil:
 		return append(lines, s.Muted.Render("planning…"))
 	case st.planErr != nil:
-		return append(lines, wrap(s.Danger.Render("✗ "+st.planErr.Error()), width)...)
+		return append(lines, wrap(s.Danger.Render("✗ "+inTUIWords(st.planErr.Error())), width)...)
 	case st.plan == nil:
 		return lines
 	}
 	p := st.plan
 	n := len(p.Replacements())
 	if n == 0 {
-		return append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped."), m.skipLine(p))
+		return append(append(lines, s.Warn.Render("Nothing to replace: every selected server is skipped.")), wrap(skipLine(c, p), width)...)
 	}
 	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)))
 	lines = append(lines, wrap(fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
 		p.Estimate.APICalls, budgetNote(p.Estimate)), width)...)
-	if skip := m.skipLine(p); skip != "" {
-		lines = append(lines, skip)
+	if skip := skipLine(c, p); skip != "" {
+		lines = append(lines, wrap(skip, width)...)
 	}
-	lines = append(lines, wrap(m.sourcesLine(p), width)...)
+	lines = append(lines, wrap(sourcesLine(c, p), width)...)
 	for _, w := range p.Warnings {
-		lines = append(lines, wrap(s.Warn.Render("! "+w), width)...)
+		lines = append(lines, wrap(s.Warn.Render("! "+inTUIWords(w)), width)...)
 	}
-	if st.planning {
+	if err := p.Refusal(); err != nil {
+		lines = append(lines, wrap(s.Danger.Render("✗ "+inTUIWords(err.Error())), width)...)
+	}
+	if st.busy() {
 		lines = append(lines, s.Muted.Render("re-planning…"))
 	}
 	return lines
 }
+
+// planSource says where the plan's view of the account comes from: read when the image
+// was picked, and again on r only.
+func (st *stageScreen) planSource() string {
+	switch {
+	case st.gathering:
+		return "  reading the account…"
+	case st.input != nil:
+		return "  account as read at " + st.inputAt.Format("15:04:05") + " · r reads it again"
+	}
+	return ""
+}
+
+// tuiWords are the planner's hints at CLI flags, as this screen's settings say them.
+var tuiWords = strings.NewReplacer(
+	"use --move-volumes to move them", "set move volumes to yes to move them",
+	"lower --surge", "lower surge",
+	"use --retire keep", "set retire old to keep",
+	"(use --user-data and --ssh-key, or a launch template)", "(molt apply takes --user-data and --ssh-key; here, a launch template gives them)",
+	"name one with --to", "pick one",
+	"pick another with --to", "pick another",
+	"pass --allow-other-role and --allow-downgrade if that is what you mean", guardWords("--allow-other-role and --allow-downgrade"),
+	"pass --allow-other-role if that is what you mean", guardWords("--allow-other-role"),
+	"pass --allow-downgrade if that is what you mean", guardWords("--allow-downgrade"))
+
+// guardWords says where a guard's override is: molt apply's flags, not a setting here.
+func guardWords(flags string) string {
+	return "if that is what you mean, molt apply takes " + flags + "; the cockpit never overrides a guard"
+}
+
+// inTUIWords rewrites the planner's hints at CLI flags into this screen's settings.
+func inTUIWords(s string) string { return tuiWords.Replace(s) }
 
 func canaryNote(p *actions.Plan) string {
 	if len(p.Waves) > 0 && p.Waves[0].Canary {
@@ -169,7 +217,7 @@ func budgetNote(e actions.Estimate) string {
 	return ""
 }
 
-func (m Model) skipLine(p *actions.Plan) string {
+func skipLine(c *common, p *actions.Plan) string {
 	if len(p.Skipped) == 0 {
 		return ""
 	}
@@ -179,19 +227,32 @@ func (m Model) skipLine(p *actions.Plan) string {
 	}
 	var parts []string
 	for r, n := range reasons {
-		parts = append(parts, fmt.Sprintf("%d %s", n, r))
+		parts = append(parts, fmt.Sprintf("%d %s", n, agree(n, inTUIWords(r))))
 	}
 	sort.Strings(parts)
-	return m.styles.Muted.Render("skipped: " + strings.Join(parts, "; "))
+	return c.styles.Muted.Render("skipped: " + strings.Join(parts, "; "))
 }
 
-func (m Model) sourcesLine(p *actions.Plan) string {
+// agree puts a reason's verb in the number of its count: "3 have attached volumes".
+func agree(n int, reason string) string {
+	if n == 1 {
+		return reason
+	}
+	for one, many := range map[string]string{"has ": "have ", "is ": "are ", "was ": "were "} {
+		if rest, ok := strings.CutPrefix(reason, one); ok {
+			return many + rest
+		}
+	}
+	return reason
+}
+
+func sourcesLine(c *common, p *actions.Plan) string {
 	var parts []string
 	for name, n := range p.Sources {
 		parts = append(parts, fmt.Sprintf("%s ×%d", name, n))
 	}
 	sort.Strings(parts)
-	return m.styles.Muted.Render("from " + strings.Join(parts, ", "))
+	return c.styles.Muted.Render("from " + strings.Join(parts, ", "))
 }
 
 // roughDuration rounds a duration for estimates: 40s, 12m, 1h30m.
@@ -206,34 +267,19 @@ func roughDuration(d time.Duration) string {
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
-// confirmView is the overlay that asks the operator to type the selection's name.
-func (m Model) confirmView() string {
-	st, s := m.stage, m.styles
-	p := st.plan
+// confirmDialog asks the operator to type the selection's name to start the plan.
+func (st *stageScreen) confirmDialog(c *common) *confirmDialog {
+	p := *st.plan
 	retire := "old droplets are destroyed"
 	if p.Strategy.Retire.Mode == "keep" {
 		retire = "old droplets are powered off and kept"
 	}
-	body := []string{
-		s.Title.Render(fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)),
-		"",
+	lines := []string{
 		fmt.Sprintf("%s · about %s · %s", plural(len(p.Waves), "wave"), roughDuration(p.Estimate.Duration.D()), retire),
-		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + m.asOperator(),
+		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + prefixed(" · as ", c.deps.Operator),
 		"",
-		"Type " + s.Bold.Render(st.name) + " to start: " + st.confirm.view(),
 	}
-	if st.starting {
-		body = append(body, s.Muted.Render("starting…"))
-	} else {
-		body = append(body, s.Muted.Render("enter starts · esc cancels"))
-	}
-	return s.Dialog.Render(strings.Join(body, "\n"))
-}
-
-// asOperator says who the rollout will be recorded as, when the UI knows.
-func (m Model) asOperator() string {
-	if m.deps.Operator == "" {
-		return ""
-	}
-	return " · as " + m.deps.Operator
+	title := fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)
+	ctx, engine := c.deps.Context, c.deps.Engine
+	return newConfirm(title, st.name, lines, func() tea.Cmd { return startCmd(ctx, engine, p) })
 }

@@ -52,8 +52,10 @@ func newPalette(isDark bool) palette {
 			ld(lipgloss.Color("#2E7D32"), lipgloss.Color("#9ECE6A")),
 			ld(lipgloss.Color("#1565C0"), lipgloss.Color("#7DCFFF")),
 			ld(lipgloss.Color("#6A1B9A"), lipgloss.Color("#BB9AF7")),
-			ld(lipgloss.Color("#A15C00"), lipgloss.Color("#E0AF68")),
-			ld(lipgloss.Color("#AD1457"), lipgloss.Color("#F7768E")),
+			// The fourth and fifth are neither the warning's amber nor the danger's red,
+			// so that an old version never reads as a problem by its colour.
+			ld(lipgloss.Color("#4E5A7A"), lipgloss.Color("#A9B1D6")),
+			ld(lipgloss.Color("#7B3F00"), lipgloss.Color("#C0A36E")),
 			ld(lipgloss.Color("#00695C"), lipgloss.Color("#73DACA")),
 		},
 	}

@@ -5,354 +5,412 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
 )
 
-// Update dispatches a message to the handler of its kind; handlers change the model and
-// return Cmds for any IO.
+// Update routes a message: keys to the top dialog, the global keys or the screen shown;
+// what the whole UI shares (fleet loads, the run followed) to the root's handlers; the
+// rest to every screen, which take what is theirs. Handlers change state and return
+// Cmds for any IO.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	m.sampleBudget()
+	c := m.common
+	c.sampleBudget()
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
+		c.width, c.height = msg.Width, msg.Height
 	case tea.BackgroundColorMsg:
-		m.styles = NewStyles(msg.IsDark())
+		c.styles = NewStyles(msg.IsDark())
 	case tea.KeyPressMsg:
-		m, cmd = m.handleKey(msg)
-	case fleetProgressMsg:
-		m, cmd = m.onProgress(msg)
-	case fleetLoadedMsg:
-		m, cmd = m.onLoaded(msg)
-	case refreshTickMsg:
-		if msg.gen == m.load.refreshGen && !m.load.loading {
-			cmd = m.reload()
-		}
-	case exportDoneMsg:
-		m.onExported(msg)
-	case rolloutsLoadedMsg:
-		m.onRollouts(msg)
+		cmd = m.onKey(msg)
+	case tea.MouseWheelMsg, tea.MouseClickMsg:
+		cmd = m.onMouse(msg)
 	default:
-		if next, c, ok := m.rolloutMsg(msg); ok {
-			m, cmd = next, c
-		} else if next, c, ok := m.sharedMsg(msg); ok {
-			m, cmd = next, c
+		if fc, ok := m.onFleetMsg(msg); ok {
+			cmd = fc
+		} else if rc, ok := m.onRunMsg(msg); ok {
+			cmd = rc
+		} else {
+			cmd = m.broadcast(msg)
 		}
 	}
-	m.list.offset = m.list.window(m.listHeight())
+	m.settle()
 	return m, cmd
 }
 
-func (m *Model) sampleBudget() {
-	if m.deps.RateBudget != nil {
-		m.budgetLeft, m.budgetLimit = m.deps.RateBudget()
+// settle fits the layout to what the update changed: a notice too long for the status
+// line opens in a dialog, the status line takes the lines it needs, and the fleet list
+// keeps its cursor in view.
+func (m Model) settle() {
+	c := m.common
+	if c.notice.text != "" && c.width >= MinWidth && !m.noticeFits() {
+		m.dialogs.push(&messageDialog{text: c.notice.text, bad: c.notice.bad})
+		c.notice = notice{}
 	}
+	c.statusRows = len(m.statusLines())
+	m.fleet.follow(c)
 }
 
-func (m Model) onProgress(msg fleetProgressMsg) (Model, tea.Cmd) {
-	if msg.gen != m.load.gen {
-		return m, nil
+// broadcast hands a message to every screen; each takes what is its own.
+func (m Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range m.all() {
+		cmds = append(cmds, m.do(s.update(m.common, msg)))
 	}
-	m.load.done, m.load.total = msg.done, msg.total
-	return m, msg.load.wait()
+	return tea.Batch(cmds...)
+}
+
+// onKey routes a key: the dialog on top first, then text being typed, then the global
+// keys, then the screen shown.
+func (m Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	c := m.common
+	c.notice = notice{}
+	if d := m.dialogs.top(); d != nil {
+		if _, asking := d.(*quitDialog); msg.String() == "ctrl+c" && !asking {
+			return m.quit()
+		}
+		a, cmd := d.update(c, msg)
+		return m.keyDo(msg, a, cmd)
+	}
+	s := m.active()
+	if t, ok := s.(typer); ok && t.typing() && c.spread != nil && msg.String() != "ctrl+c" {
+		return m.do(s.update(c, msg))
+	}
+	switch {
+	case msg.String() == "ctrl+c":
+		return m.quit()
+	case key.Matches(msg, c.keys.Quit):
+		return m.quit()
+	case key.Matches(msg, c.keys.Help):
+		m.dialogs.push(&helpDialog{page: s.help(c)})
+		return nil
+	case c.spread == nil:
+		return m.loadingKey(msg)
+	case c.deps.Readonly && c.refusedKey(msg):
+		return nil
+	}
+	a, cmd := s.update(c, msg)
+	return m.keyDo(msg, a, cmd)
+}
+
+// keyDo carries out what a component did with a key, and says so when it did nothing.
+func (m Model) keyDo(msg tea.KeyPressMsg, a action, cmd tea.Cmd) tea.Cmd {
+	if _, ok := a.(ignored); ok {
+		where := "on this screen: ? lists its keys"
+		if m.dialogs.top() != nil {
+			where = "here: the key bar lists the answers"
+		}
+		m.common.warn("%s does nothing %s", msg.String(), where)
+		return cmd
+	}
+	return m.do(a, cmd)
+}
+
+// do carries out what a component asked, then its Cmd.
+func (m Model) do(a action, cmd tea.Cmd) tea.Cmd {
+	switch a := a.(type) {
+	case []action:
+		cmds := []tea.Cmd{cmd}
+		for _, one := range a {
+			cmds = append(cmds, m.do(one, nil))
+		}
+		return tea.Batch(cmds...)
+	case show:
+		return tea.Batch(cmd, m.show(a.to, a.with))
+	case openDialog:
+		m.dialogs.push(a.d)
+	case closeDialog:
+		m.dialogs.pop()
+	case askQuit:
+		return tea.Batch(cmd, m.quit())
+	case quitNow:
+		return tea.Quit
+	}
+	return cmd
+}
+
+// show makes a screen the one shown, dropping the stage or rollback screen it leaves.
+func (m Model) show(to Screen, with component) tea.Cmd {
+	if to != m.current {
+		switch m.current {
+		case ScreenStage:
+			m.stage = nil
+		case ScreenRollback:
+			m.wiz = nil
+		}
+	}
+	switch w := with.(type) {
+	case *stageScreen:
+		m.stage = w
+	case *rollbackScreen:
+		m.wiz = w
+	}
+	m.current = to
+	if o, ok := m.active().(opener); ok {
+		return o.open(m.common)
+	}
+	return nil
+}
+
+// quit leaves, asking first while a rollout runs (quitting stops it where it is).
+func (m Model) quit() tea.Cmd {
+	if m.common.running() && !m.common.deps.Shared {
+		m.dialogs.push(&quitDialog{})
+		return nil
+	}
+	return tea.Quit
+}
+
+func (m Model) loadingKey(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.common.keys.Refresh) && !m.common.load.loading {
+		return m.common.reload()
+	}
+	return nil
+}
+
+// onFleetMsg handles the fleet's loads and refreshes and the audit export; ok is false
+// for other messages.
+func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
+	c := m.common
+	switch msg := msg.(type) {
+	case fleetProgressMsg:
+		return m.onProgress(msg), true
+	case fleetLoadedMsg:
+		return m.onLoaded(msg), true
+	case refreshTickMsg:
+		if msg.gen == c.load.refreshGen && !c.load.loading {
+			return c.reload(), true
+		}
+		return nil, true
+	case exportDoneMsg:
+		onExported(c, msg)
+		return nil, true
+	case imagesMsg:
+		if msg.err == nil {
+			c.images = msg.images
+			if c.servers != nil {
+				m.regroup()
+			}
+		}
+		return nil, true
+	case accountMsg:
+		if msg.err == nil {
+			c.account = msg.name
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+func (m Model) onProgress(msg fleetProgressMsg) tea.Cmd {
+	if msg.gen != m.common.load.gen {
+		return nil
+	}
+	m.common.load.done, m.common.load.total = msg.done, msg.total
+	return msg.load.wait()
 }
 
 // onLoaded shows a freshly read fleet, keeping the cursor and the selection, and arms
 // the next refresh. A failed refresh keeps the fleet shown and says why.
-func (m Model) onLoaded(msg fleetLoadedMsg) (Model, tea.Cmd) {
-	if msg.gen != m.load.gen {
-		return m, nil
+func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
+	c := m.common
+	if msg.gen != c.load.gen {
+		return nil
 	}
-	m.load.loading = false
-	m.load.err = msg.err
-	m.load.refreshGen++
-	next := refreshAfter(m.refreshPeriod(), m.load.refreshGen)
-	if m.load.again {
-		m.load.again = false
-		next = m.reload()
+	c.load.loading = false
+	c.load.err = msg.err
+	c.load.refreshGen++
+	next := refreshAfter(m.refreshPeriod(), c.load.refreshGen)
+	if c.load.again {
+		c.load.again = false
+		next = c.reload()
 	}
 	if msg.err != nil {
-		m.notice = notice{text: "reading the fleet failed: " + msg.err.Error(), bad: true}
-		return m, next
+		c.warn("reading the fleet failed: %s", msg.err)
+		return next
 	}
-	m.load.at = m.deps.Now()
-	if m.notice.text == refreshingNotice {
-		m.notice = notice{text: fmt.Sprintf("read %s at %s", plural(len(msg.servers), "server"), m.load.at.Format("15:04:05"))}
+	c.load.at, c.load.readBegan = c.now(), c.load.began
+	if c.notice.text == refreshingNotice {
+		c.say("read %s at %s", plural(len(msg.servers), "server"), c.load.at.Format("15:04:05"))
 	}
-	m.spread = fleet.NewSpread(msg.servers, fleet.Options{Now: m.load.at})
-	m.list.rebuild(m.spread)
-	return m, next
+	c.servers = msg.servers
+	m.regroup()
+	return next
+}
+
+// regroup makes the spread of the servers that serve, the old droplets kept by ended
+// rollouts apart (the journal says whose they are), and lays the list out again.
+func (m Model) regroup() {
+	c := m.common
+	serving, kept := c.splitKept(c.servers)
+	c.spread, c.kept = fleet.NewSpread(serving, fleet.Options{Now: c.load.at}), kept
+	m.fleet.list.newer = c.newerRoles()
+	m.fleet.list.rebuild(c.spread, c.kept)
 }
 
 // refreshPeriod spaces the automatic refreshes so that they spend at most a tenth of
 // DigitalOcean's hourly allowance (5,000 requests): 7.2s per page read, at least
 // RefreshEvery. A fleet of 20,000 droplets is read every 12 minutes.
 func (m Model) refreshPeriod() time.Duration {
-	if m.deps.RefreshEvery <= 0 {
-		return m.deps.RefreshEvery
+	every := m.common.deps.RefreshEvery
+	if every <= 0 {
+		return every
 	}
-	return max(m.deps.RefreshEvery, time.Duration(m.load.total)*7200*time.Millisecond)
+	return max(every, time.Duration(m.common.load.total)*7200*time.Millisecond)
 }
 
-// handleKey routes a key: open questions and overlays first, then text being typed,
-// then the global keys, then the screen's own.
-func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	m.notice = notice{}
-	switch {
-	case m.quitting:
-		return m.quitKey(msg)
-	case msg.String() == "ctrl+c":
-		return m.quit()
-	case m.showHelp:
-		if key.Matches(msg, m.keys.Help, m.keys.Back, m.keys.Quit) {
-			m.showHelp = false
-		}
-		return m, nil
-	case m.offer != nil:
-		return m.offerKey(msg)
-	case m.focus == FocusFilter:
-		return m.filterKey(msg), nil
-	case m.screen == ScreenRollback && m.wiz.confirming:
-		return m.wizardConfirmKey(msg)
-	case m.screen == ScreenStage && m.stage.confirming:
-		return m.confirmKey(msg)
-	case m.screen == ScreenLive && m.live.asking:
-		return m.abortKey(msg)
-	case key.Matches(msg, m.keys.Quit):
-		return m.quit()
-	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
-		return m, nil
-	case m.spread == nil:
-		return m.loadingKey(msg)
-	case m.deps.Readonly && m.refusedKey(msg):
-		return m, nil
-	}
-	return m.screenKey(msg)
-}
-
-// refusedKey says so when a key that changes the fleet is pressed in read-only mode,
-// rather than doing nothing without a word.
-func (m *Model) refusedKey(msg tea.KeyPressMsg) bool {
-	k := m.keys
-	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume} {
-		for _, name := range b.Keys() {
-			if msg.String() == name {
-				m.notice = notice{text: "read-only mode: " + b.Help().Desc + " is off", bad: true}
-				return true
+// onRunMsg handles the messages about runs: one started, its events, the journal's
+// rollouts, and a shared cockpit's; ok is false for other messages.
+func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
+	c := m.common
+	switch msg := msg.(type) {
+	case runStartedMsg:
+		return m.onRunStarted(msg), true
+	case runEventMsg:
+		return m.onRunEvent(msg), true
+	case runClosedMsg:
+		return nil, true
+	case controlRefusedMsg:
+		c.warn("%s", msg.err)
+		return nil, true
+	case rolloutsLoadedMsg:
+		if msg.err == nil || msg.rollouts != nil {
+			c.rollouts = msg.rollouts
+			if c.spread != nil {
+				m.regroup()
 			}
 		}
-	}
-	return false
-}
-
-// quit leaves, asking first while a rollout runs (quitting stops it where it is).
-func (m Model) quit() (Model, tea.Cmd) {
-	if m.live.running() && !m.deps.Shared {
-		m.quitting = true
-		return m, nil
-	}
-	return m, tea.Quit
-}
-
-func (m Model) quitKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch msg.String() {
-	case "y", "ctrl+c":
-		return m, tea.Quit
-	case "n", "esc", "q":
-		m.quitting = false
-	}
-	return m, nil
-}
-
-func (m Model) loadingKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	if key.Matches(msg, m.keys.Refresh) && !m.load.loading {
-		return m, m.reload()
-	}
-	return m, nil
-}
-
-func (m Model) screenKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch m.screen {
-	case ScreenMatrix:
-		return m.matrixKey(msg)
-	case ScreenStage:
-		return m.stageKey(msg)
-	case ScreenLive:
-		return m.liveKey(msg)
-	case ScreenHistory:
-		return m.historyKey(msg)
-	case ScreenRollback:
-		return m.wizardKey(msg)
-	}
-	if m.focus == FocusDetails {
-		if key.Matches(msg, m.keys.Back, m.keys.Enter) {
-			m.focus = FocusList
+		return tea.Batch(m.broadcast(msg), m.offerResume(msg)), true
+	case spinner.TickMsg:
+		if !c.running() {
+			return nil, true
 		}
-		return m, nil
+		var cmd tea.Cmd
+		c.spin, cmd = c.spin.Update(msg)
+		return cmd, true
+	case PresenceMsg:
+		c.presence = msg
+		return nil, true
+	case strategiesMsg:
+		for k, st := range msg.strategies {
+			if _, ok := c.strategies[k]; !ok {
+				c.strategies[k] = st
+			}
+		}
+		if msg.err != nil {
+			c.warn("%s", msg.err)
+		}
+		return nil, true
+	case WatchMsg:
+		return m.watch(msg), true
 	}
-	return m.fleetKey(msg)
+	return nil, false
 }
 
-func (m Model) matrixKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Matrix, m.keys.Back):
-		m.screen = ScreenFleet
-	case key.Matches(msg, m.keys.Refresh):
-		return m, m.refresh()
-	case key.Matches(msg, m.keys.Export):
-		return m, m.export()
+// onRunStarted shows a run that started (a rollout, resume or rollback) live.
+func (m Model) onRunStarted(msg runStartedMsg) tea.Cmd {
+	if d, ok := m.dialogs.top().(*confirmDialog); ok {
+		d.starting = false
 	}
-	return m, nil
-}
-
-// refreshingNotice stands in the status line while an asked-for refresh runs.
-const refreshingNotice = "refreshing the fleet…"
-
-// refresh reads the fleet again now, unless a read is already running.
-func (m *Model) refresh() tea.Cmd {
-	if m.load.loading {
+	if msg.err != nil {
+		m.common.warn("could not start the %s: %s", msg.kind, msg.err)
 		return nil
 	}
-	m.notice = notice{text: refreshingNotice}
-	return m.reload()
+	cmd := m.attach(msg.run, msg.kind)
+	m.common.live.seedFrom(msg.seed, msg.scope)
+	return cmd
 }
 
-// filterKey edits the filter; the list follows every keystroke. Enter keeps the filter,
-// esc drops it.
-func (m Model) filterKey(msg tea.KeyPressMsg) Model {
-	switch msg.String() {
-	case "enter":
-		m.focus = FocusList
-		return m
-	case "esc":
-		m.filter.value = ""
-		m.focus = FocusList
-	default:
-		m.filter.update(msg)
-	}
-	m.list.filter = m.filter.value
-	m.list.rebuild(m.spread)
-	return m
-}
-
-// listHeight is the number of list rows the fleet screen shows.
-func (m Model) listHeight() int {
-	if m.spread == nil {
-		return 1
-	}
-	return m.height - 3 - len(m.spreadView(m.width, m.height-3 >= 34)) - 1
-}
-
-// fleetKey handles the keys of the fleet list.
-func (m Model) fleetKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	page := max(m.listHeight()-1, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		m.list.move(-1)
-	case key.Matches(msg, k.Down):
-		m.list.move(1)
-	case key.Matches(msg, k.PageUp):
-		m.list.move(-page)
-	case key.Matches(msg, k.PageDown):
-		m.list.move(page)
-	case key.Matches(msg, k.Top):
-		m.list.move(-len(m.list.rows))
-	case key.Matches(msg, k.Bottom):
-		m.list.move(len(m.list.rows))
-	case key.Matches(msg, k.Collapse, k.Expand):
-		m.fold(key.Matches(msg, k.Collapse))
-	case key.Matches(msg, k.Enter):
-		m.enter()
-	default:
-		return m.fleetAction(msg)
-	}
-	return m, nil
-}
-
-// fleetAction handles the fleet keys that do more than move.
-func (m Model) fleetAction(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.keys
-	switch {
-	case key.Matches(msg, k.Select):
-		m.list.toggleSelect()
-	case key.Matches(msg, k.SelectAll):
-		ids := m.list.visibleIDs()
-		m.list.setSelected(ids, !m.list.allSelected(ids))
-	case key.Matches(msg, k.Back):
-		m.clearOne()
-	case key.Matches(msg, k.Filter):
-		m.focus = FocusFilter
-		m.filter.value = m.list.filter
-	case key.Matches(msg, k.Sort):
-		m.list.sort = (m.list.sort + 1) % sortOrders
-		m.list.rebuild(m.spread)
-		m.notice = notice{text: "sorted by " + m.list.sort.String()}
-	case key.Matches(msg, k.Matrix):
-		m.screen = ScreenMatrix
-	case key.Matches(msg, k.Refresh):
-		return m, m.refresh()
-	case key.Matches(msg, k.Export):
-		return m, m.export()
-	case key.Matches(msg, k.Stage):
-		return m.openStage()
-	case key.Matches(msg, k.History):
-		return m.openHistory()
-	case key.Matches(msg, k.Live):
-		if m.live == nil {
-			m.notice = notice{text: "no rollout has run in this session; h lists past ones"}
-			return m, nil
-		}
-		m.screen = ScreenLive
-	}
-	return m, nil
-}
-
-// fold folds or unfolds the group under the cursor, moving the cursor to its header.
-func (m *Model) fold(folded bool) {
-	k := m.list.setFolded(folded)
-	m.list.rebuild(m.spread)
-	for i, r := range m.list.rows {
-		if r.key() == k {
-			m.list.cursor = i
+// attach follows run in the live view, closes the questions that led to it, clears the
+// selection and arms the run's event and spinner Cmds.
+func (m Model) attach(run Run, kind string) tea.Cmd {
+	c := m.common
+	m.follow(run, kind)
+	kept := (*m.dialogs)[:0]
+	for _, d := range *m.dialogs {
+		switch d.(type) {
+		case *helpDialog, *quitDialog:
+			kept = append(kept, d)
 		}
 	}
+	*m.dialogs = kept
+	clear(c.selected)
+	m.show(ScreenLive, nil)
+	return tea.Batch(c.live.wait(), c.spin.Tick)
 }
 
-// enter folds or unfolds a header; on a server in a narrow window it opens the details.
-func (m *Model) enter() {
-	cur, ok := m.list.current()
-	if !ok {
-		return
+// follow makes run the run the UI follows, leaving the one it followed.
+func (m Model) follow(run Run, kind string) {
+	if m.common.live != nil {
+		m.common.live.leave()
 	}
-	if cur.kind != rowServer {
-		m.fold(!m.list.collapsed[cur.key()])
-		return
-	}
-	if m.width < wideWidth {
-		m.focus = FocusDetails
-	}
+	m.common.live = newLive(run, kind)
+	m.liveView.reset()
 }
 
-// clearOne undoes the most recent narrowing: first the filter, then the selection.
-func (m *Model) clearOne() {
-	switch {
-	case m.list.filter != "":
-		m.list.filter, m.filter.value = "", ""
-		m.list.rebuild(m.spread)
-	case len(m.list.selected) > 0:
-		n := len(m.list.selected)
-		m.list.selected = map[int]bool{}
-		m.notice = notice{text: fmt.Sprintf("cleared the selection of %d", n)}
+// onRunEvent folds the events into the run followed and waits for the next ones; a
+// finished run reloads the fleet so that the spread shows what changed.
+func (m Model) onRunEvent(msg runEventMsg) tea.Cmd {
+	c := m.common
+	if c.live == nil || msg.id != c.live.run.ID() {
+		return nil
 	}
+	cmds := []tea.Cmd{c.live.wait()}
+	refresh := false
+	for _, ev := range append([]actions.Event{msg.ev}, msg.more...) {
+		c.live.apply(ev)
+		switch e := ev.(type) {
+		case actions.Done:
+			c.notice = notice{text: doneWords(e), bad: c.live.doneBad(e)}
+			// The journal as the run ended it (what it keeps), and the fleet.
+			cmds = append(cmds, loadRollouts(c.deps.JournalDir, false))
+			refresh = true
+		case actions.WaveStarted, actions.CheckpointReached:
+			// At a checkpoint the operator looks at the fleet: show it as the wave left it.
+			refresh = true
+		}
+	}
+	if refresh {
+		cmds = append(cmds, c.refreshQuietly())
+	}
+	return tea.Batch(cmds...)
 }
 
-func (m *Model) onExported(msg exportDoneMsg) {
+// offerResume offers, after the journal's first read, to resume the newest unfinished
+// rollout, unless a run is followed already.
+func (m Model) offerResume(msg rolloutsLoadedMsg) tea.Cmd {
+	if !msg.startup || m.common.live != nil {
+		return nil
+	}
+	for _, r := range msg.rollouts {
+		if r.Unfinished() {
+			m.dialogs.push(&offerDialog{r: r})
+			return nil
+		}
+	}
+	return nil
+}
+
+// watch follows a run started elsewhere (molt serve): see WatchMsg.
+func (m Model) watch(msg WatchMsg) tea.Cmd {
+	c := m.common
+	if msg.Run == nil || c.running() {
+		return nil
+	}
+	if m.current == ScreenFleet && m.fleet.focus == FocusList {
+		return m.attach(msg.Run, msg.Kind)
+	}
+	m.follow(msg.Run, msg.Kind)
+	return tea.Batch(c.live.wait(), c.spin.Tick)
+}
+
+func onExported(c *common, msg exportDoneMsg) {
 	if msg.err != nil {
-		m.notice = notice{text: "export failed: " + msg.err.Error(), bad: true}
+		c.warn("export failed: %s", msg.err)
 		return
 	}
-	m.notice = notice{text: "wrote the audit: " + joinPaths(msg.paths)}
+	c.notice = notice{text: fmt.Sprintf("wrote the audit: %s", joinPaths(msg.paths))}
 }

@@ -18,7 +18,7 @@ func TestKeyBarShowsTheAnswersOfAnOpenQuestion(t *testing.T) {
 	plan := webPlan(t)
 	m, _ := liveAt(t, loaded(t, demoServers(t), 80, 24), plan, midRollout(plan))
 	m = press(t, m, "A")
-	if _, bar := lastLines(m); bar != "r roll back  k keep as it is  esc do not abort" {
+	if _, bar := lastLines(m); bar != "↑↓ choose  enter do it  esc keep going" {
 		t.Fatalf("the abort question's key bar is %q", bar)
 	}
 	m = press(t, m, "esc", "q")
@@ -85,7 +85,7 @@ func TestAnEndedRunCountsHowItLeftEachReplacement(t *testing.T) {
 			m.live.status.Slots[i].Phase = actions.PhaseCancelled
 		}
 	}
-	if got := m.liveProgress(80); !strings.Contains(got, "4 replaced · 15 cancelled") || strings.Contains(got, "finished") {
+	if got := liveProgress(m.common, 80); !strings.Contains(got, "4 replaced · 15 cancelled") || strings.Contains(got, "finished") {
 		t.Fatalf("the progress line of an aborted run reads %q", got)
 	}
 }
@@ -115,8 +115,8 @@ func TestEnterWithoutAPlanSaysWhy(t *testing.T) {
 		t.Fatalf("confirm offered without a plan: %q", bar)
 	}
 	m = press(t, m, "enter")
-	if status, _ := lastLines(m); m.stage.confirming || !strings.Contains(status, "nothing to start") {
-		t.Fatalf("enter without a plan: confirming %v, status %q", m.stage.confirming, status)
+	if status, _ := lastLines(m); confirming(m) || !strings.Contains(status, "nothing to start") {
+		t.Fatalf("enter without a plan: confirming %v, status %q", confirming(m), status)
 	}
 }
 

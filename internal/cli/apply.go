@@ -75,11 +75,11 @@ func (a *app) runApply(cmd *cobra.Command, o planOptions, yes bool, pollMin, set
 	}
 	ask := newPrompter(cmd)
 	if len(p.Waves) == 0 {
-		fmt.Fprintf(out, "Nothing to replace: every selected server is skipped.\n%s", planText(p))
+		fmt.Fprintf(out, "Nothing to replace.\n%s", planText(p))
 		return nil
 	}
 	if !yes {
-		if err := ask.confirm(planText(p), selectionName(o.sel), "replace these servers"); err != nil {
+		if err := ask.confirm(planText(p), o.name(), "replace these servers"); err != nil {
 			return err
 		}
 	}

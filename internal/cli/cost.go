@@ -76,13 +76,15 @@ type runWatch struct {
 	role    string       // the only role the history may move ("" : any)
 	done    map[int]bool // slots counted as moved
 	pending []fleet.Move
+	targets map[string]fleet.VersionInfo // the versions pending moves go to, by key
 	phases  map[int]actions.Phase
 }
 
 // newRunWatch watches x; track says the plan's read (a selection by tag, "" for none) was
 // kept in the spread history, so the run's moves go there too.
 func newRunWatch(ctx context.Context, s *session, x *actions.Executor, track bool, tag string) *runWatch {
-	w := &runWatch{ctx: ctx, s: s, meter: actions.NewSpendMeter(x.JournalPath()), plan: x.Plan(), done: map[int]bool{}, phases: map[int]actions.Phase{}}
+	w := &runWatch{ctx: ctx, s: s, meter: actions.NewSpendMeter(x.JournalPath()), plan: x.Plan(), done: map[int]bool{}, phases: map[int]actions.Phase{},
+		targets: map[string]fleet.VersionInfo{}}
 	if !track {
 		return w
 	}
@@ -134,7 +136,8 @@ func (w *runWatch) waveEnded(slot int) bool {
 	return false
 }
 
-// phase counts a replacement done as moved to the target, and back when rolled back.
+// phase counts a replacement done as moved to its target, and back when rolled back;
+// one onto the image it ran (molt apply --to current) moves nothing.
 func (w *runWatch) phase(ev actions.PhaseChanged) {
 	if w.hist == nil {
 		return
@@ -147,7 +150,12 @@ func (w *runWatch) phase(ev actions.PhaseChanged) {
 		if w.role != "" && role != w.role {
 			return
 		}
-		from, to := "image:"+strconv.Itoa(r.Old.Image.ImageID), "image:"+strconv.Itoa(w.plan.Target.ImageID)
+		t := w.plan.TargetOf(r)
+		from, to := "image:"+strconv.Itoa(r.Old.Image.ImageID), "image:"+strconv.Itoa(t.ImageID)
+		if from == to {
+			return
+		}
+		w.targets[to] = fleet.VersionInfo{Key: to, Name: t.Name, CreatedAt: t.CreatedAt}
 		switch {
 		case ev.Phase == actions.PhaseDone && !w.done[ev.Slot]:
 			w.done[ev.Slot] = true
@@ -163,10 +171,7 @@ func (w *runWatch) phase(ev actions.PhaseChanged) {
 // flush writes the moves so far to the history and reads what the run has cost.
 func (w *runWatch) flush() []actions.Event {
 	if w.hist != nil && len(w.pending) > 0 {
-		t := w.plan.Target
-		key := "image:" + strconv.Itoa(t.ImageID)
-		versions := map[string]fleet.VersionInfo{key: {Key: key, Name: t.Name, CreatedAt: t.CreatedAt}}
-		if _, err := w.hist.RecordMoves(time.Now(), w.pending, versions); err != nil {
+		if _, err := w.hist.RecordMoves(time.Now(), w.pending, w.targets); err != nil {
 			w.s.logf("the spread history was not written: %v", err)
 		}
 		w.pending = nil

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -93,5 +94,27 @@ func TestApplyShowsTheCostAndKeepsTheHistory(t *testing.T) {
 	before, mid, after := h.Samples[0].Roles["web"][target], h.Samples[1].Roles["web"][target], h.Samples[2].Roles["web"][target]
 	if mid != before+2 || after != before+4 {
 		t.Fatalf("web-1.6.0 on %d, %d, then %d web servers; want 2 more after each wave", before, mid, after)
+	}
+}
+
+// A repair onto the image each server runs moves no server between versions: the
+// spread history it writes after each wave holds the versions as they were, and no
+// version of the plan's placeholder target.
+func TestApplyOntoTheImageEachRunsMovesNothingInTheHistory(t *testing.T) {
+	env, conn := engineSim(t, dosim.Config{})
+	statusAt(t, env) // the whole fleet, in the history
+	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--drifted", "--to", "current", "--surge", "1"})...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	h := statusAt(t, env, "--since", "1d").History
+	if len(h.Samples) == 0 {
+		t.Fatal("no samples")
+	}
+	want := h.Samples[0].Roles["web"]
+	for _, s := range h.Samples {
+		if fmt.Sprint(s.Roles["web"]) != fmt.Sprint(want) {
+			t.Errorf("web's versions at %s: %v; want them as before, %v", s.At, s.Roles["web"], want)
+		}
 	}
 }

@@ -174,7 +174,10 @@ func TestApplySaysACreateWasAnsweredWithAnError(t *testing.T) {
 	}
 	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--region", "nyc3",
 		"--to", "web-1.6.0", "--surge", "3", "--settle", "500ms"})...)
-	if code != 0 || !strings.Contains(out, "a create was answered with an error (500)") || !strings.Contains(out, "rollout finishing") {
+	// The late droplets are destroyed by the sweep before the end when they came by then,
+	// else after the rollout waited in finishing for them (a loaded machine takes either).
+	late := strings.Contains(out, "rollout finishing") || strings.Contains(out, "made by a create answered with an error")
+	if code != 0 || !strings.Contains(out, "a create was answered with an error (500)") || !late {
 		t.Fatalf("apply: exit %d: %s\n%s", code, errOut, out)
 	}
 	if on := namesOnImage(t, env.Client, "role:web"); sum(on) != 21 {

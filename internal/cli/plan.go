@@ -44,6 +44,8 @@ type planOptions struct {
 	allowOtherRole    bool
 	allowDowngrade    bool
 	output            string
+	rules             pickRules
+	audit             auditFlags
 }
 
 func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
@@ -51,7 +53,7 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 	f.StringVar(&o.sel.Tag, "tag", "", "select droplets with this tag (for example role:web)")
 	f.StringVar(&o.sel.Region, "region", "", "select droplets in this region (for example nyc3)")
 	f.StringVar(&o.sel.Name, "name", "", "select droplets whose name matches this glob (for example 'web-*')")
-	f.StringVar(&o.to, "to", "", "the target image, by ID or name (required)")
+	f.StringVar(&o.to, "to", "", "the target image, by ID or name, or current: the image each server runs (required)")
 	f.IntVar(&o.surge, "surge", def.Surge, "replacements in flight at once")
 	f.IntVar(&o.canary, "canary", 0, "replace this many first, then stop at a checkpoint")
 	f.StringVar(&o.pause, "pause", "none", "between waves: manual, none, or a duration such as 5m")
@@ -76,6 +78,8 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 	f.BoolVar(&o.allowOtherRole, "allow-other-role", false, "allow a target image named for another role than the servers', or one image for servers of several roles")
 	f.BoolVar(&o.allowDowngrade, "allow-downgrade", false, "allow a target image older than what servers run")
 	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
+	addPickFlags(f, &o.rules)
+	addAuditFlags(f, &o.audit, false)
 }
 
 func (a *app) planCmd() *cobra.Command {
@@ -90,11 +94,15 @@ func (a *app) planCmd() *cobra.Command {
 			"A target image named for another role than the servers' (or one image for several\n" +
 			"roles), or older than what a server runs, is refused (exit 1) after the plan is shown,\n" +
 			"unless --allow-other-role or --allow-downgrade says it is meant.",
-		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json\n  molt plan --pool api --to api-1.1.0",
-		Args:    cobra.NoArgs,
+		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json\n" +
+			"  molt plan --tag role:web --drifted --to current\n  molt plan --pool api --to api-1.1.0",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if po.name != "" {
 				return a.runPoolPlan(cmd, o, po)
+			}
+			if err := o.check(); err != nil { // before the embedded demo says it starts
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -178,6 +186,18 @@ func (o planOptions) check() error {
 	if err := o.sel.Validate(); err != nil {
 		return usageError("%v", err)
 	}
+	if err := o.rules.check(o.to); err != nil {
+		return err
+	}
+	if err := o.audit.check(); err != nil {
+		return err
+	}
+	if set, _ := o.audit.settings(); o.rules.unhealthy && o.health == "none" && len(set.checks) == 0 {
+		return usageError("--unhealthy needs a health check: --health, or health in the config file")
+	}
+	if window, _ := o.audit.window(); o.rules.drifted && window <= 0 {
+		return usageError("--drifted needs the action feed: leave --drift-window above 0")
+	}
 	return nil
 }
 
@@ -214,20 +234,27 @@ func buildPlan(ctx context.Context, s *session, o planOptions) (actions.Plan, er
 	if len(selected) == 0 {
 		return actions.Plan{}, fmt.Errorf("no droplet matches the selection %q", selectionName(o.sel))
 	}
-	if st.Launch.Source == "" {
-		if st.Launch, err = launchTemplate(selected); err != nil {
+	pick, err := o.pick(ctx, s, selected, st)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	if st.Launch.Source == "" && len(pick.servers) > 0 {
+		if st.Launch, err = launchTemplate(pick.servers); err != nil {
 			return actions.Plan{}, err
 		}
 	}
-	target, err := actions.ResolveImage(ctx, s.Client, o.to)
+	target, err := o.target(ctx, s)
 	if err != nil {
-		return actions.Plan{}, s.explain(err)
+		return actions.Plan{}, err
 	}
-	in, err := actions.Gather(ctx, s.Client, selectionName(o.sel), selected, target, st)
-	if err != nil {
-		return actions.Plan{}, s.explain(err)
+	in := actions.PlanInput{Selection: o.name(), Target: target, Strategy: st}
+	if len(pick.servers) > 0 { // nothing picked: an empty plan, with nothing to read for it
+		if in, err = actions.Gather(ctx, s.Client, o.name(), pick.servers, target, st); err != nil {
+			return actions.Plan{}, s.explain(err)
+		}
 	}
 	s.learnAccount(in.Owner)
+	in.SameImage, in.Picked = o.to == toCurrent, pick.why
 	p, err := actions.NewPlan(in)
 	var le *actions.LockedError
 	if errors.As(err, &le) {
@@ -292,6 +319,9 @@ func writePlan(w io.Writer, output string, p actions.Plan) error {
 func planText(p actions.Plan) string {
 	var b strings.Builder
 	n := len(p.Replacements())
+	if n+len(p.Skipped) == 0 {
+		return fmt.Sprintf("No server of the selection (%s) is picked.\n", p.Selection)
+	}
 	fmt.Fprintf(&b, "Replace %d of %d selected servers (%s) with %s", n, n+len(p.Skipped), p.Selection, p.Target.Name)
 	fmt.Fprintf(&b, " in %d waves (surge %d", len(p.Waves), p.Strategy.Surge)
 	if p.Strategy.Canary > 0 {
@@ -312,6 +342,7 @@ func planText(p actions.Plan) string {
 		}
 		fmt.Fprintf(&b, "  %-18s %s\n", label, waveNames(w))
 	}
+	b.WriteString(pickedText(p))
 	for _, s := range p.Skipped {
 		fmt.Fprintf(&b, "  skip %-13s %s\n", s.Server.Name, s.Reason)
 	}
@@ -356,4 +387,15 @@ func waveNames(w actions.Wave) string {
 		names = append(names, fmt.Sprintf("%s (%s)", r.Old.Name, r.Old.Image.Name))
 	}
 	return strings.Join(names, ", ")
+}
+
+// pickedText says which rule picked each server, when rules did.
+func pickedText(p actions.Plan) string {
+	var b strings.Builder
+	for _, r := range p.Replacements() {
+		if r.Picked != "" {
+			fmt.Fprintf(&b, "  pick %-13s %s\n", r.Old.Name, r.Picked)
+		}
+	}
+	return b.String()
 }

@@ -40,8 +40,9 @@ func addPoolFlags(cmd *cobra.Command, o *poolOptions) {
 
 // dropletOnly are the flags that mean nothing to a pool, which makes, hands over and
 // retires its members itself, one at a time.
-var dropletOnly = []string{"tag", "region", "name", "surge", "canary", "pause", "min-ready", "drain", "max-failures", "retire",
-	"lb", "reserved-ip", "move-volumes", "keep-failed", "user-data", "ssh-key", "settle"}
+var dropletOnly = []string{"tag", "region", "name", "older-than", "drifted", "unhealthy", "pets", "max-age", "drift-window",
+	"surge", "canary", "pause", "min-ready", "drain", "max-failures", "retire", "lb", "reserved-ip", "move-volumes", "keep-failed",
+	"user-data", "ssh-key", "settle"}
 
 // checkPool validates the flags of a pool rollout; every failure is a usage error.
 func (o poolOptions) check(cmd *cobra.Command, po planOptions) error {
@@ -50,7 +51,7 @@ func (o poolOptions) check(cmd *cobra.Command, po planOptions) error {
 			continue
 		}
 		switch f {
-		case "tag", "region", "name":
+		case "tag", "region", "name", "older-than", "drifted", "unhealthy", "pets", "max-age", "drift-window":
 			return usageError("--pool rolls every member of the pool; it takes no --%s", f)
 		case "pause":
 			return usageError("--pause does not apply to a pool: nothing in DigitalOcean's API holds a pool's replacement (see docs/engine.md)")
@@ -68,6 +69,8 @@ func (o poolOptions) check(cmd *cobra.Command, po planOptions) error {
 		return usageError("--pool-minute must be positive, not %s", o.minute)
 	case po.to == "":
 		return usageError("name the image to roll pool %s onto with --to (an image ID or name)", o.name)
+	case po.to == toCurrent:
+		return usageError("--to current does not apply to a pool: its members are made from one template; name the image to roll pool %s onto", o.name)
 	case po.output != "text" && po.output != "json":
 		return usageError("-o: unknown output %q: use text or json", po.output)
 	}

@@ -176,6 +176,8 @@ func TestPoolUsageErrors(t *testing.T) {
 		{[]string{"apply", "--pool", "api", "--to", "api-1.1.0"}, "--yes"},
 		{[]string{"apply", "--yes", "--pool", "api", "--to", "api-1.1.0", "--drain", "5s"}, "--drain does not apply to a pool"},
 		{[]string{"apply", "--yes", "--pool", "api", "--to", "api-1.1.0", "--settle", "5s"}, "--settle does not apply to a pool"},
+		{[]string{"plan", "--pool", "api", "--to", "api-1.1.0", "--drifted"}, "takes no --drifted"},
+		{[]string{"plan", "--pool", "api", "--to", "current"}, "--to current does not apply to a pool"},
 	} {
 		code, _, errOut := poolMolt(t, args(conn, c.args)...)
 		if code != 2 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {

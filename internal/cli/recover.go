@@ -19,13 +19,14 @@ func (a *app) recoverCmd() *cobra.Command {
 			"its old one is health checked again before it goes into service (or handed back on a\n" +
 			"rollback). Then `molt resume ID` or `molt rollback ID` go on as usual. The cloud does\n" +
 			"not keep the plan's strategy: give it again with the usual flags (--health, --surge,\n" +
-			"...), and --to when the rollout had made no droplet yet. Without ID it recovers every\n" +
-			"rollout of the account that holds a lock and has no readable journal here.",
+			"...), and --to when the rollout had made no droplet yet (--to current when it replaced\n" +
+			"each server onto the image it runs). Without ID it recovers every rollout of the\n" +
+			"account that holds a lock and has no readable journal here.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runRecover(cmd, args, o) },
 	}
 	addPlanFlags(cmd.Flags(), &o)
-	for _, f := range []string{"tag", "region", "name", "output"} {
+	for _, f := range []string{"tag", "region", "name", "output", "older-than", "drifted", "unhealthy", "pets", "max-age", "drift-window"} {
 		_ = cmd.Flags().MarkHidden(f)
 	}
 	return cmd
@@ -57,7 +58,11 @@ func (a *app) runRecover(cmd *cobra.Command, args []string, o planOptions) error
 	}
 	opt := actions.Options{Dir: dir, Version: s.version}
 	for _, id := range ids {
-		path, err := actions.Recover(ctx, s.Client, id, actions.RecoverOptions{Strategy: st, Target: o.to}, opt)
+		ro := actions.RecoverOptions{Strategy: st, Target: o.to}
+		if o.to == toCurrent {
+			ro.Target, ro.SameImage = "", true
+		}
+		path, err := actions.Recover(ctx, s.Client, id, ro, opt)
 		if err != nil {
 			return engineError(s.explain(err))
 		}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,15 +15,35 @@ import (
 	"github.com/molt-sh/molt/dosim"
 )
 
-// buildMolt compiles the binary once for the tests that need a real process.
+// built is the binary the tests that need a real process share, built once.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+	out  []byte
+}
+
+// buildMolt compiles the binary, once for all the tests that need a real process
+// (TestMain removes it).
 func buildMolt(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "molt")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/molt-sh/molt").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build molt: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "molt-test-bin-"); built.err == nil {
+			built.out, built.err = exec.Command("go", "build", "-o", filepath.Join(built.dir, "molt"), "github.com/molt-sh/molt").CombinedOutput()
+		}
+	})
+	if built.err != nil {
+		t.Fatalf("build molt: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return filepath.Join(built.dir, "molt")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // TestSIGHUPThenResume runs a real `molt apply`, hangs up on it in the middle, and

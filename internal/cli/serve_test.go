@@ -98,6 +98,8 @@ func TestServeOverSSH(t *testing.T) {
 	screen := sshScreen(t, l.addr, l.host, key)
 	screen.waitFor(t, "DEMO", "newest 1.2.0")
 	screen.send(t, "x") // the audit export, into the state directory on the server
+	screen.waitFor(t, "Export an audit")
+	screen.send(t, "\r")
 	var exports []string
 	waitUntilTrue(t, "the audit export in the state directory", func() bool {
 		exports, _ = filepath.Glob(filepath.Join(state, "molt", "exports", "molt-audit-*.json"))

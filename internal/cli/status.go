@@ -25,6 +25,7 @@ type statusOptions struct {
 	versionTag string
 	roleTag    string
 	since      string
+	audit      auditFlags
 }
 
 // outputs are the formats of -o.
@@ -51,6 +52,7 @@ func (a *app) statusCmd() *cobra.Command {
 	f.StringVar(&o.versionTag, "version-tag", "", "take the version from the droplet tag NAME:VALUE instead of the image (for example version)")
 	f.StringVar(&o.roleTag, "role-tag", "role", "the droplet tag NAME:VALUE that names a server's role")
 	f.StringVar(&o.since, "since", "", "add the spread's trend over this span from the account's history (30d, 2w, 12h)")
+	addAuditFlags(f, &o.audit, true)
 	return cmd
 }
 
@@ -74,7 +76,7 @@ func (o statusOptions) check() (fleet.Dimension, error) {
 			return "", err
 		}
 	}
-	return by, nil
+	return by, o.audit.check()
 }
 
 func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
@@ -89,7 +91,16 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 		return err
 	}
 	defer s.Close()
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	drift := startDrift(dctx, s, o.audit)
 	servers, err := loadFleet(ctx, s, o.sel.Tag)
+	if err != nil {
+		cancel()
+		_, _ = drift() // it ends before the session does
+		return err
+	}
+	log, err := drift()
 	if err != nil {
 		return err
 	}
@@ -106,7 +117,11 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	selected := o.sel.Select(servers)
 	spread := fleet.NewSpread(selected, opt)
 	spread.Pools = fleet.SelectPools(pools, servers, selected, o.sel)
-	v := statusView{spread: spread, by: by, target: s.Target, sel: o.sel, molt: s.version}
+	found, err := audit(ctx, s, spread, o.audit, log, o.audit.probe)
+	if err != nil {
+		return err
+	}
+	v := statusView{spread: spread, audit: found, by: by, target: s.Target, sel: o.sel, molt: s.version}
 	if o.since != "" {
 		if v.trend, err = s.trendView(ctx, opt, o.since, spread, o.sel); err != nil {
 			return err
@@ -138,6 +153,8 @@ func loadFleet(ctx context.Context, s *session, tag string) ([]fleet.Server, err
 // statusView is what the status renderers draw.
 type statusView struct {
 	spread *fleet.Spread
+	// audit is the spread's immutability audit; nil renders one of pets only.
+	audit  *fleet.Audit
 	by     fleet.Dimension
 	target string
 	sel    fleet.Selection
@@ -150,10 +167,11 @@ type statusView struct {
 func writeStatus(w io.Writer, output string, v statusView) error {
 	switch output {
 	case "json":
+		r := v.spread.AuditReport(v.target, v.sel, v.audited())
 		if v.trend != nil {
-			return v.spread.EncodeReportWithHistory(w, v.target, v.sel, v.trend.trend.Report(v.trend.roles))
+			r.History = v.trend.trend.Report(v.trend.roles)
 		}
-		return v.spread.EncodeReport(w, v.target, v.sel)
+		return r.Encode(w)
 	case "markdown":
 		return writeMarkdown(w, v)
 	}

@@ -23,6 +23,7 @@ func writeMarkdown(w io.Writer, v statusView) error {
 		spec := tableRows(v)
 		b.WriteString("\n" + mdTable(spec.headers, spec.rows, spec.right))
 		b.WriteString(mdStragglers(v.spread))
+		b.WriteString(mdAudit(v))
 	}
 	b.WriteString(mdPools(v.spread.Pools))
 	if v.trend != nil {

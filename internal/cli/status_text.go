@@ -78,6 +78,7 @@ func writeText(w io.Writer, v statusView, st statusStyles, width int) error {
 		b.WriteString("\n" + textTable(v, st, width) + "\n\n")
 		b.WriteString(stragglerLine(v.spread) + "\n")
 		b.WriteString(st.muted.Render(legend(st)) + "\n")
+		b.WriteString("\n" + auditText(v, st, width))
 	}
 	b.WriteString(poolsText(v.spread.Pools, st))
 	if v.trend != nil {

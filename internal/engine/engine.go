@@ -127,25 +127,41 @@ func (e *Engine) Find(id string) *Run {
 	return nil
 }
 
-// Plan gathers what planning needs (account, load balancers, reserved IPs, rate
-// budget) and plans req, with the selection's launch template when it has none.
+// Plan gathers what planning needs and plans req.
 func (e *Engine) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
+	in, err := e.Gather(ctx, req)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	return actions.NewPlan(in)
+}
+
+// Gather reads what planning needs besides req (the account's droplet limit and count,
+// load balancers, reserved IPs, rate budget) and adds the selection's launch template
+// when req's strategy has none. It reads load balancers and reserved IPs even when the
+// strategy leaves them alone, so that a cockpit can change its mind and plan again
+// from the same input.
+func (e *Engine) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanInput, error) {
 	st := req.Strategy
 	if st.Launch.Source == "" && e.opt.Launch != nil {
 		l, err := e.opt.Launch(req.Servers)
 		if err != nil {
-			return actions.Plan{}, err
+			return actions.PlanInput{}, err
 		}
 		st.Launch = l
 	}
-	in, err := actions.Gather(ctx, e.opt.Client, req.Selection, req.Servers, req.Target, st)
+	all := st
+	all.LB, all.ReservedIP = "auto", "auto"
+	in, err := actions.Gather(ctx, e.opt.Client, req.Selection, req.Servers, req.Target, all)
 	if err != nil {
-		return actions.Plan{}, e.opt.Explain(err)
+		return actions.PlanInput{}, e.opt.Explain(err)
 	}
+	in.Strategy = st
 	if e.opt.ProvisionTime > 0 {
 		in.ProvisionTime = e.opt.ProvisionTime
 	}
-	return actions.NewPlan(in)
+	in.SameImage = actions.IsCurrentImage(req.Target) // staged "replace on the same image"
+	return in, nil
 }
 
 // Start begins a new rollout of plan for op (nil: the user running molt); by names who
@@ -154,17 +170,28 @@ func (e *Engine) Start(plan actions.Plan, op *actions.Operator, by string) (*Run
 	return e.start(func() (rollout, error) { return actions.Start(e.opt.Client, plan, e.options(op)) }, KindRollout, by)
 }
 
-// PlanPool reads the pool named in req (its members, template, balancers, history and
-// account) and plans its rollout onto req.Target. A pool another rollout holds is a
-// *actions.LockedError naming it.
-func (e *Engine) PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error) {
+// GatherPool reads once what planning a pool rollout needs (the pool, its members and
+// template, the load balancers, its history, the account); a cockpit plans from it with
+// actions.NewPoolPlan after every change of the health check, without calling the API
+// again.
+func (e *Engine) GatherPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlanInput, error) {
 	minute := e.opt.PoolMinute
 	if minute <= 0 {
 		minute = time.Minute
 	}
 	in, err := actions.GatherPool(ctx, e.opt.Client, req.Pool, req.Target, req.Strategy, minute)
 	if err != nil {
-		return actions.PoolPlan{}, e.opt.Explain(err)
+		return in, e.opt.Explain(err)
+	}
+	return in, nil
+}
+
+// PlanPool gathers (GatherPool) and plans a pool rollout onto req.Target. A pool
+// another rollout holds is a *actions.LockedError naming it.
+func (e *Engine) PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error) {
+	in, err := e.GatherPool(ctx, req)
+	if err != nil {
+		return actions.PoolPlan{}, err
 	}
 	return actions.NewPoolPlan(in)
 }

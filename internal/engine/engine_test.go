@@ -84,7 +84,11 @@ func waitState(t *testing.T, r *Run, state actions.State) {
 func TestLocalRunsARollout(t *testing.T) {
 	e, env := testEngine(t, 20*time.Millisecond)
 	local := e.Local()
-	plan, err := local.Plan(t.Context(), webRequest(t, env, actions.Pause{Mode: "none"}))
+	in, err := local.Gather(t.Context(), webRequest(t, env, actions.Pause{Mode: "none"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := actions.NewPlan(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,5 +154,68 @@ func TestStopPausesAndRefusesNewRuns(t *testing.T) {
 	}
 	if _, err := e.Start(plan, nil, ""); !errors.Is(err, ErrStopping) {
 		t.Fatalf("start after stop: %v, want ErrStopping", err)
+	}
+}
+
+// Gather reads load balancers and reserved IPs even when the strategy leaves them alone,
+// and keeps the strategy asked for: a cockpit plans again from the same input when the
+// operator turns handover on.
+func TestGatherReadsEverythingAPlanMayNeed(t *testing.T) {
+	e, env := testEngine(t, 20*time.Millisecond)
+	req := webRequest(t, env, actions.Pause{Mode: "none"})
+	req.Strategy.LB, req.Strategy.ReservedIP = "none", "none"
+	in, err := e.Gather(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Strategy.LB != "none" || in.Strategy.ReservedIP != "none" || len(in.LBs) == 0 {
+		t.Fatalf("gathered strategy lb=%s reserved-ip=%s with %d load balancers", in.Strategy.LB, in.Strategy.ReservedIP, len(in.LBs))
+	}
+	in.Strategy.LB = "auto"
+	plan, err := actions.NewPlan(in)
+	if err != nil || len(plan.LBs) == 0 {
+		t.Fatalf("a plan with handover from the same input has %d load balancers (%v)", len(plan.LBs), err)
+	}
+}
+
+// A cockpit stages "replace on the same image" as a request onto actions.CurrentImage:
+// the engine plans each server onto the image it runs, and the rollout ends with every
+// server a new droplet on its old image.
+func TestSameImageThroughTheEngine(t *testing.T) {
+	e, env := testEngine(t, 20*time.Millisecond)
+	req := webRequest(t, env, actions.Pause{Mode: "none"})
+	req.Target = actions.CurrentImage
+	was := map[string]int{}
+	for _, s := range req.Servers {
+		was[s.Name] = s.Image.ImageID
+	}
+	in, err := e.Local().Gather(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := actions.NewPlan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.SameImage || len(plan.Replacements()) != len(req.Servers) {
+		t.Fatalf("plan: same image %v, %d replacements of %d servers", plan.SameImage, len(plan.Replacements()), len(req.Servers))
+	}
+	run, err := e.Local().Start(t.Context(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Find(run.ID())
+	<-r.Done()
+	if st := r.Status().State; st != actions.StateDone {
+		t.Fatalf("the rollout ended %s, want done", st)
+	}
+	after, err := fleet.Load(t.Context(), env.Client, fleet.LoadOptions{Tag: "role:web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range after {
+		if id, ok := was[s.Name]; ok && (s.Image.ImageID != id || slices.ContainsFunc(req.Servers, func(o fleet.Server) bool { return o.ID == s.ID })) {
+			t.Errorf("%s: droplet %d on image %d; want a new droplet on image %d", s.Name, s.ID, s.Image.ImageID, id)
+		}
 	}
 }

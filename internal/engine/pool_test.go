@@ -21,6 +21,7 @@ const poolMinute = 20 * time.Millisecond
 // holds it (ui.Engine) and its pool methods.
 type poolCockpit interface {
 	ui.Engine
+	GatherPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlanInput, error)
 	PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error)
 	StartPool(ctx context.Context, plan actions.PoolPlan) (ui.Run, error)
 }
@@ -101,7 +102,11 @@ func TestCockpitRollsAPoolAndAbortsWithRollback(t *testing.T) {
 	t.Parallel()
 	e, env := poolEngine(t)
 	cockpit := e.Local().(poolCockpit)
-	p, err := cockpit.PlanPool(t.Context(), apiRequest(t, env))
+	in, err := cockpit.GatherPool(t.Context(), apiRequest(t, env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := actions.NewPoolPlan(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +216,11 @@ func TestCockpitPlanLeavesPoolMembersOut(t *testing.T) {
 	req := apiRequest(t, env)
 	st := req.Strategy
 	st.Launch = actions.Launch{Source: "flags", SSHKeys: []string{"12345"}}
-	p, err := e.Local().Plan(t.Context(), ui.PlanRequest{Selection: "api", Servers: servers, Target: req.Target, Strategy: st})
+	in, err := e.Local().Gather(t.Context(), ui.PlanRequest{Selection: "api", Servers: servers, Target: req.Target, Strategy: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := actions.NewPlan(in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,8 +101,8 @@ func (e *Engine) Local() ui.Engine { return local{e} }
 
 type local struct{ e *Engine }
 
-func (l local) Plan(ctx context.Context, req ui.PlanRequest) (actions.Plan, error) {
-	return l.e.Plan(ctx, req)
+func (l local) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanInput, error) {
+	return l.e.Gather(ctx, req)
 }
 
 func (l local) Start(_ context.Context, plan actions.Plan) (ui.Run, error) {
@@ -115,6 +115,11 @@ func (l local) Resume(_ context.Context, id string) (ui.Run, error) {
 
 func (l local) Rollback(_ context.Context, id string) (ui.Run, error) {
 	return AsUI(l.e.Rollback(id, nil, ""))
+}
+
+// GatherPool reads what planning a pool rollout needs (Engine.GatherPool).
+func (l local) GatherPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlanInput, error) {
+	return l.e.GatherPool(ctx, req)
 }
 
 // PlanPool plans a pool rollout (Engine.PlanPool).
