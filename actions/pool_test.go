@@ -185,30 +185,37 @@ func TestPoolRolledEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read the events as they come: a subscriber that falls 4096 behind gets a snapshot
+	// instead of what it missed.
 	events, leave := r.Subscribe()
 	defer leave()
+	var healthy int
+	var progress []PoolProgress
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		for ev := range events {
+			switch ev := ev.(type) {
+			case PhaseChanged:
+				if ev.Phase == PhaseHealthy {
+					healthy++
+				}
+			case PoolProgress:
+				progress = append(progress, ev)
+			}
+		}
+	}()
 	start := time.Now()
 	if err := runPool(t, r); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	took := time.Since(start)
+	<-read
 	t.Logf("rolled 4 members in %s; the plan estimated %s", took.Round(time.Millisecond), p.Estimate.Duration)
 	c.check(t, target)
 	sum, err := Summarize(r.JournalPath())
 	if err != nil || sum.State != StateDone || sum.Replaced != 4 || sum.Planned != 4 || sum.Pool != "api" {
 		t.Errorf("summary: %+v, %v", sum, err)
-	}
-	var healthy int
-	var progress []PoolProgress
-	for ev := range events {
-		switch ev := ev.(type) {
-		case PhaseChanged:
-			if ev.Phase == PhaseHealthy {
-				healthy++
-			}
-		case PoolProgress:
-			progress = append(progress, ev)
-		}
 	}
 	if healthy != 4 || len(progress) == 0 {
 		t.Fatalf("%d members seen healthy, %d progress events", healthy, len(progress))
