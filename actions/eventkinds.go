@@ -22,6 +22,8 @@ func EventSamples() []Event {
 		StrayDestroyed{At: at, Droplet: 9, Name: "web-1", Group: 1, Slot: 0},
 		LeftAlone{At: at, Slot: 0, Droplet: 5, Name: "web-1", Reason: "renamed to db-1 since the plan"},
 		Spend{At: at, SoFarUSD: 0.0125, HourlyUSD: 0.054, Extra: 3, Kept: 1},
+		PoolProgress{At: at, Pool: "api", Toward: "api-1.1.0", Members: 4, Desired: 4, OnTarget: 1, Behind: 3, Healthy: 1,
+			Changing: "configuration change", ETA: Duration(63 * time.Minute)},
 		Done{At: at, State: StateDone, Replaced: 3},
 		Snapshot{Status: Status{Rollout: "20260102-030405-abcd", State: StateRunning}},
 	}

@@ -189,7 +189,7 @@ func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Opti
 		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning}
 	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed,
 		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
-	e.lease = &lease{e: e, me: thisDriver(&opt), ttl: opt.Timing.Lease}
+	e.lease = &lease{id: id, api: e.api, me: thisDriver(&opt), ttl: opt.Timing.Lease}
 	e.api.hold = e.lease.hold
 	e.clock = provisionClock{estimate: opt.Timing.ProvisionEstimate, min: opt.Timing.PollMin, guess: opt.Timing.ProvisionEstimate > 0}
 	e.ctl.wake = make(chan struct{})

@@ -31,28 +31,37 @@ const lockWait = 30 * time.Second
 // lockHeld checks, once the lock is on, that no other rollout locked the droplets since
 // the plan read them, settles a race as above, and takes the lease.
 func (e *Executor) lockHeld(ctx context.Context, ids []int) error {
+	return holdLock(ctx, e.api, e.id, ids, e.opt.Timing.PollMin, e.lease.take, e.loseLock)
+}
+
+// holdLock is lockHeld for any rollout (a droplet rollout's or a pool rollout's): it
+// lists the lock tag of rollout id until the droplets it locked (ids) carry no other
+// rollout's lock, then takes the lease on what it found (take); it loses to an older
+// rival, or to one that took its lease, or after lockWait (lose).
+func holdLock(ctx context.Context, a *api, id string, ids []int, poll time.Duration,
+	take func(context.Context, []godo.Droplet) error, lose func(context.Context, *LockedError) error) error {
 	deadline := time.Now().Add(lockWait)
 	for {
-		found, err := e.api.listByTag(ctx, RolloutTag(e.id))
+		found, err := a.listByTag(ctx, RolloutTag(id))
 		if err != nil {
 			return err
 		}
-		rival := e.rival(found, ids)
+		rival := rivalOf(id, found, ids)
 		if rival == nil {
-			return e.lease.take(ctx, found)
+			return take(ctx, found)
 		}
-		if rival.Rollout < e.id || rivalDrives(rival.Rollout, found) || time.Now().After(deadline) {
-			return e.loseLock(ctx, rival)
+		if rival.Rollout < id || rivalDrives(rival.Rollout, found) || time.Now().After(deadline) {
+			return lose(ctx, rival)
 		}
-		if err := sleep(ctx, max(e.opt.Timing.PollMin, 10*time.Millisecond)); err != nil {
+		if err := sleep(ctx, max(poll, 10*time.Millisecond)); err != nil {
 			return err
 		}
 	}
 }
 
-// rival is the other rollout locking the selected droplets (the oldest, when several),
-// with the servers it holds; nil when none.
-func (e *Executor) rival(found []godo.Droplet, ids []int) *LockedError {
+// rivalOf is the other rollout locking the droplets ids of rollout id (the oldest, when
+// several), with the servers it holds; nil when none.
+func rivalOf(id string, found []godo.Droplet, ids []int) *LockedError {
 	var le *LockedError
 	for _, d := range found {
 		if !slices.Contains(ids, d.ID) {
@@ -61,7 +70,7 @@ func (e *Executor) rival(found []godo.Droplet, ids []int) *LockedError {
 		for _, t := range d.Tags {
 			other := LockOf([]string{t})
 			switch {
-			case other == "" || other == e.id:
+			case other == "" || other == id:
 			case le == nil || other < le.Rollout:
 				le = &LockedError{Rollout: other, Servers: []string{d.Name}}
 			case le.Rollout == other:

@@ -16,6 +16,9 @@ func Gather(ctx context.Context, c *godo.Client, selection string, servers []fle
 	a := readOnly(c)
 	in := PlanInput{Selection: selection, Servers: servers, Target: target, Strategy: st}
 	var err error
+	if in.Servers, err = markPoolMembers(ctx, c, servers); err != nil { // never fight a pool
+		return in, err
+	}
 	if in.Account, in.Owner, err = a.account(ctx); err != nil {
 		return in, err
 	}

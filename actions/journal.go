@@ -21,6 +21,8 @@ type Header struct {
 	Operator Operator  `json:"operator"`
 	Molt     string    `json:"molt,omitempty"`
 	Plan     Plan      `json:"plan"`
+	// Pool is the plan of a pool rollout (StartPool): Plan then has no waves.
+	Pool *PoolPlan `json:"pool,omitempty"`
 
 	// Recovered is set on a journal rebuilt from the cloud's tags (molt recover).
 	Recovered *Recovery `json:"recovered,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,9 +193,11 @@ func thisDriver(o *Options) Driver {
 	return Driver{Host: host, PID: os.Getpid()}
 }
 
-// lease is a run's hold on its rollout in the cloud.
+// lease is a run's hold on its rollout in the cloud: a droplet rollout's (Executor) or
+// a pool rollout's (PoolRollout).
 type lease struct {
-	e   *Executor
+	id  string // the rollout's
+	api *api
 	me  Driver
 	ttl time.Duration
 
@@ -242,7 +245,7 @@ func (l *lease) hold(ctx context.Context) error {
 }
 
 func (l *lease) relistLocked(ctx context.Context) error {
-	found, err := l.e.api.listByTag(ctx, RolloutTag(l.e.id))
+	found, err := l.api.listByTag(ctx, RolloutTag(l.id))
 	if err != nil {
 		return err
 	}
@@ -283,25 +286,25 @@ func (l *lease) keep(ctx context.Context) {
 func (l *lease) renewLocked(ctx context.Context, found []godo.Droplet) error {
 	now := time.Now()
 	var stale []string
-	for _, t := range leasesOf(l.e.id, found) {
+	for _, t := range leasesOf(l.id, found) {
 		switch {
 		case t.tag == l.tag:
 		case t.alive(l.me, now):
-			l.lost = &DrivenError{Rollout: l.e.id, Driver: t.driver, Until: t.until}
+			l.lost = &DrivenError{Rollout: l.id, Driver: t.driver, Until: t.until}
 			return l.lost
 		default:
 			stale = append(stale, t.tag)
 		}
 	}
 	until := now.Add(l.ttl)
-	tag := leaseTagName(l.e.id, until, l.me)
+	tag := leaseTagName(l.id, until, l.me)
 	ids := make([]int, 0, len(found))
 	for _, d := range found {
 		ids = append(ids, d.ID)
 	}
 	if tag != l.tag && len(ids) > 0 {
-		if err := l.e.tagRaw(ctx, tag, ids); err != nil {
-			return fmt.Errorf("renew the lease on rollout %s: %w", l.e.id, err)
+		if err := l.api.tagRaw(ctx, tag, ids); err != nil {
+			return fmt.Errorf("renew the lease on rollout %s: %w", l.id, err)
 		}
 	}
 	if l.tag != "" && l.tag != tag {
@@ -309,8 +312,8 @@ func (l *lease) renewLocked(ctx context.Context, found []godo.Droplet) error {
 	}
 	l.tag, l.until = tag, until
 	for _, t := range stale {
-		if err := l.e.deleteTagRaw(ctx, t); err != nil {
-			return fmt.Errorf("remove an old lease on rollout %s: %w", l.e.id, err)
+		if err := l.api.deleteTagRaw(ctx, t); err != nil {
+			return fmt.Errorf("remove an old lease on rollout %s: %w", l.id, err)
 		}
 	}
 	return nil
@@ -325,7 +328,7 @@ func (l *lease) drop(ctx context.Context) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.tag != "" && l.lost == nil {
-		_ = l.e.deleteTagRaw(ctx, l.tag)
+		_ = l.api.deleteTagRaw(ctx, l.tag)
 	}
 	l.tag = ""
 }
@@ -335,32 +338,31 @@ func (l *lease) drop(ctx context.Context) {
 // created): best effort, their tags are junk once the rollout has ended.
 func (l *lease) clear(ctx context.Context, listed []godo.Droplet) {
 	mine := l.current()
-	for _, t := range leasesOf(l.e.id, listed) {
+	for _, t := range leasesOf(l.id, listed) {
 		if t.tag != mine {
-			_ = l.e.deleteTagRaw(ctx, t.tag)
+			_ = l.api.deleteTagRaw(ctx, t.tag)
 		}
 	}
 }
 
 // tagRaw tags droplets without journaling (the lease changes no droplet's service), in
-// batches, creating the tag when the API wants it first.
-func (e *Executor) tagRaw(ctx context.Context, tag string, ids []int) error {
-	for i := 0; i < len(ids); i += tagBatch {
-		chunk := ids[i:min(i+tagBatch, len(ids))]
-		call := func() error {
-			return e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-				return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(chunk)})
-			})
-		}
-		err := call()
+// batches, creating the tag when the API wants it first. A droplet destroyed since it was
+// listed (an autoscale pool retires its members when it likes) fails its batch: the
+// batch is then tagged one droplet at a time, and a droplet not found needs no lease.
+func (a *api) tagRaw(ctx context.Context, tag string, ids []int) error {
+	for chunk := range slices.Chunk(ids, tagBatch) {
+		err := a.tagOnce(ctx, tag, chunk)
 		if isStatus(err, 404) {
-			err = e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-				_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
+			err = a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+				_, resp, err := a.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
 				return resp, err
 			})
 			if err == nil {
-				err = call()
+				err = a.tagOnce(ctx, tag, chunk)
 			}
+		}
+		if isStatus(err, 404) {
+			err = a.tagEach(ctx, tag, chunk)
 		}
 		if err != nil {
 			return err
@@ -369,10 +371,26 @@ func (e *Executor) tagRaw(ctx context.Context, tag string, ids []int) error {
 	return nil
 }
 
+func (a *api) tagOnce(ctx context.Context, tag string, ids []int) error {
+	return a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+		return a.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(ids)})
+	})
+}
+
+// tagEach tags droplets one at a time, leaving out those not found.
+func (a *api) tagEach(ctx context.Context, tag string, ids []int) error {
+	for _, id := range ids {
+		if err := a.tagOnce(ctx, tag, []int{id}); err != nil && !isStatus(err, 404) {
+			return err
+		}
+	}
+	return nil
+}
+
 // deleteTagRaw deletes a tag (from every droplet) without journaling; one already gone
 // is fine.
-func (e *Executor) deleteTagRaw(ctx context.Context, tag string) error {
-	err := e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) { return e.api.c.Tags.Delete(c, tag) })
+func (a *api) deleteTagRaw(ctx context.Context, tag string) error {
+	err := a.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) { return a.c.Tags.Delete(c, tag) })
 	if isStatus(err, 404) {
 		return nil
 	}

@@ -182,6 +182,8 @@ func sortedTodo(in PlanInput, p *Plan) []fleet.Server {
 
 func skipReason(in PlanInput, s fleet.Server) string {
 	switch {
+	case s.Pool != "":
+		return poolMemberReason(s)
 	case !in.SameImage && s.Image.ImageID == in.Target.ImageID:
 		return "already on " + versionName(in.Target)
 	case s.Status == "off":

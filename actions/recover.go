@@ -83,12 +83,33 @@ func Recover(ctx context.Context, c *godo.Client, id string, ro RecoverOptions, 
 	if d, until, ok := LeaseOf(id, tags); ok {
 		return "", &DrivenError{Rollout: id, Driver: d, Until: until}
 	}
+	if err := refusePoolLock(ctx, c, id, found); err != nil {
+		return "", err
+	}
 	r := &rebuild{id: id, found: found}
 	h, recs, err := r.journal(ctx, c, ro, opt)
 	if err != nil {
 		return "", err
 	}
 	return writeRecovered(opt.Dir, path, h, recs)
+}
+
+// refusePoolLock refuses to rebuild the journal of a pool rollout: its lock is on a
+// pool's members, and what a pool rollout needs to go on or back (the template's image
+// before it, the health check) is not in the cloud. Rebuilt as a droplet rollout, it
+// would leave every member out and release the lock with the template half rolled.
+func refusePoolLock(ctx context.Context, c *godo.Client, id string, found []godo.Droplet) error {
+	pools, err := fleet.ReadPools(ctx, c)
+	if err != nil {
+		return fmt.Errorf("read the autoscale pools, to tell a pool rollout's lock: %w", err)
+	}
+	for _, p := range pools {
+		if slices.ContainsFunc(found, func(d godo.Droplet) bool { return p.HasMember(d.ID) }) {
+			return fmt.Errorf("rollout %s locks members of autoscale pool %s: a pool rollout cannot be rebuilt from the cloud (the template's previous image is not there); lift its lock with `molt unlock %s`, look at the pool's template with `molt status`, and roll the pool again with `molt apply --pool %s --to IMAGE`",
+				id, p.Name, id, p.Name)
+		}
+	}
+	return nil
 }
 
 // LockedRollouts lists the rollouts whose lock some droplet of the account carries.

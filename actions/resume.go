@@ -56,6 +56,10 @@ func reopen(client *godo.Client, path string, opt Options) (*Executor, error) {
 		return nil, err
 	}
 	h := recs[0].Header
+	if h.Pool != nil {
+		j.Close()
+		return nil, fmt.Errorf("rollout %s rolls pool %s: continue it with `molt resume %s`, or roll it back with `molt rollback %s`", h.ID, h.Pool.Pool.Name, h.ID, h.ID)
+	}
 	if opt.Account != nil {
 		if err := CheckAccount(h.ID, h.Plan.Account, *opt.Account); err != nil {
 			j.Close()

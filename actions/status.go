@@ -26,6 +26,8 @@ type Status struct {
 	Checkpoint    *CheckpointReached `json:"checkpoint,omitempty"`
 	RateRemaining int                `json:"rate_remaining"`
 	Err           string             `json:"error,omitempty"`
+	// Pool is a pool rollout's last word on its pool (see PoolProgress).
+	Pool *PoolProgress `json:"pool,omitempty"`
 }
 
 // WaveStatus is a wave and its replacement slots.
@@ -78,6 +80,10 @@ func (s Status) Clone() Status {
 		cp := *s.Checkpoint
 		c.Checkpoint = &cp
 	}
+	if s.Pool != nil {
+		p := *s.Pool
+		c.Pool = &p
+	}
 	return c
 }
 
@@ -124,6 +130,8 @@ func (s *Status) Apply(e Event) {
 		if e.Remaining > 0 {
 			s.RateRemaining = e.Remaining
 		}
+	case PoolProgress:
+		s.Pool = &e
 	case Done:
 		s.State, s.Err = e.State, e.Err
 	}

@@ -31,6 +31,8 @@ type Summary struct {
 	Path      string    `json:"journal"`
 	// Account is the account the rollout ran on (nil: its journal predates accounts).
 	Account *fleet.Account `json:"account,omitempty"`
+	// Pool names the autoscale pool a pool rollout rolls ("" for a droplet rollout).
+	Pool string `json:"pool,omitempty"`
 
 	// Damaged says where a journal that cannot be read is damaged ("damaged at line
 	// 16", "no header"); such a summary has only its ID and Path besides.
@@ -84,6 +86,9 @@ func Summarize(path string) (Summary, error) {
 	s := Summary{ID: h.ID, Started: h.Started, Operator: h.Operator, Selection: h.Plan.Selection, From: h.Plan.Sources,
 		To: versionName(h.Plan.Target), State: StateRunning, Planned: len(h.Plan.Replacements()), Path: path,
 		Account: h.Plan.Account, Recovered: h.Recovered != nil}
+	if h.Pool != nil {
+		s.Pool, s.Planned = h.Pool.Pool.Name, h.Pool.Replaced
+	}
 	phases := map[int]Phase{}
 	var ended time.Time
 	finalised := false
@@ -168,6 +173,9 @@ func PreviewRollback(path string) ([]RollbackStep, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p := recs[0].Header.Pool; p != nil {
+		return nil, fmt.Errorf("rollout %s rolls pool %s: `molt rollback %s` puts the template's image %s back", recs[0].Header.ID, p.Pool.Name, recs[0].Header.ID, versionName(p.From))
+	}
 	e := &Executor{plan: recs[0].Header.Plan}
 	for _, w := range e.plan.Waves {
 		for _, r := range w.Replacements {
@@ -207,7 +215,7 @@ func LearnedProvisionTime(dir string) time.Duration {
 
 func provisionTimes(path string) time.Duration {
 	recs, err := ReadJournal(path)
-	if err != nil {
+	if err != nil || recs[0].Header.Pool != nil { // a pool's members are seen when polled, not made
 		return 0
 	}
 	if d := measured(recs); d > 0 {

@@ -73,11 +73,11 @@ func Unlock(ctx context.Context, c *godo.Client, id string, opt Options, confirm
 		return out, err
 	}
 	for _, l := range leasesOf(id, found) {
-		if err := e.deleteTagRaw(ctx, l.tag); err != nil {
+		if err := e.api.deleteTagRaw(ctx, l.tag); err != nil {
 			return out, closeJ(j, fmt.Errorf("remove the lease %s: %w", l.tag, err))
 		}
 	}
-	if err := e.deleteTagRaw(ctx, RolloutTag(id)); err != nil {
+	if err := e.api.deleteTagRaw(ctx, RolloutTag(id)); err != nil {
 		return out, closeJ(j, fmt.Errorf("remove the lock tag %s: %w", RolloutTag(id), err))
 	}
 	if j != nil {

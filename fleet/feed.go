@@ -116,6 +116,9 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 			return Refreshed{}, err
 		}
 	}
+	if servers, err = inv.refreshPools(ctx, servers); err != nil {
+		return Refreshed{}, err
+	}
 	inv.setCursor(next)
 	_, fullAt = inv.Snapshot()
 	return Refreshed{Servers: servers, Changed: len(ids), FullAt: fullAt}, nil

@@ -33,6 +33,10 @@ type Inventory struct {
 	feed feedCursor
 	// refreshing makes refreshes take turns: each moves the feed cursor.
 	refreshing sync.Mutex
+	// pools are the autoscale pools as last read (with LoadOptions.Pools), and
+	// templates their template images by reference (pool_inventory.go).
+	pools     []Pool
+	templates map[string]Version
 }
 
 // NewInventory reads through c with opt (Tag keeps the inventory to one tag, as in Load).
@@ -44,14 +48,21 @@ func NewInventory(c *godo.Client, opt LoadOptions) *Inventory {
 // Reload reads the whole fleet (see Load) and keeps it. On error the inventory keeps
 // what it had.
 func (inv *Inventory) Reload(ctx context.Context) ([]Server, error) {
-	servers, err := Load(ctx, inv.c, inv.opt)
+	opt := inv.opt
+	opt.Pools = false // read below, and kept
+	servers, err := Load(ctx, inv.c, opt)
 	if err != nil {
 		return nil, err
 	}
+	pools, err := inv.readPools(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	MarkMembers(servers, pools)
 	now := time.Now()
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	inv.servers, inv.at, inv.fullAt, inv.updatedAt = servers, indexByID(servers), now, now
+	inv.servers, inv.at, inv.fullAt, inv.updatedAt, inv.pools = servers, indexByID(servers), now, now, pools
 	inv.images = newImageCache()
 	return servers, nil
 }
@@ -92,6 +103,7 @@ func (inv *Inventory) Update(ctx context.Context, ids ...int) ([]Server, error) 
 		}
 		changed = append(changed, srv)
 	}
+	inv.markChanged(changed)
 	return inv.Apply(changed, gone), nil
 }
 

@@ -37,6 +37,9 @@ type LoadOptions struct {
 	// the limiter holds a page back (the minute's budget is spent, or kept for a rollout).
 	// It may be called from any goroutine, once for workers held back together.
 	OnWait func(d time.Duration)
+	// Pools also reads the account's autoscale pools (ReadPools) and marks their members
+	// (Server.Pool); an Inventory keeps the pools (Inventory.Pools).
+	Pools bool
 }
 
 // ErrFleetChanged means droplets came or went while the pages were read, so the pages do
@@ -56,7 +59,15 @@ func Load(ctx context.Context, c *godo.Client, opt LoadOptions) ([]Server, error
 	if errors.Is(err, ErrFleetChanged) {
 		servers, err = loadOnce(ctx, c, opt)
 	}
-	return servers, err
+	if err != nil || !opt.Pools {
+		return servers, err
+	}
+	pools, err := ReadPools(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	MarkMembers(servers, pools)
+	return servers, nil
 }
 
 func (o LoadOptions) withDefaults() LoadOptions {

@@ -34,6 +34,8 @@ type Report struct {
 	Unpriced   int     `json:"unpriced,omitempty"`
 	// History is the trend, with --since only (see ReportHistory).
 	History *ReportHistory `json:"history,omitempty"`
+	// Pools are the autoscale pools with members in the selection (see SelectPools).
+	Pools []ReportPool `json:"pools"`
 	// Audit says what the immutability audit checked against; Findings are its
 	// findings, one per server and kind (report_audit.go).
 	Audit    ReportAudit     `json:"audit"`
@@ -105,6 +107,8 @@ type ReportServer struct {
 	// ImageID and ImageName repeat Current's, for scripts that want them flat.
 	ImageID   int    `json:"image_id"`
 	ImageName string `json:"image_name"`
+	// Pool names the autoscale pool the server is a member of, if any.
+	Pool string `json:"pool,omitempty"`
 	// AgeDays is the server's age in whole days.
 	AgeDays int `json:"age_days"`
 }
@@ -119,7 +123,7 @@ func (s *Spread) Report(target string, sel Selection) Report {
 func (s *Spread) AuditReport(target string, sel Selection, a *Audit) Report {
 	r := Report{GeneratedAt: s.At.UTC().Truncate(time.Second), Target: target, Selection: sel, Total: s.Total,
 		VersionsLive: len(s.Releases), Versions: []ReportVersion{}, Roles: []ReportRole{},
-		Regions: []ReportRegion{}, Stragglers: []ReportServer{},
+		Regions: []ReportRegion{}, Pools: reportPools(s.Pools), Stragglers: []ReportServer{},
 		HourlyUSD: s.Cost.HourlyUSD(), MonthlyUSD: s.Cost.MonthlyUSD(), Unpriced: s.Cost.Unpriced,
 		Audit: reportAudit(a), Findings: reportFindings(a)}
 	if s.Oldest != nil {
@@ -179,7 +183,7 @@ func (s *Spread) reportVersion(rel *Release) ReportVersion {
 func reportServer(st Straggler, on, newest ReleaseRef, now time.Time) ReportServer {
 	return ReportServer{ID: st.Server.ID, Name: st.Server.Name, Role: st.Role, Region: st.Server.Region,
 		Status: st.Server.Status, Current: on, Newest: newest,
-		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name, AgeDays: st.Server.AgeDays(now)}
+		ImageID: st.On.Image.ImageID, ImageName: st.On.Image.Name, Pool: st.Server.Pool, AgeDays: st.Server.AgeDays(now)}
 }
 
 func ref(r *Release) ReleaseRef {

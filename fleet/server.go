@@ -29,6 +29,11 @@ type Server struct {
 	// Features lists the droplet's enabled features (ipv6, monitoring, backups, ...).
 	Features []string
 	Locked   bool
+	// Pool names the autoscale pool the droplet is a member of (PoolID is its ID), ""
+	// for none: the pool makes and retires it, so molt never replaces it by hand. Set
+	// by MarkMembers.
+	Pool   string `json:",omitempty"`
+	PoolID string `json:",omitempty"`
 
 	// PriceHourly and PriceMonthly are the size's prices in US dollars as the API gives
 	// them (0 when it gives none). A droplet bills whether it is on or off. They are

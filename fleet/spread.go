@@ -153,6 +153,9 @@ type Spread struct {
 	OldestAge time.Duration
 	// Cost is the run rate of all its servers.
 	Cost Cost
+	// Pools are the autoscale pools shown with the spread, set by the caller (see
+	// SelectPools).
+	Pools []PoolSpread
 
 	servers []Server
 	rels    []*Release // rels[i] is the release of servers[i]

@@ -53,6 +53,26 @@ func (s sessionEngine) Rollback(_ context.Context, id string) (ui.Run, error) {
 	return s.steer(r), err
 }
 
+// GatherPool reads what planning a pool rollout needs; the session plans from it.
+func (s sessionEngine) GatherPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlanInput, error) {
+	return s.e.GatherPool(ctx, req)
+}
+
+// PlanPool plans a pool rollout.
+func (s sessionEngine) PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error) {
+	return s.e.PlanPool(ctx, req)
+}
+
+// StartPool begins a pool rollout in the server, as Start does a droplet rollout.
+func (s sessionEngine) StartPool(_ context.Context, plan actions.PoolPlan) (ui.Run, error) {
+	if s.id.Role != RoleOperator {
+		return nil, errViewer
+	}
+	op := s.id.Operator()
+	r, err := serving(s.e.StartPool(plan, &op, s.id.User))
+	return s.steer(r), err
+}
+
 // steer wraps r for this session, or is nil without a run.
 func (s sessionEngine) steer(r *engine.Run) ui.Run {
 	if r == nil {
@@ -85,8 +105,19 @@ func (s *steer) Subscribe() (<-chan actions.Event, func()) {
 	return s.r.SubscribeContext(s.ctx)
 }
 
-// Pause holds the rollout at its next safe point.
-func (s *steer) Pause() { s.control("pause", s.r.Pause) }
+// Pool is a pool rollout's plan; ok is false for a droplet rollout.
+func (s *steer) Pool() (actions.PoolPlan, bool) { return s.r.Pool() }
+
+// Pausable reports whether Pause can hold the rollout (never a pool rollout).
+func (s *steer) Pausable() bool { return s.r.Pausable() }
+
+// Pause holds the rollout at its next safe point; a rollout nothing can hold (a pool
+// rollout) is left alone, and nothing is journaled.
+func (s *steer) Pause() {
+	if s.r.Pausable() {
+		s.control("pause", s.r.Pause)
+	}
+}
 
 // Resume lets a paused rollout go on.
 func (s *steer) Resume() { s.control("resume", s.r.Resume) }

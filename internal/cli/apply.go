@@ -11,6 +11,7 @@ import (
 
 func (a *app) applyCmd() *cobra.Command {
 	var o planOptions
+	var po poolOptions
 	var yes bool
 	var pollMin, settle time.Duration
 	cmd := &cobra.Command{
@@ -23,11 +24,18 @@ func (a *app) applyCmd() *cobra.Command {
 			"Exit codes: 0 done, 1 error, 2 usage, 3 failed and rolled back, 4 interrupted and\n" +
 			"resumable, 5 locked by another rollout (see docs/engine.md).",
 		Example: "  molt apply --tag role:web --to web-1.6.0 --surge 4 --canary 1\n" +
-			"  molt apply --tag role:worker --to worker-2.2.0 --retire keep=24h --yes -o json",
+			"  molt apply --tag role:worker --to worker-2.2.0 --retire keep=24h --yes -o json\n" +
+			"  molt apply --pool api --to api-1.1.0",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runApply(cmd, o, yes, pollMin, settle) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if po.name != "" {
+				return a.runPoolApply(cmd, o, po, yes, pollMin)
+			}
+			return a.runApply(cmd, o, yes, pollMin, settle)
+		},
 	}
 	addPlanFlags(cmd.Flags(), &o)
+	addPoolFlags(cmd, &po)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	addPollFlag(cmd, &pollMin)
 	addSettleFlag(cmd, &settle)

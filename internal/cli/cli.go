@@ -41,6 +41,10 @@ type Hooks struct {
 	// Terminal treats stdin and stdout as an operator's terminal, so that prompts are
 	// asked and answered on the streams Run was given.
 	Terminal bool
+	// RequestsPerMinute, when above zero, is the client's per-minute request budget in
+	// place of DigitalOcean's 250: for a simulator whose limits are lifted and whose pools'
+	// minutes last milliseconds (a pool rollout polls every quarter of a pool minute).
+	RequestsPerMinute int
 }
 
 // app is what every command shares: the build and the hooks.

@@ -99,7 +99,11 @@ func (a *app) connect(ctx context.Context, cmd *cobra.Command, opt connectOption
 	// One limiter for the process, one client: the engine's calls go at the client's
 	// default priority (fleet.PriorityRollout), and fleet.Load tags its own requests
 	// fleet.PriorityRead, so reads leave a running rollout its reserve.
-	s.Limiter = fleet.NewLimiter(fleet.DefaultRequestsPerMinute)
+	perMinute := fleet.DefaultRequestsPerMinute
+	if a.hooks.RequestsPerMinute > 0 {
+		perMinute = a.hooks.RequestsPerMinute
+	}
+	s.Limiter = fleet.NewLimiter(perMinute)
 	s.Client, err = fleet.NewClient(creds, fleet.ClientOptions{UserAgent: "molt/" + a.build.Version,
 		Limiter: s.Limiter, Priority: fleet.PriorityRollout})
 	if err != nil {
@@ -115,7 +119,7 @@ const simulatorSource = "the embedded simulator"
 
 // startSimulator serves the demo fleet on a loopback port for this process.
 func (s *session) startSimulator(ctx context.Context, opt connectOptions) (fleet.Credentials, error) {
-	cfg := dosim.Config{Seed: "demo", DemoExtras: true, HealthPort: -1}
+	cfg := dosim.Config{Seed: "demo", DemoExtras: true, HealthPort: -1, PoolMinute: demoPoolMinute}
 	if opt.health {
 		cfg.HealthPort = 0 // the simulator's default port
 	}

@@ -84,6 +84,7 @@ func addPlanFlags(f *pflag.FlagSet, o *planOptions) {
 
 func (a *app) planCmd() *cobra.Command {
 	var o planOptions
+	var po poolOptions
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show how a replacement would go, changing nothing",
@@ -94,9 +95,12 @@ func (a *app) planCmd() *cobra.Command {
 			"roles), or older than what a server runs, is refused (exit 1) after the plan is shown,\n" +
 			"unless --allow-other-role or --allow-downgrade says it is meant.",
 		Example: "  molt plan --tag role:web --to web-1.6.0\n  molt plan --tag role:web --to web-1.6.0 --surge 4 --canary 1 -o json\n" +
-			"  molt plan --tag role:web --drifted --to current",
+			"  molt plan --tag role:web --drifted --to current\n  molt plan --pool api --to api-1.1.0",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if po.name != "" {
+				return a.runPoolPlan(cmd, o, po)
+			}
 			if err := o.check(); err != nil { // before the embedded demo says it starts
 				return err
 			}
@@ -118,6 +122,7 @@ func (a *app) planCmd() *cobra.Command {
 		},
 	}
 	addPlanFlags(cmd.Flags(), &o)
+	addPoolFlags(cmd, &po)
 	return cmd
 }
 

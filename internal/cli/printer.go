@@ -60,6 +60,8 @@ func (p *printer) text(ev actions.Event) string {
 		return fmt.Sprintf("checkpoint after wave %d", ev.Wave+1)
 	case actions.StateChanged:
 		return stateText(ev)
+	case actions.PoolProgress:
+		return poolProgressText(ev)
 	case actions.RateLimitWait:
 		return fmt.Sprintf("rate limited by the API: waiting %s", ev.Wait)
 	case actions.LeftAlone:

@@ -56,6 +56,9 @@ func (a *app) runResume(cmd *cobra.Command, args []string, output string, yes bo
 	if err != nil {
 		return err
 	}
+	if sum.Pool != "" {
+		return a.resumePool(ctx, cmd, s, sum, here, output, pollMin)
+	}
 	if sum.Kept > 0 && !yes && (sum.KeptUntil.IsZero() || time.Now().Before(sum.KeptUntil)) {
 		return fmt.Errorf("rollout %s is done and keeps %d old droplets for a fast rollback%s; pass --yes to destroy them now",
 			sum.ID, sum.Kept, keptUntil(sum))

@@ -57,6 +57,9 @@ func (a *app) runRollback(cmd *cobra.Command, id, output string, yes bool, pollM
 	if err != nil {
 		return err
 	}
+	if sum.Pool != "" {
+		return a.rollbackPool(ctx, cmd, s, ask, sum, here, output, yes, pollMin)
+	}
 	steps, err := actions.PreviewRollback(sum.Path)
 	if err != nil {
 		return err

@@ -104,12 +104,19 @@ func (a *app) runStatus(cmd *cobra.Command, o statusOptions) error {
 	if err != nil {
 		return err
 	}
+	pools, err := fleet.ReadPools(ctx, s.Client)
+	if err != nil {
+		return s.explain(err)
+	}
+	fleet.MarkMembers(servers, pools)
 	opt := fleet.Options{
 		RolePrefix: strings.TrimSuffix(o.roleTag, ":") + ":",
 		VersionTag: strings.TrimSuffix(o.versionTag, ":"),
 	}
 	s.recordRead(ctx, servers, opt, o.sel.Tag)
-	spread := fleet.NewSpread(o.sel.Select(servers), opt)
+	selected := o.sel.Select(servers)
+	spread := fleet.NewSpread(selected, opt)
+	spread.Pools = fleet.SelectPools(pools, servers, selected, o.sel)
 	found, err := audit(ctx, s, spread, o.audit, log, o.audit.probe)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ func writeMarkdown(w io.Writer, v statusView) error {
 		b.WriteString(mdStragglers(v.spread))
 		b.WriteString(mdAudit(v))
 	}
+	b.WriteString(mdPools(v.spread.Pools))
 	if v.trend != nil {
 		b.WriteString(mdTrend(*v.trend))
 	}

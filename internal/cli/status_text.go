@@ -80,6 +80,7 @@ func writeText(w io.Writer, v statusView, st statusStyles, width int) error {
 		b.WriteString(st.muted.Render(legend(st)) + "\n")
 		b.WriteString("\n" + auditText(v, st, width))
 	}
+	b.WriteString(poolsText(v.spread.Pools, st))
 	if v.trend != nil {
 		b.WriteString(textTrend(*v.trend, st))
 	}

@@ -141,6 +141,7 @@ func newEngine(ctx context.Context, s *session, pollMin time.Duration, log *slog
 		Explain: s.explain, Log: log}
 	if s.Sim != nil {
 		opt.ProvisionTime = 3 * time.Second // the embedded simulator's provisioning delay
+		opt.PoolMinute = demoPoolMinute
 	}
 	return engine.New(opt)
 }

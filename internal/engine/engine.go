@@ -38,6 +38,9 @@ type Options struct {
 	// ProvisionTime is the expected time from create to active, for the estimates
 	// (zero: the planner's default).
 	ProvisionTime time.Duration
+	// PoolMinute is how long a minute of the autoscale pools' timings lasts (zero: a
+	// minute; the embedded simulator's are shorter).
+	PoolMinute time.Duration
 	// Explain turns an API error into one sentence for the operator; nil keeps it.
 	Explain func(error) error
 	// Log receives who did what.
@@ -164,11 +167,38 @@ func (e *Engine) Gather(ctx context.Context, req ui.PlanRequest) (actions.PlanIn
 // Start begins a new rollout of plan for op (nil: the user running molt); by names who
 // started it for the people watching.
 func (e *Engine) Start(plan actions.Plan, op *actions.Operator, by string) (*Run, error) {
-	x, err := e.open(func() (*actions.Executor, error) { return actions.Start(e.opt.Client, plan, e.options(op)) })
-	if err != nil {
-		return nil, err
+	return e.start(func() (rollout, error) { return actions.Start(e.opt.Client, plan, e.options(op)) }, KindRollout, by)
+}
+
+// GatherPool reads once what planning a pool rollout needs (the pool, its members and
+// template, the load balancers, its history, the account); a cockpit plans from it with
+// actions.NewPoolPlan after every change of the health check, without calling the API
+// again.
+func (e *Engine) GatherPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlanInput, error) {
+	minute := e.opt.PoolMinute
+	if minute <= 0 {
+		minute = time.Minute
 	}
-	return e.launch(x, KindRollout, by)
+	in, err := actions.GatherPool(ctx, e.opt.Client, req.Pool, req.Target, req.Strategy, minute)
+	if err != nil {
+		return in, e.opt.Explain(err)
+	}
+	return in, nil
+}
+
+// PlanPool gathers (GatherPool) and plans a pool rollout onto req.Target. A pool
+// another rollout holds is a *actions.LockedError naming it.
+func (e *Engine) PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error) {
+	in, err := e.GatherPool(ctx, req)
+	if err != nil {
+		return actions.PoolPlan{}, err
+	}
+	return actions.NewPoolPlan(in)
+}
+
+// StartPool begins a pool rollout of plan for op, as Start does a droplet rollout.
+func (e *Engine) StartPool(plan actions.PoolPlan, op *actions.Operator, by string) (*Run, error) {
+	return e.start(func() (rollout, error) { return actions.StartPool(e.opt.Client, plan, e.options(op)) }, KindRollout, by)
 }
 
 // Account is the account the engine's client reaches (read once, then remembered):
@@ -193,13 +223,13 @@ func (e *Engine) Resume(id string, op *actions.Operator, by string) (*Run, error
 	if r := e.Find(id); r != nil {
 		return r, nil
 	}
-	x, err := e.open(func() (*actions.Executor, error) {
-		return actions.Resume(e.opt.Client, actions.JournalPath(e.JournalDir(), id), e.bound(e.options(op)))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return e.launch(x, KindResume, by)
+	return e.start(func() (rollout, error) {
+		path, opt := actions.JournalPath(e.JournalDir(), id), e.bound(e.options(op))
+		if actions.IsPoolJournal(path) {
+			return actions.ResumePool(e.opt.Client, path, opt)
+		}
+		return actions.Resume(e.opt.Client, path, opt)
+	}, KindResume, by)
 }
 
 // Rollback rolls rollout id back; a rollout running here is aborted with a rollback
@@ -208,13 +238,13 @@ func (e *Engine) Rollback(id string, op *actions.Operator, by string) (*Run, err
 	if e.Find(id) != nil {
 		return nil, fmt.Errorf("rollout %s is running: abort it with a rollback from its live view (A, then r)", id)
 	}
-	x, err := e.open(func() (*actions.Executor, error) {
-		return actions.Rollback(e.opt.Client, actions.JournalPath(e.JournalDir(), id), e.bound(e.options(op)))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return e.launch(x, KindRollback, by)
+	return e.start(func() (rollout, error) {
+		path, opt := actions.JournalPath(e.JournalDir(), id), e.bound(e.options(op))
+		if actions.IsPoolJournal(path) {
+			return actions.RollbackPool(e.opt.Client, path, opt)
+		}
+		return actions.Rollback(e.opt.Client, path, opt)
+	}, KindRollback, by)
 }
 
 // bound gives the executor the account, so that a rollout of another is refused at once;
@@ -235,20 +265,24 @@ func (e *Engine) options(op *actions.Operator) actions.Options {
 	return o
 }
 
-// open starts an executor unless the engine is stopping; the check is repeated in
-// launch, but failing here first leaves no journal behind.
-func (e *Engine) open(fn func() (*actions.Executor, error)) (*actions.Executor, error) {
+// start opens a rollout (open) and launches it, unless the engine is stopping; the check
+// is repeated in launch, but failing here first leaves no journal behind.
+func (e *Engine) start(open func() (rollout, error), kind, by string) (*Run, error) {
 	e.mu.Lock()
 	stopping := e.stopping
 	e.mu.Unlock()
 	if stopping {
 		return nil, ErrStopping
 	}
-	return fn()
+	x, err := open()
+	if err != nil {
+		return nil, err
+	}
+	return e.launch(x, kind, by)
 }
 
 // launch runs x in the background under the engine's lifetime and shares it.
-func (e *Engine) launch(x *actions.Executor, kind, by string) (*Run, error) {
+func (e *Engine) launch(x rollout, kind, by string) (*Run, error) {
 	r := &Run{x: x, Kind: kind, By: by, done: make(chan struct{})}
 	e.mu.Lock()
 	if e.stopping {

@@ -14,9 +14,32 @@ const (
 	KindRollback = "rollback"
 )
 
+// rollout is what the engine runs: a droplet rollout (*actions.Executor) or a pool
+// rollout (*actions.PoolRollout).
+type rollout interface {
+	ID() string
+	Plan() actions.Plan
+	JournalPath() string
+	Status() actions.Status
+	Subscribe() (<-chan actions.Event, func())
+	SubscribeContext(ctx context.Context) (<-chan actions.Event, func())
+	Pausable() bool
+	Pause()
+	Resume()
+	Continue() error
+	Abort(rollback bool)
+	Note(op actions.Operator, action string) error
+	Run(ctx context.Context) error
+}
+
+var (
+	_ rollout = (*actions.Executor)(nil)
+	_ rollout = (*actions.PoolRollout)(nil)
+)
+
 // Run is a rollout running in the engine and who started it. It is a ui.Run.
 type Run struct {
-	x *actions.Executor
+	x rollout
 	// Kind is KindRollout, KindResume or KindRollback.
 	Kind string
 	// By names who started it, for the people watching ("" for the local user).
@@ -27,8 +50,21 @@ type Run struct {
 // ID is the rollout's ID.
 func (r *Run) ID() string { return r.x.ID() }
 
-// Plan is the plan the rollout runs.
+// Plan is the plan the rollout runs; a pool rollout's shows one replacement per member
+// the pool replaces (actions.PoolPlan.View).
 func (r *Run) Plan() actions.Plan { return r.x.Plan() }
+
+// Pool is a pool rollout's plan; ok is false for a droplet rollout.
+func (r *Run) Pool() (plan actions.PoolPlan, ok bool) {
+	if p, is := r.x.(*actions.PoolRollout); is {
+		return p.PoolPlan(), true
+	}
+	return actions.PoolPlan{}, false
+}
+
+// Pausable reports whether Pause can hold the rollout: false for a pool rollout, which
+// nothing holds (a cockpit offers no pause for it).
+func (r *Run) Pausable() bool { return r.x.Pausable() }
 
 // Status is where the rollout is.
 func (r *Run) Status() actions.Status { return r.x.Status() }
@@ -41,7 +77,7 @@ func (r *Run) SubscribeContext(ctx context.Context) (<-chan actions.Event, func(
 	return r.x.SubscribeContext(ctx)
 }
 
-// Pause holds the rollout at its next safe point.
+// Pause holds the rollout at its next safe point (a pool rollout: nothing; see Pausable).
 func (r *Run) Pause() { r.x.Pause() }
 
 // Resume lets a paused rollout go on.
@@ -79,6 +115,21 @@ func (l local) Resume(_ context.Context, id string) (ui.Run, error) {
 
 func (l local) Rollback(_ context.Context, id string) (ui.Run, error) {
 	return AsUI(l.e.Rollback(id, nil, ""))
+}
+
+// GatherPool reads what planning a pool rollout needs (Engine.GatherPool).
+func (l local) GatherPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlanInput, error) {
+	return l.e.GatherPool(ctx, req)
+}
+
+// PlanPool plans a pool rollout (Engine.PlanPool).
+func (l local) PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error) {
+	return l.e.PlanPool(ctx, req)
+}
+
+// StartPool begins a pool rollout in the background (Engine.StartPool).
+func (l local) StartPool(_ context.Context, plan actions.PoolPlan) (ui.Run, error) {
+	return AsUI(l.e.StartPool(plan, nil, ""))
 }
 
 // AsUI hands a run to the UI: no run is a nil ui.Run, not a nil *Run inside one.

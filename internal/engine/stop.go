@@ -11,24 +11,29 @@ import (
 
 // Stop refuses new rollouts and pauses the running ones, noting in each journal that op
 // paused it and why: each stops starting anything new and brings what is in flight to a
-// safe point. After grace (or once every run has returned) the runs are interrupted,
+// safe point. Pool rollouts, which nothing holds, are not paused nor waited for. After
+// grace (or once every paused run has returned) the runs are interrupted,
 // which journals them as resumable. It returns the rollouts that were under way (not
 // paused, nor waiting at a checkpoint for a person) and waits for the runs to return
 // until ctx ends.
 func (e *Engine) Stop(ctx context.Context, grace time.Duration, op actions.Operator, why string) (underWay []string, err error) {
-	runs := e.refuseNew()
-	for _, r := range runs {
+	var paused []*Run
+	for _, r := range e.refuseNew() {
 		switch r.Status().State {
 		case actions.StateRunning, actions.StateRollingBack:
 			underWay = append(underWay, r.ID())
+		}
+		if !r.Pausable() {
+			continue // a pool rollout: nothing holds the pool; it is interrupted below
 		}
 		if err := r.Note(op, "pause: "+why); err != nil {
 			e.opt.Log.Warn("control not journaled", "rollout", r.ID(), "err", err)
 		}
 		r.Pause()
+		paused = append(paused, r)
 		e.opt.Log.Info("paused for the stop", "rollout", r.ID())
 	}
-	awaitRuns(runs, grace)
+	awaitRuns(paused, grace)
 	return underWay, e.Close(ctx)
 }
 

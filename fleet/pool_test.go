@@ -1,0 +1,134 @@
+package fleet_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// demoWithPool is the demo with its extras, the api pool of four members on api-1.0.0,
+// whose minutes last minute.
+func demoWithPool(t *testing.T, minute time.Duration) *dosimtest.Env {
+	t.Helper()
+	return dosimtest.Start(t, dosim.Config{DemoExtras: true, HealthPort: -1, PoolMinute: minute})
+}
+
+// retemplate points pool's template at image, keeping the rest as godo can send it.
+func retemplate(t *testing.T, c *godo.Client, p fleet.Pool, image int) {
+	t.Helper()
+	dp, _, err := c.DropletAutoscale.Get(t.Context(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := *dp.DropletTemplate
+	tmpl.Image = godoImage(image)
+	if _, _, err := c.DropletAutoscale.Update(t.Context(), p.ID, &godo.DropletAutoscalePoolRequest{Name: dp.Name,
+		Config: dp.Config, DropletTemplate: &tmpl}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func godoImage(id int) string { return strconv.Itoa(id) }
+
+func TestReadPoolsMarksMembersAndCountsThemByImage(t *testing.T) {
+	t.Parallel()
+	env := demoWithPool(t, time.Hour) // the pool takes its time: the census is of the members read
+	ctx := t.Context()
+	pools, err := fleet.ReadPools(ctx, env.Client)
+	if err != nil || len(pools) != 1 {
+		t.Fatalf("pools: %v, %d", err, len(pools))
+	}
+	p := pools[0]
+	if p.Name != "api" || !p.Fixed() || p.Desired() != 4 || p.CooldownMinutes() != 10 || p.SizeText() != "fixed 4" ||
+		p.Region != "nyc3" || p.Size != "c-2" || p.TemplateName() != "api-1.0.0" || len(p.Members) != 4 {
+		t.Fatalf("pool: %+v", p)
+	}
+	servers, err := fleet.Load(ctx, env.Client, fleet.LoadOptions{Pools: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := slices.DeleteFunc(slices.Clone(servers), func(s fleet.Server) bool { return s.Pool == "" })
+	if len(marked) != 4 {
+		t.Fatalf("%d servers marked as pool members, want 4", len(marked))
+	}
+	for _, s := range marked {
+		if s.Pool != "api" || s.PoolID != p.ID || !p.HasMember(s.ID) || !s.HasTag("role:api") {
+			t.Errorf("member %s: pool %q (%s), tags %v", s.Name, s.Pool, s.PoolID, s.Tags)
+		}
+	}
+	c := p.Census(servers)
+	if len(c.Images) != 1 || !c.Images[0].Template || c.Images[0].Count != 4 || c.Behind != 0 || c.Unread != 0 {
+		t.Errorf("census before: %+v", c)
+	}
+	newer := imageNamed(t, env.Client, "api-1.1.0")
+	retemplate(t, env.Client, p, newer)
+	if pools, err = fleet.ReadPools(ctx, env.Client); err != nil {
+		t.Fatal(err)
+	}
+	c = pools[0].Census(servers)
+	if len(c.Images) != 2 || c.Images[0].Image.Name != "api-1.1.0" || c.Images[0].Count != 0 || c.Images[1].Count != 4 || c.Behind != 4 {
+		t.Errorf("census once the template is api-1.1.0: %+v", c)
+	}
+	if c := pools[0].Census(servers[:0]); c.Unread != len(pools[0].Members) {
+		t.Errorf("census of no servers: %+v", c)
+	}
+}
+
+// An inventory that reads pools marks a member the pool made since the last read.
+func TestInventoryMarksNewPoolMembers(t *testing.T) {
+	t.Parallel()
+	env := demoWithPool(t, 2*time.Millisecond)
+	ctx := t.Context()
+	inv := fleet.NewInventory(env.Client, fleet.LoadOptions{Pools: true})
+	if _, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pools := inv.Pools()
+	if len(pools) != 1 {
+		t.Fatalf("%d pools", len(pools))
+	}
+	newer := imageNamed(t, env.Client, "api-1.1.0")
+	retemplate(t, env.Client, pools[0], newer)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(r.Servers, func(s fleet.Server) bool { return s.Image.ImageID == newer && s.Pool == "api" }) {
+			if r.Full {
+				t.Fatal("the member was found by a full read, not by the refresh")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pool's new member never showed as a member")
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+func imageNamed(t *testing.T, c *godo.Client, name string) int {
+	t.Helper()
+	ims, _, err := c.Images.ListUser(context.Background(), &godo.ListOptions{PerPage: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range ims {
+		if im.Name == name {
+			return im.ID
+		}
+	}
+	t.Fatalf("no image %s", name)
+	return 0
+}
