@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -198,4 +200,56 @@ func TestTimeLine(t *testing.T) {
 			t.Errorf("timeLine(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
+}
+
+// Two rollouts run on the demo through the engine — web onto web-1.6.0, then worker
+// onto worker-2.2.0 — and every fleet read is kept in a spread history, as the cockpit
+// keeps it: the spread over time shows both rollouts, each on its role's chart, and the
+// version-lag figures.
+func TestFlowTwoRolloutsOnTheTrend(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	h, err := fleet.OpenHistory(filepath.Join(t.TempDir(), "accounts", "demo", fleet.HistoryFile("role")), fleet.HistoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := w.deps.Load
+	w.deps.Load = func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
+		servers, err := load(ctx, progress)
+		if err == nil {
+			if _, err := h.Record(fleet.NewReading(servers, fleet.Options{}, time.Now())); err != nil {
+				return nil, err
+			}
+		}
+		return servers, err
+	}
+	w.deps.History = func(ctx context.Context, since time.Time) (fleet.Trend, error) {
+		if err := h.Reload(); err != nil {
+			return fleet.Trend{}, err
+		}
+		return fleet.ComputeTrend(h.Samples(), h.Versions(), since, time.Now()), nil
+	}
+	tm := drive(t, New(w.deps), 120, 40)
+	stageWeb(t, tm, 0)
+	waitFor(t, tm, "finished: done")
+	keys(tm, "esc")
+	waitFor(t, tm, "1.6.0 21 100%")
+	keys(tm, "esc", "/") // the filter on web goes, one on worker comes
+	tm.typeText("role:worker")
+	keys(tm, "enter", "g", "space", "s")
+	waitFor(t, tm, "Pick the image", "worker-2.2.0")
+	keys(tm, "enter")
+	waitFor(t, tm, "Stage a rollout  worker", "→ worker-2.2.0", "waves")
+	keys(tm, "enter")
+	waitFor(t, tm, "to start")
+	tm.typeText("worker")
+	keys(tm, "enter")
+	waitFor(t, tm, "finished: done")
+	keys(tm, "esc")
+	waitFor(t, tm, "2.2.0 13 81%") // three with volumes stay: the strategy does not move volumes
+	keys(tm, "t")
+	tm.waitText("Spread over time")
+	tm.waitText("web  21 servers now", "web → web-1.6.0  done, 19/19 replaced", "server-days")
+	keys(tm, "j") // the next roles: web and worker
+	tm.waitText("roles 2–3 of 3", "worker  16 servers now", "worker → worker-2.2.0  done", "server-days")
 }
