@@ -99,6 +99,9 @@ type Executor struct {
 	lastUnclear time.Time
 	// finishing is the final state a rollout that settles is heading for ("" before).
 	finishing State
+	// unclearTags are the create tags (group or re-creation) of creates answered with an
+	// error or not at all: the droplets they may still make carry them.
+	unclearTags []string
 	// rollbackReason is why the rollback the journal shows began.
 	rollbackReason string
 	// orphansOnly: the run resumes an ended rollout only to sweep what creates
@@ -520,6 +523,9 @@ func (e *Executor) endRollout(ctx context.Context, st State) error {
 	if err := e.release(ctx, left); err != nil {
 		return err
 	}
+	if err := e.sweepUnclear(ctx); err != nil {
+		return err
+	}
 	e.lease.clear(ctx, left)
 	return e.transition(Record{Kind: KindEnd, State: st}, StateChanged{At: time.Now(), State: st})
 }
@@ -571,6 +577,7 @@ func (e *Executor) do(ctx context.Context, rec Record, class callClass, fn func(
 		res.Unclear = errors.As(callErr, &u)
 		if res.Unclear {
 			e.unclearCreate(time.Now())
+			e.noteUnclearTag(rec.Target)
 		}
 	}
 	if _, err := e.j.Append(res); err != nil {

@@ -105,6 +105,7 @@ func (e *Executor) holdsKept() bool {
 // replay rebuilds the slots and the rollout's state from the journal.
 func (e *Executor) replay(recs []Record) {
 	failures := 0
+	creates := map[int]string{} // create intents' tags, by seq
 	for _, r := range recs {
 		e.replaySafety(r)
 		switch r.Kind {
@@ -117,13 +118,15 @@ func (e *Executor) replay(recs []Record) {
 			e.replayState(r)
 			e.finalised = e.finalised || r.finalises()
 		case KindResult:
-			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) && r.At.After(e.lastUnclear) {
-				e.lastUnclear = r.At
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) {
+				e.lastUnclear = later(e.lastUnclear, r.At)
+				e.noteUnclearTag(creates[r.Ref])
 			}
 		case KindIntent:
 			e.replayIntent(r)
 			if r.Op == OpCreate || r.Op == OpRecreate {
 				e.createSent = true
+				creates[r.Seq] = r.Target
 			}
 		}
 	}
