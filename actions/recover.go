@@ -68,7 +68,7 @@ func Recover(ctx context.Context, c *godo.Client, id string, ro RecoverOptions, 
 		return "", err
 	}
 	if len(found) == 0 {
-		return "", fmt.Errorf("no droplet carries the lock of rollout %s: there is nothing to recover", id)
+		return recoverUnlocked(ctx, a, id, path, opt)
 	}
 	tags := make([][]string, len(found))
 	for i, d := range found {
@@ -76,6 +76,13 @@ func Recover(ctx context.Context, c *godo.Client, id string, ro RecoverOptions, 
 	}
 	if d, until, ok := LeaseOf(id, tags); ok {
 		return "", &DrivenError{Rollout: id, Driver: d, Until: until}
+	}
+	if _, err := os.Stat(path); err == nil {
+		release, err := holdJournal(path) // the damaged one: no process drives it
+		if err != nil {
+			return "", err
+		}
+		defer release()
 	}
 	r := &rebuild{id: id, found: found}
 	h, recs, err := r.journal(ctx, c, ro, opt)
@@ -171,7 +178,7 @@ func (r *rebuild) target(ctx context.Context, c *godo.Client, made map[string]go
 
 // plan builds the recovered plan and the records of where each replacement is.
 func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet, maxGroup int) (Plan, []Record) {
-	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy}
+	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy, Account: in.Owner}
 	var first Wave
 	var pending []fleet.Server
 	var recs []Record
@@ -271,9 +278,9 @@ func withoutLock(s fleet.Server, id string) fleet.Server {
 // writeRecovered writes the rebuilt journal, moving a damaged one aside first.
 func writeRecovered(dir, path string, h Header, recs []Record) (string, error) {
 	if _, err := os.Stat(path); err == nil {
-		aside := fmt.Sprintf("%s.damaged-%d", path, time.Now().Unix())
-		if err := os.Rename(path, aside); err != nil {
-			return "", fmt.Errorf("move the damaged journal aside: %w", err)
+		aside, err := setAside(path)
+		if err != nil {
+			return "", err
 		}
 		h.Recovered.Replaced = aside
 	}

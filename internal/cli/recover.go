@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/molt-sh/molt/actions"
 	"github.com/spf13/cobra"
@@ -20,7 +22,10 @@ func (a *app) recoverCmd() *cobra.Command {
 			"rollback). Then `molt resume ID` or `molt rollback ID` go on as usual. The cloud does\n" +
 			"not keep the plan's strategy: give it again with the usual flags (--health, --surge,\n" +
 			"...), and --to when the rollout had made no droplet yet. Without ID it recovers every\n" +
-			"rollout of the account that holds a lock and has no readable journal here.",
+			"rollout of the account that holds a lock and has no readable journal here, and every\n" +
+			"rollout whose journal here is damaged. A rollout that holds no lock holds nothing in the\n" +
+			"cloud: its damaged journal is replaced by one that ends it (aborted), or only moved\n" +
+			"aside when even its header cannot be read.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runRecover(cmd, args, o) },
 	}
@@ -58,7 +63,12 @@ func (a *app) runRecover(cmd *cobra.Command, args []string, o planOptions) error
 	opt := actions.Options{Dir: dir, Version: s.version}
 	for _, id := range ids {
 		path, err := actions.Recover(ctx, s.Client, id, actions.RecoverOptions{Strategy: st, Target: o.to}, opt)
-		if err != nil {
+		var held *actions.NothingHeldError
+		switch {
+		case errors.As(err, &held):
+			fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s: %s.\n", id, held)
+			continue
+		case err != nil:
 			return engineError(s.explain(err))
 		}
 		if err := writeRecovered(cmd.OutOrStdout(), id, path); err != nil {
@@ -69,7 +79,7 @@ func (a *app) runRecover(cmd *cobra.Command, args []string, o planOptions) error
 }
 
 // lockedWithoutJournal lists the rollouts of the account that hold a lock and have no
-// readable journal in dir.
+// readable journal in dir, and those whose journal in dir is damaged.
 func lockedWithoutJournal(cmd *cobra.Command, s *session, dir string) ([]string, error) {
 	locked, err := actions.LockedRollouts(cmd.Context(), s.Client)
 	if err != nil {
@@ -81,8 +91,14 @@ func lockedWithoutJournal(cmd *cobra.Command, s *session, dir string) ([]string,
 			ids = append(ids, id)
 		}
 	}
+	list, _ := actions.ListRollouts(dir)
+	for _, r := range list {
+		if r.Damaged != "" && !slices.Contains(ids, r.ID) {
+			ids = append(ids, r.ID)
+		}
+	}
 	if len(ids) == 0 {
-		fmt.Fprintln(cmd.OutOrStdout(), "No rollout of this account holds a lock without a readable journal here.")
+		fmt.Fprintln(cmd.OutOrStdout(), "No rollout of this account holds a lock without a readable journal here, and no journal here is damaged.")
 	}
 	return ids, nil
 }
@@ -92,6 +108,11 @@ func writeRecovered(w io.Writer, id, path string) error {
 	sum, err := actions.Summarize(path)
 	if err != nil {
 		return err
+	}
+	if sum.State.Final() {
+		fmt.Fprintf(w, "Recovered rollout %s: no droplet carries its lock, so it holds nothing in the cloud; its journal %s now ends it (%s).\n",
+			id, path, sum.State)
+		return nil
 	}
 	fmt.Fprintf(w, "Recovered rollout %s from the cloud: %d replacements onto %s, %d done; journal %s.\n",
 		id, sum.Planned, sum.To, sum.Replaced, path)
