@@ -3,6 +3,7 @@ package actions
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -240,7 +241,9 @@ func hasName(g []fleet.Server, name string) bool {
 	return slices.ContainsFunc(g, func(s fleet.Server) bool { return s.Name == name })
 }
 
-// specKey is what must match for two servers' replacements to share a create request.
+// specKey is what must match for two servers' replacements to share a create request:
+// what the new droplets copy, and the image the old ones run, which their create
+// records on them (ImageTag).
 func specKey(s fleet.Server) string {
 	tags := slices.Clone(UserTags(s.Tags))
 	slices.Sort(tags)
@@ -250,7 +253,7 @@ func specKey(s fleet.Server) string {
 			feats = append(feats, f)
 		}
 	}
-	return strings.Join([]string{s.Region, s.Size, s.VPCUUID, strings.Join(tags, ","), strings.Join(feats, ",")}, "|")
+	return strings.Join([]string{s.Region, s.Size, s.VPCUUID, strings.Join(tags, ","), strings.Join(feats, ","), strconv.Itoa(s.Image.ImageID)}, "|")
 }
 
 func newReplacement(in PlanInput, s fleet.Server, slot, group int) Replacement {

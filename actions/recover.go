@@ -28,9 +28,12 @@ import (
 //
 // The plan the journal starts with holds those replacements (done and in flight first,
 // then the pending ones in waves of the strategy given) onto the target the new
-// droplets run (or the one given). What the cloud cannot say: the image an old droplet
-// that is gone ran, so such a replacement cannot be re-created by a rollback; and the
-// strategy of the lost plan (health check, surge, ...), which the operator gives again.
+// droplets run (or the one given). The image an old droplet that is gone ran is on its
+// new droplet (ImageTag), so a rollback re-creates it from that; a new droplet without
+// the tag (made by a molt before it) leaves the image unknown, and that replacement
+// cannot be rolled back (Rollback refuses, naming it; resume finishes the rollout).
+// What the cloud cannot say at all: the strategy of the lost plan (health check,
+// surge, ...), which the operator gives again.
 
 // Recovery says that a journal was rebuilt, and from what.
 type Recovery struct {
@@ -112,6 +115,48 @@ func LockedRollouts(ctx context.Context, c *godo.Client) ([]string, error) {
 type rebuild struct {
 	id    string
 	found []godo.Droplet
+	// images are the images old droplets that are gone ran, by ID, as their new
+	// droplets record them (ImageTag).
+	images map[int]fleet.Version
+}
+
+// unknownImage stands for the image of an old droplet that is gone when its new droplet
+// does not say it: a rollback cannot re-create it.
+var unknownImage = fleet.Version{Name: "an unknown image (recovered)"}
+
+// oldImages reads the images that the new droplets whose old one is gone record. An
+// image deleted since is left out: nothing can be re-created from it.
+func (r *rebuild) oldImages(ctx context.Context, c *godo.Client, old, made map[string]godo.Droplet) (map[int]fleet.Version, error) {
+	out := map[int]fleet.Version{}
+	for name, n := range made {
+		id := imageOfTags(r.id, n.Tags)
+		if _, ok := old[name]; ok || id == 0 || out[id].ImageID != 0 {
+			continue
+		}
+		im, err := readImage(ctx, c, id)
+		if err != nil {
+			return nil, fmt.Errorf("read image %d, which %s ran before: %w", id, name, err)
+		}
+		if im != nil {
+			out[id] = fleet.VersionFromImage(im)
+		}
+	}
+	return out, nil
+}
+
+// readImage reads an image by ID, with the engine's retries; nil when there is none.
+func readImage(ctx context.Context, c *godo.Client, id int) (*godo.Image, error) {
+	var im *godo.Image
+	err := readOnly(c).call(ctx, read, func(cctx context.Context) (*godo.Response, error) {
+		var resp *godo.Response
+		var err error
+		im, resp, err = c.Images.GetByID(cctx, id)
+		return resp, err
+	})
+	if isStatus(err, 404) {
+		return nil, nil
+	}
+	return im, err
 }
 
 // kinds sorts the droplets found: old ones (selected, no create tag of the rollout),
@@ -155,6 +200,9 @@ func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions
 	}
 	in, err := Gather(ctx, c, "recovered "+r.id, servers, target, st)
 	if err != nil {
+		return Header{}, nil, err
+	}
+	if r.images, err = r.oldImages(ctx, c, old, made); err != nil {
 		return Header{}, nil, err
 	}
 	p, recs := r.plan(in, old, made, restored, maxGroup)
@@ -222,7 +270,11 @@ func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet
 func (r *rebuild) replacement(in PlanInput, slot, group int, o godo.Droplet, hasOld bool, n godo.Droplet) Replacement {
 	nr := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&n), r.id), slot, group)
 	if !hasOld {
-		nr.Old.ID, nr.Old.Image, nr.Old.Status = 0, fleet.Version{Name: "an unknown image (recovered)"}, ""
+		image, ok := r.images[imageOfTags(r.id, n.Tags)]
+		if !ok {
+			image = unknownImage
+		}
+		nr.Old.ID, nr.Old.Image, nr.Old.Status = 0, image, ""
 		return nr
 	}
 	rep := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&o), r.id), slot, group)

@@ -42,6 +42,10 @@ func Rollback(client *godo.Client, path string, opt Options) (*Executor, error) 
 		e.j.Close()
 		return nil, fmt.Errorf("rollout %s is already %s; there is nothing to roll back", e.id, e.state)
 	}
+	if err := e.reversible(); err != nil {
+		e.j.Close()
+		return nil, err
+	}
 	e.rollbackAsk = true
 	return e, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,30 @@ func GroupTag(id string, group int) string { return fmt.Sprintf("%s%s:g%d", tagP
 // RollbackGroupTag marks droplets re-created from the previous image during a rollback.
 func RollbackGroupTag(id string, slot int) string {
 	return fmt.Sprintf("%s%s:b%d", tagPrefix, id, slot)
+}
+
+// ImageTag records on a new droplet the image its old droplet ran: molt:<id>:i<image>.
+// The journal says it too; the tag is for when the journal is lost and the old droplet
+// gone, so that a journal rebuilt from the cloud (Recover) still knows what a rollback
+// re-creates the old droplet from. One create request makes droplets of one old image
+// (specKey), so the tag is on them from birth.
+func ImageTag(id string, image int) string { return fmt.Sprintf("%s%s:i%d", tagPrefix, id, image) }
+
+// imageOfTags is the old image a droplet of rollout id records (ImageTag), or 0.
+func imageOfTags(id string, tags []string) int { return numberTag(id, "i", tags) }
+
+// numberTag reads the number of the tag molt:<id>:<kind><number> among tags, or 0.
+func numberTag(id, kind string, tags []string) int {
+	for _, t := range tags {
+		rest, ok := strings.CutPrefix(t, RolloutTag(id)+":"+kind)
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(rest); err == nil && n > 0 && rest[0] != '+' {
+			return n
+		}
+	}
+	return 0
 }
 
 // LockOf returns the rollout a droplet is locked by (from its tags), or "".

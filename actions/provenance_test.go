@@ -1,0 +1,156 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/godo"
+)
+
+// lostAfterRetire runs the crash case until its first old droplet is destroyed, then
+// loses the journal: what the cloud holds is all there is.
+func lostAfterRetire(t *testing.T) (*crashCase, string) {
+	t.Helper()
+	ref := newCrashCase(t, "destroy")
+	path, _ := ref.crashAt(t, 0, "")
+	recs, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for _, r := range recs {
+		if k == 0 && r.Kind == KindResult && r.Op == OpRetire && r.Err == "" {
+			k = r.Seq
+		}
+	}
+	c := newCrashCase(t, "destroy")
+	c.plan.Strategy.Health.Timeout = Duration(10 * time.Second) // no failure on a loaded machine
+	c.plan.Strategy.ActiveTimeout = Duration(20 * time.Second)
+	path, crashed := c.crashAt(t, k, "")
+	if !crashed {
+		t.Fatalf("no crash at record %d, the first old droplet's destroy", k)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	return c, rolloutOfPath(path)
+}
+
+// recoverLost rebuilds the journal of a lost rollout from the cloud.
+func (c *crashCase) recoverLost(t *testing.T, id string) string {
+	t.Helper()
+	ro := RecoverOptions{Strategy: c.plan.Strategy, Target: fmt.Sprint(c.plan.Target.ImageID)}
+	path, err := Recover(context.Background(), c.env.Client, id, ro, c.opt)
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	return path
+}
+
+// After the journal is lost once old droplets were destroyed, the journal rebuilt from
+// the cloud knows the image each ran (its new droplet says so from birth), so a rollback
+// re-creates them and ends with every server back on its image (D1 of the chaos
+// findings: the rebuild knew "an unknown image", the rollback's re-create was refused,
+// and every resume failed the same way: a dead end holding the lock).
+func TestRecoveredRollbackRecreatesDestroyedOldDroplets(t *testing.T) {
+	t.Parallel()
+	c, id := lostAfterRetire(t)
+	path := c.recoverLost(t, id)
+	steps, err := PreviewRollback(path)
+	if err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	recreated := 0
+	for _, st := range steps {
+		if !st.Fast {
+			recreated++
+			if st.Recreate != "web-1.4.0" {
+				t.Errorf("%s is re-created from %q, want the image it ran, web-1.4.0", st.Name, st.Recreate)
+			}
+		}
+	}
+	if recreated == 0 {
+		t.Fatalf("no step re-creates a destroyed old droplet: %+v", steps)
+	}
+	e, err := Rollback(c.env.Client, path, c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.run(t, e); !RolledBackAsAsked(err) {
+		t.Fatalf("rollback after recover: %v", err)
+	}
+	c.checkRecovered(t, true)
+}
+
+// A new droplet that does not say what its old droplet ran (made by a molt before the
+// image tag) leaves that replacement irreversible: the rollback is refused before it
+// changes anything, naming the server and the way forward, and resume finishes the
+// rollout.
+func TestRecoveredWithoutImageRefusesRollbackAndResumes(t *testing.T) {
+	t.Parallel()
+	c, id := lostAfterRetire(t)
+	ctx := context.Background()
+	tagged, _, err := c.env.Client.Droplets.ListByTag(ctx, RolloutTag(id), &godo.ListOptions{PerPage: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range tagged {
+		if image := imageOfTags(id, d.Tags); image != 0 {
+			req := &godo.UntagResourcesRequest{Resources: dropletResources([]int{d.ID})}
+			if _, err := c.env.Client.Tags.UntagResources(ctx, ImageTag(id, image), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	path := c.recoverLost(t, id)
+	before := snapshot(t, c.env.Client)
+	var irr *IrreversibleError
+	if _, err := PreviewRollback(path); !errors.As(err, &irr) {
+		t.Fatalf("preview: %v, want it refused", err)
+	}
+	if _, err := Rollback(c.env.Client, path, c.opt); !errors.As(err, &irr) || len(irr.Servers) == 0 ||
+		!strings.Contains(err.Error(), "molt resume "+id) {
+		t.Fatalf("rollback: %v, want it refused naming the servers and resume", err)
+	}
+	if after := snapshot(t, c.env.Client); len(after.byID) != len(before.byID) {
+		t.Fatalf("the refused rollback changed the fleet: %d droplets, %d before", len(after.byID), len(before.byID))
+	}
+	e, err := Resume(c.env.Client, path, c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.run(t, e); err != nil {
+		t.Fatalf("resume after the refusal: %v", err)
+	}
+	c.checkRecovered(t, false)
+}
+
+// The image tag keeps to DigitalOcean's tag rules (letters, digits, colons, dashes and
+// underscores, at most 255 characters) and reads back; other tags of the rollout are
+// no image tag.
+func TestImageTag(t *testing.T) {
+	id := "20261130-142539-0746"
+	valid := regexp.MustCompile(`^[A-Za-z0-9:_-]{1,255}$`)
+	tag := ImageTag(id, 2147483647)
+	if !valid.MatchString(tag) {
+		t.Errorf("%q is not a DigitalOcean tag", tag)
+	}
+	for _, tc := range []struct {
+		tags []string
+		want int
+	}{
+		{[]string{"role:web", RolloutTag(id), GroupTag(id, 3), tag}, 2147483647},
+		{[]string{GroupTag(id, 3), RollbackGroupTag(id, 1), leaseTagName(id, time.UnixMilli(1), Driver{Host: "h", PID: 9})}, 0},
+		{[]string{ImageTag("20261130-142539-0747", 5), "molt:" + id + ":i-5", "molt:" + id + ":ix"}, 0},
+	} {
+		if got := imageOfTags(id, tc.tags); got != tc.want {
+			t.Errorf("imageOfTags(%v) = %d, want %d", tc.tags, got, tc.want)
+		}
+	}
+}
