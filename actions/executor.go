@@ -109,6 +109,9 @@ type Executor struct {
 	orphansOnly bool
 	// swept counts the droplets this run destroyed as untracked or duplicates.
 	swept int
+	// recoveredVolumeTags are the tags moves of volumes left on them, as a journal
+	// rebuilt from the cloud found them: removed as the rollout ends.
+	recoveredVolumeTags []string
 }
 
 // slot is the live state of one replacement.
@@ -141,6 +144,8 @@ type slot struct {
 	// attempts when it was created (any since make the measure unclean).
 	took    time.Duration
 	failsAt int64
+	// volumesMarked: its volumes carry VolumeTag, until the rollout ends.
+	volumesMarked bool
 }
 
 // Start begins a new rollout of plan: it writes the journal's header and returns an
@@ -527,6 +532,7 @@ func (e *Executor) endRollout(ctx context.Context, st State) error {
 		return err
 	}
 	e.lease.clear(ctx, left)
+	e.unmarkVolumes(ctx)
 	return e.transition(Record{Kind: KindEnd, State: st}, StateChanged{At: time.Now(), State: st})
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -345,28 +346,33 @@ func (l *lease) clear(ctx context.Context, listed []godo.Droplet) {
 // tagRaw tags droplets without journaling (the lease changes no droplet's service), in
 // batches, creating the tag when the API wants it first.
 func (e *Executor) tagRaw(ctx context.Context, tag string, ids []int) error {
-	for i := 0; i < len(ids); i += tagBatch {
-		chunk := ids[i:min(i+tagBatch, len(ids))]
-		call := func() error {
-			return e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-				return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: dropletResources(chunk)})
-			})
-		}
-		err := call()
-		if isStatus(err, 404) {
-			err = e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-				_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
-				return resp, err
-			})
-			if err == nil {
-				err = call()
-			}
-		}
-		if err != nil {
+	for chunk := range slices.Chunk(ids, tagBatch) {
+		if err := e.tagResourcesRaw(ctx, tag, dropletResources(chunk)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tagResourcesRaw tags resources (at most tagBatch) without journaling, creating the
+// tag when the API wants it first.
+func (e *Executor) tagResourcesRaw(ctx context.Context, tag string, res []godo.Resource) error {
+	call := func() error {
+		return e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+			return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: res})
+		})
+	}
+	err := call()
+	if isStatus(err, 404) {
+		err = e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+			_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
+			return resp, err
+		})
+		if err == nil {
+			err = call()
+		}
+	}
+	return err
 }
 
 // deleteTagRaw deletes a tag (from every droplet) without journaling; one already gone

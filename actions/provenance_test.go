@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
 )
 
 // lostAfterRetire runs the crash case until its first old droplet is destroyed, then
@@ -151,6 +153,84 @@ func TestImageTag(t *testing.T) {
 	} {
 		if got := imageOfTags(id, tc.tags); got != tc.want {
 			t.Errorf("imageOfTags(%v) = %d, want %d", tc.tags, got, tc.want)
+		}
+	}
+}
+
+// workerMove is a rollout of the prod workers with their volumes (--move-volumes) on a
+// simulator of its own, crashed right after journal record k (0: run to its end).
+func workerMove(t *testing.T, k int) (*dosimtest.Env, Strategy, map[string]string, string, bool) {
+	t.Helper()
+	env := startSim(t, dosim.Config{})
+	holders := volumeHolders(t, env.Client)
+	st := testStrategy(env, 2)
+	st.MoveVolumes = true
+	st.Health.Timeout, st.ActiveTimeout = Duration(10*time.Second), Duration(20*time.Second) // a loaded machine
+	p := plan(t, env.Client, "worker-2.2.0", st, "role:worker", "env:prod")
+	opt := testOptions(t)
+	opt.crashAt = k
+	e := start(t, env, p, opt)
+	err := run(t, e)
+	crashed := errors.Is(err, errCrashed)
+	if err != nil && !crashed {
+		t.Fatalf("run: %v", err)
+	}
+	return env, st, holders, e.JournalPath(), crashed
+}
+
+// A crash between a volume's detach from its old droplet and its attach to the new one
+// leaves it attached to nothing; with the journal lost too, only the tag the move put on
+// the volume says whose it is. The rebuilt journal moves it on (even when recover is not
+// told --move-volumes again), and the tag goes as the rollout ends (the chaos suite's
+// seed 179: the volume stayed on nothing).
+func TestRecoveredRolloutFinishesAVolumeMove(t *testing.T) {
+	t.Parallel()
+	_, _, _, ref, _ := workerMove(t, 0)
+	recs, err := ReadJournal(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for _, r := range recs {
+		if k == 0 && r.Kind == KindResult && r.Op == OpVolumeDetach && r.Err == "" {
+			k = r.Seq
+		}
+	}
+	env, st, holders, path, crashed := workerMove(t, k)
+	if !crashed {
+		t.Fatalf("no crash at record %d, the first detach", k)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	st.MoveVolumes = false // the operator forgot it
+	opt := testOptions(t)
+	got, err := Recover(context.Background(), env.Client, rolloutOfPath(path), RecoverOptions{Strategy: st}, opt)
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	e, err := Resume(env.Client, got, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(t, e); err != nil {
+		t.Fatalf("resume after recover: %v", err)
+	}
+	moved := volumeHolders(t, env.Client)
+	for vol, was := range holders {
+		if name, _, _ := strings.Cut(was, "@"); moved[vol] != name+"@worker-2.2.0" {
+			t.Errorf("volume %s is on %q, want the new %s", vol, moved[vol], name)
+		}
+	}
+	vols, _, err := env.Client.Storage.ListVolumes(context.Background(), &godo.ListVolumeParams{ListOptions: &godo.ListOptions{PerPage: 200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vols {
+		for _, tag := range v.Tags {
+			if strings.HasPrefix(tag, "molt:") {
+				t.Errorf("volume %s still carries %s", v.Name, tag)
+			}
 		}
 	}
 }

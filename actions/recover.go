@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -24,7 +25,9 @@ import (
 //     goes into service and a rollback hands back (checking each load balancer and
 //     reserved IP first) before it destroys it;
 //   - an old droplet with no new one is pending;
-//   - a re-creation by a rollback means the rollout was rolling back.
+//   - a re-creation by a rollback means the rollout was rolling back;
+//   - a volume tagged with an old droplet (VolumeTag) is one of its volumes, even when a
+//     move left it attached to nothing: the move goes on (and --move-volumes with it).
 //
 // The plan the journal starts with holds those replacements (done and in flight first,
 // then the pending ones in waves of the strategy given) onto the target the new
@@ -41,6 +44,9 @@ type Recovery struct {
 	From string    `json:"from"`
 	// Replaced is where the damaged journal it replaces was moved ("" when none).
 	Replaced string `json:"replaced,omitempty"`
+	// VolumeTags are the tags moves of volumes left on them (VolumeTag), which the
+	// rollout removes as it ends.
+	VolumeTags []string `json:"volume_tags,omitempty"`
 }
 
 // RecoverOptions say what the cloud cannot.
@@ -144,6 +150,58 @@ func (r *rebuild) oldImages(ctx context.Context, c *godo.Client, old, made map[s
 	return out, nil
 }
 
+// volumes finds the volumes that moves left tagged with whose they are (VolumeTag) and
+// counts each among the volumes of its old droplet, when that is found, so that the
+// move goes on (one left attached to nothing by a detach is attached to the new
+// droplet). It returns the tags.
+func (r *rebuild) volumes(ctx context.Context, c *godo.Client) ([]string, error) {
+	byOld, err := movedVolumes(ctx, c, r.id)
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	for _, n := range slices.Sorted(maps.Keys(byOld)) {
+		tags = append(tags, VolumeTag(r.id, n))
+	}
+	for i := range r.found {
+		d := &r.found[i]
+		for _, v := range byOld[d.ID] {
+			if !slices.Contains(d.VolumeIDs, v) {
+				d.VolumeIDs = append(d.VolumeIDs, v)
+			}
+		}
+	}
+	return tags, nil
+}
+
+// movedVolumes lists the volumes that carry a VolumeTag of rollout id, by the old
+// droplet the tag names.
+func movedVolumes(ctx context.Context, c *godo.Client, id string) (map[int][]string, error) {
+	byOld := map[int][]string{}
+	opt := &godo.ListVolumeParams{ListOptions: &godo.ListOptions{Page: 1, PerPage: 200}}
+	for {
+		var page []godo.Volume
+		var resp *godo.Response
+		err := readOnly(c).call(ctx, read, func(cctx context.Context) (*godo.Response, error) {
+			var err error
+			page, resp, err = c.Storage.ListVolumes(cctx, opt)
+			return resp, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list volumes: %w", err)
+		}
+		for _, v := range page {
+			if n := volumeOfTags(id, v.Tags); n != 0 {
+				byOld[n] = append(byOld[n], v.ID)
+			}
+		}
+		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
+			return byOld, nil
+		}
+		opt.ListOptions.Page++
+	}
+}
+
 // readImage reads an image by ID, with the engine's retries; nil when there is none.
 func readImage(ctx context.Context, c *godo.Client, id int) (*godo.Image, error) {
 	var im *godo.Image
@@ -181,12 +239,17 @@ func (r *rebuild) kinds() (old map[string]godo.Droplet, made map[string]godo.Dro
 
 // journal is the header and the records of the rebuilt journal.
 func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions, opt Options) (Header, []Record, error) {
+	volumeTags, err := r.volumes(ctx, c)
+	if err != nil {
+		return Header{}, nil, err
+	}
 	old, made, restored, maxGroup := r.kinds()
 	target, err := r.target(ctx, c, made, ro.Target)
 	if err != nil {
 		return Header{}, nil, err
 	}
 	st := ro.Strategy
+	st.MoveVolumes = st.MoveVolumes || len(volumeTags) > 0 // it was moving volumes
 	for _, d := range old {
 		if (d.Status == "off" || d.Locked) && made[d.Name].ID != 0 {
 			st.Retire = Retire{Mode: RetireKeep}
@@ -207,7 +270,7 @@ func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions
 	}
 	p, recs := r.plan(in, old, made, restored, maxGroup)
 	h := Header{ID: r.id, Started: time.Now().UTC(), Operator: *opt.Operator, Molt: opt.Version, Plan: p,
-		Recovered: &Recovery{At: time.Now().UTC(), From: "the cloud's tags"}}
+		Recovered: &Recovery{At: time.Now().UTC(), From: "the cloud's tags", VolumeTags: volumeTags}}
 	return h, recs, nil
 }
 
@@ -235,7 +298,12 @@ func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet
 		o, hasOld := old[name]
 		n, hasNew := made[name]
 		if !hasNew {
-			pending = append(pending, withoutLock(fleet.ServerFromDroplet(&o), r.id))
+			srv := withoutLock(fleet.ServerFromDroplet(&o), r.id)
+			if reason := skipReason(in, srv); len(srv.VolumeIDs) > 0 && reason != "" {
+				p.Skipped = append(p.Skipped, Skip{Server: srv, Reason: reason}) // as the plan skips it
+				continue
+			}
+			pending = append(pending, srv)
 			continue
 		}
 		group, _, _ := (&Executor{id: r.id}).createdBy(n)

@@ -135,7 +135,11 @@ func (e *Executor) replay(recs []Record) {
 		}
 	}
 	e.failures = failures
-	if len(recs) > 0 && recs[0].Header != nil && recs[0].Header.Recovered != nil {
+	recovered := len(recs) > 0 && recs[0].Header != nil && recs[0].Header.Recovered != nil
+	if recovered && !e.state.Final() {
+		e.recoveredVolumeTags = recs[0].Header.Recovered.VolumeTags
+	}
+	if recovered {
 		// The cloud does not say whether a new droplet beside its old one was handed over:
 		// a rollback or a failure hands back (each load balancer and reserved IP read first).
 		for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
@@ -168,6 +172,12 @@ func (e *Executor) replayIntent(r Record) {
 				s.untagged = true
 			}
 		}
+	case OpVolumeDetach:
+		for _, n := range r.Slots {
+			if s := e.slot(n); s != nil && slices.Contains(r.Droplets, s.r.Old.ID) {
+				s.volumesMarked = true // markVolumes ran before the detach
+			}
+		}
 	}
 }
 
@@ -197,6 +207,10 @@ func (e *Executor) replayState(r Record) {
 	switch {
 	case r.Kind == KindEnd:
 		e.finishing = ""
+		for _, s := range e.slots {
+			s.volumesMarked = false // unmarkVolumes ran before the end
+		}
+		e.recoveredVolumeTags = nil
 	case r.State == StateFinishing:
 		e.finishing = r.Final
 	}

@@ -47,8 +47,17 @@ func RollbackGroupTag(id string, slot int) string {
 // (specKey), so the tag is on them from birth.
 func ImageTag(id string, image int) string { return fmt.Sprintf("%s%s:i%d", tagPrefix, id, image) }
 
+// VolumeTag is on a volume that --move-volumes moves off an old droplet, from just
+// before its detach until the rollout ends: molt:<id>:v<old droplet ID>. Between the
+// detach and the attach to the new droplet the volume is attached to nothing, and
+// only this says whose it is when the journal is lost (Recover).
+func VolumeTag(id string, droplet int) string { return fmt.Sprintf("%s%s:v%d", tagPrefix, id, droplet) }
+
 // imageOfTags is the old image a droplet of rollout id records (ImageTag), or 0.
 func imageOfTags(id string, tags []string) int { return numberTag(id, "i", tags) }
+
+// volumeOfTags is the old droplet a volume of rollout id was moved off (VolumeTag), or 0.
+func volumeOfTags(id string, tags []string) int { return numberTag(id, "v", tags) }
 
 // numberTag reads the number of the tag molt:<id>:<kind><number> among tags, or 0.
 func numberTag(id, kind string, tags []string) int {
