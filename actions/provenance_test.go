@@ -97,19 +97,7 @@ func TestRecoveredRollbackRecreatesDestroyedOldDroplets(t *testing.T) {
 func TestRecoveredWithoutImageRefusesRollbackAndResumes(t *testing.T) {
 	t.Parallel()
 	c, id := lostAfterRetire(t)
-	ctx := context.Background()
-	tagged, _, err := c.env.Client.Droplets.ListByTag(ctx, RolloutTag(id), &godo.ListOptions{PerPage: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range tagged {
-		if image := imageOfTags(id, d.Tags); image != 0 {
-			req := &godo.UntagResourcesRequest{Resources: dropletResources([]int{d.ID})}
-			if _, err := c.env.Client.Tags.UntagResources(ctx, ImageTag(id, image), req); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	untagImages(t, c, id)
 	path := c.recoverLost(t, id)
 	before := snapshot(t, c.env.Client)
 	var irr *IrreversibleError
@@ -131,6 +119,70 @@ func TestRecoveredWithoutImageRefusesRollbackAndResumes(t *testing.T) {
 		t.Fatalf("resume after the refusal: %v", err)
 	}
 	c.checkRecovered(t, false)
+}
+
+// untagImages takes the image tags off the rollout's droplets, as a molt before them
+// made its droplets.
+func untagImages(t *testing.T, c *crashCase, id string) {
+	t.Helper()
+	ctx := context.Background()
+	tagged, _, err := c.env.Client.Droplets.ListByTag(ctx, RolloutTag(id), &godo.ListOptions{PerPage: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range tagged {
+		if image := imageOfTags(id, d.Tags); image != 0 {
+			req := &godo.UntagResourcesRequest{Resources: dropletResources([]int{d.ID})}
+			if _, err := c.env.Client.Tags.UntagResources(ctx, ImageTag(id, image), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// A rollback that failures start (not the operator) in a rollout whose replacements
+// cannot all be reversed reverses the others and leaves those on the target, saying
+// why, instead of failing at the re-create for ever.
+func TestRollbackOnFailureLeavesIrreversibleReplacementsOnTheTarget(t *testing.T) {
+	t.Parallel()
+	c, id := lostAfterRetire(t)
+	untagImages(t, c, id)
+	c.plan.Strategy.Health.FailThreshold = 2 // the unhealthy target fails at once
+	path := c.recoverLost(t, id)
+	if err := c.env.Sim.SetImageFlags(c.plan.Target.ImageID, true, false); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Resume(c.env.Client, path, c.opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.run(t, e); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("resume onto an unhealthy target: %v, want it rolled back", err)
+	}
+	stayed := 0
+	for _, sl := range e.Status().Slots {
+		if sl.Phase == PhaseDone {
+			stayed++
+		}
+	}
+	recs, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	said := 0
+	for _, r := range recs {
+		if r.Kind == KindPhase && r.Reason == irreversibleReason {
+			said++
+		}
+	}
+	if stayed == 0 || said != stayed {
+		t.Errorf("%d replacements stayed on the target, %d journaled why", stayed, said)
+	}
+	for _, d := range snapshot(t, c.env.Client).byID {
+		if withMolt(d) {
+			t.Errorf("droplet %d (%s) still carries a lock tag: %v", d.ID, d.Name, d.Tags)
+		}
+	}
 }
 
 // The image tag keeps to DigitalOcean's tag rules (letters, digits, colons, dashes and
