@@ -243,6 +243,13 @@ func (e *Executor) Run(ctx context.Context) (err error) {
 	}
 	e.publish(RolloutStarted{At: time.Now(), Rollout: e.id, Selection: e.plan.Selection, Target: versionName(e.plan.Target),
 		Waves: len(e.plan.Waves), Replacements: len(e.slots), Resumed: e.resumed, Journal: e.j.Path()})
+	if err := e.takeLease(ctx); err != nil {
+		var driven *DrivenError
+		if errors.As(err, &driven) {
+			return err // another process drives it: nothing journaled, nothing changed
+		}
+		return e.endRun(ctx, err)
+	}
 	reason := RollbackAsked
 	if !e.rollbackAsk && e.rollbackReason != "" {
 		reason = e.rollbackReason // a rollback resumed goes on for the reason it began
@@ -271,6 +278,21 @@ func (e *Executor) Run(ctx context.Context) (err error) {
 	return e.endRun(ctx, e.endRollout(ctx, StateDone))
 }
 
+// takeLease takes the cloud lease of a resumed rollout (a fresh one takes it once its
+// lock is on), before the run journals anything: a run that another live driver holds
+// the rollout from leaves the journal as it was (a rollback refused so must not leave
+// its journal saying the rollout is rolling back).
+func (e *Executor) takeLease(ctx context.Context) error {
+	if !e.resumed {
+		return nil
+	}
+	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
+	if err != nil {
+		return err
+	}
+	return e.lease.take(ctx, found)
+}
+
 // prepare locks the selection (fresh rollout) or reconciles the journal with the cloud.
 func (e *Executor) prepare(ctx context.Context) error {
 	if !e.resumed {
@@ -278,13 +300,6 @@ func (e *Executor) prepare(ctx context.Context) error {
 			return err
 		}
 		return e.lock(ctx)
-	}
-	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
-	if err != nil {
-		return err
-	}
-	if err := e.lease.take(ctx, found); err != nil {
-		return err
 	}
 	if err := e.reconcile(ctx); err != nil {
 		return err
