@@ -25,7 +25,8 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 		return err
 	}
 	stay := e.irreversible()
-	if err := e.setPhases(stay, PhaseDone, irreversibleReason); err != nil {
+	unsaid := slices.DeleteFunc(slices.Clone(stay), func(s *slot) bool { return s.reason == irreversibleReason })
+	if err := e.setPhases(unsaid, PhaseDone, irreversibleReason); err != nil {
 		return err
 	}
 	for w := len(e.plan.Waves) - 1; w >= 0; w-- {
