@@ -49,8 +49,10 @@ type Options struct {
 	// Rollback refuse a journal of another account at once; without it, Run reads the
 	// account itself before it changes anything.
 	Account *fleet.Account
-	// crashAt injects a crash right after journal record crashAt (tests only).
-	crashAt int
+	// crashAt injects a crash right after journal record crashAt, crashAfter right after
+	// the first record it matches (tests only).
+	crashAt    int
+	crashAfter func(Record) bool
 	// driver stands in for this process in the cloud lease (tests of two machines).
 	driver *Driver
 }
@@ -190,7 +192,7 @@ func (o Options) withDefaults() (Options, error) {
 // newExecutor makes the executor of a run; started is when the rollout started, for a
 // fresh one (zero for a resumed one until it runs).
 func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Options, started time.Time) *Executor {
-	j.crashAt = opt.crashAt
+	j.crashAt, j.crashAfter = opt.crashAt, opt.crashAfter
 	st := NewStatus(id, plan)
 	st.Journal, st.Started = j.Path(), started
 	e := &Executor{id: id, plan: plan, j: j, opt: opt, health: opt.HealthClient, atCheckpoint: -1,

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -60,7 +61,9 @@ type Journal struct {
 	// crashAt, when above zero, makes the journal behave as if the process died right
 	// after writing record crashAt (tests inject crashes at every boundary this way).
 	crashAt int
-	crashed bool
+	// crashAfter, when set, does so right after the first record it matches.
+	crashAfter func(Record) bool
+	crashed    bool
 	// end is the offset after the last whole record: a failed append is cut back to
 	// it, so that the next one does not land after a partial line.
 	end int64
@@ -288,7 +291,7 @@ func (j *Journal) AppendBatch(recs []Record) ([]int, error) {
 	}
 	j.end += int64(len(buf))
 	j.seq += len(recs)
-	if j.crashAt > 0 && j.seq >= j.crashAt {
+	if j.crashAt > 0 && j.seq >= j.crashAt || j.crashAfter != nil && slices.ContainsFunc(recs, j.crashAfter) {
 		j.crashed = true
 	}
 	return seqs, nil

@@ -19,29 +19,30 @@ import (
 // loses the journal: what the cloud holds is all there is.
 func lostAfterRetire(t *testing.T) (*crashCase, string) {
 	t.Helper()
-	ref := newCrashCase(t, "destroy")
-	path, _ := ref.crashAt(t, 0, "")
-	recs, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := 0
-	for _, r := range recs {
-		if k == 0 && r.Kind == KindResult && r.Op == OpRetire && r.Err == "" {
-			k = r.Seq
-		}
-	}
 	c := newCrashCase(t, "destroy")
 	c.plan.Strategy.Health.Timeout = Duration(10 * time.Second) // no failure on a loaded machine
 	c.plan.Strategy.ActiveTimeout = Duration(20 * time.Second)
-	path, crashed := c.crashAt(t, k, "")
-	if !crashed {
-		t.Fatalf("no crash at record %d, the first old droplet's destroy", k)
-	}
+	path := c.crashAfter(t, func(r Record) bool { return r.Kind == KindResult && r.Op == OpRetire && r.Err == "" })
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
 	return c, rolloutOfPath(path)
+}
+
+// crashAfter starts the rollout and crashes it right after the first journal record
+// that matches; it returns the journal's path.
+func (c *crashCase) crashAfter(t *testing.T, match func(Record) bool) string {
+	t.Helper()
+	opt := c.opt
+	opt.crashAfter = match
+	e, err := Start(c.env.Client, c.plan, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.run(t, e); !errors.Is(err, errCrashed) {
+		t.Fatalf("the rollout did not crash where asked: %v", err)
+	}
+	return e.JournalPath()
 }
 
 // recoverLost rebuilds the journal of a lost rollout from the cloud.
@@ -209,25 +210,18 @@ func TestImageTag(t *testing.T) {
 	}
 }
 
-// workerMove is a rollout of the prod workers with their volumes (--move-volumes) on a
-// simulator of its own, crashed right after journal record k (0: run to its end).
-func workerMove(t *testing.T, k int) (*dosimtest.Env, Strategy, map[string]string, string, bool) {
+// workerMove is a rollout of the prod workers with their volumes (--move-volumes),
+// crashed right after its first volume's detach.
+func workerMove(t *testing.T) (*dosimtest.Env, Strategy, map[string]string, string) {
 	t.Helper()
 	env := startSim(t, dosim.Config{})
 	holders := volumeHolders(t, env.Client)
 	st := testStrategy(env, 2)
 	st.MoveVolumes = true
 	st.Health.Timeout, st.ActiveTimeout = Duration(10*time.Second), Duration(20*time.Second) // a loaded machine
-	p := plan(t, env.Client, "worker-2.2.0", st, "role:worker", "env:prod")
-	opt := testOptions(t)
-	opt.crashAt = k
-	e := start(t, env, p, opt)
-	err := run(t, e)
-	crashed := errors.Is(err, errCrashed)
-	if err != nil && !crashed {
-		t.Fatalf("run: %v", err)
-	}
-	return env, st, holders, e.JournalPath(), crashed
+	c := &crashCase{env: env, plan: plan(t, env.Client, "worker-2.2.0", st, "role:worker", "env:prod"), opt: testOptions(t)}
+	path := c.crashAfter(t, func(r Record) bool { return r.Kind == KindResult && r.Op == OpVolumeDetach && r.Err == "" })
+	return env, st, holders, path
 }
 
 // A crash between a volume's detach from its old droplet and its attach to the new one
@@ -237,21 +231,7 @@ func workerMove(t *testing.T, k int) (*dosimtest.Env, Strategy, map[string]strin
 // seed 179: the volume stayed on nothing).
 func TestRecoveredRolloutFinishesAVolumeMove(t *testing.T) {
 	t.Parallel()
-	_, _, _, ref, _ := workerMove(t, 0)
-	recs, err := ReadJournal(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := 0
-	for _, r := range recs {
-		if k == 0 && r.Kind == KindResult && r.Op == OpVolumeDetach && r.Err == "" {
-			k = r.Seq
-		}
-	}
-	env, st, holders, path, crashed := workerMove(t, k)
-	if !crashed {
-		t.Fatalf("no crash at record %d, the first detach", k)
-	}
+	env, st, holders, path := workerMove(t)
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
