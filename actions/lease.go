@@ -364,13 +364,21 @@ func (e *Executor) tagResourcesRaw(ctx context.Context, tag string, res []godo.R
 	}
 	err := call()
 	if isStatus(err, 404) {
-		err = e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
-			_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
-			return resp, err
-		})
-		if err == nil {
+		if err = e.createTagRaw(ctx, tag); err == nil {
 			err = call()
 		}
+	}
+	return err
+}
+
+// createTagRaw creates a tag without journaling; one that exists already is fine.
+func (e *Executor) createTagRaw(ctx context.Context, tag string) error {
+	err := e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+		_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
+		return resp, err
+	})
+	if isStatus(err, 422) {
+		return nil
 	}
 	return err
 }

@@ -42,7 +42,11 @@ func (e *Executor) markVolumes(ctx context.Context, s *slot, from int) error {
 	for _, vol := range s.r.Volumes {
 		res = append(res, godo.Resource{ID: vol, Type: godo.VolumeResourceType})
 	}
-	if err := e.tagResourcesRaw(ctx, VolumeTag(e.id, from), res); err != nil {
+	tag := VolumeTag(e.id, from)
+	if err := e.createTagRaw(ctx, tag); err != nil { // a tag of its own: new, so made first
+		return fmt.Errorf("tag the volumes of droplet %d: %w", from, err)
+	}
+	if err := e.tagResourcesRaw(ctx, tag, res); err != nil {
 		return fmt.Errorf("tag the volumes of droplet %d: %w", from, err)
 	}
 	s.volumesMarked = true
