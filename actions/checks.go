@@ -34,12 +34,17 @@ func check(in PlanInput, todo []fleet.Server) error {
 	return nil
 }
 
-func checkLocks(in PlanInput, todo []fleet.Server) error {
-	for _, s := range todo {
-		if id := LockOf(s.Tags); id != "" {
+// checkLocks refuses a selection that holds a droplet another rollout locks: one to
+// replace, or one skipped as already on the target (a new droplet of a rollout under
+// way, or one that a create of an ended rollout made after its end, which carries its
+// lock again and which the caller's sweep of the ended rollout destroys). Only old
+// droplets a done rollout keeps powered off (--retire keep) hold its lock legitimately.
+func checkLocks(in PlanInput, _ []fleet.Server) error {
+	for _, s := range in.Servers {
+		if id := lockOf(s); id != "" {
 			e := &LockedError{Rollout: id}
-			for _, o := range todo {
-				if LockOf(o.Tags) == id {
+			for _, o := range in.Servers {
+				if lockOf(o) == id {
 					e.Servers = append(e.Servers, o.Name)
 				}
 			}
@@ -47,6 +52,14 @@ func checkLocks(in PlanInput, todo []fleet.Server) error {
 		}
 	}
 	return nil
+}
+
+// lockOf is the rollout that holds a server against a new plan, or "".
+func lockOf(s fleet.Server) string {
+	if s.Status == "off" {
+		return "" // kept by a done rollout for a fast rollback
+	}
+	return LockOf(s.Tags)
 }
 
 func checkImage(in PlanInput, todo []fleet.Server) error {

@@ -12,8 +12,9 @@ import (
 	"github.com/molt-sh/molt/fleet"
 )
 
-// crashCase is a small rollout: three web servers behind an ID-based load balancer,
-// surge 2, so that a wave holds a create-multiple and another a single create.
+// crashCase is a small rollout: three web servers on web-1.4.0 behind an ID-based load
+// balancer, surge 2, so that a wave holds a create-multiple (of droplets of one old
+// image, as every create is) and another a single create.
 type crashCase struct {
 	env    *dosimtest.Env
 	before world
@@ -38,7 +39,7 @@ func newCrashCaseOnto(t *testing.T, retire, targetName string) *crashCase {
 	}
 	var three []fleet.Server
 	for _, s := range servers(t, env.Client, "role:web", "env:prod") {
-		if s.Region == "nyc3" && s.Image.ImageID != target.ImageID && len(three) < 3 {
+		if s.Region == "nyc3" && s.Image.Name == "web-1.4.0" && len(three) < 3 {
 			three = append(three, s)
 		}
 	}

@@ -102,6 +102,7 @@ func TestSecondMachineIsRefusedByTheLease(t *testing.T) {
 	first := e.lease.current()
 	waitFor(t, 10*time.Second, func() bool { return e.lease.current() != first }) // renewed
 	copied := copyJournal(t, e.JournalPath(), t.TempDir())
+	before := records(t, copied)
 	for _, open := range []func(string, Options) (*Executor, error){
 		func(p string, o Options) (*Executor, error) { return Resume(env.Client, p, o) },
 		func(p string, o Options) (*Executor, error) { return Rollback(env.Client, p, o) },
@@ -121,6 +122,11 @@ func TestSecondMachineIsRefusedByTheLease(t *testing.T) {
 	}
 	if n := intents(t, copied) - intents(t, e.JournalPath()); n > 0 {
 		t.Errorf("the refused runs journaled %d changes more than the driver", n)
+	}
+	if after := records(t, copied); after != before {
+		// A refused rollback journaled "rolling_back" (and both "interrupted"): the next
+		// resume on that machine would have rolled back a rollout nobody asked to.
+		t.Errorf("the refused runs added %d records to their journal", after-before)
 	}
 	if err := e.Continue(); err != nil {
 		t.Fatal(err)
@@ -180,6 +186,15 @@ func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
 		case <-tick.C:
 		}
 	}
+}
+
+// records counts a journal's records.
+func records(t *testing.T, path string) int {
+	recs, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(recs)
 }
 
 // intents counts the changes a journal records.

@@ -49,8 +49,10 @@ type Options struct {
 	// Rollback refuse a journal of another account at once; without it, Run reads the
 	// account itself before it changes anything.
 	Account *fleet.Account
-	// crashAt injects a crash right after journal record crashAt (tests only).
-	crashAt int
+	// crashAt injects a crash right after journal record crashAt, crashAfter right after
+	// the first record it matches (tests only).
+	crashAt    int
+	crashAfter func(Record) bool
 	// driver stands in for this process in the cloud lease (tests of two machines).
 	driver *Driver
 }
@@ -99,6 +101,9 @@ type Executor struct {
 	lastUnclear time.Time
 	// finishing is the final state a rollout that settles is heading for ("" before).
 	finishing State
+	// unclearTags are the create tags (group or re-creation) of creates answered with an
+	// error or not at all: the droplets they may still make carry them.
+	unclearTags []string
 	// rollbackReason is why the rollback the journal shows began.
 	rollbackReason string
 	// orphansOnly: the run resumes an ended rollout only to sweep what creates
@@ -106,6 +111,9 @@ type Executor struct {
 	orphansOnly bool
 	// swept counts the droplets this run destroyed as untracked or duplicates.
 	swept int
+	// recoveredVolumeTags are the tags moves of volumes left on them, as a journal
+	// rebuilt from the cloud found them: removed as the rollout ends.
+	recoveredVolumeTags []string
 }
 
 // slot is the live state of one replacement.
@@ -138,6 +146,8 @@ type slot struct {
 	// attempts when it was created (any since make the measure unclean).
 	took    time.Duration
 	failsAt int64
+	// volumesMarked: its volumes carry VolumeTag, until the rollout ends.
+	volumesMarked bool
 }
 
 // Start begins a new rollout of plan: it writes the journal's header and returns an
@@ -182,7 +192,7 @@ func (o Options) withDefaults() (Options, error) {
 // newExecutor makes the executor of a run; started is when the rollout started, for a
 // fresh one (zero for a resumed one until it runs).
 func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Options, started time.Time) *Executor {
-	j.crashAt = opt.crashAt
+	j.crashAt, j.crashAfter = opt.crashAt, opt.crashAfter
 	st := NewStatus(id, plan)
 	st.Journal, st.Started = j.Path(), started
 	e := &Executor{id: id, plan: plan, j: j, opt: opt, health: opt.HealthClient, atCheckpoint: -1,
@@ -235,6 +245,13 @@ func (e *Executor) Run(ctx context.Context) (err error) {
 	}
 	e.publish(RolloutStarted{At: time.Now(), Rollout: e.id, Selection: e.plan.Selection, Target: versionName(e.plan.Target),
 		Waves: len(e.plan.Waves), Replacements: len(e.slots), Resumed: e.resumed, Journal: e.j.Path()})
+	if err := e.takeLease(ctx); err != nil {
+		var driven *DrivenError
+		if errors.As(err, &driven) {
+			return err // another process drives it: nothing journaled, nothing changed
+		}
+		return e.endRun(ctx, err)
+	}
 	reason := RollbackAsked
 	if !e.rollbackAsk && e.rollbackReason != "" {
 		reason = e.rollbackReason // a rollback resumed goes on for the reason it began
@@ -263,6 +280,21 @@ func (e *Executor) Run(ctx context.Context) (err error) {
 	return e.endRun(ctx, e.endRollout(ctx, StateDone))
 }
 
+// takeLease takes the cloud lease of a resumed rollout (a fresh one takes it once its
+// lock is on), before the run journals anything: a run that another live driver holds
+// the rollout from leaves the journal as it was (a rollback refused so must not leave
+// its journal saying the rollout is rolling back).
+func (e *Executor) takeLease(ctx context.Context) error {
+	if !e.resumed {
+		return nil
+	}
+	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
+	if err != nil {
+		return err
+	}
+	return e.lease.take(ctx, found)
+}
+
 // prepare locks the selection (fresh rollout) or reconciles the journal with the cloud.
 func (e *Executor) prepare(ctx context.Context) error {
 	if !e.resumed {
@@ -270,13 +302,6 @@ func (e *Executor) prepare(ctx context.Context) error {
 			return err
 		}
 		return e.lock(ctx)
-	}
-	found, err := e.api.listByTag(ctx, RolloutTag(e.id))
-	if err != nil {
-		return err
-	}
-	if err := e.lease.take(ctx, found); err != nil {
-		return err
 	}
 	if err := e.reconcile(ctx); err != nil {
 		return err
@@ -520,7 +545,11 @@ func (e *Executor) endRollout(ctx context.Context, st State) error {
 	if err := e.release(ctx, left); err != nil {
 		return err
 	}
+	if err := e.sweepUnclear(ctx); err != nil {
+		return err
+	}
 	e.lease.clear(ctx, left)
+	e.unmarkVolumes(ctx)
 	return e.transition(Record{Kind: KindEnd, State: st}, StateChanged{At: time.Now(), State: st})
 }
 
@@ -571,6 +600,7 @@ func (e *Executor) do(ctx context.Context, rec Record, class callClass, fn func(
 		res.Unclear = errors.As(callErr, &u)
 		if res.Unclear {
 			e.unclearCreate(time.Now())
+			e.noteUnclearTag(rec.Target)
 		}
 	}
 	if _, err := e.j.Append(res); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -62,7 +63,9 @@ type Journal struct {
 	// crashAt, when above zero, makes the journal behave as if the process died right
 	// after writing record crashAt (tests inject crashes at every boundary this way).
 	crashAt int
-	crashed bool
+	// crashAfter, when set, does so right after the first record it matches.
+	crashAfter func(Record) bool
+	crashed    bool
 	// end is the offset after the last whole record: a failed append is cut back to
 	// it, so that the next one does not land after a partial line.
 	end int64
@@ -111,7 +114,7 @@ func createJournal(dir string, h Header, write func(*os.File, []byte) (int, erro
 	}
 	path := JournalPath(dir, h.ID)
 	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
@@ -145,7 +148,7 @@ func createJournal(dir string, h Header, write func(*os.File, []byte) (int, erro
 // is exclusive and held until Close (the kernel lifts it when the process dies): while
 // another process drives the rollout, OpenJournal returns a *DrivenError naming it.
 func OpenJournal(path string) (*Journal, []Record, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	f, err := openAppend(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the journal: %w", err)
 	}
@@ -175,6 +178,15 @@ func OpenJournal(path string) (*Journal, []Record, error) {
 	}
 	j.markDriver(CurrentOperator())
 	return j, recs, nil
+}
+
+// openAppend opens a journal to add records. Every write goes to the end of the file
+// (O_APPEND), never over records another open file wrote: the lock keeps a second
+// writer out, and where a filesystem's locks do not hold between processes (some
+// network filesystems keep them on each client), two writers would add whole records
+// side by side rather than overwrite each other's into a journal nothing can read.
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
 }
 
 // ReadJournal returns the records of a journal, ignoring a torn last line.
@@ -281,7 +293,7 @@ func (j *Journal) AppendBatch(recs []Record) ([]int, error) {
 	}
 	j.end += int64(len(buf))
 	j.seq += len(recs)
-	if j.crashAt > 0 && j.seq >= j.crashAt {
+	if j.crashAt > 0 && j.seq >= j.crashAt || j.crashAfter != nil && slices.ContainsFunc(recs, j.crashAfter) {
 		j.crashed = true
 	}
 	return seqs, nil

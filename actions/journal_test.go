@@ -139,3 +139,43 @@ func TestJournalCutsOffAFailedAppend(t *testing.T) {
 		}
 	}
 }
+
+// Where a filesystem's locks do not hold between processes, two writers of one journal
+// add whole records side by side: neither overwrites the other's (both wrote at the
+// offset they had read as the end, and the journal was damaged in the middle, as the
+// chaos suite's two drivers once left it: "invalid character 'Z' after top-level value").
+func TestSecondWriterNeverOverwritesRecords(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := CreateJournal(dir, Header{ID: "20250101-120000-abcd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	recs, good, err := readRecords(first.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := openAppend(first.Path()) // as OpenJournal opens it, its lock not taken
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := &Journal{f: f, path: first.Path(), end: good, seq: recs[len(recs)-1].Seq}
+	defer second.Close()
+	for i := range 5 {
+		long := Record{Kind: KindState, State: StateRunning, Reason: strings.Repeat("a long reason ", 10+i)}
+		if _, err := first.Append(long); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := second.Append(Record{Kind: KindState, State: StateInterrupted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadJournal(first.Path())
+	if err != nil {
+		t.Fatalf("two writers damaged the journal: %v", err)
+	}
+	if len(got) != 11 {
+		t.Errorf("%d records, want the header and the ten both wrote", len(got))
+	}
+}

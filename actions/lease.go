@@ -387,6 +387,35 @@ func (a *api) tagEach(ctx context.Context, tag string, ids []int) error {
 	return nil
 }
 
+// tagResourcesRaw tags resources (at most tagBatch) without journaling, creating the
+// tag when the API wants it first.
+func (e *Executor) tagResourcesRaw(ctx context.Context, tag string, res []godo.Resource) error {
+	call := func() error {
+		return e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+			return e.api.c.Tags.TagResources(c, tag, &godo.TagResourcesRequest{Resources: res})
+		})
+	}
+	err := call()
+	if isStatus(err, 404) {
+		if err = e.createTagRaw(ctx, tag); err == nil {
+			err = call()
+		}
+	}
+	return err
+}
+
+// createTagRaw creates a tag without journaling; one that exists already is fine.
+func (e *Executor) createTagRaw(ctx context.Context, tag string) error {
+	err := e.api.callRaw(ctx, mutate, func(c context.Context) (*godo.Response, error) {
+		_, resp, err := e.api.c.Tags.Create(c, &godo.TagCreateRequest{Name: tag})
+		return resp, err
+	})
+	if isStatus(err, 422) {
+		return nil
+	}
+	return err
+}
+
 // deleteTagRaw deletes a tag (from every droplet) without journaling; one already gone
 // is fine.
 func (a *api) deleteTagRaw(ctx context.Context, tag string) error {

@@ -3,6 +3,7 @@ package actions
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -261,7 +262,9 @@ func hasName(g []fleet.Server, name string) bool {
 	return slices.ContainsFunc(g, func(s fleet.Server) bool { return s.Name == name })
 }
 
-// specKey is what must match for two servers' replacements to share a create request.
+// specKey is what must match for two servers' replacements to share a create request:
+// what the new droplets copy, and the image the old ones run, which their create
+// records on them (ImageTag).
 func specKey(s fleet.Server) string {
 	tags := slices.Clone(UserTags(s.Tags))
 	slices.Sort(tags)
@@ -271,7 +274,7 @@ func specKey(s fleet.Server) string {
 			feats = append(feats, f)
 		}
 	}
-	return strings.Join([]string{s.Region, s.Size, s.VPCUUID, strings.Join(tags, ","), strings.Join(feats, ",")}, "|")
+	return strings.Join([]string{s.Region, s.Size, s.VPCUUID, strings.Join(tags, ","), strings.Join(feats, ","), strconv.Itoa(s.Image.ImageID)}, "|")
 }
 
 func newReplacement(in PlanInput, s fleet.Server, slot, group int) Replacement {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -24,15 +25,19 @@ import (
 //     goes into service and a rollback hands back (checking each load balancer and
 //     reserved IP first) before it destroys it;
 //   - an old droplet with no new one is pending;
-//   - a re-creation by a rollback means the rollout was rolling back.
+//   - a re-creation by a rollback means the rollout was rolling back;
+//   - a volume tagged with an old droplet (VolumeTag) is one of its volumes, even when a
+//     move left it attached to nothing: the move goes on (and --move-volumes with it).
 //
 // The plan the journal starts with holds those replacements (done and in flight first,
 // then the pending ones in waves of the strategy given) onto the target the new
 // droplets run (or the one given), or, for a rollout onto the image each server runs
-// (its new droplets carry OwnImageTag), each onto its own. What the cloud cannot say:
-// the image an old droplet that is gone ran (unless it was replaced onto its own), so
-// such a replacement cannot be re-created by a rollback; and the strategy of the lost
-// plan (health check, surge, ...), which the operator gives again.
+// (its new droplets carry OwnImageTag), each onto its own. The image an old droplet that
+// is gone ran is on its new droplet (ImageTag), so a rollback re-creates it from that; a
+// new droplet without the tag (made by a molt before it) leaves the image unknown, and
+// that replacement cannot be rolled back (Rollback refuses, naming it; resume finishes
+// the rollout). What the cloud cannot say at all: the strategy of the lost plan (health
+// check, surge, ...), which the operator gives again.
 
 // Recovery says that a journal was rebuilt, and from what.
 type Recovery struct {
@@ -40,6 +45,9 @@ type Recovery struct {
 	From string    `json:"from"`
 	// Replaced is where the damaged journal it replaces was moved ("" when none).
 	Replaced string `json:"replaced,omitempty"`
+	// VolumeTags are the tags moves of volumes left on them (VolumeTag), which the
+	// rollout removes as it ends.
+	VolumeTags []string `json:"volume_tags,omitempty"`
 }
 
 // RecoverOptions say what the cloud cannot.
@@ -74,7 +82,7 @@ func Recover(ctx context.Context, c *godo.Client, id string, ro RecoverOptions, 
 		return "", err
 	}
 	if len(found) == 0 {
-		return "", fmt.Errorf("no droplet carries the lock of rollout %s: there is nothing to recover", id)
+		return recoverUnlocked(ctx, a, id, path, opt)
 	}
 	tags := make([][]string, len(found))
 	for i, d := range found {
@@ -85,6 +93,13 @@ func Recover(ctx context.Context, c *godo.Client, id string, ro RecoverOptions, 
 	}
 	if err := refusePoolLock(ctx, c, id, found); err != nil {
 		return "", err
+	}
+	if _, err := os.Stat(path); err == nil {
+		release, err := holdJournal(path) // the damaged one: no process drives it
+		if err != nil {
+			return "", err
+		}
+		defer release()
 	}
 	r := &rebuild{id: id, found: found}
 	h, recs, err := r.journal(ctx, c, ro, opt)
@@ -132,6 +147,100 @@ func LockedRollouts(ctx context.Context, c *godo.Client) ([]string, error) {
 type rebuild struct {
 	id    string
 	found []godo.Droplet
+	// images are the images old droplets that are gone ran, by ID, as their new
+	// droplets record them (ImageTag).
+	images map[int]fleet.Version
+}
+
+// unknownImage stands for the image of an old droplet that is gone when its new droplet
+// does not say it: a rollback cannot re-create it.
+var unknownImage = fleet.Version{Name: "an unknown image (recovered)"}
+
+// oldImages reads the images that the new droplets whose old one is gone record. An
+// image deleted since is left out: nothing can be re-created from it.
+func (r *rebuild) oldImages(ctx context.Context, c *godo.Client, old, made map[string]godo.Droplet) (map[int]fleet.Version, error) {
+	out := map[int]fleet.Version{}
+	for name, n := range made {
+		id := imageOfTags(r.id, n.Tags)
+		if _, ok := old[name]; ok || id == 0 || out[id].ImageID != 0 {
+			continue
+		}
+		im, err := readImage(ctx, c, id)
+		if err != nil {
+			return nil, fmt.Errorf("read image %d, which %s ran before: %w", id, name, err)
+		}
+		if im != nil {
+			out[id] = fleet.VersionFromImage(im)
+		}
+	}
+	return out, nil
+}
+
+// volumes finds the volumes that moves left tagged with whose they are (VolumeTag) and
+// counts each among the volumes of its old droplet, when that is found, so that the
+// move goes on (one left attached to nothing by a detach is attached to the new
+// droplet). It returns the tags.
+func (r *rebuild) volumes(ctx context.Context, c *godo.Client) ([]string, error) {
+	byOld, err := movedVolumes(ctx, c, r.id)
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	for _, n := range slices.Sorted(maps.Keys(byOld)) {
+		tags = append(tags, VolumeTag(r.id, n))
+	}
+	for i := range r.found {
+		d := &r.found[i]
+		for _, v := range byOld[d.ID] {
+			if !slices.Contains(d.VolumeIDs, v) {
+				d.VolumeIDs = append(d.VolumeIDs, v)
+			}
+		}
+	}
+	return tags, nil
+}
+
+// movedVolumes lists the volumes that carry a VolumeTag of rollout id, by the old
+// droplet the tag names.
+func movedVolumes(ctx context.Context, c *godo.Client, id string) (map[int][]string, error) {
+	byOld := map[int][]string{}
+	opt := &godo.ListVolumeParams{ListOptions: &godo.ListOptions{Page: 1, PerPage: 200}}
+	for {
+		var page []godo.Volume
+		var resp *godo.Response
+		err := readOnly(c).call(ctx, read, func(cctx context.Context) (*godo.Response, error) {
+			var err error
+			page, resp, err = c.Storage.ListVolumes(cctx, opt)
+			return resp, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list volumes: %w", err)
+		}
+		for _, v := range page {
+			if n := volumeOfTags(id, v.Tags); n != 0 {
+				byOld[n] = append(byOld[n], v.ID)
+			}
+		}
+		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() {
+			return byOld, nil
+		}
+		opt.ListOptions.Page++
+	}
+}
+
+// readImage reads an image by ID, with the engine's retries; nil when there is none.
+func readImage(ctx context.Context, c *godo.Client, id int) (*godo.Image, error) {
+	var im *godo.Image
+	err := readOnly(c).call(ctx, read, func(cctx context.Context) (*godo.Response, error) {
+		var resp *godo.Response
+		var err error
+		im, resp, err = c.Images.GetByID(cctx, id)
+		return resp, err
+	})
+	if isStatus(err, 404) {
+		return nil, nil
+	}
+	return im, err
 }
 
 // kinds sorts the droplets found: old ones (selected, no create tag of the rollout),
@@ -156,6 +265,10 @@ func (r *rebuild) kinds() (old map[string]godo.Droplet, made map[string]godo.Dro
 
 // journal is the header and the records of the rebuilt journal.
 func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions, opt Options) (Header, []Record, error) {
+	volumeTags, err := r.volumes(ctx, c)
+	if err != nil {
+		return Header{}, nil, err
+	}
 	old, made, restored, maxGroup := r.kinds()
 	same := ro.SameImage || r.ownImage(made)
 	target, err := CurrentImage, error(nil)
@@ -166,6 +279,7 @@ func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions
 		return Header{}, nil, err
 	}
 	st := ro.Strategy
+	st.MoveVolumes = st.MoveVolumes || len(volumeTags) > 0 // it was moving volumes
 	for _, d := range old {
 		if (d.Status == "off" || d.Locked) && made[d.Name].ID != 0 {
 			st.Retire = Retire{Mode: RetireKeep}
@@ -182,9 +296,12 @@ func (r *rebuild) journal(ctx context.Context, c *godo.Client, ro RecoverOptions
 		return Header{}, nil, err
 	}
 	in.SameImage = same
+	if r.images, err = r.oldImages(ctx, c, old, made); err != nil {
+		return Header{}, nil, err
+	}
 	p, recs := r.plan(in, old, made, restored, maxGroup)
 	h := Header{ID: r.id, Started: time.Now().UTC(), Operator: *opt.Operator, Molt: opt.Version, Plan: p,
-		Recovered: &Recovery{At: time.Now().UTC(), From: "the cloud's tags"}}
+		Recovered: &Recovery{At: time.Now().UTC(), From: "the cloud's tags", VolumeTags: volumeTags}}
 	return h, recs, nil
 }
 
@@ -213,7 +330,7 @@ func (r *rebuild) target(ctx context.Context, c *godo.Client, made map[string]go
 
 // plan builds the recovered plan and the records of where each replacement is.
 func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet, maxGroup int) (Plan, []Record) {
-	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy, SameImage: in.SameImage}
+	p := Plan{Selection: in.Selection, Target: in.Target, Strategy: in.Strategy, SameImage: in.SameImage, Account: in.Owner}
 	var first Wave
 	var pending []fleet.Server
 	var recs []Record
@@ -222,7 +339,12 @@ func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet
 		o, hasOld := old[name]
 		n, hasNew := made[name]
 		if !hasNew {
-			pending = append(pending, withoutLock(fleet.ServerFromDroplet(&o), r.id))
+			srv := withoutLock(fleet.ServerFromDroplet(&o), r.id)
+			if reason := skipReason(in, srv); len(srv.VolumeIDs) > 0 && reason != "" {
+				p.Skipped = append(p.Skipped, Skip{Server: srv, Reason: reason}) // as the plan skips it
+				continue
+			}
+			pending = append(pending, srv)
 			continue
 		}
 		group, _, _ := (&Executor{id: r.id}).createdBy(n)
@@ -257,10 +379,14 @@ func (r *rebuild) plan(in PlanInput, old, made, restored map[string]godo.Droplet
 func (r *rebuild) replacement(in PlanInput, slot, group int, o godo.Droplet, hasOld bool, n godo.Droplet) Replacement {
 	nr := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&n), r.id), slot, group)
 	if !hasOld {
-		nr.Old.ID, nr.Old.Status = 0, ""
-		if !in.SameImage { // else it ran the image its replacement runs
-			nr.Old.Image = fleet.Version{Name: "an unknown image (recovered)"}
+		image, ok := r.images[imageOfTags(r.id, n.Tags)]
+		switch {
+		case in.SameImage:
+			image = nr.Old.Image // it ran the image its replacement runs
+		case !ok:
+			image = unknownImage
 		}
+		nr.Old.ID, nr.Old.Image, nr.Old.Status = 0, image, ""
 		return nr
 	}
 	rep := newReplacement(in, withoutLock(fleet.ServerFromDroplet(&o), r.id), slot, group)
@@ -316,9 +442,9 @@ func withoutLock(s fleet.Server, id string) fleet.Server {
 // writeRecovered writes the rebuilt journal, moving a damaged one aside first.
 func writeRecovered(dir, path string, h Header, recs []Record) (string, error) {
 	if _, err := os.Stat(path); err == nil {
-		aside := fmt.Sprintf("%s.damaged-%d", path, time.Now().Unix())
-		if err := os.Rename(path, aside); err != nil {
-			return "", fmt.Errorf("move the damaged journal aside: %w", err)
+		aside, err := setAside(path)
+		if err != nil {
+			return "", err
 		}
 		h.Recovered.Replaced = aside
 	}

@@ -42,6 +42,10 @@ func Rollback(client *godo.Client, path string, opt Options) (*Executor, error) 
 		e.j.Close()
 		return nil, fmt.Errorf("rollout %s is already %s; there is nothing to roll back", e.id, e.state)
 	}
+	if err := e.reversible(); err != nil {
+		e.j.Close()
+		return nil, err
+	}
 	e.rollbackAsk = true
 	return e, nil
 }
@@ -109,6 +113,7 @@ func (e *Executor) holdsKept() bool {
 // replay rebuilds the slots and the rollout's state from the journal.
 func (e *Executor) replay(recs []Record) {
 	failures := 0
+	creates := map[int]string{} // create intents' tags, by seq
 	for _, r := range recs {
 		e.replaySafety(r)
 		switch r.Kind {
@@ -121,18 +126,24 @@ func (e *Executor) replay(recs []Record) {
 			e.replayState(r)
 			e.finalised = e.finalised || r.finalises()
 		case KindResult:
-			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) && r.At.After(e.lastUnclear) {
-				e.lastUnclear = r.At
+			if r.Unclear && (r.Op == OpCreate || r.Op == OpRecreate) {
+				e.lastUnclear = later(e.lastUnclear, r.At)
+				e.noteUnclearTag(creates[r.Ref])
 			}
 		case KindIntent:
 			e.replayIntent(r)
 			if r.Op == OpCreate || r.Op == OpRecreate {
 				e.createSent = true
+				creates[r.Seq] = r.Target
 			}
 		}
 	}
 	e.failures = failures
-	if len(recs) > 0 && recs[0].Header != nil && recs[0].Header.Recovered != nil {
+	recovered := len(recs) > 0 && recs[0].Header != nil && recs[0].Header.Recovered != nil
+	if recovered && !e.state.Final() {
+		e.recoveredVolumeTags = recs[0].Header.Recovered.VolumeTags
+	}
+	if recovered {
 		// The cloud does not say whether a new droplet beside its old one was handed over:
 		// a rollback or a failure hands back (each load balancer and reserved IP read first).
 		for _, s := range inPhase(e.slots, PhaseCreated, PhaseActive, PhaseHealthy) {
@@ -165,6 +176,12 @@ func (e *Executor) replayIntent(r Record) {
 				s.untagged = true
 			}
 		}
+	case OpVolumeDetach:
+		for _, n := range r.Slots {
+			if s := e.slot(n); s != nil && slices.Contains(r.Droplets, s.r.Old.ID) {
+				s.volumesMarked = true // markVolumes ran before the detach
+			}
+		}
 	}
 }
 
@@ -194,6 +211,10 @@ func (e *Executor) replayState(r Record) {
 	switch {
 	case r.Kind == KindEnd:
 		e.finishing = ""
+		for _, s := range e.slots {
+			s.volumesMarked = false // unmarkVolumes ran before the end
+		}
+		e.recoveredVolumeTags = nil
 	case r.State == StateFinishing:
 		e.finishing = r.Final
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/digitalocean/godo"
@@ -23,8 +24,14 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 	if err := e.cancelInFlight(ctx); err != nil {
 		return err
 	}
+	stay := e.irreversible()
+	unsaid := slices.DeleteFunc(slices.Clone(stay), func(s *slot) bool { return s.reason == irreversibleReason })
+	if err := e.setPhases(unsaid, PhaseDone, irreversibleReason); err != nil {
+		return err
+	}
 	for w := len(e.plan.Waves) - 1; w >= 0; w-- {
 		slots := inPhase(e.waveSlots(w), PhaseHandedOver, PhaseSoaked, PhaseDraining, PhaseDone, PhaseRollingBack)
+		slots = slices.DeleteFunc(slots, func(s *slot) bool { return slices.Contains(stay, s) })
 		if err := e.rollBackWave(ctx, slots); err != nil {
 			return err
 		}
@@ -34,6 +41,50 @@ func (e *Executor) rollBack(ctx context.Context, reason string) error {
 		return err
 	}
 	return &RollbackError{Reason: reason}
+}
+
+// irreversibleReason is journaled with a replacement a rollback leaves on the target.
+const irreversibleReason = "stays on the target: its old droplet is gone and the image it ran is unknown, so it cannot be re-created"
+
+// irreversible are the replacements in service that no rollback can reverse: the old
+// droplet is gone and the image it ran is unknown (a journal rebuilt from the cloud's
+// tags of droplets that a molt before ImageTag made).
+func (e *Executor) irreversible() []*slot {
+	var out []*slot
+	for _, s := range e.served() {
+		if s.restored == 0 && s.r.Old.ID == 0 && s.r.Old.Image.ImageID == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// IrreversibleError refuses a rollback that could not restore some servers (see
+// Executor.irreversible); nothing was changed, and resuming finishes the rollout.
+type IrreversibleError struct {
+	Rollout string
+	Servers []string
+}
+
+// Error names the servers and the way forward.
+func (e *IrreversibleError) Error() string {
+	return fmt.Sprintf("rollout %s cannot be rolled back: the old droplets of %s are gone and the image they ran is unknown "+
+		"(the journal was rebuilt from the cloud's tags, which do not say it); nothing was changed: finish the rollout with `molt resume %s`",
+		e.Rollout, strings.Join(e.Servers, ", "), e.Rollout)
+}
+
+// reversible refuses, with an *IrreversibleError, a rollback that some replacements in
+// service cannot take.
+func (e *Executor) reversible() error {
+	stay := e.irreversible()
+	if len(stay) == 0 {
+		return nil
+	}
+	err := &IrreversibleError{Rollout: e.id}
+	for _, s := range stay {
+		err.Servers = append(err.Servers, s.r.Old.Name)
+	}
+	return err
 }
 
 // cancelInFlight stops replacements that never went into service: their new droplets

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,49 @@ func (e *Executor) unclearCreate(at time.Time) {
 		e.lastUnclear = at
 	}
 	e.mu.Unlock()
+}
+
+// noteUnclearTag remembers the create tag of a create answered with an error or not at
+// all (unclearTags).
+func (e *Executor) noteUnclearTag(tag string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if tag != "" && !slices.Contains(e.unclearTags, tag) {
+		e.unclearTags = append(e.unclearTags, tag)
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sweepUnclear looks, once the lock is released, for droplets that creates answered
+// with an error made between the sweep's listing of the lock tag and the release: the
+// release took the lock tag off them too, so that nothing would ever meet them again,
+// but they still carry their create's tag. One list per such create; a droplet the API
+// commits after this carries the lock tag again (its create asked for it), and whatever
+// meets the lock next sweeps it.
+func (e *Executor) sweepUnclear(ctx context.Context) error {
+	e.mu.Lock()
+	tags := slices.Clone(e.unclearTags)
+	e.mu.Unlock()
+	for _, tag := range tags {
+		found, err := e.api.listByTag(ctx, tag)
+		if err != nil {
+			return err
+		}
+		for _, d := range found {
+			if _, _, ok := e.createdBy(d); ok && !e.tracked(d) {
+				if err := e.destroyStray(ctx, d); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // settle holds a rollout that had an unclear create in the finishing state until the
@@ -120,6 +164,9 @@ func (e *Executor) sweepEnded(ctx context.Context) error {
 	}
 	st := e.state
 	if err := e.release(ctx, nil); err != nil {
+		return err
+	}
+	if err := e.sweepUnclear(ctx); err != nil {
 		return err
 	}
 	return e.transition(Record{Kind: KindEnd, State: st, Reason: "swept droplets committed late"}, StateChanged{At: time.Now(), State: st})

@@ -167,7 +167,8 @@ type RollbackStep struct {
 }
 
 // PreviewRollback says what rolling back the rollout journaled at path would do,
-// most recent replacement first, without touching anything.
+// most recent replacement first, without touching anything; or, as Rollback would, that
+// it cannot be rolled back (an *IrreversibleError).
 func PreviewRollback(path string) ([]RollbackStep, error) {
 	recs, err := ReadJournal(path)
 	if err != nil {
@@ -182,7 +183,11 @@ func PreviewRollback(path string) ([]RollbackStep, error) {
 			e.slots = append(e.slots, &slot{r: r, wave: w.Index, phase: PhasePending})
 		}
 	}
+	e.id = recs[0].Header.ID
 	e.replay(recs)
+	if err := e.reversible(); err != nil {
+		return nil, err
+	}
 	var out []RollbackStep
 	for i := len(e.slots) - 1; i >= 0; i-- {
 		s := e.slots[i]

@@ -1,23 +1,27 @@
 package actions
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // lateDelay is when the API commits a create it answered with an error: after molt
 // listed the group's tag (AdoptDelay, 5 ms, after the answer) and created again, and
-// well before the rollout's end (19 replacements, surge 5: four waves of provisioning
+// well before the rollout's end (12 replacements, surge 5: three waves of provisioning
 // and health checks).
 const lateDelay = 60 * time.Millisecond
 
 // A create answered 500 (or dropped) at once whose droplets the API commits only after
 // molt has listed the group's tag and created again leaves droplets nobody tracks (a
-// create-multiple of the first wave's five). The rollout finds them by its lock tag
+// create-multiple of the first wave's five, the web servers on web-1.5.0: one create
+// makes droplets of one old image). The rollout finds them by its lock tag
 // before releasing the lock and destroys them.
 func TestLateCommittedCreateIsSwept(t *testing.T) {
 	for name, f := range map[string]dosim.Fault{
@@ -27,7 +31,8 @@ func TestLateCommittedCreateIsSwept(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := startSim(t, dosim.Config{})
 			before := snapshot(t, env.Client)
-			p := plan(t, env.Client, "web-1.6.0", testStrategy(env, 5), "role:web")
+			p := planOn(t, env, "web-1.5.0", "web-1.6.0", testStrategy(env, 5))
+			want := len(p.Replacements())
 			if _, err := env.Sim.AddFault(f); err != nil {
 				t.Fatal(err)
 			}
@@ -57,16 +62,16 @@ func TestLateCommittedCreateIsSwept(t *testing.T) {
 					late = len(r.Names)
 				}
 			}
-			if n := env.Sim.Stats().DropletsCreated - created; late < 2 || n != 19+late {
-				t.Errorf("%d droplets created, want 19 replacements and the %d the late create made", n, late)
+			if n := env.Sim.Stats().DropletsCreated - created; late < 2 || n != want+late {
+				t.Errorf("%d droplets created, want %d replacements and the %d the late create made", n, want, late)
 			}
 			after := snapshot(t, env.Client)
 			if len(after.byID) != len(before.byID) {
 				t.Errorf("fleet has %d droplets, had %d", len(after.byID), len(before.byID))
 			}
 			st := e.Status()
-			if n := st.Count(PhaseDone); n != 19 {
-				t.Errorf("%d replaced, want 19", n)
+			if n := st.Count(PhaseDone); n != want {
+				t.Errorf("%d replaced, want %d", n, want)
 			}
 			tracked := map[int]bool{}
 			for _, sl := range st.Slots {
@@ -135,6 +140,26 @@ func TestLateCommittedCreateIsSweptOnResume(t *testing.T) {
 			c.check(t, path, false)
 		})
 	}
+}
+
+// planOn plans the web servers on image from onto target.
+func planOn(t *testing.T, env *dosimtest.Env, from, target string, st Strategy) Plan {
+	t.Helper()
+	var on []fleet.Server
+	for _, s := range servers(t, env.Client, "role:web") {
+		if s.Image.Name == from {
+			on = append(on, s)
+		}
+	}
+	in, err := Gather(context.Background(), env.Client, "web servers on "+from, on, image(t, env.Client, target), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // waitLanded waits until the simulator has created n droplets in all.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -43,6 +44,39 @@ func RollbackGroupTag(id string, slot int) string {
 // (Plan.SameImage), so that Recover can tell such a rollout from the cloud: its new
 // droplets run as many images as their servers did, none of them a target.
 func OwnImageTag(id string) string { return tagPrefix + id + ":own-image" }
+
+// ImageTag records on a new droplet the image its old droplet ran: molt:<id>:i<image>.
+// The journal says it too; the tag is for when the journal is lost and the old droplet
+// gone, so that a journal rebuilt from the cloud (Recover) still knows what a rollback
+// re-creates the old droplet from. One create request makes droplets of one old image
+// (specKey), so the tag is on them from birth.
+func ImageTag(id string, image int) string { return fmt.Sprintf("%s%s:i%d", tagPrefix, id, image) }
+
+// VolumeTag is on a volume that --move-volumes moves off an old droplet, from just
+// before its detach until the rollout ends: molt:<id>:v<old droplet ID>. Between the
+// detach and the attach to the new droplet the volume is attached to nothing, and
+// only this says whose it is when the journal is lost (Recover).
+func VolumeTag(id string, droplet int) string { return fmt.Sprintf("%s%s:v%d", tagPrefix, id, droplet) }
+
+// imageOfTags is the old image a droplet of rollout id records (ImageTag), or 0.
+func imageOfTags(id string, tags []string) int { return numberTag(id, "i", tags) }
+
+// volumeOfTags is the old droplet a volume of rollout id was moved off (VolumeTag), or 0.
+func volumeOfTags(id string, tags []string) int { return numberTag(id, "v", tags) }
+
+// numberTag reads the number of the tag molt:<id>:<kind><number> among tags, or 0.
+func numberTag(id, kind string, tags []string) int {
+	for _, t := range tags {
+		rest, ok := strings.CutPrefix(t, RolloutTag(id)+":"+kind)
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(rest); err == nil && n > 0 && rest[0] != '+' {
+			return n
+		}
+	}
+	return 0
+}
 
 // LockOf returns the rollout a droplet is locked by (from its tags), or "".
 func LockOf(tags []string) string {

@@ -14,6 +14,9 @@ import (
 // service by now, to the other: from the old to the new before the old retires, and
 // back to the restored one in a rollback. Detach, wait, attach, wait.
 func (e *Executor) moveVolumes(ctx context.Context, s *slot, from, to int) error {
+	if err := e.markVolumes(ctx, s, from); err != nil {
+		return err
+	}
 	for _, vol := range s.r.Volumes {
 		err := e.step(s, "move_volumes", to, func() error {
 			if err := e.volumeAction(ctx, s, OpVolumeDetach, vol, from); err != nil {
@@ -26,6 +29,43 @@ func (e *Executor) moveVolumes(ctx context.Context, s *slot, from, to int) error
 		}
 	}
 	return nil
+}
+
+// markVolumes tags the volumes about to leave an old droplet with whose they are
+// (VolumeTag): a journal rebuilt from the cloud finds a volume the move left attached to
+// nothing by it. Not journaled: the tag changes nothing in service.
+func (e *Executor) markVolumes(ctx context.Context, s *slot, from int) error {
+	if from != s.r.Old.ID || len(s.r.Volumes) == 0 {
+		return nil
+	}
+	res := make([]godo.Resource, 0, len(s.r.Volumes))
+	for _, vol := range s.r.Volumes {
+		res = append(res, godo.Resource{ID: vol, Type: godo.VolumeResourceType})
+	}
+	tag := VolumeTag(e.id, from)
+	if err := e.createTagRaw(ctx, tag); err != nil { // a tag of its own: new, so made first
+		return fmt.Errorf("tag the volumes of droplet %d: %w", from, err)
+	}
+	if err := e.tagResourcesRaw(ctx, tag, res); err != nil {
+		return fmt.Errorf("tag the volumes of droplet %d: %w", from, err)
+	}
+	s.volumesMarked = true
+	return nil
+}
+
+// unmarkVolumes removes, as the rollout ends, the tags markVolumes put on volumes: best
+// effort, a tag left is junk once the rollout has ended.
+func (e *Executor) unmarkVolumes(ctx context.Context) {
+	for _, s := range e.slots {
+		if s.volumesMarked {
+			_ = e.api.deleteTagRaw(ctx, VolumeTag(e.id, s.r.Old.ID))
+			s.volumesMarked = false
+		}
+	}
+	for _, tag := range e.recoveredVolumeTags {
+		_ = e.api.deleteTagRaw(ctx, tag)
+	}
+	e.recoveredVolumeTags = nil
 }
 
 // volumeAction attaches or detaches a volume and waits for the action to complete. A

@@ -37,7 +37,9 @@ func volumeHolders(t *testing.T, c *godo.Client) map[string]string {
 func TestMoveVolumes(t *testing.T) {
 	for _, retire := range []string{"destroy", "keep"} {
 		t.Run(retire, func(t *testing.T) {
-			env := startSim(t, dosim.Config{})
+			// The rollout, its rollback and the test's own reads (which do not wait out a
+			// 429) come near the default 250 requests a minute: this test is not about it.
+			env := startSim(t, dosim.Config{RatePerMinute: 5000})
 			before := snapshot(t, env.Client)
 			holders := volumeHolders(t, env.Client)
 			st := testStrategy(env, 2)

@@ -202,6 +202,9 @@ func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Drople
 	e.createSent = true
 	err := e.do(ctx, rec, create, func(c context.Context) (*godo.Response, error) {
 		req := e.createRequest(slots[0].r, GroupTag(e.id, slots[0].r.Group), e.plan.TargetOf(slots[0].r).ImageID)
+		if image := oldImage(slots); image != 0 {
+			req.Tags = append(req.Tags, ImageTag(e.id, image))
+		}
 		if len(slots) == 1 {
 			d, resp, err := e.api.c.Droplets.Create(c, req)
 			if d != nil {
@@ -216,6 +219,18 @@ func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Drople
 		return resp, err
 	})
 	return out, err
+}
+
+// oldImage is the image the old droplets of a create group run, or 0 when they run
+// several (a plan made before groups were split by it) or an unknown one.
+func oldImage(slots []*slot) int {
+	image := slots[0].r.Old.Image.ImageID
+	for _, s := range slots[1:] {
+		if s.r.Old.Image.ImageID != image {
+			return 0
+		}
+	}
+	return image
 }
 
 // createRequest copies the old droplet's region, size, VPC, tags, features and name.

@@ -37,7 +37,7 @@ func buildFaults(rng *rand.Rand, sc *Scenario) {
 	sc.Faults = pickFaults(rng, 1+rng.IntN(4))
 	switch rng.IntN(8) {
 	case 0:
-		sc.Image, sc.Target = FaultUnhealthy, sc.broken
+		sc.Image, sc.Target, sc.Selection = FaultUnhealthy, sc.broken, sc.onBroken
 	case 1:
 		sc.Image = FaultStuck // only droplets created from now on stay new
 		sc.Strategy = append(sc.Strategy, "--active-timeout", "1500ms")
@@ -119,11 +119,20 @@ func buildTwoDrivers(rng *rand.Rand, sc *Scenario) {
 }
 
 // buildTwoOperators: two operators, each with a state directory of their own, apply
-// overlapping selections of the web role at the same moment, on a slow API.
+// overlapping selections of the web role at the same moment, on a slow API: both onto
+// web-1.6.0, or the second bringing the prod servers that lag behind web-1.5.0 up to
+// it (the staging servers on web-1.6.0 left out: that would be a downgrade, which the
+// guards refuse).
 func buildTwoOperators(rng *rand.Rand, sc *Scenario) {
 	webs := [][]string{{"--tag", "role:web", "--region", "fra1"}, {"--tag", "role:web", "--region", "nyc3"}, {"--tag", "role:web"}}
+	prod := [][]string{{"--tag", "env:prod", "--name", "web-fra1-*"}, {"--tag", "env:prod", "--name", "web-nyc3-*"}, prodWeb}
 	sc.Selection, sc.Target = webs[rng.IntN(2)], "web-1.6.0"
-	sc.Second = append(append([]string{}, webs[rng.IntN(3)]...), "--to", []string{"web-1.6.0", "web-1.5.0"}[rng.IntN(2)])
+	i, target := rng.IntN(3), []string{"web-1.6.0", "web-1.5.0"}[rng.IntN(2)]
+	second := webs[i]
+	if target == "web-1.5.0" {
+		second = prod[i]
+	}
+	sc.Second = append(append([]string{}, second...), "--to", target)
 	sc.Sim.Latency = time.Duration(50+rng.IntN(200)) * time.Millisecond
 	sc.Strategy = setFlag(sc.Strategy, "--surge", "5")
 	sc.Steps = []Step{{Do: "apply"}, {Do: "apply2", Dir: 1, Join: true}}

@@ -139,11 +139,12 @@ func setUp(t *testing.T) chaos.Config {
 	if os.Getenv("MOLT_CHAOS_VERBOSE") == "1" {
 		cfg.Logf = t.Logf
 	}
-	t.Logf("runs in %s; disk full by %s; recover: %v, unlock: %v, --settle: %v", dir, cfg.Disk, cfg.Has["recover"], cfg.Has["unlock"], cfg.Has["settle"])
+	t.Logf("runs in %s; disk full by %s; recover: %v, unlock: %v, --settle: %v, --drain: %v", dir, cfg.Disk, cfg.Has["recover"], cfg.Has["unlock"], cfg.Has["settle"], cfg.Has["drain"])
 	return cfg
 }
 
-// commands lists the commands `molt --help` shows, and "settle" when apply takes --settle.
+// commands lists the commands `molt --help` shows, "settle" and "drain" when apply takes
+// those flags, and "demo-extras" when `molt sim` does.
 func commands(t *testing.T, bin string) map[string]bool {
 	t.Helper()
 	out, err := exec.Command(bin, "--help").Output()
@@ -151,8 +152,13 @@ func commands(t *testing.T, bin string) map[string]bool {
 		t.Fatalf("molt --help: %v", err)
 	}
 	has := map[string]bool{}
-	if apply, err := exec.Command(bin, "apply", "--help").Output(); err == nil && strings.Contains(string(apply), "--settle") {
-		has["settle"] = true
+	if apply, err := exec.Command(bin, "apply", "--help").Output(); err == nil {
+		for _, flag := range []string{"settle", "drain"} {
+			has[flag] = strings.Contains(string(apply), "--"+flag+" ")
+		}
+	}
+	if sim, err := exec.Command(bin, "sim", "--help").Output(); err == nil {
+		has["demo-extras"] = strings.Contains(string(sim), "--demo-extras")
 	}
 	_, list, _ := strings.Cut(string(out), "Available Commands:")
 	list, _, _ = strings.Cut(list, "\n\n")

@@ -26,7 +26,7 @@ func (r *run) readPlans(ctx context.Context) error {
 		sels = append(sels, r.sc.Second)
 	}
 	for i, sel := range sels {
-		args := append(append([]string{"plan"}, sel...), r.sc.Strategy...)
+		args := append(append([]string{"plan"}, sel...), r.strategy()...)
 		out, errOut, code := r.query(ctx, 0, append(args, "-o", "json")...)
 		if code != 0 {
 			return fmt.Errorf("molt plan %s exited %d: %s", strings.Join(sel, " "), code, trimmed(errOut))

@@ -157,7 +157,7 @@ func (r *run) setUp(ctx context.Context) error {
 			return err
 		}
 	}
-	s, err := startSim(ctx, r.cfg.Molt, r.dir, r.sc, r.baseEnv())
+	s, err := startSim(ctx, r.cfg.Molt, r.dir, r.sc, r.baseEnv(), r.cfg.Has["demo-extras"])
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ type Scenario struct {
 	Second    []string
 	// Strategy are apply's strategy flags; Poll the hidden --poll-min of every run.
 	Strategy []string
+	// Drain is the --drain of the strategy, where molt has the flag (its default, 10s
+	// a wave, would make a rollout of the demo world outlast the harness's patience).
+	Drain string
 	// Image marks the target image before the rollout: "unhealthy" (health checks fail)
 	// or "stuck" (its droplets stay new), or "".
 	Image  string
@@ -67,9 +70,10 @@ type Scenario struct {
 	// Finish is how the operator ends what is left: "resume" or "rollback".
 	Finish string
 
-	broken string   // the selection's image that fails health checks
-	count  int      // about how many servers the selection replaces
-	ops    []string // the journal ops its rollouts write
+	broken   string   // the selection's image that fails health checks
+	onBroken []string // the selection that image upgrades
+	count    int      // about how many servers the selection replaces
+	ops      []string // the journal ops its rollouts write
 }
 
 // SimOptions are the simulator's flags.
@@ -145,12 +149,16 @@ func Pick(seed int64) Scenario {
 	sel := selections[rng.IntN(len(selections))]
 	sc.Selection, sc.Target = sel.flags, sel.target
 	sc.Strategy = pickStrategy(rng, sel)
-	sc.broken, sc.count, sc.ops = sel.broken, sel.count, sel.ops
+	sc.broken, sc.onBroken, sc.count, sc.ops = sel.broken, sel.onBroken, sel.count, sel.ops
 	if rng.IntN(4) == 0 {
 		sc.Finish = "rollback"
 	}
 	build := builders[sc.Kind]
 	build(rng, &sc)
+	// Draws added since seeds were first recorded come from a stream of their own, so
+	// that a seed keeps its scenario.
+	more := rand.New(rand.NewPCG(uint64(seed), 0x64726169))
+	sc.Drain = []string{"0s", "50ms", "200ms", "500ms"}[more.IntN(4)]
 	return sc
 }
 
@@ -173,9 +181,16 @@ func pickKind(rng *rand.Rand) Kind {
 // that fails its health checks (the demo world's <role>-<newest>-broken, which no
 // server runs: marking an image that servers run unhealthy would take them out of
 // service, whatever molt does).
+//
+// Every target is one the guards of the target allow (docs/engine.md): an upgrade of
+// each server replaced, of its own role. The broken image is named as a prerelease of
+// the newest version (web-1.6.0-broken), older than that version, so its rollout takes
+// onBroken: the servers of the selection that run an older version than the newest
+// (prod servers, by their names where a prod server runs the newest already).
 type selection struct {
 	flags          []string
 	target, broken string
+	onBroken       []string
 	// count is how many servers it replaces; ops the journal ops its rollout writes
 	// beside lock, create, retire and release.
 	count int
@@ -184,17 +199,27 @@ type selection struct {
 
 // selections cover the three ways servers are in service in the demo world: web behind
 // two load balancers listing droplets by ID, workers behind a tag-based one (some with
-// volumes), edge servers holding reserved IPs.
+// volumes), edge servers holding reserved IPs. The fourth brings the web servers that
+// lag behind web-1.5.0 up to it (those on it already are skipped), without the staging
+// servers that test web-1.6.0, which it would downgrade.
 var selections = []selection{
-	{[]string{"--tag", "role:web"}, "web-1.6.0", "web-1.6.0-broken", 19, lbOps},
-	{[]string{"--tag", "role:web", "--region", "fra1"}, "web-1.6.0", "web-1.6.0-broken", 9, lbOps},
-	{[]string{"--tag", "role:web", "--region", "nyc3"}, "web-1.6.0", "web-1.6.0-broken", 10, lbOps},
-	{[]string{"--tag", "role:web"}, "web-1.5.0", "web-1.6.0-broken", 9, lbOps},
-	{[]string{"--tag", "role:worker"}, "worker-2.2.0", "worker-2.2.0-broken", 9, nil},
-	{[]string{"--tag", "role:worker", "--move-volumes"}, "worker-2.2.0", "worker-2.2.0-broken", 12, []string{"volume_detach", "volume_attach"}},
-	{[]string{"--tag", "role:edge", "--region", "nyc3"}, "edge-1.2.0", "edge-1.2.0-broken", 4, []string{"ip_assign"}},
-	{[]string{"--tag", "role:edge", "--region", "fra1"}, "edge-1.2.0", "edge-1.2.0-broken", 3, []string{"ip_assign"}},
+	{[]string{"--tag", "role:web"}, "web-1.6.0", "web-1.6.0-broken", prodWeb, 19, lbOps},
+	{[]string{"--tag", "role:web", "--region", "fra1"}, "web-1.6.0", "web-1.6.0-broken", []string{"--tag", "env:prod", "--name", "web-fra1-*"}, 9, lbOps},
+	{[]string{"--tag", "role:web", "--region", "nyc3"}, "web-1.6.0", "web-1.6.0-broken", []string{"--tag", "env:prod", "--name", "web-nyc3-*"}, 10, lbOps},
+	{prodWeb, "web-1.5.0", "web-1.6.0-broken", prodWeb, 7, lbOps},
+	{[]string{"--tag", "role:worker"}, "worker-2.2.0", "worker-2.2.0-broken", olderWorkers, 9, nil},
+	{[]string{"--tag", "role:worker", "--move-volumes"}, "worker-2.2.0", "worker-2.2.0-broken", []string{"--tag", "role:worker", "--name", "worker-*-0[1-6]", "--move-volumes"}, 12, []string{"volume_detach", "volume_attach"}},
+	{[]string{"--tag", "role:edge", "--region", "nyc3"}, "edge-1.2.0", "edge-1.2.0-broken", []string{"--tag", "role:edge", "--region", "nyc3"}, 4, []string{"ip_assign"}},
+	{[]string{"--tag", "role:edge", "--region", "fra1"}, "edge-1.2.0", "edge-1.2.0-broken", []string{"--tag", "env:prod", "--name", "edge-fra1-*"}, 3, []string{"ip_assign"}},
 }
+
+// prodWeb are the web servers in production, none on web-1.6.0 yet (staging tests it);
+// olderWorkers the workers not on worker-2.2.0 (worker-*-0[1-6]: the seventh of each
+// region runs it already, as the staging ones do).
+var (
+	prodWeb      = []string{"--tag", "env:prod", "--name", "web-*"}
+	olderWorkers = []string{"--tag", "role:worker", "--name", "worker-*-0[1-6]"}
+)
 
 // lbOps are the ops of a handover on load balancers that list droplets by ID.
 var lbOps = []string{"lb_add", "lb_remove"}
@@ -316,6 +341,9 @@ func (sc Scenario) String() string {
 	fmt.Fprintf(&b, "seed %d: %s; %s -> %s %s", sc.Seed, sc.Kind, strings.Join(sc.Selection, " "), sc.Target, strings.Join(sc.Strategy, " "))
 	if sc.Second != nil {
 		fmt.Fprintf(&b, "; second selection %s", strings.Join(sc.Second, " "))
+	}
+	if sc.Drain != "" {
+		fmt.Fprintf(&b, " --drain %s", sc.Drain)
 	}
 	fmt.Fprintf(&b, "; provision %s", sc.Sim.Provision)
 	if sc.Sim.Latency > 0 {

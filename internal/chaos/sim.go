@@ -30,10 +30,20 @@ type sim struct {
 
 // startSim serves the demo world with the scenario's timings, rate limits out of the
 // way (only injected 429s), its state saved in dir/world.json, one log line a request.
-func startSim(ctx context.Context, bin, dir string, sc Scenario, env []string) (*sim, error) {
+//
+// The world is the demo with its extras (extras: the build's `molt sim` has
+// --demo-extras), as operators see it: beside the roles the selections replace, two
+// hand-built pets and an autoscale pool, which no selection reaches and which must
+// come out of every run untouched (CheckWorld's collateral and lost invariants cover
+// them). The pool is at its size on its own template, so the simulator never changes
+// it by itself: every change in the world is molt's.
+func startSim(ctx context.Context, bin, dir string, sc Scenario, env []string, extras bool) (*sim, error) {
 	args := []string{"sim", "--addr", "127.0.0.1:0", "--token", sc.Token, "--seed", "demo",
 		"--provision", sc.Sim.Provision.String(), "--rate-per-minute", "1000000", "--rate-per-hour", "100000000",
 		"--health-port", fmt.Sprint(healthPort), "--state", dir + "/world.json", "-v"}
+	if extras {
+		args = append(args, "--demo-extras=true")
+	}
 	if sc.Sim.Latency > 0 {
 		args = append(args, "--latency", sc.Sim.Latency.String())
 	}

@@ -97,10 +97,10 @@ func (r *run) args(st Step, id string, finishing bool) ([]string, error) {
 	var args []string
 	switch st.Do {
 	case "apply":
-		args = append(append(append([]string{"apply"}, r.sc.Selection...), "--to", r.sc.Target), r.sc.Strategy...)
+		args = append(append(append([]string{"apply"}, r.sc.Selection...), "--to", r.sc.Target), r.strategy()...)
 		args = append(append(args, "--yes"), poll...)
 	case "apply2":
-		args = append(append(append([]string{"apply"}, r.sc.Second...), r.sc.Strategy...), "--yes")
+		args = append(append(append([]string{"apply"}, r.sc.Second...), r.strategy()...), "--yes")
 		args = append(args, poll...)
 	case "resume":
 		args = append([]string{"resume"}, poll...)
@@ -117,7 +117,7 @@ func (r *run) args(st Step, id string, finishing bool) ([]string, error) {
 		args = append([]string{"rollback", id, "--yes"}, poll...)
 	case "recover":
 		// The cloud does not keep the plan's strategy: the operator gives it again.
-		args = append(append(append([]string{"recover"}, r.sc.Selection...), "--to", r.sc.Target), r.sc.Strategy...)
+		args = append(append(append([]string{"recover"}, r.sc.Selection...), "--to", r.sc.Target), r.strategy()...)
 		if finishing && id != "" {
 			args = append(args, id) // the one a command said to rebuild
 		}
@@ -130,6 +130,15 @@ func (r *run) args(st Step, id string, finishing bool) ([]string, error) {
 		args = append(args, "--access-token", r.sc.Token)
 	}
 	return args, nil
+}
+
+// strategy are the scenario's strategy flags, with its --drain where molt has the flag.
+func (r *run) strategy() []string {
+	st := slices.Clone(r.sc.Strategy)
+	if r.cfg.Has["drain"] && r.sc.Drain != "" {
+		st = append(st, "--drain", r.sc.Drain)
+	}
+	return st
 }
 
 // startCommand starts molt with args in the step's state directory.

@@ -231,3 +231,38 @@ func TestRolloutsSweepsDropletsCommittedAfterTheEnd(t *testing.T) {
 		t.Errorf("web servers: %v; want 21", on)
 	}
 }
+
+// A damaged journal of a rollout that holds no lock is not a dead end: `molt recover`
+// (here without an ID) ends it, and `molt rollouts` lists it as ended and recovered
+// (D3 of the chaos findings: recover found nothing to recover, and every command went on
+// pointing at it).
+func TestRecoverEndsADamagedJournalThatHoldsNoLock(t *testing.T) {
+	env, conn := engineSim(t, dosim.Config{})
+	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--region", "nyc3",
+		"--to", "web-1.6.0", "--surge", "5"})...)
+	if code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, errOut)
+	}
+	id := rolloutID.FindString(out)
+	dir, _ := actions.DefaultDir()
+	path := actions.JournalPath(dir, id)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rest, _ := strings.Cut(string(b), "\n")
+	if err := os.WriteFile(path, []byte(header+"\n{\"seq\": damaged\n"+rest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := molt(t, "rollouts"); code != ExitError {
+		t.Fatalf("rollouts with the journal damaged: exit %d, want 1", code)
+	}
+	code, out, errOut = molt(t, args(conn, strategyFlags(env), []string{"recover"})...)
+	if code != 0 || !strings.Contains(out, "Recovered rollout "+id) {
+		t.Fatalf("recover: exit %d: %s\n%s", code, errOut, out)
+	}
+	code, out, errOut = molt(t, "rollouts")
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "aborted") {
+		t.Errorf("rollouts after recover: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

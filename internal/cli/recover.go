@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/molt-sh/molt/actions"
 	"github.com/spf13/cobra"
@@ -21,7 +23,10 @@ func (a *app) recoverCmd() *cobra.Command {
 			"not keep the plan's strategy: give it again with the usual flags (--health, --surge,\n" +
 			"...), and --to when the rollout had made no droplet yet (--to current when it replaced\n" +
 			"each server onto the image it runs). Without ID it recovers every rollout of the\n" +
-			"account that holds a lock and has no readable journal here.",
+			"account that holds a lock and has no readable journal here, and every rollout whose\n" +
+			"journal here is damaged. A rollout that holds no lock holds nothing in the cloud: its\n" +
+			"damaged journal is replaced by one that ends it (aborted), or only moved aside when\n" +
+			"even its header cannot be read.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runRecover(cmd, args, o) },
 	}
@@ -63,7 +68,12 @@ func (a *app) runRecover(cmd *cobra.Command, args []string, o planOptions) error
 			ro.Target, ro.SameImage = "", true
 		}
 		path, err := actions.Recover(ctx, s.Client, id, ro, opt)
-		if err != nil {
+		var held *actions.NothingHeldError
+		switch {
+		case errors.As(err, &held):
+			fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s: %s.\n", id, held)
+			continue
+		case err != nil:
 			return engineError(s.explain(err))
 		}
 		if err := writeRecovered(cmd.OutOrStdout(), id, path); err != nil {
@@ -74,7 +84,7 @@ func (a *app) runRecover(cmd *cobra.Command, args []string, o planOptions) error
 }
 
 // lockedWithoutJournal lists the rollouts of the account that hold a lock and have no
-// readable journal in dir.
+// readable journal in dir, and those whose journal in dir is damaged.
 func lockedWithoutJournal(cmd *cobra.Command, s *session, dir string) ([]string, error) {
 	locked, err := actions.LockedRollouts(cmd.Context(), s.Client)
 	if err != nil {
@@ -86,8 +96,14 @@ func lockedWithoutJournal(cmd *cobra.Command, s *session, dir string) ([]string,
 			ids = append(ids, id)
 		}
 	}
+	list, _ := actions.ListRollouts(dir)
+	for _, r := range list {
+		if r.Damaged != "" && !slices.Contains(ids, r.ID) {
+			ids = append(ids, r.ID)
+		}
+	}
 	if len(ids) == 0 {
-		fmt.Fprintln(cmd.OutOrStdout(), "No rollout of this account holds a lock without a readable journal here.")
+		fmt.Fprintln(cmd.OutOrStdout(), "No rollout of this account holds a lock without a readable journal here, and no journal here is damaged.")
 	}
 	return ids, nil
 }
@@ -97,6 +113,11 @@ func writeRecovered(w io.Writer, id, path string) error {
 	sum, err := actions.Summarize(path)
 	if err != nil {
 		return err
+	}
+	if sum.State.Final() {
+		fmt.Fprintf(w, "Recovered rollout %s: no droplet carries its lock, so it holds nothing in the cloud; its journal %s now ends it (%s).\n",
+			id, path, sum.State)
+		return nil
 	}
 	fmt.Fprintf(w, "Recovered rollout %s from the cloud: %d replacements onto %s, %d done; journal %s.\n",
 		id, sum.Planned, sum.To, sum.Replaced, path)
