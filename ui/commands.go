@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -14,6 +15,11 @@ type loadRun struct {
 	gen      int
 	progress chan loadProgress
 	result   chan loadResult
+
+	// mu guards last, the newest progress: the count and a wait may be told from
+	// different goroutines.
+	mu   sync.Mutex
+	last loadProgress
 }
 
 // startLoad reads the fleet in the background and returns the Cmd that reports on it.
@@ -21,7 +27,7 @@ func startLoad(ctx context.Context, gen int, load func(context.Context, func(int
 	run := &loadRun{gen: gen, progress: make(chan loadProgress, 1), result: make(chan loadResult, 1)}
 	return func() tea.Msg {
 		go func() {
-			servers, err := load(ctx, run.report)
+			servers, err := load(withWaitNotice(ctx, run.waiting), run.report)
 			run.result <- loadResult{servers: servers, err: err}
 		}()
 		return run.next()
@@ -30,7 +36,26 @@ func startLoad(ctx context.Context, gen int, load func(context.Context, func(int
 
 // report keeps only the newest count in the channel, so the loader never blocks.
 func (r *loadRun) report(done, total int) {
-	p := loadProgress{done: done, total: total}
+	r.mu.Lock()
+	r.last.done, r.last.total = done, total
+	r.mu.Unlock()
+	r.send()
+}
+
+// waiting tells of a wait of d the loader starts now (rate limited).
+func (r *loadRun) waiting(d time.Duration) {
+	r.mu.Lock()
+	r.last.wait = d
+	r.last.waits++
+	r.mu.Unlock()
+	r.send()
+}
+
+// send puts the newest progress in the channel, replacing any not taken yet.
+func (r *loadRun) send() {
+	r.mu.Lock()
+	p := r.last
+	r.mu.Unlock()
 	for {
 		select {
 		case r.progress <- p:
@@ -50,7 +75,7 @@ func (r *loadRun) next() tea.Msg {
 	case res := <-r.result:
 		return fleetLoadedMsg{gen: r.gen, servers: res.servers, err: res.err}
 	case p := <-r.progress:
-		return fleetProgressMsg{gen: r.gen, done: p.done, total: p.total, load: r}
+		return fleetProgressMsg{gen: r.gen, done: p.done, total: p.total, wait: p.wait, waits: p.waits, load: r}
 	}
 }
 

@@ -49,8 +49,20 @@ type common struct {
 	budget Budget
 	// account names the account (its team or email) once read.
 	account string
+	// home is the account the cockpit is on, once read (Deps.Home). startupRead says
+	// the journal's first read arrived; offered, that the offer to resume made once at
+	// start was made, or was not needed.
+	home                 home
+	startupRead, offered bool
 	// presence is who is connected to a shared cockpit (molt serve).
 	presence PresenceMsg
+	// audit is the immutability audit of the fleet shown (audit.go).
+	audit auditState
+
+	// styleGen counts the styles built (one per background colour reported), and
+	// spreadDrawn is the spread as last drawn (spreadcache.go).
+	styleGen    int
+	spreadDrawn spreadDrawn
 }
 
 // loadStatus is the state of fleet loading: the generation of the newest load (older
@@ -67,6 +79,13 @@ type loadStatus struct {
 	again bool
 	// began is when the running read began; readBegan, when the read shown began.
 	began, readBegan time.Time
+	// waitUntil is when a wait of waitFor the running read began (rate limited) ends.
+	waitUntil time.Time
+	waitFor   time.Duration
+	waits     int
+	// fullAt is when the last full read ended, when the loader reads changes between
+	// full reads (Deps.FullReadAt).
+	fullAt time.Time
 }
 
 // notice is a one-line message in the status line until the next key.
@@ -116,6 +135,7 @@ func (c *common) reload() tea.Cmd {
 	c.load.loading = true
 	c.load.began = c.now()
 	c.load.done, c.load.total = 0, 0
+	c.load.waitUntil, c.load.waitFor, c.load.waits = time.Time{}, 0, 0
 	return startLoad(c.deps.Context, c.load.gen, c.deps.Load)
 }
 
@@ -160,7 +180,7 @@ func (c *common) sampleBudget() {
 // rather than doing nothing without a word.
 func (c *common) refusedKey(msg tea.KeyPressMsg) bool {
 	k := c.keys
-	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume} {
+	for _, b := range []key.Binding{k.Stage, k.Pause, k.Continue, k.Abort, k.Rollback, k.Resume, k.StageSame} {
 		for _, name := range b.Keys() {
 			if msg.String() == name {
 				c.warn("read-only mode: %s is off", b.Help().Desc)

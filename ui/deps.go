@@ -26,6 +26,9 @@ type Deps struct {
 	// actions.DefaultStrategy()); its launch template, drain and guard overrides hold
 	// for every stage, whatever strategy a role's last stage left.
 	Strategy *actions.Strategy
+	// History reads the account's spread history over [since, now], for the spread over
+	// time (t); nil: the screen says the cockpit keeps none.
+	History func(ctx context.Context, since time.Time) (fleet.Trend, error)
 	// JournalDir is where rollout journals live, for the history (default
 	// actions.DefaultDir()).
 	JournalDir string
@@ -35,6 +38,9 @@ type Deps struct {
 	// Account names the account the token belongs to (its team, else its email), read
 	// once in the background; nil or an error leaves Target alone in the header.
 	Account func(ctx context.Context) (string, error)
+	// Home reads the account the cockpit is on (its UUID, team and endpoint), once: the
+	// resume offer lists only that account's rollouts. nil cannot tell, and offers all.
+	Home func(ctx context.Context) (fleet.Account, error)
 	// Target names where the fleet comes from (the doctl context, or the API's host).
 	Target string
 	// Demo says the fleet is the embedded simulator's demo seed.
@@ -46,11 +52,21 @@ type Deps struct {
 	// NoMouse leaves the mouse to the terminal (for selecting text, or terminals that
 	// mishandle mouse reporting); by default clicks and the wheel move the cursor.
 	NoMouse bool
-	// RefreshEvery is the period of the automatic fleet refresh (zero: 30s, negative: off).
+	// RefreshEvery is the period of the automatic fleet refresh (zero: FeedRefreshEvery
+	// with FullReadAt, else DefaultRefreshEvery, spaced out for big fleets; negative: off).
 	RefreshEvery time.Duration
-	// Markdown renders the spread as markdown (as `molt status -o markdown` does) for the
-	// audit export; nil exports JSON only.
-	Markdown func(*fleet.Spread) ([]byte, error)
+	// FullReadAt, for a Load that reads only what changed between full reads (through
+	// the account's action feed: fleet.Inventory.Refresh), says when the last full read
+	// ended. The header shows it, and the automatic refresh keeps its period at any
+	// fleet size, since a refresh costs a request or two. Nil: every load reads it all.
+	FullReadAt func() time.Time
+	// Markdown renders the spread and its audit (nil: none run) as markdown, as `molt
+	// status -o markdown` does, for the audit export; nil exports JSON only.
+	Markdown func(*fleet.Spread, *fleet.Audit) ([]byte, error)
+	// Audit runs the immutability audit of a spread (drift from the account's action
+	// feed, max age and health per role), probing the servers' health when probe is set;
+	// the UI runs it after every fleet read, in the background. nil: no audit.
+	Audit func(ctx context.Context, sp *fleet.Spread, probe bool) (*fleet.Audit, error)
 	// Operator names who starts rollouts from this UI, as the journal will record it;
 	// the confirmation shows it (empty: not shown).
 	Operator string
@@ -82,8 +98,13 @@ type StrategyStore interface {
 	Save(key string, st actions.Strategy) error
 }
 
-// DefaultRefreshEvery is the period of the automatic fleet refresh.
-const DefaultRefreshEvery = 30 * time.Second
+// DefaultRefreshEvery is the period of the automatic fleet refresh when every load is
+// a full read; FeedRefreshEvery when a load reads only what changed (Deps.FullReadAt):
+// one request every 10s is 360 of DigitalOcean's 5,000 an hour.
+const (
+	DefaultRefreshEvery = 30 * time.Second
+	FeedRefreshEvery    = 10 * time.Second
+)
 
 func (d Deps) withDefaults() Deps {
 	if d.Context == nil {
@@ -94,6 +115,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.RefreshEvery == 0 {
 		d.RefreshEvery = DefaultRefreshEvery
+		if d.FullReadAt != nil {
+			d.RefreshEvery = FeedRefreshEvery
+		}
 	}
 	if d.Engine == nil {
 		d.Readonly = true

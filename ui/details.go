@@ -74,6 +74,7 @@ func (c *common) serverDetails(r listRow, width int) []string {
 		c.field("version", state),
 	}
 	lines = append(lines, c.fieldLines("image", img, width)...)
+	lines = append(lines, c.serverAudit(srv, r.role, width)...)
 	lines = append(lines,
 		c.field("status", c.statusView(srv.Status, 0)),
 		c.field("region", srv.Region+" · "+srv.Size),
@@ -111,15 +112,16 @@ func (c *common) versionDetails(r listRow) []string {
 	if rel.Image.Distribution != "" {
 		img += " · " + rel.Image.Distribution
 	}
-	return []string{
+	return append([]string{
 		s.VersionStyle(r.rank).Render(versionGlyph(r.rank)) + " " + s.Bold.Render(rel.Label),
 		c.field("state", state),
 		c.field("image", img),
 		c.field("built", since(c.spread.At, rel.CreatedAt)+" ago"),
 		c.field("servers", fmt.Sprintf("%d in %s (%s)", rel.Roles[r.role], r.role, percent(share))),
+		c.field("cost", runRate(rel.Cost)),
 		c.field("regions", countsLine(rel.Regions)),
 		c.field("image in", orDash(strings.Join(rel.Image.Regions, " "))),
-	}
+	}, c.releaseHealth(rel)...)
 }
 
 func (c *common) roleDetails(r listRow, width int) []string {
@@ -128,10 +130,12 @@ func (c *common) roleDetails(r listRow, width int) []string {
 	if rs == nil {
 		rs = &fleet.RoleSpread{Role: r.role}
 	}
-	lines := []string{s.Bold.Render(r.role), c.field("servers", strconv.Itoa(rs.Count)), c.field("versions", strconv.Itoa(len(rs.Releases)))}
+	lines := []string{s.Bold.Render(r.role), c.field("servers", strconv.Itoa(rs.Count)), c.field("versions", strconv.Itoa(len(rs.Releases))),
+		c.field("cost", runRate(rs.Cost))}
 	if r.nKept > 0 {
 		lines = append(lines, c.field("kept", fmt.Sprintf("%d old droplets, off, for a fast rollback", r.nKept)))
 	}
+	lines = append(lines, c.roleAudit(r.role, width)...)
 	if rs.Newest == nil {
 		return append(lines, s.Muted.Render("No role tag: nothing says which version these should run."))
 	}

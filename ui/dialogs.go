@@ -119,8 +119,12 @@ func spaced(cols []string) []string {
 	return out
 }
 
-// offerDialog offers to resume the unfinished rollout found at start.
-type offerDialog struct{ r rollout }
+// offerDialog offers to resume the unfinished rollout found at start: one of the
+// account the cockpit is on; others counts those of other accounts, never offered.
+type offerDialog struct {
+	r      rollout
+	others int
+}
 
 func (d *offerDialog) update(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	switch {
@@ -145,8 +149,11 @@ func (d *offerDialog) view(c *common) string {
 		s.Title.Render("An unfinished rollout is in the journal"), "",
 		fmt.Sprintf("%s  %s → %s", r.ID, r.Selection, r.To),
 		fmt.Sprintf("%s at %d/%d, last seen %s, by %s", stateWords(r.State), r.Replaced, r.Planned, when, r.Operator),
-		"",
 	}
+	if note := c.othersNote(d.others); note != "" {
+		body = append(body, wrap(s.Muted.Render(note), min(c.width-10, 72))...)
+	}
+	body = append(body, "")
 	if c.keys.Resume.Enabled() {
 		body = append(body, s.KeyName.Render("R")+" resume it   "+s.KeyName.Render("h")+" history   "+s.KeyName.Render("esc")+" not now")
 	} else {

@@ -34,6 +34,7 @@ func (e *testEngine) Gather(ctx context.Context, req PlanRequest) (actions.PlanI
 	in, err := actions.Gather(ctx, e.env.Client, req.Selection, req.Servers, req.Target, all)
 	in.Strategy = req.Strategy
 	in.ProvisionTime = 20 * time.Millisecond
+	in.SameImage = actions.IsCurrentImage(req.Target) // as the engine's Gather does
 	return in, err
 }
 

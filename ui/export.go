@@ -36,7 +36,7 @@ func scopeOf(c *common, l *fleetList) auditScope {
 	case l.filter != "":
 		var shown []fleet.Server
 		for _, id := range l.visibleIDs() {
-			shown = append(shown, l.servers[id])
+			shown = append(shown, *l.servers[id])
 		}
 		return auditScope{servers: shown, filter: l.filter,
 			what: fmt.Sprintf("the %s the filter %s shows", plural(len(shown), "server"), l.filter)}
@@ -131,9 +131,15 @@ func export(c *common, scope auditScope, base string) tea.Cmd {
 	sp := fleet.NewSpread(scope.servers, fleet.Options{Now: c.spread.At, VersionTag: c.spread.Options.VersionTag,
 		RolePrefix: c.spread.Options.RolePrefix})
 	report, md := sp.Report(exportTarget(c), scope.selection()), c.deps.Markdown
+	// The audit of the servers exported, from what the fleet's audit read (no IO).
+	var audit *fleet.Audit
+	if c.audit.result != nil {
+		audit = sp.Audit(c.audit.result.Options)
+		report = sp.AuditReport(exportTarget(c), scope.selection(), audit)
+	}
 	c.say("writing the audit…")
 	return func() tea.Msg {
-		paths, err := writeAudit(base, report, scope, func() ([]byte, error) { return md(sp) }, md != nil)
+		paths, err := writeAudit(base, report, scope, func() ([]byte, error) { return md(sp, audit) }, md != nil)
 		return exportDoneMsg{paths: paths, err: err}
 	}
 }

@@ -33,7 +33,7 @@ var qualifiers = map[string]func(f serverFacts, v string) bool{
 // serverFacts is a server with what the filter reads besides it: its role and the label
 // of the release it runs.
 type serverFacts struct {
-	s           fleet.Server
+	s           *fleet.Server
 	role, label string
 }
 

@@ -9,7 +9,7 @@ import (
 // shownServers are the names of the servers a filter lets through.
 func shownServers(m Model) []string {
 	var out []string
-	for _, r := range m.fleet.list.rows {
+	for _, r := range m.fleet.list.rows.All() {
 		if r.kind == rowServer {
 			out = append(out, r.server.Name)
 		}

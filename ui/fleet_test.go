@@ -26,7 +26,7 @@ func names(servers []fleet.Server) []string {
 // cursorTo moves the cursor down to the first row whose text contains s.
 func cursorTo(t *testing.T, m Model, s string) Model {
 	t.Helper()
-	for i, r := range m.fleet.list.rows {
+	for i, r := range m.fleet.list.rows.All() {
 		if strings.Contains(ansiRow(m, r), s) {
 			m.fleet.list.cursor = i
 			return m
@@ -76,7 +76,7 @@ func TestFilterNarrowsByRegionTagAndIPThenEscClears(t *testing.T) {
 	if m.Focus() != FocusFilter {
 		t.Fatalf("/ did not focus the filter")
 	}
-	for _, r := range m.fleet.list.rows {
+	for _, r := range m.fleet.list.rows.All() {
 		if r.kind == rowServer && r.server.Region != "sfo3" {
 			t.Fatalf("filter sfo3 shows %s in %s", r.server.Name, r.server.Region)
 		}
@@ -115,7 +115,7 @@ func TestFoldUnfoldAndCursorStaysOnHeader(t *testing.T) {
 	if cur.kind != rowVersion || cur.release.Label != "web-1.5.0" {
 		t.Fatalf("folding from a server left the cursor on %q, want the web-1.5.0 header", ansiRow(m, cur))
 	}
-	for _, r := range m.fleet.list.rows {
+	for _, r := range m.fleet.list.rows.All() {
 		if r.kind == rowServer && r.release.Label == "web-1.5.0" {
 			t.Fatalf("web-1.5.0 folded still shows %s", r.server.Name)
 		}
@@ -243,7 +243,7 @@ func TestExportWritesJSONAndMarkdown(t *testing.T) {
 	dir := t.TempDir()
 	m := loaded(t, demoServers(t), 120, 40, func(d *Deps) {
 		d.ExportDir = dir
-		d.Markdown = func(*fleet.Spread) ([]byte, error) { return []byte("# audit\n"), nil }
+		d.Markdown = func(*fleet.Spread, *fleet.Audit) ([]byte, error) { return []byte("# audit\n"), nil }
 	})
 	next, cmd := press(t, m, "x").Update(keyMsg("enter"))
 	if cmd == nil {

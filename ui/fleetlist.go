@@ -29,13 +29,31 @@ type listRow struct {
 	// rank is the release's place in its role, 0 for the newest.
 	rank   int
 	server fleet.Server
-	// ids are the servers under a header that the filter lets through.
-	ids       []int
+	// runs are the servers under a header that the filter lets through, count how many,
+	// and groups the range of their groups (groups.list[groups[0]:groups[1]]).
+	runs      [][]*fleet.Server
+	count     int
+	groups    [2]int
 	straggler bool
 	// versions counts the releases under a role header, nKept its kept droplets.
 	versions, nKept int
 	// kept is set on a kept droplet's row (and the first of them on its group's header).
 	kept *keptServer
+}
+
+// ids are the servers of the row: its own, or those under a header that the filter
+// lets through.
+func (r listRow) ids() []int {
+	if r.kind == rowServer {
+		return []int{r.server.ID}
+	}
+	out := make([]int, 0, r.count)
+	for _, run := range r.runs {
+		for _, s := range run {
+			out = append(out, s.ID)
+		}
+	}
+	return out
 }
 
 // key identifies the row across rebuilds, so the cursor can stay on it.
@@ -73,7 +91,7 @@ func (o sortOrder) String() string {
 // fleetList is the fleet grouped by role, then version: what is folded, selected and
 // under the cursor.
 type fleetList struct {
-	rows      []listRow
+	rows      rowList
 	cursor    int
 	offset    int
 	collapsed map[string]bool
@@ -84,7 +102,20 @@ type fleetList struct {
 	// reverse turns the sort around.
 	reverse bool
 	// servers is every server in the fleet by ID, for the selection.
-	servers map[int]fleet.Server
+	servers map[int]*fleet.Server
+	// sp is the spread laid out; all its groups sorted, shown those the filter lets
+	// through (see fleetrows.go); cols the server columns' widths, sized to the fleet.
+	sp    *fleet.Spread
+	all   []group
+	full  *groups
+	shown *groups
+	cols  columns
+	// filterGen counts the filter's edits and dataGen the spreads and sorts, so that a
+	// filter computed in the background for an older edit or older groups is dropped.
+	filterGen, dataGen int
+	// syncMax is the largest fleet filtered at each keystroke; a bigger one is filtered
+	// in the background once the keys pause (filterasync.go).
+	syncMax int
 	// kept are the old droplets kept by rollouts that ended, listed apart.
 	kept []keptServer
 	// newer are the roles with an image newer than any of their servers run: every one
@@ -95,120 +126,141 @@ type fleetList struct {
 // newFleetList is an empty list whose selection is selected (shared with the other
 // screens).
 func newFleetList(selected map[int]bool) fleetList {
-	return fleetList{collapsed: map[string]bool{}, selected: selected, servers: map[int]fleet.Server{}}
+	return fleetList{collapsed: map[string]bool{}, selected: selected, servers: map[int]*fleet.Server{},
+		full: &groups{of: map[int]int32{}}, shown: &groups{of: map[int]int32{}}, syncMax: syncFilterMax}
 }
 
 // rebuild lays the rows out again from sp, keeping the cursor on the same row when it
-// still exists and dropping selected servers that are gone.
+// still exists and dropping selected servers that are gone. It groups, sorts and
+// filters the fleet and sizes the columns: once per load, not per frame.
 func (l *fleetList) rebuild(sp *fleet.Spread, kept []keptServer) {
-	keep := ""
-	if cur, ok := l.current(); ok {
-		keep = cur.key()
-	}
-	l.kept = kept
-	l.servers = map[int]fleet.Server{}
-	for _, s := range sp.Servers() {
-		l.servers[s.ID] = s
+	l.kept, l.sp = kept, sp
+	servers := sp.Servers()
+	l.servers = make(map[int]*fleet.Server, len(servers))
+	for i := range servers {
+		l.servers[servers[i].ID] = &servers[i]
 	}
 	for id := range l.selected {
 		if _, ok := l.servers[id]; !ok {
 			delete(l.selected, id)
 		}
 	}
-	l.rows = l.layout(sp)
-	l.cursor = min(l.cursor, max(len(l.rows)-1, 0))
-	for i, r := range l.rows {
-		if r.key() == keep {
+	l.cols = fleetColumns(servers)
+	l.resort()
+}
+
+// resort sorts the groups again, then filters and lays them out.
+func (l *fleetList) resort() {
+	l.dataGen++
+	l.all = sortedGroups(l.sp, l.sort, l.reverse, l.newer)
+	l.full = filterGroups(l.all, nil)
+	l.refilter(l.filter, l.filtered(l.filter))
+}
+
+// filtered is the groups filter lets through, the fleet's own when it is empty.
+func (l *fleetList) filtered(filter string) *groups {
+	if q := parseFilter(filter); len(q) > 0 {
+		return filterGroups(l.all, q)
+	}
+	return l.full
+}
+
+// refilter shows the groups filtered by filter.
+func (l *fleetList) refilter(filter string, shown *groups) {
+	l.filter, l.shown = filter, shown
+	l.refold()
+}
+
+// refold lays the rows out from the groups shown, after a fold or a filter: the cost
+// of the groups and the headers, not of the servers.
+func (l *fleetList) refold() {
+	keep, had := l.current()
+	l.rows = l.layout()
+	l.cursor = min(l.cursor, max(l.rows.Len()-1, 0))
+	if had {
+		if i := l.rows.find(keep, l.shown.of); i >= 0 {
 			l.cursor = i
 		}
 	}
 }
 
-// relayout lays the rows out again after a change of filter, sort or fold.
-func (l *fleetList) relayout(sp *fleet.Spread) { l.rebuild(sp, l.kept) }
-
 // layout builds the rows: for each role its header, then each release newest first with
 // its servers, skipping what the filter hides and what is folded.
-func (l *fleetList) layout(sp *fleet.Spread) []listRow {
-	byGroup := map[string][]fleet.Server{}
-	q := parseFilter(l.filter)
-	for _, s := range sp.Servers() {
-		f := serverFacts{s: s, role: sp.Options.Role(s)}
-		if rel := sp.ReleaseOf(s); rel != nil {
-			f.label = rel.Label
-		}
-		if q.match(f) {
-			k := f.role + "|" + sp.Options.ReleaseKey(s)
-			byGroup[k] = append(byGroup[k], s)
-		}
+func (l *fleetList) layout() rowList {
+	var rows rowList
+	if l.sp == nil {
+		return rows
 	}
-	keptBy := l.keptByRole(q)
-	var rows []listRow
-	for _, rs := range sp.Roles {
-		rows = append(rows, l.roleRows(rs, byGroup, keptBy[rs.Role])...)
+	keptBy := l.keptByRole(parseFilter(l.filter))
+	g := 0
+	for _, rs := range l.sp.Roles {
+		end := g
+		for end < len(l.shown.list) && l.shown.list[end].role == rs.Role {
+			end++
+		}
+		l.roleRows(&rows, rs.Role, g, end, keptBy[rs.Role])
 		delete(keptBy, rs.Role)
+		g = end
 	}
 	for _, role := range slices.Sorted(maps.Keys(keptBy)) {
-		rows = append(rows, l.roleRows(&fleet.RoleSpread{Role: role}, byGroup, keptBy[role])...)
+		l.roleRows(&rows, role, g, g, keptBy[role])
 	}
 	return rows
 }
 
-func (l *fleetList) roleRows(rs *fleet.RoleSpread, byGroup map[string][]fleet.Server, kept []keptServer) []listRow {
-	head := listRow{kind: rowRole, role: rs.Role}
-	var body []listRow
-	for _, rank := range l.releaseOrder(len(rs.Releases)) {
-		rel := rs.Releases[rank]
-		servers := byGroup[rs.Role+"|"+rel.Key]
-		if len(servers) == 0 {
+// roleRows adds a role's header and, unless folded, its groups from..to of the groups
+// shown and its kept droplets.
+func (l *fleetList) roleRows(rows *rowList, role string, from, to int, kept []keptServer) {
+	head := listRow{kind: rowRole, role: role, groups: [2]int{from, to}, nKept: len(kept)}
+	var body []rowSeg
+	for g := from; g < to; g++ {
+		gr := l.shown.list[g]
+		if len(gr.members) == 0 {
 			continue
 		}
-		l.sortServers(servers)
-		straggler := rs.Newest != nil && (rel != rs.Newest || l.newer[rs.Role])
-		vh := listRow{kind: rowVersion, role: rs.Role, release: rel, rank: rank, straggler: straggler}
-		for _, s := range servers {
-			vh.ids = append(vh.ids, s.ID)
-		}
-		head.ids = append(head.ids, vh.ids...)
+		vh := listRow{kind: rowVersion, role: role, release: gr.release, rank: gr.rank, straggler: gr.straggler,
+			runs: [][]*fleet.Server{gr.members}, count: len(gr.members), groups: [2]int{g, g + 1}}
+		head.runs = append(head.runs, gr.members)
+		head.count += len(gr.members)
 		head.versions++
-		body = append(body, vh)
-		if l.collapsed[vh.key()] {
-			continue
-		}
-		for _, s := range servers {
-			body = append(body, listRow{kind: rowServer, role: rs.Role, release: rel, rank: rank, server: s, straggler: straggler})
+		body = append(body, rowSeg{row: vh})
+		if !l.collapsed[vh.key()] {
+			body = append(body, rowSeg{row: listRow{kind: rowServer, role: role, release: gr.release, rank: gr.rank,
+				straggler: gr.straggler}, members: gr.members, group: g})
 		}
 	}
-	head.nKept = len(kept)
-	body = append(body, l.keptRows(rs.Role, kept)...)
-	if len(head.ids) == 0 && len(kept) == 0 {
-		return nil
+	body = append(body, l.keptRows(role, kept)...)
+	if head.count == 0 && len(kept) == 0 {
+		return
 	}
+	rows.add(rowSeg{row: head})
 	if l.collapsed[head.key()] {
-		return []listRow{head}
+		return
 	}
-	return append([]listRow{head}, body...)
+	for _, s := range body {
+		rows.add(s)
+	}
 }
 
 // releaseOrder is the order of a role's n releases (newest first): reversed when sorted
 // by version the other way.
-func (l *fleetList) releaseOrder(n int) []int {
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+func releaseOrder(n int, order sortOrder, reverse bool) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
 	}
-	if l.sort == sortVersion && l.reverse {
-		slices.Reverse(order)
+	if order == sortVersion && reverse {
+		slices.Reverse(out)
 	}
-	return order
+	return out
 }
 
 // sortServers orders the servers of a group by the sort, then by name and ID; age is
 // youngest first, size smallest first.
-func (l *fleetList) sortServers(servers []fleet.Server) {
-	slices.SortStableFunc(servers, func(a, b fleet.Server) int {
+func sortServers(servers []*fleet.Server, order sortOrder, reverse bool) {
+	slices.SortStableFunc(servers, func(a, b *fleet.Server) int {
 		var c int
-		switch l.sort {
+		switch order {
 		case sortRegion:
 			c = strings.Compare(a.Region, b.Region)
 		case sortAge:
@@ -219,7 +271,7 @@ func (l *fleetList) sortServers(servers []fleet.Server) {
 			c = cmp.Or(cmp.Compare(a.Disk, b.Disk), strings.Compare(a.Size, b.Size))
 		}
 		c = cmp.Or(c, strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-		if l.reverse && l.sort != sortVersion {
+		if reverse && order != sortVersion {
 			return -c
 		}
 		return c
@@ -240,15 +292,15 @@ func arrow(descending bool) string {
 
 // current is the row under the cursor.
 func (l *fleetList) current() (listRow, bool) {
-	if l.cursor < 0 || l.cursor >= len(l.rows) {
+	if l.cursor < 0 || l.cursor >= l.rows.Len() {
 		return listRow{}, false
 	}
-	return l.rows[l.cursor], true
+	return l.rows.At(l.cursor), true
 }
 
 // move shifts the cursor by delta rows, clamped to the list.
 func (l *fleetList) move(delta int) {
-	l.cursor = max(0, min(l.cursor+delta, len(l.rows)-1))
+	l.cursor = max(0, min(l.cursor+delta, l.rows.Len()-1))
 }
 
 // setFolded folds or unfolds the header under the cursor, or the group of the server
@@ -279,10 +331,7 @@ func (l *fleetList) toggleSelect() {
 	if !ok {
 		return
 	}
-	ids := cur.ids
-	if cur.kind == rowServer {
-		ids = []int{cur.server.ID}
-	}
+	ids := cur.ids()
 	l.setSelected(ids, !l.allSelected(ids))
 }
 
@@ -307,10 +356,10 @@ func (l *fleetList) setSelected(ids []int, on bool) {
 
 // visibleIDs are the servers the filter lets through, folded or not.
 func (l *fleetList) visibleIDs() []int {
-	var ids []int
-	for _, r := range l.rows {
-		if r.kind == rowRole {
-			ids = append(ids, r.ids...)
+	ids := make([]int, 0, l.shown.count)
+	for _, g := range l.shown.list {
+		for _, s := range g.members {
+			ids = append(ids, s.ID)
 		}
 	}
 	return ids
@@ -320,7 +369,7 @@ func (l *fleetList) visibleIDs() []int {
 func (l *fleetList) selection() []fleet.Server {
 	out := make([]fleet.Server, 0, len(l.selected))
 	for id := range l.selected {
-		out = append(out, l.servers[id])
+		out = append(out, *l.servers[id])
 	}
 	slices.SortFunc(out, func(a, b fleet.Server) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))

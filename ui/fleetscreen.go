@@ -26,13 +26,15 @@ func (f *fleetScreen) typing() bool { return f.focus == FocusFilter }
 // update handles the fleet screen's keys: the filter being typed, the details pane
 // when it has the focus, else the list.
 func (f *fleetScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
+	if cmd, ok := f.list.onFilterMsg(msg); ok {
+		return nil, cmd
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	switch {
 	case !ok:
 		return nil, nil
 	case f.focus == FocusFilter:
-		f.filterKey(c, k)
-		return nil, nil
+		return nil, f.filterKey(k)
 	case f.focus == FocusDetails:
 		if key.Matches(k, c.keys.Back, c.keys.Enter) {
 			f.focus = FocusList
@@ -43,21 +45,20 @@ func (f *fleetScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 	return f.listKey(c, k)
 }
 
-// filterKey edits the filter; the list follows every keystroke. Enter keeps the filter,
-// esc drops it.
-func (f *fleetScreen) filterKey(c *common, msg tea.KeyPressMsg) {
+// filterKey edits the filter; the list follows the keystrokes (a big fleet's once they
+// pause: filterasync.go). Enter keeps the filter, esc drops it.
+func (f *fleetScreen) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "enter":
 		f.focus = FocusList
-		return
+		return nil
 	case "esc":
 		f.filter.value = ""
 		f.focus = FocusList
 	default:
 		f.filter.update(msg)
 	}
-	f.list.filter = f.filter.value
-	f.list.relayout(c.spread)
+	return f.list.filterTo(f.filter.value)
 }
 
 // listKey handles the keys of the fleet list.
@@ -96,11 +97,11 @@ func (f *fleetScreen) action(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		f.filter.value = f.list.filter
 	case key.Matches(msg, k.Sort):
 		f.list.sort, f.list.reverse = (f.list.sort+1)%sortOrders, false
-		f.list.relayout(c.spread)
+		f.list.resort()
 		c.say("sorted by %s", f.list.sort)
 	case key.Matches(msg, k.Reverse):
 		f.list.reverse = !f.list.reverse
-		f.list.relayout(c.spread)
+		f.list.resort()
 		c.say("sorted by %s, %s", f.list.sort, map[bool]string{false: "the usual way", true: "reversed"}[f.list.reverse])
 	case key.Matches(msg, k.Matrix):
 		return show{to: ScreenMatrix}, nil
@@ -123,6 +124,8 @@ func (f *fleetScreen) runKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 		return f.stage(c), nil
 	case key.Matches(msg, k.History):
 		return show{to: ScreenHistory}, nil
+	case key.Matches(msg, k.Trend):
+		return show{to: ScreenTrend}, nil
 	case key.Matches(msg, k.Live) && c.live == nil:
 		c.say("no rollout has run in this session; h lists past ones")
 	case key.Matches(msg, k.Live):
@@ -132,6 +135,9 @@ func (f *fleetScreen) runKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case key.Matches(msg, k.Resume):
 		return offerNewest(c), nil
 	default:
+		if a, cmd, ok := f.auditKey(c, msg); ok {
+			return a, cmd
+		}
 		return ignored{}, nil
 	}
 	return nil, nil
@@ -146,18 +152,21 @@ func continueRun(c *common) (action, tea.Cmd) {
 	return nil, controlErr(c.live.run.Continue)
 }
 
-// offerNewest offers to resume the newest unfinished rollout in the journal, or says
-// there is none.
+// offerNewest offers to resume the newest unfinished rollout of this account in the
+// journal, or says there is none.
 func offerNewest(c *common) action {
 	if c.busy() {
 		return nil
 	}
-	for _, r := range c.rollouts {
-		if r.Unfinished() {
-			return openDialog{&offerDialog{r: r}}
-		}
+	mine, others := c.resumable()
+	switch {
+	case len(mine) > 0:
+		return openDialog{&offerDialog{r: mine[0], others: others}}
+	case others > 0:
+		c.warn("nothing to resume on this account, only %s (h lists all)", c.othersCount(others))
+	default:
+		c.warn("nothing to resume: no rollout in the journal is unfinished (h lists them)")
 	}
-	c.warn("nothing to resume: no rollout in the journal is unfinished (h lists them)")
 	return nil
 }
 
@@ -171,11 +180,7 @@ func (f *fleetScreen) stage(c *common) action {
 	servers := f.list.selection()
 	if len(servers) == 0 {
 		if cur, ok := f.list.current(); ok {
-			ids := cur.ids
-			if cur.kind == rowServer {
-				ids = []int{cur.server.ID}
-			}
-			f.list.setSelected(ids, true)
+			f.list.setSelected(cur.ids(), true)
 			servers = f.list.selection()
 		}
 	}
@@ -191,11 +196,9 @@ func (f *fleetScreen) stage(c *common) action {
 // fold folds or unfolds the group under the cursor, moving the cursor to its header.
 func (f *fleetScreen) fold(c *common, folded bool) {
 	k := f.list.setFolded(folded)
-	f.list.relayout(c.spread)
-	for i, r := range f.list.rows {
-		if r.key() == k {
-			f.list.cursor = i
-		}
+	f.list.refold()
+	if i := f.list.rows.header(k); i >= 0 {
+		f.list.cursor = i
 	}
 }
 
@@ -218,8 +221,8 @@ func (f *fleetScreen) enter(c *common) {
 func (f *fleetScreen) clearOne(c *common) {
 	switch {
 	case f.list.filter != "":
-		f.list.filter, f.filter.value = "", ""
-		f.list.relayout(c.spread)
+		f.filter.value = ""
+		f.list.filterTo("")
 	case len(f.list.selected) > 0:
 		n := len(f.list.selected)
 		clear(f.list.selected)
@@ -237,7 +240,7 @@ func (f *fleetScreen) listHeight(c *common) int {
 
 // follow keeps the list's window around the cursor after any change.
 func (f *fleetScreen) follow(c *common) {
-	f.list.offset = window(f.list.offset, f.list.cursor, f.listHeight(c), len(f.list.rows))
+	f.list.offset = window(f.list.offset, f.list.cursor, f.listHeight(c), f.list.rows.Len())
 }
 
 // view is the spread bars, then the list with the details pane beside it when the
@@ -287,6 +290,8 @@ func (f *fleetScreen) statusLine(c *common) (typing, note, right string) {
 		typing = s.Accent.Render("/ ") + f.filter.view() + s.Muted.Render("  enter keep · esc clear")
 	case f.list.filter != "":
 		note = s.Accent.Render("filter: ") + f.list.filter + s.Muted.Render(" (esc clears)")
+	default:
+		note = c.auditNote()
 	}
 	var parts []string
 	if n := len(f.list.selected); n > 0 {
@@ -305,7 +310,7 @@ func (f *fleetScreen) statusLine(c *common) (typing, note, right string) {
 
 // position says which rows of the list are shown when not all of them are.
 func (f *fleetScreen) position(c *common) string {
-	return position(f.list.offset, f.listHeight(c), len(f.list.rows))
+	return position(f.list.offset, f.listHeight(c), f.list.rows.Len())
 }
 
 // hiddenSelected counts the selected servers the filter hides.
@@ -313,13 +318,9 @@ func (f *fleetScreen) hiddenSelected() int {
 	if f.list.filter == "" {
 		return 0
 	}
-	shown := map[int]bool{}
-	for _, id := range f.list.visibleIDs() {
-		shown[id] = true
-	}
 	n := 0
 	for id := range f.list.selected {
-		if !shown[id] {
+		if _, shown := f.list.shown.of[id]; !shown {
 			n++
 		}
 	}
@@ -342,7 +343,7 @@ func (f *fleetScreen) keyBar(c *common) []key.Binding {
 	if c.live != nil {
 		out = append(out, withHelp(k.Live, "live"))
 	}
-	return append(out, k.Filter, k.Matrix, k.History, k.Enter, k.Export)
+	return append(out, k.Filter, k.Matrix, k.History, k.Trend, k.Enter, k.Export)
 }
 
 // fleetLegend explains the glyphs of the fleet list.
@@ -360,9 +361,9 @@ func (f *fleetScreen) help(c *common) helpPage {
 			legend: filterLegend}
 	case FocusDetails:
 		return helpPage{groups: []helpGroup{{"Details", []helpItem{item(withHelp(k.Back, "back to the list")),
-			item(withHelp(k.Enter, "back to the list"))}}, generalHelp(k)}, legend: fleetLegend}
+			item(withHelp(k.Enter, "back to the list"))}}, generalHelp(k)}, legend: c.fleetLegend()}
 	}
-	return helpPage{legend: fleetLegend, groups: fleetHelpGroups(k)}
+	return helpPage{legend: c.fleetLegend(), groups: append(fleetHelpGroups(k), c.auditHelp())}
 }
 
 // filterLegend says what the filter matches.
@@ -376,7 +377,7 @@ func fleetHelpGroups(k KeyMap) []helpGroup {
 			halfPage(k),
 			pair(k.Top, k.Bottom, "top, bottom"), pair(k.Collapse, k.Expand, "fold, unfold"), item(k.Enter)}},
 		{"Fleet", []helpItem{item(k.Select), item(k.SelectAll), item(k.Filter), item(k.Sort), item(k.Reverse),
-			item(k.Matrix), item(k.Refresh), item(k.Export)}},
+			item(k.Matrix), item(withHelp(k.Trend, "spread over time")), item(k.Refresh), item(k.Export)}},
 		{"Rollouts", []helpItem{item(k.Stage), item(k.Live), item(withHelp(k.Continue, "continue at a checkpoint")),
 			item(k.History), item(withHelp(k.Resume, "resume an unfinished one"))}},
 		{"General", []helpItem{item(k.Back), item(k.Help), item(k.Quit)}},

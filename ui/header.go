@@ -19,6 +19,7 @@ const (
 	headerNoTarget                // the account without the doctl context or host after it
 	headerShortRead               // the time of the last read without "read"
 	headerShortAPI                // the budgets as "api 249/min 4993/h"
+	headerNoFull                  // no time of the last full read
 	headerNoRead                  // no time of the last read
 	headerNoDemoWords             // no "simulated cloud"
 	headerTerseness
@@ -96,12 +97,34 @@ func headerRight(c *common, t headerTerse) string {
 	}
 	switch {
 	case t >= headerNoRead:
+	case !c.load.at.IsZero() && t < headerNoFull && !c.load.fullAt.IsZero():
+		parts = append(parts, fullReadWords(c, t >= headerShortRead))
 	case c.load.loading && !c.load.at.IsZero():
 		parts = append(parts, fmt.Sprintf("%*s", len(read)+8, "refreshing…")) // as wide as the time it stands for
 	case !c.load.at.IsZero():
 		parts = append(parts, read+c.load.at.Format("15:04:05"))
 	}
 	return c.styles.Muted.Render(strings.Join(parts, " · "))
+}
+
+// fullReadWords says when the fleet was read and when it was last read whole, for a
+// loader that reads only what changed in between: "full read 09:26:53" after a full
+// read, else "read 09:26:53 · full read 09:20:11" (short: "09:26:53 · full 09:20:11").
+func fullReadWords(c *common, short bool) string {
+	at, full := c.load.at, c.load.fullAt.In(c.load.at.Location())
+	fullWord, read := "full read ", "read "
+	if short {
+		fullWord, read = "full ", ""
+	}
+	if !c.load.loading && !full.Before(c.load.readBegan) { // the read shown was a full read
+		return fullWord + at.Format("15:04:05")
+	}
+	if c.load.loading {
+		read = fmt.Sprintf("%*s", len(read)+8, "refreshing…")
+	} else {
+		read += at.Format("15:04:05")
+	}
+	return read + " · " + fullWord + full.Format("15:04:05")
 }
 
 // budgetWords says what is left of the API's two limits, "min 249/250 · hour

@@ -138,6 +138,10 @@ func resume(c *common, r rollout) tea.Cmd {
 		c.warn("rollout %s is %s: there is nothing to resume", r.ID, stateWords(r.State))
 		return nil
 	}
+	if why := c.notHome(r); why != "" {
+		c.warn("%s", why)
+		return nil
+	}
 	c.say("resuming %s…", r.ID)
 	return startResume(c.deps.Context, c.deps.Engine, r)
 }

@@ -108,7 +108,7 @@ func (k keptServer) ttlLeft(now time.Time) string {
 func (l *fleetList) keptByRole(q filterQuery) map[string][]keptServer {
 	out := map[string][]keptServer{}
 	for _, k := range l.kept {
-		if q.match(serverFacts{s: k.Server, role: k.role, label: "kept"}) {
+		if q.match(serverFacts{s: &k.Server, role: k.role, label: "kept"}) {
 			out[k.role] = append(out[k.role], k)
 		}
 	}
@@ -119,18 +119,15 @@ func (l *fleetList) keptByRole(q filterQuery) map[string][]keptServer {
 }
 
 // keptRows are a role's kept droplets under their header, unless folded.
-func (l *fleetList) keptRows(role string, kept []keptServer) []listRow {
+func (l *fleetList) keptRows(role string, kept []keptServer) []rowSeg {
 	if len(kept) == 0 {
 		return nil
 	}
-	rows := []listRow{{kind: rowKept, role: role, kept: &kept[0], nKept: len(kept)}}
+	rows := []rowSeg{{row: listRow{kind: rowKept, role: role, kept: &kept[0], nKept: len(kept)}}}
 	if l.collapsed["kept:"+role] {
 		return rows
 	}
-	for i := range kept {
-		rows = append(rows, listRow{kind: rowServer, role: role, server: kept[i].Server, kept: &kept[i]})
-	}
-	return rows
+	return append(rows, rowSeg{row: listRow{kind: rowServer, role: role}, kept: kept})
 }
 
 // onKept reports whether the cursor is on kept droplets (their group or one of them).

@@ -16,6 +16,12 @@ type KeyMap struct {
 	Stage, Confirm, Next, Prev, Inc, Dec, Edit key.Binding
 	Pause, Continue, Abort, Rollback           key.Binding
 	Resume                                     key.Binding
+
+	// The audit's: select a finding's servers, stage them onto the image each runs.
+	SelectDrifted, SelectOld, SelectUnhealthy, StageSame key.Binding
+
+	// Trend shows the spread over time; Window picks its window there.
+	Trend, Window key.Binding
 }
 
 func bind(keys []string, help, desc string) key.Binding {
@@ -67,9 +73,17 @@ func DefaultKeyMap(readonly bool) KeyMap {
 		Abort:    bind([]string{"A"}, "A", "abort"),
 		Rollback: bind([]string{"b"}, "b", "roll back"),
 		Resume:   bind([]string{"R"}, "R", "resume"),
+
+		SelectDrifted:   bind([]string{"D"}, "D", "select the drifted"),
+		SelectOld:       bind([]string{"E"}, "E", "select those past max age"),
+		SelectUnhealthy: bind([]string{"U"}, "U", "select the unhealthy"),
+		StageSame:       bind([]string{"S"}, "S", "stage onto the image each runs"),
+
+		Trend:  bind([]string{"t"}, "t", "over time"),
+		Window: bind([]string{"w"}, "w", "window"),
 	}
 	if readonly {
-		for _, b := range []*key.Binding{&k.Stage, &k.Pause, &k.Continue, &k.Abort, &k.Rollback, &k.Resume} {
+		for _, b := range []*key.Binding{&k.Stage, &k.Pause, &k.Continue, &k.Abort, &k.Rollback, &k.Resume, &k.StageSame} {
 			b.SetEnabled(false)
 		}
 	}

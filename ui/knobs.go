@@ -26,8 +26,8 @@ type knob struct {
 var errNoHealthCheck = errors.New("no health check: set health check to http or tcp first")
 
 // knobs are the strategy settings the stage screen offers, in order: every one the
-// CLI's flags set, but for user data and SSH keys, the drain (the cockpit's --drain) and
-// the guards' overrides (--allow-other-role, --allow-downgrade).
+// CLI's flags set, but for user data and SSH keys and the guards' overrides (! asks for
+// those, guards.go). The drain starts at the cockpit's --drain and holds for this stage.
 var knobs = []knob{
 	{"surge", "new droplets in flight at once (a wave)",
 		func(s actions.Strategy) string { return strconv.Itoa(s.Surge) },
@@ -67,6 +67,10 @@ var knobs = []knob{
 		func(s actions.Strategy) string { return shortDuration(s.MinReady) },
 		func(s *actions.Strategy, d int) { s.MinReady = step(minReadies, s.MinReady, d) },
 		func(s *actions.Strategy, v string) error { return parseDuration(v, &s.MinReady) }},
+	{"drain", "how long an old droplet out of service runs on before it goes (0: none)",
+		func(s actions.Strategy) string { return shortDuration(s.Drain) },
+		func(s *actions.Strategy, d int) { s.Drain = step(drains, s.Drain, d) },
+		func(s *actions.Strategy, v string) error { return parseDuration(v, &s.Drain) }},
 	{"retire old", "destroy, or power off and keep (for a time) for a fast rollback",
 		func(s actions.Strategy) string { return retireText(s.Retire) },
 		func(s *actions.Strategy, d int) { s.Retire = cycle(retires, s.Retire, d) },
@@ -104,6 +108,7 @@ var (
 	healthPaths = []string{"/healthz", "/health", "/ready", "/"}
 	graces      = durations(0, 10*time.Second, 30*time.Second, time.Minute, 2*time.Minute, 5*time.Minute)
 	minReadies  = durations(0, 30*time.Second, time.Minute, 5*time.Minute, 10*time.Minute)
+	drains      = durations(0, 5*time.Second, 10*time.Second, 30*time.Second, time.Minute, 2*time.Minute)
 	autoNone    = []actions.HandoverMode{"auto", "none"}
 )
 

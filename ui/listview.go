@@ -27,7 +27,7 @@ func fleetColumns(servers []fleet.Server) columns {
 
 // listView draws rows of the fleet list in a window of width x height.
 func (f *fleetScreen) listView(c *common, width, height int) []string {
-	if len(f.list.rows) == 0 {
+	if f.list.rows.Len() == 0 {
 		msg := "No servers in this fleet."
 		if f.list.filter != "" {
 			msg = fmt.Sprintf("No server matches %q. Press esc to clear the filter.", f.list.filter)
@@ -37,11 +37,11 @@ func (f *fleetScreen) listView(c *common, width, height int) []string {
 		}
 		return wrap(c.styles.Muted.Render(msg), width)
 	}
-	cols := fleetColumns(c.spread.Servers())
-	first := window(f.list.offset, f.list.cursor, height-1, len(f.list.rows))
+	cols := f.list.cols
+	first := window(f.list.offset, f.list.cursor, height-1, f.list.rows.Len())
 	lines := []string{f.listHeader(c, cols, width)}
-	for i := first; i < len(f.list.rows) && len(lines) < height; i++ {
-		lines = append(lines, f.rowView(c, f.list.rows[i], cols, width, i == f.list.cursor))
+	for i := first; i < f.list.rows.Len() && len(lines) < height; i++ {
+		lines = append(lines, f.rowView(c, f.list.rows.At(i), cols, width, i == f.list.cursor))
 	}
 	return lines
 }
@@ -91,18 +91,9 @@ func (f *fleetScreen) rowView(c *common, r listRow, cols columns, width int, cur
 // selectMark is ✓ for a selected server or a header whose servers are all selected,
 // ◐ for a header with some of them selected.
 func (f *fleetScreen) selectMark(c *common, r listRow) string {
-	ids := r.ids
-	if r.kind == rowServer {
-		ids = []int{r.server.ID}
-	}
-	n := 0
-	for _, id := range ids {
-		if f.list.selected[id] {
-			n++
-		}
-	}
+	n, all := f.list.selectedIn(r)
 	switch {
-	case n > 0 && n == len(ids):
+	case n > 0 && n == all:
 		return c.styles.Selected.Render("✓") + " "
 	case n > 0:
 		return c.styles.Selected.Render("◐") + " "
@@ -119,7 +110,7 @@ func (f *fleetScreen) foldGlyph(r listRow) string {
 
 func (f *fleetScreen) roleHeader(c *common, r listRow) string {
 	s := c.styles
-	parts := []string{plural(len(r.ids), "server"), plural(r.versions, "version")}
+	parts := []string{plural(r.count, "server"), plural(r.versions, "version")}
 	rs := c.roleSpread(r.role)
 	if img, ok := c.newerImage(rs); ok {
 		parts = append(parts, fmt.Sprintf("newest image %s · %d behind it", strings.TrimPrefix(imageName(img), r.role+"-"), c.behind(rs)))
@@ -129,6 +120,9 @@ func (f *fleetScreen) roleHeader(c *common, r listRow) string {
 	if r.nKept > 0 {
 		parts = append(parts, fmt.Sprintf("%d kept (off)", r.nKept))
 	}
+	if rs != nil {
+		parts = append(parts, monthly(rs.Cost)...)
+	}
 	return f.foldGlyph(r) + " " + s.GroupHead.Render(r.role) + "  " + s.Muted.Render(strings.Join(parts, " · "))
 }
 
@@ -136,7 +130,8 @@ func (f *fleetScreen) versionHeader(c *common, r listRow) string {
 	s := c.styles
 	glyph := s.VersionStyle(r.rank).Render(versionGlyph(r.rank))
 	label := s.VersionStyle(r.rank).Bold(true).Render(r.release.Label)
-	info := []string{plural(len(r.ids), "server"), "image " + since(c.spread.At, r.release.CreatedAt) + " old"}
+	info := append([]string{plural(r.count, "server"), "image " + since(c.spread.At, r.release.CreatedAt) + " old"},
+		monthly(r.release.Cost)...)
 	state := s.OK.Render("✓ newest")
 	switch {
 	case r.straggler:
@@ -168,8 +163,8 @@ func (f *fleetScreen) serverRow(c *common, r listRow, cols columns) string {
 		ip = "-"
 	}
 	fields := []string{name, s.Muted.Render(pad(srv.Region, cols.region)), s.Muted.Render(pad(srv.Size, cols.size)),
-		pad(ip, cols.ip), c.statusView(srv.Status, cols.status), s.Muted.Render(since(c.spread.At, srv.CreatedAt))}
-	return "    " + mark + strings.Join(fields, " ")
+		pad(ip, cols.ip), c.statusView(srv.Status, cols.status), s.Muted.Render(pad(since(c.spread.At, srv.CreatedAt), 5))}
+	return "    " + mark + strings.Join(fields, " ") + c.findingMarks(srv.ID, c.findingKinds())
 }
 
 // statusView renders a droplet status with a glyph (● active, ◌ new, ○ off), padded

@@ -40,13 +40,20 @@ type live struct {
 	seed map[int]actions.Phase
 	// scope is the replacements a rollback puts back; nil means all.
 	scope map[int]bool
+	// spend is what the run's extra droplets cost (nil before it is known); spendAsked
+	// is when the journal was last read for it (cost.go).
+	spend      *actions.Spend
+	spendAsked time.Time
 }
 
-// logLine is one line of the event log: when, what, and whether it went wrong.
+// logLine is one line of the event log: when, what, and whether it went wrong. A quiet
+// line (a step starting or ending, which the phases already tell) is found by the
+// search only, as molt apply prints it under -v only.
 type logLine struct {
-	at   time.Time
-	text string
-	bad  bool
+	at    time.Time
+	text  string
+	bad   bool
+	quiet bool
 }
 
 // runEventMsg carries an event of the run id, and the ones that came right after it:
@@ -158,10 +165,13 @@ func (l *live) apply(ev actions.Event) {
 		if _, ok := l.slotStarted[e.Slot]; !ok {
 			l.slotStarted[e.Slot] = e.At
 		}
+		l.applyMore(ev)
 	case actions.StepFinished:
 		if e.Err != "" {
 			l.add(e.At, fmt.Sprintf("%s: %s failed: %s", l.slotName(e.Slot), stepWords(e.Step), e.Err), true)
+			break
 		}
+		l.applyMore(ev)
 	case actions.PhaseChanged:
 		l.onPhase(e)
 	case actions.HealthProbe:
@@ -195,12 +205,18 @@ func (l *live) applyRun(ev actions.Event) {
 	case actions.Done:
 		l.done = &e
 		l.add(e.At, doneWords(e), l.doneBad(e))
+	case actions.Spend:
+		l.spend = &e
+		l.add(e.At, spendWords(e), false)
 	case actions.Snapshot:
 		l.status = e.Status.Clone()
 		if !e.Status.Started.IsZero() {
 			l.started = e.Status.Started // the run's real start, for a view that joins late
 		}
 		l.reseed()
+		l.applyMore(ev)
+	default:
+		l.applyMore(ev)
 	}
 }
 
@@ -419,7 +435,7 @@ func (l *live) doneBad(e actions.Done) bool {
 // stepWords says what a step does, for people.
 func stepWords(step string) string {
 	words := map[string]string{"create": "creating", "wait_active": "provisioning", "health": "health check",
-		"handover": "handing over", "soak": "soaking", "move_volumes": "moving volumes", "retire": "retiring old",
+		"handover": "handing over", "soak": "soaking", "drain": "draining old", "move_volumes": "moving volumes", "retire": "retiring old",
 		"hand_back": "handing back", "destroy_new": "destroying new", "power_on": "powering old on",
 		"recreate": "re-creating old"}
 	if w, ok := words[step]; ok {

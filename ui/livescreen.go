@@ -57,6 +57,8 @@ func (ls *liveScreen) runKey(c *common, k tea.KeyPressMsg) (action, tea.Cmd) {
 	l, keys := c.live, c.keys
 	running := l.running()
 	switch {
+	case key.Matches(k, keys.Pause, keys.Continue, keys.Abort) && running && l.watching():
+		c.warn("watching only: %s; steer it where it runs", l.run.(*journalWatch).drives())
 	case key.Matches(k, keys.Back) && ls.searchQuery != "":
 		ls.searchQuery, ls.search.value = "", ""
 	case key.Matches(k, keys.Back):
@@ -202,15 +204,13 @@ func (ls *liveScreen) slotFirst(c *common, slots []actions.SlotStatus, rows int)
 	return ls.slots.first(slotAnchor(c.live, slots)-rows/3, len(slots), rows)
 }
 
-// logLines are the event log's lines the search lets through.
+// logLines are the event log's lines the search lets through; without a search, all
+// but the quiet ones (each step's start and time).
 func (ls *liveScreen) logLines(c *common) []logLine {
 	q := strings.ToLower(ls.searchQuery)
-	if q == "" {
-		return c.live.log
-	}
 	var out []logLine
 	for _, e := range c.live.log {
-		if strings.Contains(strings.ToLower(e.text), q) {
+		if q == "" && !e.quiet || q != "" && strings.Contains(strings.ToLower(e.text), q) {
 			out = append(out, e)
 		}
 	}
@@ -256,7 +256,7 @@ func (ls *liveScreen) keyBar(c *common) []key.Binding {
 		return []key.Binding{answer("enter", "keep the search"), answer("esc", "clear it"), answer("ctrl+c", "quit")}
 	}
 	other := withHelp(k.Switch, map[livePane]string{paneSlots: "events", paneLog: "replacements"}[ls.focus])
-	if !c.running() {
+	if !c.running() || c.live.watching() {
 		return []key.Binding{withHelp(k.Back, "fleet"), k.History, other, withHelp(k.Filter, "search")}
 	}
 	out := []key.Binding{k.Pause}

@@ -13,6 +13,9 @@ import (
 func liveTitle(c *common) string {
 	l, s := c.live, c.styles
 	kind := strings.ToUpper(l.kind[:1]) + l.kind[1:]
+	if l.watching() {
+		kind = "Watching (read-only)"
+	}
 	arrow := "→"
 	if l.kind == "rollback" {
 		arrow = "back from" // the target is the image the servers leave
@@ -158,6 +161,9 @@ func liveWave(c *common) string {
 	failed := fmt.Sprintf("%d failed, %d allowed", st.Failures, st.Budget)
 	if st.Failures > st.Budget {
 		failed = s.Danger.Render("✗ " + failed)
+	}
+	if l.spend != nil {
+		failed += " · " + spendWords(*l.spend)
 	}
 	return strings.Join(append(parts, failed), " · ")
 }

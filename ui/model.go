@@ -16,6 +16,8 @@ const (
 	ScreenLive
 	ScreenHistory
 	ScreenRollback
+	// ScreenTrend is the spread over time (trend.go).
+	ScreenTrend
 )
 
 // Focus is what receives the keys that are not global.
@@ -56,6 +58,7 @@ type screens struct {
 	liveView *liveScreen
 	history  *historyScreen
 	wiz      *rollbackScreen
+	trend    *trendScreen
 }
 
 // New builds the UI around deps.
@@ -65,7 +68,7 @@ func New(deps Deps) Model {
 	return Model{
 		common: c,
 		screens: &screens{fleet: newFleetScreen(c.selected), matrix: &matrixScreen{}, liveView: newLiveScreen(),
-			history: &historyScreen{}},
+			history: &historyScreen{}, trend: newTrendScreen()},
 		dialogs: &overlay{},
 	}
 }
@@ -76,7 +79,8 @@ func (m Model) Init() tea.Cmd {
 	c := m.common
 	return tea.Batch(startLoad(c.deps.Context, c.load.gen, c.deps.Load), tea.RequestBackgroundColor,
 		loadRollouts(c.deps.JournalDir, true), loadStrategies(c.deps.Strategies),
-		loadAccount(c.deps.Context, c.deps.Account), loadAccountImages(c.deps.Context, c.deps.Images))
+		loadAccount(c.deps.Context, c.deps.Account), loadAccountImages(c.deps.Context, c.deps.Images),
+		loadHome(c.deps.Context, c.deps.Home))
 }
 
 // active is the component of the screen shown.
@@ -92,13 +96,15 @@ func (s *screens) active() component {
 		return s.history
 	case ScreenRollback:
 		return s.wiz
+	case ScreenTrend:
+		return s.trend
 	}
 	return s.fleet
 }
 
 // all is every component that exists, for messages any of them may be waiting for.
 func (s *screens) all() []component {
-	out := []component{s.fleet, s.matrix, s.liveView, s.history}
+	out := []component{s.fleet, s.matrix, s.liveView, s.history, s.trend}
 	if s.stage != nil {
 		out = append(out, s.stage)
 	}
@@ -125,8 +131,8 @@ func (m Model) Selected() []fleet.Server { return m.fleet.list.selection() }
 // Following is the ID of the rollout the UI follows while it runs, "" when none runs:
 // what leaving the UI now would stop.
 func (m Model) Following() string {
-	if !m.common.running() {
-		return ""
+	if !m.common.running() || m.common.live.watching() {
+		return "" // a watch stops nothing: another process drives it
 	}
 	return m.common.live.run.ID()
 }

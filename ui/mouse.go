@@ -77,7 +77,7 @@ func (f *fleetScreen) click(c *common, x, y int) (action, tea.Cmd) {
 		listW = listWidth(c.width)
 	}
 	i := f.list.offset + y - top
-	if x >= listW || y < top || i >= len(f.list.rows) {
+	if x >= listW || y < top || i >= f.list.rows.Len() {
 		return nil, nil
 	}
 	if i == f.list.cursor {

@@ -24,7 +24,7 @@ func TestTheWheelScrollsAndAClickMovesTheCursor(t *testing.T) {
 		d.send(tea.MouseWheelMsg{Button: tea.MouseWheelDown, X: 10, Y: 10})
 	}
 	d.waitText("1–15 of 62", "› ")
-	if cur := d.read(func(m Model) string { return m.fleet.list.rows[m.fleet.list.cursor].key() }); cur == "role:edge" {
+	if cur := d.read(func(m Model) string { return m.fleet.list.rows.At(m.fleet.list.cursor).key() }); cur == "role:edge" {
 		t.Fatalf("the wheel did not move the cursor")
 	}
 	// The header, 4 spread lines, a blank line and the column header come before the rows.

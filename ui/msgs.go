@@ -2,12 +2,18 @@ package ui
 
 import (
 	"errors"
+	"time"
 
 	"github.com/molt-sh/molt/fleet"
 )
 
 // loadProgress is a page count reported by a running fleet load.
-type loadProgress struct{ done, total int }
+// wait is the last wait the loader began (rate limited), waits how many it began.
+type loadProgress struct {
+	done, total int
+	wait        time.Duration
+	waits       int
+}
 
 // loadResult is the end of a fleet load.
 type loadResult struct {
@@ -19,7 +25,10 @@ type loadResult struct {
 type fleetProgressMsg struct {
 	gen         int
 	done, total int
-	load        *loadRun
+	// wait is the last wait the load began, waits how many it began.
+	wait  time.Duration
+	waits int
+	load  *loadRun
 }
 
 // fleetLoadedMsg ends the load of generation gen.

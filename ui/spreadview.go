@@ -81,24 +81,25 @@ func (c *common) legend(rs *fleet.RoleSpread) string {
 	return strings.Join(parts, "  ")
 }
 
-// roleSummary says how many servers a role has and how many are behind its newest.
+// roleSummary says how many servers a role has and how many are behind its newest,
+// then the audit's findings in it.
 func (c *common) roleSummary(rs *fleet.RoleSpread) string {
 	sum := plural(rs.Count, "server")
-	if n := c.behind(rs); n > 0 {
-		return sum + " " + c.styles.Warn.Render(fmt.Sprintf("↓%d behind", n))
+	switch n := c.behind(rs); {
+	case n > 0:
+		sum += " " + c.styles.Warn.Render(fmt.Sprintf("↓%d behind", n))
+	case rs.Newest != nil:
+		sum += " " + c.styles.OK.Render("✓ current")
 	}
-	if rs.Newest != nil {
-		return sum + " " + c.styles.OK.Render("✓ current")
-	}
-	return sum
+	return strings.TrimSpace(sum + " " + c.roleFindings(rs.Role))
 }
 
 const roleColumn = 8
 
-// spreadView is the version spread, one bar per role. Wide enough, each bar has its
+// drawSpread is the version spread, one bar per role. Wide enough, each bar has its
 // legend beside it; tall enough, under it; otherwise only the role under the cursor
 // gets its legend, on one line below the bars.
-func (c *common) spreadView(width int, tall bool, cursor *fleet.RoleSpread) []string {
+func (c *common) drawSpread(width int, tall bool, cursor *fleet.RoleSpread) []string {
 	if c.spread == nil {
 		return nil
 	}
@@ -136,7 +137,15 @@ func (c *common) spreadInline(width int) ([]string, bool) {
 	for _, rs := range c.spread.Roles {
 		legendW = max(legendW, lipgloss.Width(c.legend(rs)))
 	}
-	barW := min(width-roleColumn-legendW-3, max(40, width/3)) // wider windows, wider bars
+	// The audit's findings per role end each line whatever else fits.
+	findW := 0
+	for _, rs := range c.spread.Roles {
+		findW = max(findW, lipgloss.Width(c.roleFindings(rs.Role)))
+	}
+	if findW > 0 {
+		findW += 2
+	}
+	barW := min(width-roleColumn-legendW-3-findW, max(40, width/3)) // wider windows, wider bars
 	if barW < 16 {
 		return nil, false
 	}
@@ -152,6 +161,8 @@ func (c *common) spreadInline(width int) ([]string, bool) {
 		line := pad(rs.Role, roleColumn) + " " + c.styles.spreadBar(roleVersions(rs), barW) + "  " + c.legend(rs)
 		if withSum {
 			line = fit(line, roleColumn+1+barW+2+legendW+3) + c.roleSummary(rs)
+		} else if findW > 0 {
+			line = fit(line, roleColumn+1+barW+2+legendW+2) + c.roleFindings(rs.Role)
 		}
 		lines = append(lines, fit(line, width))
 	}

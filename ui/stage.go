@@ -56,6 +56,9 @@ type stageScreen struct {
 
 	// confirmWhenReady asks for the confirmation once the plan being made arrives.
 	confirmWhenReady bool
+	// picked says which of the audit's findings picked each server, for the plan to
+	// say (nil: none did).
+	picked map[int]string
 }
 
 // startable reports whether enter can lead to a start: a plan with something to do that

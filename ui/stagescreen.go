@@ -22,6 +22,8 @@ func (st *stageScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 		return nil, st.onGathered(c, msg)
 	case planReadyMsg:
 		return st.onPlan(c, msg), nil
+	case overriddenMsg:
+		return nil, st.allow(msg.kinds)
 	case tea.KeyPressMsg:
 		switch {
 		case st.editing:
@@ -52,6 +54,9 @@ func (st *stageScreen) onGathered(c *common, msg gatheredMsg) tea.Cmd {
 		return nil
 	}
 	in := msg.in
+	if st.picked != nil {
+		in.Picked = st.picked
+	}
 	st.input, st.inputAt = &in, c.now()
 	return st.replan()
 }
@@ -93,6 +98,7 @@ func (st *stageScreen) imageKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd
 	switch {
 	case key.Matches(msg, k.Enter) && len(st.images) > 0:
 		st.target, st.step, st.plan, st.planErr, st.input = st.images[st.imageCursor], stepStrategy, nil, nil, nil
+		st.resetGuards(c)
 		return nil, st.gather(c)
 	case key.Matches(msg, k.Back):
 		return show{to: ScreenFleet}, st.remember(c)
@@ -111,6 +117,8 @@ func (st *stageScreen) strategyKey(c *common, msg tea.KeyPressMsg) (action, tea.
 		return nil, st.turn(c, key.Matches(msg, k.Inc))
 	case key.Matches(msg, k.Edit):
 		return nil, st.startEdit(c)
+	case key.Matches(msg, overrideKey(k)):
+		return st.override(c), nil
 	case key.Matches(msg, k.Refresh):
 		c.say("reading the account again for the plan…")
 		return nil, st.gather(c)
@@ -119,7 +127,7 @@ func (st *stageScreen) strategyKey(c *common, msg tea.KeyPressMsg) (action, tea.
 		switch {
 		case a != nil || st.confirmWhenReady:
 		case st.plan != nil && st.plan.Refusal() != nil:
-			c.warn("nothing to start: the plan is refused (why is under Plan)")
+			c.warn("nothing to start: a guard refuses the plan (why is under Plan; ! overrides it)")
 		default:
 			c.warn("nothing to start: the plan replaces no server")
 		}
@@ -195,6 +203,8 @@ func (st *stageScreen) keyBar(c *common) []key.Binding {
 		return []key.Binding{answer("enter", "set it"), answer("esc", "leave it"), answer("ctrl+c", "quit")}
 	case st.step == stepImage:
 		return []key.Binding{withHelp(k.Enter, "pick"), withHelp(k.Back, "back to the fleet")}
+	case len(refusedGuards(st.plan)) > 0 && !st.busy():
+		return []key.Binding{overrideKey(k), k.Next, k.Inc, withHelp(k.Edit, "edit"), withHelp(k.Back, "images")}
 	case !st.startable():
 		return []key.Binding{k.Next, k.Inc, withHelp(k.Edit, "edit"), withHelp(k.Back, "images")}
 	}
@@ -206,6 +216,6 @@ func (st *stageScreen) help(c *common) helpPage {
 	return helpPage{legend: "‹ › the setting ←→ changes   the plan follows every change, from the account as read", groups: []helpGroup{
 		{"Stage", []helpItem{pair(k.Up, k.Down, "choose"), pair(k.Dec, k.Inc, "change a setting"),
 			item(withHelp(k.Edit, "type a setting's value")), item(withHelp(k.Refresh, "read the account again")),
-			item(withHelp(k.Enter, "pick the image, then confirm")), item(withHelp(k.Back, "one step back"))}},
+			item(withHelp(k.Enter, "pick the image, then confirm")), item(overrideKey(k)), item(withHelp(k.Back, "one step back"))}},
 		generalHelp(k)}}
 }

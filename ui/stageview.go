@@ -42,6 +42,9 @@ func (st *stageScreen) imagePicker(c *common, width, height int) []string {
 	first := max(0, min(st.imageCursor-rows/2, len(st.images)-rows))
 	where := prefixed(" · ", position(first, rows, len(st.images)))
 	head := []string{"Pick the image to move them to " + s.Muted.Render("(private images, newest first"+where+")"), ""}
+	if st.anyMarked() {
+		head[1] = s.Muted.Render(imageMarksLegend)
+	}
 	switch {
 	case st.loadingImages:
 		return append(head, s.Muted.Render("Listing images…"))
@@ -77,7 +80,7 @@ func (st *stageScreen) imageRow(c *common, v fleet.Version, cursor bool) string 
 	if miss := st.missingRegions(v); len(miss) > 0 {
 		where = s.Danger.Render("✗ missing in " + strings.Join(miss, ", "))
 	}
-	row := fmt.Sprintf("%s %s %s  %s", pad(v.Name, 20), s.Muted.Render(pad(since(c.now(), v.CreatedAt)+" old", 9)),
+	row := fmt.Sprintf("%s %s %s %s  %s", st.markView(c, v), pad(v.Name, 20), s.Muted.Render(pad(since(c.now(), v.CreatedAt)+" old", 9)),
 		pad(count, 22), where)
 	if cursor {
 		return s.Cursor.Render("› " + stripped(row))
@@ -142,16 +145,21 @@ func (st *stageScreen) planView(c *common, width int) []string {
 	lines = append(lines, fmt.Sprintf("%s in %s%s", plural(n, "replacement"), plural(len(p.Waves), "wave"), canaryNote(p)))
 	lines = append(lines, wrap(fmt.Sprintf("about %s%s · %d API calls%s", roughDuration(p.Estimate.Duration.D()), manualNote(p),
 		p.Estimate.APICalls, budgetNote(p.Estimate)), width)...)
+	if cost := planCostLine(*p); cost != "" {
+		lines = append(lines, wrap(cost, width)...)
+	}
 	if skip := skipLine(c, p); skip != "" {
 		lines = append(lines, wrap(skip, width)...)
 	}
 	lines = append(lines, wrap(sourcesLine(c, p), width)...)
+	lines = append(lines, sameImageLines(c, p, width)...)
 	for _, w := range p.Warnings {
 		lines = append(lines, wrap(s.Warn.Render("! "+inTUIWords(w)), width)...)
 	}
 	if err := p.Refusal(); err != nil {
 		lines = append(lines, wrap(s.Danger.Render("✗ "+inTUIWords(err.Error())), width)...)
 	}
+	lines = append(lines, guardLines(c, p, width)...)
 	if st.busy() {
 		lines = append(lines, s.Muted.Render("re-planning…"))
 	}
@@ -182,9 +190,9 @@ var tuiWords = strings.NewReplacer(
 	"pass --allow-other-role if that is what you mean", guardWords("--allow-other-role"),
 	"pass --allow-downgrade if that is what you mean", guardWords("--allow-downgrade"))
 
-// guardWords says where a guard's override is: molt apply's flags, not a setting here.
+// guardWords says where a guard's override is: ! here (molt apply's flags there).
 func guardWords(flags string) string {
-	return "if that is what you mean, molt apply takes " + flags + "; the cockpit never overrides a guard"
+	return "if that is what you mean, press ! and type what you mean (molt apply takes " + flags + ")"
 }
 
 // inTUIWords rewrites the planner's hints at CLI flags into this screen's settings.
@@ -277,8 +285,8 @@ func (st *stageScreen) confirmDialog(c *common) *confirmDialog {
 	lines := []string{
 		fmt.Sprintf("%s · about %s · %s", plural(len(p.Waves), "wave"), roughDuration(p.Estimate.Duration.D()), retire),
 		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + prefixed(" · as ", c.deps.Operator),
-		"",
 	}
+	lines = append(append(lines, overrideNote(p)...), "")
 	title := fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)
 	ctx, engine := c.deps.Context, c.deps.Engine
 	return newConfirm(title, st.name, lines, func() tea.Cmd { return startCmd(ctx, engine, p) })

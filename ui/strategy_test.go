@@ -176,7 +176,7 @@ func TestAGuardedPlanIsRefusedOnTheStageScreen(t *testing.T) {
 	m, _ := stagedWeb(t, 120, 40)
 	d := drive(t, m, 120, 40)
 	d.keys("down", "enter").waitText("→ web-1.6.0-broken", "✗ refused: 2 servers run a newer version")
-	s := d.keys("enter").waitText("nothing to start: the plan is refused", "the cockpit never overrides a guard")
+	s := d.keys("enter").waitText("nothing to start: a guard refuses the plan", "press ! and type what you mean")
 	if strings.Contains(s, "Type web to start") || strings.Contains(s, "--allow-downgrade if") {
 		t.Fatalf("a refused plan asks to start, or points at the flag as a setting:\n%s", s)
 	}

@@ -24,6 +24,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		c.width, c.height = msg.Width, msg.Height
 	case tea.BackgroundColorMsg:
 		c.styles = NewStyles(msg.IsDark())
+		c.styleGen++
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	case tea.MouseWheelMsg, tea.MouseClickMsg:
@@ -157,7 +158,7 @@ func (m Model) show(to Screen, with component) tea.Cmd {
 
 // quit leaves, asking first while a rollout runs (quitting stops it where it is).
 func (m Model) quit() tea.Cmd {
-	if m.common.running() && !m.common.deps.Shared {
+	if m.common.running() && !m.common.live.watching() && !m.common.deps.Shared {
 		m.dialogs.push(&quitDialog{})
 		return nil
 	}
@@ -188,6 +189,8 @@ func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
 	case exportDoneMsg:
 		onExported(c, msg)
 		return nil, true
+	case auditMsg:
+		return c.onAudit(msg), true
 	case imagesMsg:
 		if msg.err == nil {
 			c.images = msg.images
@@ -201,6 +204,9 @@ func (m Model) onFleetMsg(msg tea.Msg) (tea.Cmd, bool) {
 			c.account = msg.name
 		}
 		return nil, true
+	case homeMsg:
+		c.home = home{known: true, acct: msg.acct, err: msg.err}
+		return m.offerResume(false), true
 	}
 	return nil, false
 }
@@ -210,6 +216,9 @@ func (m Model) onProgress(msg fleetProgressMsg) tea.Cmd {
 		return nil
 	}
 	m.common.load.done, m.common.load.total = msg.done, msg.total
+	if l := &m.common.load; msg.waits > l.waits {
+		l.waits, l.waitFor, l.waitUntil = msg.waits, msg.wait, m.common.now().Add(msg.wait)
+	}
 	return msg.load.wait()
 }
 
@@ -233,12 +242,18 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 		return next
 	}
 	c.load.at, c.load.readBegan = c.now(), c.load.began
+	if c.deps.FullReadAt != nil {
+		c.load.fullAt = c.deps.FullReadAt()
+	}
 	if c.notice.text == refreshingNotice {
 		c.say("read %s at %s", plural(len(msg.servers), "server"), c.load.at.Format("15:04:05"))
 	}
+	if c.spread != nil && sameFleet(c.servers, msg.servers) {
+		return next // a refresh that found nothing changed: the spread and the list stand
+	}
 	c.servers = msg.servers
 	m.regroup()
-	return next
+	return tea.Batch(next, c.startAudit())
 }
 
 // regroup makes the spread of the servers that serve, the old droplets kept by ended
@@ -251,12 +266,13 @@ func (m Model) regroup() {
 	m.fleet.list.rebuild(c.spread, c.kept)
 }
 
-// refreshPeriod spaces the automatic refreshes so that they spend at most a tenth of
-// DigitalOcean's hourly allowance (5,000 requests): 7.2s per page read, at least
-// RefreshEvery. A fleet of 20,000 droplets is read every 12 minutes.
+// refreshPeriod is RefreshEvery when a refresh reads only what changed (FullReadAt);
+// when every refresh reads the whole fleet, it spaces them so that they spend at most a
+// tenth of DigitalOcean's hourly allowance (5,000 requests): 7.2s per page read, at
+// least RefreshEvery. A fleet of 20,000 droplets is then read every 12 minutes.
 func (m Model) refreshPeriod() time.Duration {
 	every := m.common.deps.RefreshEvery
-	if every <= 0 {
+	if every <= 0 || m.common.deps.FullReadAt != nil {
 		return every
 	}
 	return max(every, time.Duration(m.common.load.total)*7200*time.Millisecond)
@@ -273,6 +289,9 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 		return m.onRunEvent(msg), true
 	case runClosedMsg:
 		return nil, true
+	case spendMsg:
+		c.onSpend(msg)
+		return nil, true
 	case controlRefusedMsg:
 		c.warn("%s", msg.err)
 		return nil, true
@@ -283,7 +302,7 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 				m.regroup()
 			}
 		}
-		return tea.Batch(m.broadcast(msg), m.offerResume(msg)), true
+		return tea.Batch(m.broadcast(msg), m.offerResume(msg.startup)), true
 	case spinner.TickMsg:
 		if !c.running() {
 			return nil, true
@@ -314,6 +333,10 @@ func (m Model) onRunMsg(msg tea.Msg) (tea.Cmd, bool) {
 func (m Model) onRunStarted(msg runStartedMsg) tea.Cmd {
 	if d, ok := m.dialogs.top().(*confirmDialog); ok {
 		d.starting = false
+	}
+	if d, ok := drivenRefusal(msg); ok {
+		m.dialogs.push(d) // another process drives it: say who, offer to watch
+		return nil
 	}
 	if msg.err != nil {
 		m.common.warn("could not start the %s: %s", msg.kind, msg.err)
@@ -376,20 +399,22 @@ func (m Model) onRunEvent(msg runEventMsg) tea.Cmd {
 	if refresh {
 		cmds = append(cmds, c.refreshQuietly())
 	}
+	cmds = append(cmds, c.meterSpend(append([]actions.Event{msg.ev}, msg.more...)))
 	return tea.Batch(cmds...)
 }
 
-// offerResume offers, after the journal's first read, to resume the newest unfinished
-// rollout, unless a run is followed already.
-func (m Model) offerResume(msg rolloutsLoadedMsg) tea.Cmd {
-	if !msg.startup || m.common.live != nil {
+// offerResume offers once, after the journal's first read (startup) and once the
+// account the cockpit is on is known, to resume the newest unfinished rollout of that
+// account, unless a run is followed already.
+func (m Model) offerResume(startup bool) tea.Cmd {
+	c := m.common
+	c.startupRead = c.startupRead || startup
+	if c.offered || !c.startupRead || c.deps.Home != nil && !c.home.known {
 		return nil
 	}
-	for _, r := range msg.rollouts {
-		if r.Unfinished() {
-			m.dialogs.push(&offerDialog{r: r})
-			return nil
-		}
+	c.offered = true
+	if mine, others := c.resumable(); len(mine) > 0 && c.live == nil {
+		m.dialogs.push(&offerDialog{r: mine[0], others: others})
 	}
 	return nil
 }

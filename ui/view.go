@@ -75,6 +75,9 @@ func loadingView(c *common, width, height int) []string {
 	case c.load.total > 0:
 		lines = []string{fmt.Sprintf("Reading the fleet: page %d of %d", c.load.done, c.load.total),
 			s.progressBar(float64(c.load.done)/float64(c.load.total), min(width-10, 50))}
+		if w := waitWords(c); w != "" {
+			lines = append(lines, "", s.Warn.Render(fit(w, width)))
+		}
 	default:
 		lines = []string{"Reading the fleet…"}
 	}

@@ -168,6 +168,12 @@ func readDrift(ctx context.Context, s *session, window time.Duration) (*fleet.Dr
 	ctx = fleet.WithWaitNotice(ctx, func(d time.Duration) {
 		fmt.Fprintf(s.stderr, "molt: rate limited by the API; waiting %s before reading more of the action feed\n", d.Round(time.Second))
 	})
+	return readDriftQuietly(ctx, s, window)
+}
+
+// readDriftQuietly is readDrift without the notice on stderr, for the cockpit, which
+// owns the terminal.
+func readDriftQuietly(ctx context.Context, s *session, window time.Duration) (*fleet.DriftLog, error) {
 	dir, err := s.accountDir(ctx)
 	if err != nil {
 		return nil, err

@@ -207,6 +207,9 @@ func engineError(err error) error {
 
 // isTerminal reports whether v (a stream) is a character device, such as a terminal.
 func isTerminal(v any) bool {
+	if w, ok := v.(io.Writer); ok {
+		v = rawWriter(w)
+	}
 	f, ok := v.(*os.File)
 	if !ok {
 		return false

@@ -155,6 +155,20 @@ func (s *session) trendView(ctx context.Context, opt fleet.Options, since string
 	return t, nil
 }
 
+// spreadTrend is the trend of the history the cockpit records (the default role tag)
+// from since until now, read again first: other molt processes of the account append
+// to it too.
+func (s *session) spreadTrend(ctx context.Context, since time.Time) (fleet.Trend, error) {
+	h, err := s.spreadHistory(ctx, fleet.DefaultRolePrefix)
+	if err == nil {
+		err = h.Reload()
+	}
+	if err != nil {
+		return fleet.Trend{}, fmt.Errorf("read the spread history: %w", err)
+	}
+	return fleet.ComputeTrend(h.Samples(), h.Versions(), since, time.Now()), nil
+}
+
 // historyRecorder is what the cockpit's loads call with each whole fleet they read. It
 // is made while the session is set up, before loads run in their own goroutines, so that
 // the demo's state directory (and its removal at Close) is arranged here.

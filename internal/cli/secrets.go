@@ -78,6 +78,15 @@ type redactingWriter struct {
 	r *redactor
 }
 
+// rawWriter is the stream under a redacting writer: whether it is a terminal, and its
+// size, are the stream's (the cockpit draws on it; it never holds the token).
+func rawWriter(w io.Writer) io.Writer {
+	if rw, ok := w.(redactingWriter); ok {
+		return rw.w
+	}
+	return w
+}
+
 func (rw redactingWriter) Write(p []byte) (int, error) {
 	if _, err := io.WriteString(rw.w, rw.r.redact(string(p))); err != nil {
 		return 0, err

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,5 +49,31 @@ func TestTokenNeverEchoed(t *testing.T) {
 				t.Errorf("molt %q (exit %d) echoed the token:\n%s%s", args, code, out.String(), errOut.String())
 			}
 		}
+	}
+}
+
+// A token in the environment puts stdout behind a redacting writer; the stream under it
+// is still the terminal (the cockpit opens, prompts ask), and what goes through it is
+// still redacted. /dev/null stands in for a terminal: a character device, as a tty is.
+func TestRedactingKeepsTheTerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	if !isTerminal(f) {
+		t.Skipf("%s is not a character device here", os.DevNull)
+	}
+	r := &redactor{}
+	r.add("dop_v1_" + strings.Repeat("a", 64))
+	w := r.writer(f)
+	if _, redacting := w.(redactingWriter); !redacting {
+		t.Fatal("a token to hide and no redacting writer")
+	}
+	if !isTerminal(w) {
+		t.Error("stdout behind the redactor is not taken for a terminal: the cockpit would print molt status")
+	}
+	if rawWriter(w) != f {
+		t.Error("the cockpit would draw through the redactor, not on the terminal")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,7 +92,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	}
 	deps := tuiDeps(ctx, cmd, s, eng)
 	deps.Strategy = st
-	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(cmd.OutOrStdout()))
+	p := tea.NewProgram(ui.New(deps), tea.WithContext(ctx), tea.WithOutput(rawWriter(cmd.OutOrStdout())))
 	final, err := p.Run() // q, SIGTERM (a quit) and SIGHUP (the context) all end it here
 	following := ""
 	if m, ok := final.(ui.Model); ok {
@@ -150,11 +151,20 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 	cfg := readConfig()
 	// Refreshes read the account's action feed and only the droplets it names, with a
 	// full read now and then (fleet.Inventory.Refresh).
-	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter})
+	// A wait of a full read (rate limited) is told to the UI's load running it.
+	var told atomic.Pointer[func(time.Duration)]
+	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter, OnWait: func(d time.Duration) {
+		if fn := told.Load(); fn != nil {
+			(*fn)(d)
+		}
+	}})
 	record := s.historyRecorder()
 	deps := ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
+			wait := ui.WaitNotice(ctx)
+			told.Store(&wait)
+			defer told.CompareAndSwap(&wait, nil)
 			r, err := inv.Refresh(ctx, fleet.RefreshOptions{}, progress)
 			if err != nil {
 				return nil, s.explain(err)
@@ -163,7 +173,9 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 			record(ctx, r.Servers) // the spread history (history.go)
 			return r.Servers, nil
 		},
+		FullReadAt: func() time.Time { _, at := inv.Snapshot(); return at },
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
+		History:    func(ctx context.Context, since time.Time) (fleet.Trend, error) { return s.spreadTrend(ctx, since) },
 		Engine:     eng.Local(),
 		JournalDir: eng.JournalDir(),
 		RateBudget: func() ui.Budget {
@@ -172,14 +184,16 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 				HourLeft: rate.Remaining, HourLimit: rate.Limit}
 		},
 		Account:   func(ctx context.Context) (string, error) { return accountName(ctx, s) },
+		Home:      s.account,
 		Target:    s.Target,
 		ExportDir: documentsDir(),
 		Demo:      s.Sim != nil,
 		Readonly:  boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || cfg.Readonly,
 		NoMouse:   boolFlag(cmd, flagNoMouse) || cfg.Mouse != nil && !*cfg.Mouse,
-		Markdown: func(sp *fleet.Spread) ([]byte, error) {
+		Audit:     cockpitAudit(s),
+		Markdown: func(sp *fleet.Spread, a *fleet.Audit) ([]byte, error) {
 			var b bytes.Buffer
-			err := writeMarkdown(&b, statusView{spread: sp, by: fleet.ByVersion, target: s.Target, molt: s.version})
+			err := writeMarkdown(&b, statusView{spread: sp, audit: a, by: fleet.ByVersion, target: s.Target, molt: s.version})
 			return b.Bytes(), err
 		},
 	}
