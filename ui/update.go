@@ -248,6 +248,9 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 	if c.notice.text == refreshingNotice {
 		c.say("read %s at %s", plural(len(msg.servers), "server"), c.load.at.Format("15:04:05"))
 	}
+	if c.deps.Pools != nil {
+		c.pools = c.deps.Pools()
+	}
 	if c.spread != nil && sameFleet(c.servers, msg.servers) {
 		return next // a refresh that found nothing changed: the spread and the list stand
 	}
@@ -263,6 +266,7 @@ func (m Model) regroup() {
 	serving, kept := c.splitKept(c.servers)
 	c.spread, c.kept = fleet.NewSpread(serving, fleet.Options{Now: c.load.at}), kept
 	m.fleet.list.newer = c.newerRoles()
+	m.fleet.list.pools = poolsByRole(c.pools, c.servers, c.spread)
 	m.fleet.list.rebuild(c.spread, c.kept)
 }
 

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
+)
+
+// poolDemo is the demo with its extras (the pets and the api pool of four members on
+// its template image api-1.0.0, api-1.1.0 built since), read once on the fixed clock.
+var poolDemo struct {
+	sync.Once
+	servers []fleet.Server
+	pools   []fleet.Pool
+	err     error
+}
+
+func poolDemoFleet(t *testing.T) ([]fleet.Server, []fleet.Pool) {
+	t.Helper()
+	poolDemo.Do(func() {
+		env := dosimtest.Start(t, dosim.Config{Now: clock, DemoExtras: true})
+		ctx := context.Background()
+		if poolDemo.servers, poolDemo.err = fleet.Load(ctx, env.Client, fleet.LoadOptions{}); poolDemo.err != nil {
+			return
+		}
+		if poolDemo.pools, poolDemo.err = fleet.ReadPools(ctx, env.Client); poolDemo.err != nil {
+			return
+		}
+		fleet.MarkMembers(poolDemo.servers, poolDemo.pools)
+		normalise(poolDemo.servers)
+	})
+	if poolDemo.err != nil {
+		t.Fatalf("load the demo fleet with its pool: %v", poolDemo.err)
+	}
+	return slices.Clone(poolDemo.servers), poolDemo.pools
+}
+
+// loadedWithPools is loaded with the demo's pool, as the CLI wires Deps.Pools.
+func loadedWithPools(t *testing.T, w, h int) Model {
+	t.Helper()
+	servers, pools := poolDemoFleet(t)
+	return loaded(t, servers, w, h, func(d *Deps) { d.Pools = func() []fleet.Pool { return pools } })
+}
+
+// toPool moves the cursor to the first line of pool name.
+func toPool(t *testing.T, m Model, name string) Model {
+	t.Helper()
+	i := m.fleet.list.rows.header("pool:" + name + ":0")
+	if i < 0 {
+		t.Fatalf("no line for pool %s in the fleet list", name)
+	}
+	m.fleet.list.cursor = i
+	m.fleet.follow(m.common)
+	return m
+}
+
+// The pool shows under its role: status, size, cooldown, template, members by image;
+// its members are marked ⧉ in their rows.
+func TestFleetShowsThePool(t *testing.T) {
+	t.Parallel()
+	m := toPool(t, loadedWithPools(t, 120, 40), "api")
+	got := screen(m)
+	for _, want := range []string{"⧉ pool api", "active · fixed 4 · cooldown 10m · 4 members",
+		"template api-1.0.0 ×4 · ✓ none behind", "api-1.0.0 ×4 (template)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the fleet view lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "⧉ api-"); n != 4 {
+		t.Errorf("%d member rows marked ⧉, want 4:\n%s", n, got)
+	}
+}
+
+func TestGoldenPoolFleet(t *testing.T) {
+	t.Parallel()
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("fleet_pool_%dx%d", sz.w, sz.h), func(t *testing.T) {
+			golden.RequireEqual(t, []byte(screen(toPool(t, loadedWithPools(t, sz.w, sz.h), "api"))))
+		})
+	}
+}
