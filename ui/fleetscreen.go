@@ -178,6 +178,11 @@ func (f *fleetScreen) stage(c *common) action {
 		return nil
 	}
 	servers := f.list.selection()
+	if cur, ok := f.list.current(); ok && len(servers) == 0 {
+		if ps, ok := poolAt(cur); ok {
+			return stagePool(c, ps, cur.role) // a pool is rolled whole (poolstage.go)
+		}
+	}
 	if len(servers) == 0 {
 		if cur, ok := f.list.current(); ok {
 			f.list.setSelected(cur.ids(), true)

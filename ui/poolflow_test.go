@@ -2,10 +2,12 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 	"github.com/molt-sh/molt/fleet"
@@ -63,4 +65,53 @@ func TestFlowStagingPoolMembersLeavesThemOut(t *testing.T) {
 	tm := drive(t, New(w.deps), 120, 40)
 	stageAPI(t, tm)
 	waitFor(t, tm, "Nothing to replace", "skipped: 4 members of pool api: roll the pool instead")
+}
+
+// poolEngine is testEngine that rolls pools too, as the program's engines do.
+type poolEngine struct{ *testEngine }
+
+func (e poolEngine) PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error) {
+	in, err := actions.GatherPool(ctx, e.env.Client, req.Pool, req.Target, req.Strategy, poolMinute)
+	if err != nil {
+		return actions.PoolPlan{}, err
+	}
+	return actions.NewPoolPlan(in)
+}
+
+func (e poolEngine) StartPool(ctx context.Context, plan actions.PoolPlan) (Run, error) {
+	x, err := actions.StartPool(e.env.Client, plan, e.options())
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = x.Run(ctx) }()
+	return x, nil
+}
+
+// stagePoolAPI puts the cursor on the api pool and stages it onto api-1.1.0, up to the
+// plan.
+func stagePoolAPI(t *testing.T, tm *driver) {
+	t.Helper()
+	waitFor(t, tm, "⧉ pool api")
+	keys(tm, "g", "j", "s")
+	waitFor(t, tm, "Roll the pool api", "api-1.1.0")
+	keys(tm, "enter")
+	waitFor(t, tm, "4 of 4 members to replace", "no pause")
+}
+
+// The api pool staged onto api-1.1.0 is rolled to the end, the live view following it.
+func TestFlowPoolRolloutFinishes(t *testing.T) {
+	t.Parallel()
+	w := newPoolWorld(t)
+	w.deps.Engine = poolEngine{w.engine}
+	tm := drive(t, New(w.deps), 120, 40)
+	stagePoolAPI(t, tm)
+	keys(tm, "enter")
+	waitFor(t, tm, "Roll pool api onto api-1.1.0?")
+	tm.typeText("api")
+	keys(tm, "enter")
+	waitFor(t, tm, "finished: done")
+	m := finalModel(t, tm)
+	if log := strings.Join(logTexts(m.live), "\n"); !strings.Contains(log, "pool api: 4 of 4 on api-1.1.0, 0 behind") {
+		t.Fatalf("the log does not show the pool on its new image:\n%s", log)
+	}
 }

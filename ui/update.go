@@ -141,9 +141,13 @@ func (m Model) show(to Screen, with component) tea.Cmd {
 			m.stage = nil
 		case ScreenRollback:
 			m.wiz = nil
+		case ScreenPoolStage:
+			m.poolStage = nil
 		}
 	}
 	switch w := with.(type) {
+	case *poolStageScreen:
+		m.poolStage = w
 	case *stageScreen:
 		m.stage = w
 	case *rollbackScreen:
