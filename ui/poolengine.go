@@ -38,3 +38,10 @@ func startPoolCmd(ctx context.Context, e PoolEngine, plan actions.PoolPlan) tea.
 		return runStartedMsg{kind: "rollout", run: run, err: err}
 	}
 }
+
+// pausable reports whether Pause can hold run: not a pool rollout, whose runs say so
+// (actions.PoolRollout, the engine's Run and molt serve's all have Pausable).
+func pausable(run Run) bool {
+	p, ok := run.(interface{ Pausable() bool })
+	return !ok || p.Pausable()
+}

@@ -19,9 +19,12 @@ const poolMinute = 10 * time.Millisecond
 
 // newPoolWorld is newWorld on the demo with its api pool, whose minutes are short, the
 // loads reading the pools as the inventory does (Deps.Pools).
-func newPoolWorld(t *testing.T) *world {
+func newPoolWorld(t *testing.T) *world { return newPoolWorldAt(t, poolMinute) }
+
+// newPoolWorldAt is newPoolWorld with the pool's minute lasting minute.
+func newPoolWorldAt(t *testing.T, minute time.Duration) *world {
 	t.Helper()
-	env := dosimtest.Start(t, dosim.Config{DemoExtras: true, PoolMinute: poolMinute})
+	env := dosimtest.Start(t, dosim.Config{DemoExtras: true, PoolMinute: minute})
 	w := newWorldOn(t, env, nil)
 	var pools []fleet.Pool
 	w.deps.Load = func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
@@ -68,10 +71,13 @@ func TestFlowStagingPoolMembersLeavesThemOut(t *testing.T) {
 }
 
 // poolEngine is testEngine that rolls pools too, as the program's engines do.
-type poolEngine struct{ *testEngine }
+type poolEngine struct {
+	*testEngine
+	minute time.Duration
+}
 
 func (e poolEngine) PlanPool(ctx context.Context, req actions.PoolRequest) (actions.PoolPlan, error) {
-	in, err := actions.GatherPool(ctx, e.env.Client, req.Pool, req.Target, req.Strategy, poolMinute)
+	in, err := actions.GatherPool(ctx, e.env.Client, req.Pool, req.Target, req.Strategy, e.minute)
 	if err != nil {
 		return actions.PoolPlan{}, err
 	}
@@ -102,7 +108,7 @@ func stagePoolAPI(t *testing.T, tm *driver) {
 func TestFlowPoolRolloutFinishes(t *testing.T) {
 	t.Parallel()
 	w := newPoolWorld(t)
-	w.deps.Engine = poolEngine{w.engine}
+	w.deps.Engine = poolEngine{w.engine, poolMinute}
 	tm := drive(t, New(w.deps), 120, 40)
 	stagePoolAPI(t, tm)
 	keys(tm, "enter")
@@ -113,5 +119,30 @@ func TestFlowPoolRolloutFinishes(t *testing.T) {
 	m := finalModel(t, tm)
 	if log := strings.Join(logTexts(m.live), "\n"); !strings.Contains(log, "pool api: 4 of 4 on api-1.1.0, 0 behind") {
 		t.Fatalf("the log does not show the pool on its new image:\n%s", log)
+	}
+}
+
+// A pool rollout aborted with a rollback puts the template back and says so; the live
+// view offers no pause for it, and p says why.
+func TestFlowPoolRolloutAbortRestoresTheTemplate(t *testing.T) {
+	t.Parallel()
+	w := newPoolWorldAt(t, 100*time.Millisecond) // a member every second: time to abort
+	w.deps.Engine = poolEngine{w.engine, 100 * time.Millisecond}
+	tm := drive(t, New(w.deps), 80, 24)
+	stagePoolAPI(t, tm)
+	keys(tm, "enter")
+	tm.typeText("api")
+	keys(tm, "enter")
+	s := tm.waitText("pool api: ", "A abort")
+	if strings.Contains(barOf(s), "pause") {
+		t.Errorf("the key bar offers a pause for a pool rollout: %s", barOf(s))
+	}
+	keys(tm, "p")
+	waitFor(t, tm, "no pause")
+	keys(tm, "A", "down", "enter")
+	waitFor(t, tm, "finished: rolled back")
+	pools, err := fleet.ReadPools(t.Context(), w.env.Client)
+	if err != nil || len(pools) != 1 || pools[0].Template.Name != "api-1.0.0" {
+		t.Fatalf("after the rollback the template is not api-1.0.0: %+v, %v", pools, err)
 	}
 }
