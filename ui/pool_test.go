@@ -7,8 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/digitalocean/godo"
+	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 	"github.com/molt-sh/molt/fleet"
@@ -85,5 +88,42 @@ func TestGoldenPoolFleet(t *testing.T) {
 		t.Run(fmt.Sprintf("fleet_pool_%dx%d", sz.w, sz.h), func(t *testing.T) {
 			golden.RequireEqual(t, []byte(screen(toPool(t, loadedWithPools(t, sz.w, sz.h), "api"))))
 		})
+	}
+}
+
+// poolStageModel is the pool stage of the api pool at w x h on the fixed clock, planned
+// against a simulator on that clock, after keys.
+func poolStageModel(t *testing.T, w, h int, keys ...string) Model {
+	t.Helper()
+	env := dosimtest.Start(t, dosim.Config{Now: clock, DemoExtras: true})
+	servers, pools := poolDemoFleet(t)
+	m := loaded(t, servers, w, h, func(d *Deps) {
+		d.Pools = func() []fleet.Pool { return pools }
+		d.Engine = poolEngine{&testEngine{env: env, dir: t.TempDir()}, time.Minute}
+		d.Images = func(ctx context.Context) ([]fleet.Version, error) {
+			ims, _, err := env.Client.Images.ListUser(ctx, &godo.ListOptions{PerPage: 200})
+			out := make([]fleet.Version, len(ims))
+			for i := range ims {
+				out[i] = fleet.VersionFromImage(&ims[i])
+			}
+			return out, err
+		}
+		st := actions.DefaultStrategy()
+		d.Strategy = &st
+	})
+	return pressSettle(t, toPool(t, m, "api"), keys...)
+}
+
+func TestGoldenPoolStage(t *testing.T) {
+	t.Parallel()
+	for _, sc := range []struct {
+		name string
+		keys []string
+	}{{"pick", []string{"s"}}, {"plan", []string{"s", "enter"}}, {"confirm", []string{"s", "enter", "enter"}}} {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("pool_stage_%s_%dx%d", sc.name, sz.w, sz.h), func(t *testing.T) {
+				golden.RequireEqual(t, []byte(screen(poolStageModel(t, sz.w, sz.h, sc.keys...))))
+			})
+		}
 	}
 }

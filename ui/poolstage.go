@@ -168,7 +168,7 @@ func (p *poolStageScreen) planLines(c *common, width int) []string {
 	est := pl.Estimate
 	out := []string{s.Bold.Render("Plan") + "  " + fmt.Sprintf("%d of %s to replace, one after another at the pool's pace",
 		pl.Replaced, plural(len(pl.Members), "member")),
-		fmt.Sprintf("about %s: %s per member (the cooldown and a new member's boot)%s", roughDuration(est.Duration.D()),
+		fmt.Sprintf("about %s · %s per member (two cooldowns and a minute)%s", roughDuration(est.Duration.D()),
 			roughDuration(est.PerMember.D()), waitNote(est)),
 		fmt.Sprintf("health check %s on each new member; a failed one puts the template back", pl.Health.Kind)}
 	out = append(out, styled(s.Muted, wrap(poolNoPause, width))...)
