@@ -127,3 +127,17 @@ func TestGoldenPoolStage(t *testing.T) {
 		}
 	}
 }
+
+// A refresh that finds the droplets as they were still shows what changed in a pool.
+func TestFleetShowsAPoolThatChangedAlone(t *testing.T) {
+	t.Parallel()
+	servers, pools := poolDemoFleet(t)
+	now := slices.Clone(pools)
+	m := loaded(t, servers, 120, 40, func(d *Deps) { d.Pools = func() []fleet.Pool { return now } })
+	now = slices.Clone(pools)
+	now[0].Status = "error"
+	m = send(t, m, fleetLoadedMsg{gen: m.common.load.gen, servers: m.common.servers})
+	if got := screen(m); !strings.Contains(got, "⧉ pool api  error · fixed 4") {
+		t.Fatalf("the pool's new status is not shown:\n%s", got)
+	}
+}

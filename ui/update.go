@@ -256,6 +256,8 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 		c.pools = c.deps.Pools()
 	}
 	if c.spread != nil && sameFleet(c.servers, msg.servers) {
+		m.fleet.list.pools = poolsByRole(c.pools, c.servers, c.spread) // a pool can change alone (its status)
+		m.fleet.list.refold()
 		return next // a refresh that found nothing changed: the spread and the list stand
 	}
 	c.servers = msg.servers
