@@ -28,7 +28,9 @@ type common struct {
 	// servers is the fleet as last read, kept droplets included; kept are those.
 	servers []fleet.Server
 	kept    []keptServer
-	load    loadStatus
+	// pools are the account's autoscale pools as last read (Deps.Pools).
+	pools []fleet.Pool
+	load  loadStatus
 	// selected is the selected servers by ID: the fleet list edits it, a run that
 	// starts clears it, and every screen counts it in the status line.
 	selected map[int]bool

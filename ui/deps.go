@@ -22,6 +22,8 @@ type Deps struct {
 	Images func(ctx context.Context) ([]fleet.Version, error)
 	// Engine plans and runs rollouts; nil makes the UI read-only.
 	Engine Engine
+	// Pools returns the autoscale pools as the last Load read them (nil: none shown).
+	Pools func() []fleet.Pool
 	// Strategy is where a staged rollout's strategy starts (default
 	// actions.DefaultStrategy()); its launch template, drain and guard overrides hold
 	// for every stage, whatever strategy a role's last stage left.

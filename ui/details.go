@@ -24,6 +24,8 @@ func (f *fleetScreen) detailsView(c *common, width int) []string {
 		lines = c.serverDetails(cur, width)
 	case cur.kind == rowVersion:
 		lines = c.versionDetails(cur)
+	case cur.kind == rowPool:
+		lines = c.poolDetails(cur.pool.spread)
 	default:
 		lines = c.roleDetails(cur, width)
 	}

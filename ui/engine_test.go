@@ -78,7 +78,12 @@ func newWorld(t *testing.T) *world { return newWorldAt(t, nil) }
 // addresses normalised out of what the UI reads, for golden views.
 func newWorldAt(t *testing.T, now func() time.Time) *world {
 	t.Helper()
-	env := dosimtest.Start(t, dosim.Config{Now: now})
+	return newWorldOn(t, dosimtest.Start(t, dosim.Config{Now: now}), now)
+}
+
+// newWorldOn wires a UI to the simulator env, as newWorldAt does.
+func newWorldOn(t *testing.T, env *dosimtest.Env, now func() time.Time) *world {
+	t.Helper()
 	w := &world{env: env, engine: &testEngine{env: env, dir: t.TempDir()}}
 	st := actions.DefaultStrategy()
 	st.Health = actions.HealthCheck{Kind: "http", Port: env.Sim.HealthPort(), Path: "/healthz",

@@ -19,6 +19,8 @@ const (
 	rowServer
 	// rowKept heads a role's old droplets kept (off) by rollouts that ended.
 	rowKept
+	// rowPool is a line about an autoscale pool of the role (fleetpool.go).
+	rowPool
 )
 
 // listRow is one line of the fleet list: a role header, a version header, or a server.
@@ -39,6 +41,8 @@ type listRow struct {
 	versions, nKept int
 	// kept is set on a kept droplet's row (and the first of them on its group's header).
 	kept *keptServer
+	// pool is set on a pool's lines (rowPool).
+	pool *poolLine
 }
 
 // ids are the servers of the row: its own, or those under a header that the filter
@@ -65,6 +69,8 @@ func (r listRow) key() string {
 		return "ver:" + r.role + "|" + r.release.Key
 	case rowKept:
 		return "kept:" + r.role
+	case rowPool:
+		return r.pool.key()
 	}
 	return "srv:" + strconv.Itoa(r.server.ID)
 }
@@ -121,6 +127,8 @@ type fleetList struct {
 	// newer are the roles with an image newer than any of their servers run: every one
 	// of their servers is behind.
 	newer map[string]bool
+	// pools are the autoscale pools of each role, shown under its header.
+	pools map[string][]fleet.PoolSpread
 }
 
 // newFleetList is an empty list whose selection is selected (shared with the other
@@ -212,7 +220,7 @@ func (l *fleetList) layout() rowList {
 // shown and its kept droplets.
 func (l *fleetList) roleRows(rows *rowList, role string, from, to int, kept []keptServer) {
 	head := listRow{kind: rowRole, role: role, groups: [2]int{from, to}, nKept: len(kept)}
-	var body []rowSeg
+	body := l.poolRows(role)
 	for g := from; g < to; g++ {
 		gr := l.shown.list[g]
 		if len(gr.members) == 0 {

@@ -178,6 +178,11 @@ func (f *fleetScreen) stage(c *common) action {
 		return nil
 	}
 	servers := f.list.selection()
+	if cur, ok := f.list.current(); ok && len(servers) == 0 {
+		if ps, ok := poolAt(cur); ok {
+			return stagePool(c, ps, cur.role) // a pool is rolled whole (poolstage.go)
+		}
+	}
 	if len(servers) == 0 {
 		if cur, ok := f.list.current(); ok {
 			f.list.setSelected(cur.ids(), true)
@@ -348,7 +353,7 @@ func (f *fleetScreen) keyBar(c *common) []key.Binding {
 
 // fleetLegend explains the glyphs of the fleet list.
 const fleetLegend = "█▓▒░ a role's versions, newest first   ↓ behind its role's newest\n" +
-	"⟳ in a rollout   ✓ selected   ◐ partly selected   › cursor\n" + filterLegend
+	"⟳ in a rollout   ⧉ in a pool (s on the pool rolls it)   ✓ selected   ◐ partly selected   › cursor\n" + filterLegend
 
 // help is the keys of what has the focus: the list, the filter being typed, or the
 // details in place of the list.

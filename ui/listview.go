@@ -78,6 +78,8 @@ func (f *fleetScreen) rowView(c *common, r listRow, cols columns, width int, cur
 		body = f.versionHeader(c, r)
 	case rowKept:
 		body = f.keptHeader(c, r)
+	case rowPool:
+		body = f.poolRowView(c, r)
 	default:
 		body = f.serverRow(c, r, cols)
 	}
@@ -151,6 +153,8 @@ func (f *fleetScreen) serverRow(c *common, r listRow, cols columns) string {
 		mark = s.Muted.Render("○") + " "
 	case actions.LockOf(srv.Tags) != "":
 		mark = s.Accent.Render("⟳") + " "
+	case srv.Pool != "":
+		mark = s.Accent.Render("⧉") + " " // its pool replaces it (fleetpool.go)
 	case r.straggler:
 		mark = s.Warn.Render("↓") + " "
 	}

@@ -23,6 +23,8 @@ func (l *live) applyMore(ev actions.Event) {
 		l.add(e.At, l.strayWords(e), e.Err != "")
 	case actions.Spend:
 		l.add(e.At, spendWords(e), false)
+	case actions.PoolProgress:
+		l.add(e.At, poolWords(e), e.PoolError != "")
 	case actions.Snapshot:
 		st := e.Status
 		l.add(l.lastAt(), fmt.Sprintf("joined: the %s is %s, %d of %d replaced", l.noun(), stateWords(st.State),

@@ -65,6 +65,8 @@ func (ls *liveScreen) runKey(c *common, k tea.KeyPressMsg) (action, tea.Cmd) {
 		return show{to: ScreenFleet}, nil
 	case key.Matches(k, keys.History):
 		return show{to: ScreenHistory}, nil
+	case key.Matches(k, keys.Pause) && running && !pausable(l.run):
+		c.warn("%s", poolNoPause)
 	case key.Matches(k, keys.Pause) && running:
 		if l.status.State == actions.StatePaused {
 			return nil, control(l.run.Resume)
@@ -260,6 +262,9 @@ func (ls *liveScreen) keyBar(c *common) []key.Binding {
 		return []key.Binding{withHelp(k.Back, "fleet"), k.History, other, withHelp(k.Filter, "search")}
 	}
 	out := []key.Binding{k.Pause}
+	if !pausable(c.live.run) {
+		out = nil // a pool rollout: nothing holds a pool (poolengine.go)
+	}
 	if c.live.status.Checkpoint != nil {
 		out = []key.Binding{k.Continue, k.Pause}
 	}

@@ -18,6 +18,8 @@ const (
 	ScreenRollback
 	// ScreenTrend is the spread over time (trend.go).
 	ScreenTrend
+	// ScreenPoolStage stages an autoscale pool's rollout (poolstage.go).
+	ScreenPoolStage
 )
 
 // Focus is what receives the keys that are not global.
@@ -58,7 +60,9 @@ type screens struct {
 	liveView *liveScreen
 	history  *historyScreen
 	wiz      *rollbackScreen
-	trend    *trendScreen
+	// poolStage exists only while shown, as stage does.
+	poolStage *poolStageScreen
+	trend     *trendScreen
 }
 
 // New builds the UI around deps.
@@ -98,6 +102,8 @@ func (s *screens) active() component {
 		return s.wiz
 	case ScreenTrend:
 		return s.trend
+	case ScreenPoolStage:
+		return s.poolStage
 	}
 	return s.fleet
 }
@@ -110,6 +116,9 @@ func (s *screens) all() []component {
 	}
 	if s.wiz != nil {
 		out = append(out, s.wiz)
+	}
+	if s.poolStage != nil {
+		out = append(out, s.poolStage)
 	}
 	return out
 }

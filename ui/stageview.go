@@ -246,7 +246,7 @@ func agree(n int, reason string) string {
 	if n == 1 {
 		return reason
 	}
-	for one, many := range map[string]string{"has ": "have ", "is ": "are ", "was ": "were "} {
+	for one, many := range map[string]string{"has ": "have ", "is ": "are ", "was ": "were ", "member of ": "members of "} {
 		if rest, ok := strings.CutPrefix(reason, one); ok {
 			return many + rest
 		}

@@ -141,9 +141,13 @@ func (m Model) show(to Screen, with component) tea.Cmd {
 			m.stage = nil
 		case ScreenRollback:
 			m.wiz = nil
+		case ScreenPoolStage:
+			m.poolStage = nil
 		}
 	}
 	switch w := with.(type) {
+	case *poolStageScreen:
+		m.poolStage = w
 	case *stageScreen:
 		m.stage = w
 	case *rollbackScreen:
@@ -248,7 +252,12 @@ func (m Model) onLoaded(msg fleetLoadedMsg) tea.Cmd {
 	if c.notice.text == refreshingNotice {
 		c.say("read %s at %s", plural(len(msg.servers), "server"), c.load.at.Format("15:04:05"))
 	}
+	if c.deps.Pools != nil {
+		c.pools = c.deps.Pools()
+	}
 	if c.spread != nil && sameFleet(c.servers, msg.servers) {
+		m.fleet.list.pools = poolsByRole(c.pools, c.servers, c.spread) // a pool can change alone (its status)
+		m.fleet.list.refold()
 		return next // a refresh that found nothing changed: the spread and the list stand
 	}
 	c.servers = msg.servers
@@ -263,6 +272,7 @@ func (m Model) regroup() {
 	serving, kept := c.splitKept(c.servers)
 	c.spread, c.kept = fleet.NewSpread(serving, fleet.Options{Now: c.load.at}), kept
 	m.fleet.list.newer = c.newerRoles()
+	m.fleet.list.pools = poolsByRole(c.pools, c.servers, c.spread)
 	m.fleet.list.rebuild(c.spread, c.kept)
 }
 

@@ -153,7 +153,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 	// full read now and then (fleet.Inventory.Refresh).
 	// A wait of a full read (rate limited) is told to the UI's load running it.
 	var told atomic.Pointer[func(time.Duration)]
-	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter, OnWait: func(d time.Duration) {
+	inv := fleet.NewInventory(s.Client, fleet.LoadOptions{Limiter: s.Limiter, Pools: true, OnWait: func(d time.Duration) {
 		if fn := told.Load(); fn != nil {
 			(*fn)(d)
 		}
@@ -177,6 +177,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
 		History:    func(ctx context.Context, since time.Time) (fleet.Trend, error) { return s.spreadTrend(ctx, since) },
 		Engine:     eng.Local(),
+		Pools:      inv.Pools,
 		JournalDir: eng.JournalDir(),
 		RateBudget: func() ui.Budget {
 			rate := s.Client.GetRate()
