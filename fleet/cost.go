@@ -1,6 +1,10 @@
 package fleet
 
-import "math"
+import (
+	"math"
+	"strconv"
+	"strings"
+)
 
 // Cost is a run rate: what some servers cost an hour and a month at their sizes' prices
 // as the API gives them (Server.PriceHourly, Server.PriceMonthly). molt never hard-codes
@@ -76,4 +80,22 @@ func (s *Spread) costRoles() {
 			byRole[s.role(&s.servers[i])].Cost.Add(&s.servers[i])
 		}
 	}
+}
+
+// Dollars formats an amount in US dollars with places decimals and thousands
+// separators: $1,152.00.
+func Dollars(usd float64, places int) string {
+	s := strconv.FormatFloat(usd, 'f', places, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if places > 0 {
+		b.WriteString("." + frac)
+	}
+	return "$" + b.String()
 }

@@ -131,3 +131,18 @@ func TestRunRateOfAnImageSharedByTwoRoles(t *testing.T) {
 		t.Fatalf("web %+v, worker %+v, all %+v; want 0.05, 0.02 and one unpriced, 0.07", got["web"], got["worker"], sp.Cost)
 	}
 }
+
+func TestDollars(t *testing.T) {
+	for _, tc := range []struct {
+		usd    float64
+		places int
+		want   string
+	}{
+		{0, 2, "$0.00"}, {1152, 2, "$1,152.00"}, {1234567.891, 2, "$1,234,567.89"},
+		{0.0357, 4, "$0.0357"}, {999, 0, "$999"}, {1000, 0, "$1,000"},
+	} {
+		if got := Dollars(tc.usd, tc.places); got != tc.want {
+			t.Errorf("Dollars(%v, %d) = %q, want %q", tc.usd, tc.places, got, tc.want)
+		}
+	}
+}

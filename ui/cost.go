@@ -2,8 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -16,26 +14,9 @@ import (
 // a running rollout's extra droplets have cost so far and cost an hour (the Spend its
 // journal gives, read again as the rollout moves).
 
-// dollars formats an amount with places decimals and thousands separators: $1,152.00.
-func dollars(usd float64, places int) string {
-	s := strconv.FormatFloat(usd, 'f', places, 64)
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if places > 0 {
-		b.WriteString("." + frac)
-	}
-	return "$" + b.String()
-}
-
 // runRate is a run rate for the details: "$0.1071/h · $72.00/mo".
 func runRate(c fleet.Cost) string {
-	out := dollars(c.HourlyUSD(), 4) + "/h · " + dollars(c.MonthlyUSD(), 2) + "/mo"
+	out := fleet.Dollars(c.HourlyUSD(), 4) + "/h · " + fleet.Dollars(c.MonthlyUSD(), 2) + "/mo"
 	if c.Unpriced > 0 {
 		out += fmt.Sprintf(" (%d without a price)", c.Unpriced)
 	}
@@ -48,7 +29,7 @@ func monthly(c fleet.Cost) []string {
 	if c.Monthly == 0 && c.Hourly == 0 {
 		return nil
 	}
-	return []string{dollars(c.MonthlyUSD(), 2) + "/mo"}
+	return []string{fleet.Dollars(c.MonthlyUSD(), 2) + "/mo"}
 }
 
 // planCostLine is a plan's extra cost, estimated: the new droplets beside the old ones,
@@ -58,18 +39,18 @@ func planCostLine(p actions.Plan) string {
 	if c == nil || len(p.Waves) == 0 {
 		return ""
 	}
-	out := "cost ≈ " + dollars(c.SurgeUSD, 4) + " for new droplets beside the old"
+	out := "cost ≈ " + fleet.Dollars(c.SurgeUSD, 4) + " for new droplets beside the old"
 	if p.Strategy.Retire.Mode == actions.RetireKeep {
 		keep := "until finalised"
 		if ttl := p.Strategy.Retire.TTL.D(); ttl > 0 {
 			keep = "for " + formatAge(ttl)
 		}
-		out += " · ≈ " + dollars(c.KeepUSD, 4) + " to keep the old off " + keep
+		out += " · ≈ " + fleet.Dollars(c.KeepUSD, 4) + " to keep the old off " + keep
 		if c.KeepUntilFinalised {
-			out += " (then " + dollars(c.KeepHourlyUSD, 4) + "/h)"
+			out += " (then " + fleet.Dollars(c.KeepHourlyUSD, 4) + "/h)"
 		}
 	}
-	out += " · at most " + dollars(c.HourlyUSD, 4) + "/h more"
+	out += " · at most " + fleet.Dollars(c.HourlyUSD, 4) + "/h more"
 	if c.Unpriced > 0 {
 		out += fmt.Sprintf(" (%s without a price counted as free)", plural(c.Unpriced, "server"))
 	}
@@ -78,14 +59,14 @@ func planCostLine(p actions.Plan) string {
 
 // spendWords is what the rollout's extra droplets have cost so far and cost an hour now.
 func spendWords(s actions.Spend) string {
-	out := "extra " + dollars(s.SoFarUSD, 4) + " so far"
+	out := "extra " + fleet.Dollars(s.SoFarUSD, 4) + " so far"
 	switch {
 	case s.Extra == 0:
 		return out + ", none now"
 	case s.Kept > 0:
-		return out + fmt.Sprintf(", %s/h for %d (%d kept off)", dollars(s.HourlyUSD, 4), s.Extra, s.Kept)
+		return out + fmt.Sprintf(", %s/h for %d (%d kept off)", fleet.Dollars(s.HourlyUSD, 4), s.Extra, s.Kept)
 	}
-	return out + fmt.Sprintf(", %s/h for %d", dollars(s.HourlyUSD, 4), s.Extra)
+	return out + fmt.Sprintf(", %s/h for %d", fleet.Dollars(s.HourlyUSD, 4), s.Extra)
 }
 
 // spendMsg carries what the run id's extra droplets cost, read from its journal.

@@ -20,18 +20,18 @@ func planCostText(p actions.Plan) string {
 		return ""
 	}
 	n := len(p.Replacements())
-	out := fmt.Sprintf("Cost: ≈ %s for new droplets beside the old ones while they are replaced", dollars(c.SurgeUSD, 4))
+	out := fmt.Sprintf("Cost: ≈ %s for new droplets beside the old ones while they are replaced", fleet.Dollars(c.SurgeUSD, 4))
 	if p.Strategy.Retire.Mode == actions.RetireKeep {
 		keep := "until finalised"
 		if ttl := p.Strategy.Retire.TTL.D(); ttl > 0 {
 			keep = "for " + shortDuration(ttl)
 		}
-		out += fmt.Sprintf(", ≈ %s to keep %s powered off %s", dollars(c.KeepUSD, 4), plural(n, "old droplet"), keep)
+		out += fmt.Sprintf(", ≈ %s to keep %s powered off %s", fleet.Dollars(c.KeepUSD, 4), plural(n, "old droplet"), keep)
 		if c.KeepUntilFinalised {
-			out += fmt.Sprintf(" (then %s an hour until they are)", dollars(c.KeepHourlyUSD, 4))
+			out += fmt.Sprintf(" (then %s an hour until they are)", fleet.Dollars(c.KeepHourlyUSD, 4))
 		}
 	}
-	out += fmt.Sprintf("; at most %s an hour more than now", dollars(c.HourlyUSD, 4))
+	out += fmt.Sprintf("; at most %s an hour more than now", fleet.Dollars(c.HourlyUSD, 4))
 	if c.Unpriced > 0 {
 		out += fmt.Sprintf(" (%s without a price counted as free)", plural(c.Unpriced, "server"))
 	}
@@ -53,10 +53,10 @@ func shortDuration(d time.Duration) string {
 // spendText is a Spend for the run printer.
 func spendText(s actions.Spend) string {
 	if s.Extra == 0 {
-		return fmt.Sprintf("cost: %s so far for extra droplets; none now", dollars(s.SoFarUSD, 4))
+		return fmt.Sprintf("cost: %s so far for extra droplets; none now", fleet.Dollars(s.SoFarUSD, 4))
 	}
-	out := fmt.Sprintf("cost: %s so far for extra droplets; now %s, %s an hour", dollars(s.SoFarUSD, 4),
-		plural(s.Extra, "extra droplet"), dollars(s.HourlyUSD, 4))
+	out := fmt.Sprintf("cost: %s so far for extra droplets; now %s, %s an hour", fleet.Dollars(s.SoFarUSD, 4),
+		plural(s.Extra, "extra droplet"), fleet.Dollars(s.HourlyUSD, 4))
 	if s.Kept > 0 {
 		out += fmt.Sprintf(" (%d kept powered off, billed until finalised)", s.Kept)
 	}
@@ -192,5 +192,5 @@ func keptCost(s actions.Summary) string {
 	if err != nil || sp.Extra == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%s an hour, %s so far)", dollars(sp.HourlyUSD, 4), dollars(sp.SoFarUSD, 2))
+	return fmt.Sprintf(" (%s an hour, %s so far)", fleet.Dollars(sp.HourlyUSD, 4), fleet.Dollars(sp.SoFarUSD, 2))
 }

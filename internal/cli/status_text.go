@@ -235,7 +235,7 @@ func tableRows(v statusView) tableSpec {
 		spec = tableSpec{headers: []string{"ROLE", "SERVERS", "VERSIONS", "NEWEST", "STRAGGLERS", costHeader}, right: []int{1, 2, 4, 5}}
 	}
 	for _, g := range s.Groups(v.by) {
-		spec.rows = append(spec.rows, append(groupRow(g, v.by), dollars(groupCost(g).MonthlyUSD(), 2)))
+		spec.rows = append(spec.rows, append(groupRow(g, v.by), fleet.Dollars(groupCost(g).MonthlyUSD(), 2)))
 		spec.counts = append(spec.counts, groupBuckets(s, g))
 		spec.fraction = append(spec.fraction, 1)
 	}
@@ -244,7 +244,7 @@ func tableRows(v statusView) tableSpec {
 
 func versionRow(s *fleet.Spread, r *fleet.Release) []string {
 	return []string{r.Role, r.Label, strconv.Itoa(r.Count), fmt.Sprintf("%.1f%%", r.Share*100),
-		dollars(r.Cost.MonthlyUSD(), 2), age(r, s.At), behind(s, r), regionCounts(s, r)}
+		fleet.Dollars(r.Cost.MonthlyUSD(), 2), age(r, s.At), behind(s, r), regionCounts(s, r)}
 }
 
 func groupRow(g fleet.Group, by fleet.Dimension) []string {
