@@ -24,7 +24,7 @@ func newPoolWorld(t *testing.T) *world { return newPoolWorldAt(t, poolMinute) }
 // newPoolWorldAt is newPoolWorld with the pool's minute lasting minute.
 func newPoolWorldAt(t *testing.T, minute time.Duration) *world {
 	t.Helper()
-	env := dosimtest.Start(t, dosim.Config{DemoExtras: true, PoolMinute: minute})
+	env := dosimtest.Start(t, dosim.Config{DemoExtras: true, PoolMinute: minute, RatePerMinute: 1 << 20, RatePerHour: 1 << 20}) // a short pool minute polls far faster than 250 a minute
 	w := newWorldOn(t, env, nil)
 	var pools []fleet.Pool
 	w.deps.Load = func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
