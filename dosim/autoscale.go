@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"net/http"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -151,17 +150,7 @@ func poolUtilization(p *Pool) obj {
 }
 
 func (w *world) sortedPools() []*Pool {
-	list := make([]*Pool, 0, len(w.Pools))
-	for _, p := range w.Pools {
-		list = append(list, p)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
-			return list[i].CreatedAt.Before(list[j].CreatedAt)
-		}
-		return list[i].ID < list[j].ID
-	})
-	return list
+	return oldestFirst(w.Pools, func(r *Pool) (time.Time, string) { return r.CreatedAt, r.ID }, nil)
 }
 
 func (s *Sim) listPools(r *http.Request, _ *reqInfo) (int, any) {

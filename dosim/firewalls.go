@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -172,19 +171,7 @@ func nonNilRules(r []FirewallRule) []FirewallRule {
 }
 
 func (w *world) sortedFirewalls(keep func(*Firewall) bool) []*Firewall {
-	var list []*Firewall
-	for _, fw := range w.Firewalls {
-		if keep == nil || keep(fw) {
-			list = append(list, fw)
-		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
-			return list[i].CreatedAt.Before(list[j].CreatedAt)
-		}
-		return list[i].ID < list[j].ID
-	})
-	return list
+	return oldestFirst(w.Firewalls, func(r *Firewall) (time.Time, string) { return r.CreatedAt, r.ID }, keep)
 }
 
 func (s *Sim) listFirewalls(r *http.Request, _ *reqInfo) (int, any) {

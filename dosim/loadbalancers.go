@@ -2,7 +2,7 @@ package dosim
 
 import (
 	"net/http"
-	"sort"
+	"time"
 )
 
 func init() {
@@ -110,17 +110,7 @@ func idleTimeout(lb *LoadBalancer) int {
 }
 
 func (w *world) sortedLBs() []*LoadBalancer {
-	list := make([]*LoadBalancer, 0, len(w.LoadBalancers))
-	for _, lb := range w.LoadBalancers {
-		list = append(list, lb)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
-			return list[i].CreatedAt.Before(list[j].CreatedAt)
-		}
-		return list[i].ID < list[j].ID
-	})
-	return list
+	return oldestFirst(w.LoadBalancers, func(r *LoadBalancer) (time.Time, string) { return r.CreatedAt, r.ID }, nil)
 }
 
 func (s *Sim) listLoadBalancers(r *http.Request, _ *reqInfo) (int, any) {

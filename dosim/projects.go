@@ -2,7 +2,6 @@ package dosim
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,17 +81,7 @@ func (w *world) renderProject(p *Project) obj {
 
 func (w *world) sortedProjects() []*Project {
 	w.defaultProject()
-	list := make([]*Project, 0, len(w.Projects))
-	for _, p := range w.Projects {
-		list = append(list, p)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
-			return list[i].CreatedAt.Before(list[j].CreatedAt)
-		}
-		return list[i].ID < list[j].ID
-	})
-	return list
+	return oldestFirst(w.Projects, func(r *Project) (time.Time, string) { return r.CreatedAt, r.ID }, nil)
 }
 
 func (s *Sim) listProjects(r *http.Request, _ *reqInfo) (int, any) {

@@ -2,8 +2,8 @@ package dosim
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
+	"time"
 )
 
 // maxVolumesPerDroplet is DigitalOcean's limit of volumes attached to one droplet.
@@ -80,17 +80,7 @@ func (v *Volume) fsType() string {
 
 // sortedVolumes returns the volumes in the order DigitalOcean lists them: oldest first.
 func (w *world) sortedVolumes() []*Volume {
-	list := make([]*Volume, 0, len(w.Volumes))
-	for _, v := range w.Volumes {
-		list = append(list, v)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
-			return list[i].CreatedAt.Before(list[j].CreatedAt)
-		}
-		return list[i].ID < list[j].ID
-	})
-	return list
+	return oldestFirst(w.Volumes, func(r *Volume) (time.Time, string) { return r.CreatedAt, r.ID }, nil)
 }
 
 func (s *Sim) listVolumes(r *http.Request, _ *reqInfo) (int, any) {

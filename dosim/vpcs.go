@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -78,17 +77,7 @@ func (w *world) renderVPC(v *VPC) obj {
 }
 
 func (w *world) sortedVPCs() []*VPC {
-	list := make([]*VPC, 0, len(w.VPCs))
-	for _, v := range w.VPCs {
-		list = append(list, v)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
-			return list[i].CreatedAt.Before(list[j].CreatedAt)
-		}
-		return list[i].ID < list[j].ID
-	})
-	return list
+	return oldestFirst(w.VPCs, func(r *VPC) (time.Time, string) { return r.CreatedAt, r.ID }, nil)
 }
 
 func (s *Sim) listVPCs(r *http.Request, _ *reqInfo) (int, any) {
