@@ -158,6 +158,19 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // String renders the duration as Go does ("1m30s").
 func (d Duration) String() string { return time.Duration(d).String() }
 
+// Short writes the duration as people type it, without empty minutes and seconds:
+// 36h, 1h30m, 1m30s, 0s.
+func (d Duration) Short() string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 

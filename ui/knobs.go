@@ -60,15 +60,15 @@ var knobs = []knob{
 		func(s *actions.Strategy, d int) { s.Health.Path = cycle(healthPaths, s.Health.Path, d) },
 		parseHealthPath},
 	{"grace", "the wait after a droplet is active before its first probe",
-		func(s actions.Strategy) string { return shortDuration(s.Health.Grace) },
+		func(s actions.Strategy) string { return s.Health.Grace.Short() },
 		func(s *actions.Strategy, d int) { s.Health.Grace = step(graces, s.Health.Grace, d) },
 		func(s *actions.Strategy, v string) error { return parseDuration(v, &s.Health.Grace) }},
 	{"min ready", "how long a new droplet serves before its old one retires",
-		func(s actions.Strategy) string { return shortDuration(s.MinReady) },
+		func(s actions.Strategy) string { return s.MinReady.Short() },
 		func(s *actions.Strategy, d int) { s.MinReady = step(minReadies, s.MinReady, d) },
 		func(s *actions.Strategy, v string) error { return parseDuration(v, &s.MinReady) }},
 	{"drain", "how long an old droplet out of service runs on before it goes (0: none)",
-		func(s actions.Strategy) string { return shortDuration(s.Drain) },
+		func(s actions.Strategy) string { return s.Drain.Short() },
 		func(s *actions.Strategy, d int) { s.Drain = step(drains, s.Drain, d) },
 		func(s *actions.Strategy, v string) error { return parseDuration(v, &s.Drain) }},
 	{"retire old", "destroy, or power off and keep (for a time) for a fast rollback",
@@ -120,29 +120,17 @@ func durations(ds ...time.Duration) []actions.Duration {
 	return out
 }
 
-// shortDuration writes a duration as people type it: 36h, 1m30s, 0s.
-func shortDuration(d actions.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 // pauseText and retireText write those settings as their flags read, durations short.
 func pauseText(p actions.Pause) string {
 	if p.Mode == "timed" {
-		return shortDuration(p.For)
+		return p.For.Short()
 	}
 	return string(p.Mode)
 }
 
 func retireText(r actions.Retire) string {
 	if r.Mode == "keep" && r.TTL > 0 {
-		return "keep=" + shortDuration(r.TTL)
+		return "keep=" + r.TTL.Short()
 	}
 	return string(r.Mode)
 }

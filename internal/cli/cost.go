@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/molt-sh/molt/actions"
@@ -24,7 +23,7 @@ func planCostText(p actions.Plan) string {
 	if p.Strategy.Retire.Mode == actions.RetireKeep {
 		keep := "until finalised"
 		if ttl := p.Strategy.Retire.TTL.D(); ttl > 0 {
-			keep = "for " + shortDuration(ttl)
+			keep = "for " + actions.Duration(ttl).Short()
 		}
 		out += fmt.Sprintf(", ≈ %s to keep %s powered off %s", fleet.Dollars(c.KeepUSD, 4), plural(n, "old droplet"), keep)
 		if c.KeepUntilFinalised {
@@ -36,18 +35,6 @@ func planCostText(p actions.Plan) string {
 		out += fmt.Sprintf(" (%s without a price counted as free)", plural(c.Unpriced, "server"))
 	}
 	return out + ".\n"
-}
-
-// shortDuration drops a duration's empty minutes and seconds: 12h, 1h30m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // spendText is a Spend for the run printer.
