@@ -13,16 +13,7 @@ import (
 // An engine resumes and rolls back only the rollouts of the account its client reaches:
 // another's is refused at once, naming both, and runs nothing.
 func TestEngineRefusesAnotherAccountsRollout(t *testing.T) {
-	e, env := testEngine(t, 20*time.Millisecond)
-	plan, err := e.Plan(t.Context(), webRequest(t, env, actions.Pause{Mode: "manual"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Start(plan, nil, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, r, actions.StateCheckpoint)
+	e, _, r := webAtCheckpoint(t)
 	if _, err := e.Stop(t.Context(), time.Second, actions.Operator{User: "test"}, "test"); err != nil {
 		t.Fatal(err)
 	}

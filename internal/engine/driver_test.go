@@ -12,16 +12,7 @@ import (
 // A cockpit of another process (here another engine on the same journals) cannot resume
 // or roll back a rollout that one drives: it is told who drives it (case 1 of issue 11).
 func TestSecondCockpitIsToldWhoDrives(t *testing.T) {
-	e, env := testEngine(t, 20*time.Millisecond)
-	plan, err := e.Plan(t.Context(), webRequest(t, env, actions.Pause{Mode: "manual"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Start(plan, nil, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, r, actions.StateCheckpoint)
+	e, env, r := webAtCheckpoint(t)
 	other, err := New(Options{Client: env.Client, Actions: e.Options().Actions})
 	if err != nil {
 		t.Fatal(err)

@@ -112,16 +112,7 @@ func TestLocalRunsARollout(t *testing.T) {
 // Resuming a rollout that runs in this engine joins it rather than starting a second
 // driver; a rollback of it is refused with the way to do it.
 func TestResumeJoinsARunningRollout(t *testing.T) {
-	e, env := testEngine(t, 20*time.Millisecond)
-	plan, err := e.Plan(t.Context(), webRequest(t, env, actions.Pause{Mode: "manual"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.Start(plan, nil, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, r, actions.StateCheckpoint)
+	e, _, r := webAtCheckpoint(t)
 	joined, err := e.Resume(r.ID(), nil, "bob")
 	if err != nil || joined != r || len(e.Running()) != 1 {
 		t.Fatalf("resume of a running rollout: %v, %d running; want to join it", err, len(e.Running()))
@@ -218,4 +209,21 @@ func TestSameImageThroughTheEngine(t *testing.T) {
 			t.Errorf("%s: droplet %d on image %d; want a new droplet on image %d", s.Name, s.ID, s.Image.ImageID, id)
 		}
 	}
+}
+
+// webAtCheckpoint starts alice's rollout of web with a manual pause and waits for it at
+// its first checkpoint.
+func webAtCheckpoint(t *testing.T) (*Engine, *dosimtest.Env, *Run) {
+	t.Helper()
+	e, env := testEngine(t, 20*time.Millisecond)
+	plan, err := e.Plan(t.Context(), webRequest(t, env, actions.Pause{Mode: "manual"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Start(plan, nil, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, r, actions.StateCheckpoint)
+	return e, env, r
 }
