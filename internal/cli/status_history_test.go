@@ -79,7 +79,7 @@ func TestStatusSinceShowsTheAccountsHistory(t *testing.T) {
 	statusAt(t, b)
 	statusAt(t, a) // unchanged: no new sample
 	// A new web droplet on web-1.6.0 joins account a.
-	img := imageNamed(t, a, "web-1.6.0")
+	img := namedImage(t, a, "web-1.6.0")
 	if _, _, err := a.Client.Droplets.Create(t.Context(), &godo.DropletCreateRequest{Name: "web-extra", Region: "nyc3",
 		Size: "s-2vcpu-4gb", Image: godo.DropletCreateImage{ID: img}, Tags: []string{"role:web"}, SSHKeys: []godo.DropletCreateSSHKey{{ID: 1234}}}); err != nil {
 		t.Fatal(err)
@@ -146,21 +146,6 @@ func TestStatusSinceText(t *testing.T) {
 	}
 }
 
-func imageNamed(t *testing.T, env *dosimtest.Env, name string) int {
-	t.Helper()
-	ims, _, err := env.Client.Images.ListUser(t.Context(), &godo.ListOptions{PerPage: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, im := range ims {
-		if im.Name == name {
-			return im.ID
-		}
-	}
-	t.Fatalf("no image %s", name)
-	return 0
-}
-
 // The cockpit's refreshes (the TUI's and molt serve's loads) keep the spread history.
 func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
 	env, _ := engineSim(t, dosim.Config{HealthPort: -1})
@@ -186,7 +171,7 @@ func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
 	if _, err := deps.Load(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	img := imageNamed(t, env, "worker-2.2.0")
+	img := namedImage(t, env, "worker-2.2.0")
 	if _, _, err := env.Client.Droplets.Create(ctx, &godo.DropletCreateRequest{Name: "worker-extra", Region: "nyc3",
 		Size: "s-4vcpu-8gb", Image: godo.DropletCreateImage{ID: img}, Tags: []string{"role:worker"}, SSHKeys: []godo.DropletCreateSSHKey{{ID: 1234}}}); err != nil {
 		t.Fatal(err)
