@@ -47,26 +47,31 @@ func (f *fleetScreen) selectFinding(c *common, k fleet.FindingKind) {
 		c.warn("health is not probed: no role has a health check in the config file (health: {web: http:8080/healthz})")
 		return
 	}
-	ids := f.findingIDs(c, k, cur.role)
+	role, where := cur.role, cur.role
+	if cur.pet && cur.kind == rowRole {
+		role, where = "", "the pets" // the pets section spans roles
+	}
+	ids := f.findingIDs(c, k, role)
 	if len(ids) == 0 {
-		c.say("no server of %s is %s", orDash(cur.role), findingWords[k])
+		c.say("no server of %s is %s", orDash(where), findingWords[k])
 		return
 	}
 	on := !f.list.allSelected(ids)
 	f.list.setSelected(ids, on)
 	if !on {
-		c.say("cleared %d %s in %s", len(ids), findingWords[k], cur.role)
+		c.say("cleared %d %s in %s", len(ids), findingWords[k], where)
 		return
 	}
-	c.say("selected %d %s in %s · S: onto their own image", len(ids), findingWords[k], cur.role)
+	c.say("selected %d %s in %s · S: onto their own image", len(ids), findingWords[k], where)
 }
 
-// findingIDs are the servers of role with a finding of kind k that the filter shows.
+// findingIDs are the servers of role ("": of every role) with a finding of kind k that
+// the filter shows.
 func (f *fleetScreen) findingIDs(c *common, k fleet.FindingKind, role string) []int {
 	shown := f.list.visibleIDs()
 	var out []int
 	for _, fd := range c.audit.result.Findings {
-		if fd.Kind == k && fd.Role == role && slices.Contains(shown, fd.Server.ID) {
+		if fd.Kind == k && (role == "" || fd.Role == role) && slices.Contains(shown, fd.Server.ID) {
 			out = append(out, fd.Server.ID)
 		}
 	}

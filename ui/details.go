@@ -22,10 +22,14 @@ func (f *fleetScreen) detailsView(c *common, width int) []string {
 		lines = c.keptDetails(cur, width)
 	case cur.kind == rowServer:
 		lines = c.serverDetails(cur, width)
+	case cur.kind == rowVersion && cur.pet:
+		lines = c.petVersionDetails(cur, width)
 	case cur.kind == rowVersion:
 		lines = c.versionDetails(cur)
 	case cur.kind == rowPool:
 		lines = c.poolDetails(cur.pool.spread)
+	case cur.pet:
+		lines = c.petsDetails(cur, width)
 	default:
 		lines = c.roleDetails(cur, width)
 	}
@@ -60,7 +64,11 @@ func orDash(s string) string {
 func (c *common) serverDetails(r listRow, width int) []string {
 	s, srv := c.styles, r.server
 	state := s.OK.Render("✓ on newest")
-	if r.straggler {
+	if r.pet && c.audit.result != nil {
+		state = s.Accent.Render("♥ pet") // the audit's "pet" line says why
+	} else if r.pet {
+		state = s.Accent.Render("♥ pet: " + fleet.PetReason(srv, c.spread.Options.RolePrefix))
+	} else if r.straggler {
 		state = s.Warn.Render("↓ behind " + c.newestLabel(c.roleSpread(r.role)))
 	} else if rs := c.roleSpread(r.role); rs == nil || rs.Newest == nil {
 		state = s.Muted.Render("no role tag")
@@ -73,8 +81,8 @@ func (c *common) serverDetails(r listRow, width int) []string {
 		s.Bold.Render(srv.Name),
 		c.field("id", strconv.Itoa(srv.ID)),
 		c.field("role", r.role),
-		c.field("version", state),
 	}
+	lines = append(lines, c.fieldLines("version", state, width)...)
 	lines = append(lines, c.fieldLines("image", img, width)...)
 	lines = append(lines, c.serverAudit(srv, r.role, width)...)
 	lines = append(lines,
@@ -154,6 +162,43 @@ func (c *common) roleDetails(r listRow, width int) []string {
 	lines = append(lines, c.field("behind", behind))
 	oldest := rs.Releases[len(rs.Releases)-1]
 	return append(lines, c.field("oldest", fmt.Sprintf("%s · %s old", oldest.Label, since(c.spread.At, oldest.CreatedAt))))
+}
+
+// petsDetails describes the pets section: what a pet is, how many there are per role,
+// and how to bring them into the model.
+func (c *common) petsDetails(r listRow, width int) []string {
+	s := c.styles
+	perRole := map[string]int{}
+	for _, run := range r.runs {
+		for _, srv := range run {
+			perRole[petRole(c.spread.Options.Role(*srv))]++
+		}
+	}
+	lines := []string{s.Accent.Render("♥ pets"), c.field("servers", strconv.Itoa(r.count)), c.field("roles", countsLine(perRole))}
+	lines = append(lines, "")
+	lines = append(lines, wrap(s.Muted.Render("Outside the immutable model: built from a public distribution image and never "+
+		"replaced by molt, or without a role tag. Nothing says which image they should run."), width)...)
+	return append(lines, wrap(s.Muted.Render("To bring them in: select them (space), stage (s) and pick their role's image."), width)...)
+}
+
+// petVersionDetails describes a role's pets on one distribution image.
+func (c *common) petVersionDetails(r listRow, width int) []string {
+	s, rel := c.styles, r.release
+	img := fmt.Sprintf("#%d %s", rel.Image.ImageID, orDash(rel.Image.Type))
+	if rel.Image.Distribution != "" {
+		img += " · " + rel.Image.Distribution
+	}
+	lines := []string{
+		s.Accent.Render("♥") + " " + s.Bold.Render(rel.Label),
+		c.field("role", petRole(r.role)),
+		c.field("servers", plural(r.count, "pet")),
+		c.field("image", img),
+		c.field("built", since(c.spread.At, rel.CreatedAt)+" ago"),
+	}
+	if len(r.runs) > 0 && len(r.runs[0]) > 0 {
+		lines = append(lines, c.fieldLines("why", fleet.PetReason(*r.runs[0][0], c.spread.Options.RolePrefix), width)...)
+	}
+	return lines
 }
 
 // countsLine renders a count per key, sorted by key: "fra1 6 · nyc3 6".

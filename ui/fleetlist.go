@@ -37,6 +37,9 @@ type listRow struct {
 	count     int
 	groups    [2]int
 	straggler bool
+	// pet marks the pets section's rows: its header (role petsKey), and its version
+	// headers and servers (role the servers' own).
+	pet bool
 	// versions counts the releases under a role header, nKept its kept droplets.
 	versions, nKept int
 	// kept is set on a kept droplet's row (and the first of them on its group's header).
@@ -66,6 +69,9 @@ func (r listRow) key() string {
 	case rowRole:
 		return "role:" + r.role
 	case rowVersion:
+		if r.pet {
+			return "pet:" + r.role + "|" + r.release.Key
+		}
 		return "ver:" + r.role + "|" + r.release.Key
 	case rowKept:
 		return "kept:" + r.role
@@ -203,7 +209,7 @@ func (l *fleetList) layout() rowList {
 	g := 0
 	for _, rs := range l.sp.Roles {
 		end := g
-		for end < len(l.shown.list) && l.shown.list[end].role == rs.Role {
+		for end < len(l.shown.list) && l.shown.list[end].role == rs.Role && !l.shown.list[end].pet {
 			end++
 		}
 		l.roleRows(&rows, rs.Role, g, end, keptBy[rs.Role])
@@ -213,7 +219,45 @@ func (l *fleetList) layout() rowList {
 	for _, role := range slices.Sorted(maps.Keys(keptBy)) {
 		l.roleRows(&rows, role, g, g, keptBy[role])
 	}
+	l.petRows(&rows, g, len(l.shown.list))
 	return rows
+}
+
+// petsKey is the pets section's header key: parentheses cannot be in a tag, so no role
+// is named so.
+const petsKey = "(pets)"
+
+// petRows adds the pets section: its header and, unless folded, the pets' groups
+// from..to of the groups shown, each under its role and release.
+func (l *fleetList) petRows(rows *rowList, from, to int) {
+	head := listRow{kind: rowRole, role: petsKey, pet: true, groups: [2]int{from, to}}
+	var body []rowSeg
+	for g := from; g < to; g++ {
+		gr := l.shown.list[g]
+		if len(gr.members) == 0 {
+			continue
+		}
+		vh := listRow{kind: rowVersion, role: gr.role, release: gr.release, rank: gr.rank, pet: true,
+			runs: [][]*fleet.Server{gr.members}, count: len(gr.members), groups: [2]int{g, g + 1}}
+		head.runs = append(head.runs, gr.members)
+		head.count += len(gr.members)
+		head.versions++
+		body = append(body, rowSeg{row: vh})
+		if !l.collapsed[vh.key()] {
+			body = append(body, rowSeg{row: listRow{kind: rowServer, role: gr.role, release: gr.release, rank: gr.rank, pet: true},
+				members: gr.members, group: g})
+		}
+	}
+	if head.count == 0 {
+		return
+	}
+	rows.add(rowSeg{row: head})
+	if l.collapsed[head.key()] {
+		return
+	}
+	for _, s := range body {
+		rows.add(s)
+	}
 }
 
 // roleRows adds a role's header and, unless folded, its groups from..to of the groups
@@ -322,7 +366,7 @@ func (l *fleetList) setFolded(folded bool) string {
 	case cur.kind == rowServer && cur.kept != nil:
 		cur = listRow{kind: rowKept, role: cur.role}
 	case cur.kind == rowServer:
-		cur = listRow{kind: rowVersion, role: cur.role, release: cur.release}
+		cur = listRow{kind: rowVersion, role: cur.role, release: cur.release, pet: cur.pet}
 	}
 	if folded {
 		l.collapsed[cur.key()] = true

@@ -19,7 +19,10 @@ type group struct {
 	release   *fleet.Release
 	rank      int
 	straggler bool
-	members   []*fleet.Server
+	// pet says the group holds the role's pets on the release (fleet.PetReason): servers
+	// outside the immutable model, listed in the pets section after the roles.
+	pet     bool
+	members []*fleet.Server
 }
 
 // groups is the fleet as the list shows it before folding: every role's groups, in the
@@ -33,20 +36,25 @@ type groups struct {
 }
 
 // sortedGroups is every group of the spread, unfiltered, each sorted by the list's order:
-// sorted once per load and sort, then filtered by keeping the order.
+// sorted once per load and sort, then filtered by keeping the order. The roles' groups
+// come first, in the spread's order of roles; then the pets' groups (servers outside
+// the immutable model: fleet.PetReason), in the same order, which the list shows as a
+// section of their own. Groups left empty are dropped.
 func sortedGroups(sp *fleet.Spread, order sortOrder, reverse bool, newer map[string]bool) []group {
-	byKey := map[*fleet.Release]map[string]int{} // release -> role -> index in out
-	var out []group
+	type at struct {
+		rel  *fleet.Release
+		role string
+	}
+	index := map[at][2]int{} // release and role -> index in roles and in pets
+	var roles, pets []group
 	for _, rs := range sp.Roles {
 		for _, rank := range releaseOrder(len(rs.Releases), order, reverse) {
 			rel := rs.Releases[rank]
-			if byKey[rel] == nil {
-				byKey[rel] = map[string]int{}
-			}
-			byKey[rel][rs.Role] = len(out)
+			index[at{rel, rs.Role}] = [2]int{len(roles), len(pets)}
 			straggler := rs.Newest != nil && (rel != rs.Newest || newer[rs.Role])
-			out = append(out, group{role: rs.Role, release: rel, rank: rank, straggler: straggler,
+			roles = append(roles, group{role: rs.Role, release: rel, rank: rank, straggler: straggler,
 				members: make([]*fleet.Server, 0, rel.Roles[rs.Role])})
+			pets = append(pets, group{role: rs.Role, release: rel, rank: rank, pet: true})
 		}
 	}
 	servers := sp.Servers()
@@ -56,12 +64,21 @@ func sortedGroups(sp *fleet.Spread, order sortOrder, reverse bool, newer map[str
 		if rel == nil {
 			continue
 		}
-		if g, ok := byKey[rel][sp.Options.Role(*s)]; ok {
-			out[g].members = append(out[g].members, s)
+		k, ok := index[at{rel, sp.Options.Role(*s)}]
+		switch {
+		case !ok:
+		case fleet.PetReason(*s, sp.Options.RolePrefix) != "":
+			pets[k[1]].members = append(pets[k[1]].members, s)
+		default:
+			roles[k[0]].members = append(roles[k[0]].members, s)
 		}
 	}
-	for i := range out {
-		sortServers(out[i].members, order, reverse)
+	out := make([]group, 0, len(roles))
+	for _, g := range append(roles, pets...) {
+		if len(g.members) > 0 {
+			sortServers(g.members, order, reverse)
+			out = append(out, g)
+		}
 	}
 	return out
 }

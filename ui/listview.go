@@ -112,6 +112,10 @@ func (f *fleetScreen) foldGlyph(r listRow) string {
 
 func (f *fleetScreen) roleHeader(c *common, r listRow) string {
 	s := c.styles
+	if r.pet {
+		parts := []string{plural(r.count, "server"), "outside the immutable model"}
+		return f.foldGlyph(r) + " " + s.Accent.Render("♥ pets") + "  " + s.Muted.Render(strings.Join(parts, " · "))
+	}
 	parts := []string{plural(r.count, "server"), plural(r.versions, "version")}
 	rs := c.roleSpread(r.role)
 	if img, ok := c.newerImage(rs); ok {
@@ -130,6 +134,11 @@ func (f *fleetScreen) roleHeader(c *common, r listRow) string {
 
 func (f *fleetScreen) versionHeader(c *common, r listRow) string {
 	s := c.styles
+	if r.pet {
+		info := []string{plural(r.count, "server"), "image " + since(c.spread.At, r.release.CreatedAt) + " old"}
+		return "  " + f.foldGlyph(r) + " " + s.Accent.Render("♥") + " " + s.Bold.Render(petRole(r.role)) + "  " + r.release.Label +
+			"  " + s.Muted.Render(strings.Join(info, " · "))
+	}
 	glyph := s.VersionStyle(r.rank).Render(versionGlyph(r.rank))
 	label := s.VersionStyle(r.rank).Bold(true).Render(r.release.Label)
 	info := append([]string{plural(r.count, "server"), "image " + since(c.spread.At, r.release.CreatedAt) + " old"},
@@ -155,6 +164,8 @@ func (f *fleetScreen) serverRow(c *common, r listRow, cols columns) string {
 		mark = s.Accent.Render("⟳") + " "
 	case srv.Pool != "":
 		mark = s.Accent.Render("⧉") + " " // its pool replaces it (fleetpool.go)
+	case r.pet:
+		mark = s.Accent.Render("♥") + " "
 	case r.straggler:
 		mark = s.Warn.Render("↓") + " "
 	}
@@ -169,6 +180,14 @@ func (f *fleetScreen) serverRow(c *common, r listRow, cols columns) string {
 	fields := []string{name, s.Muted.Render(pad(srv.Region, cols.region)), s.Muted.Render(pad(srv.Size, cols.size)),
 		pad(ip, cols.ip), c.statusView(srv.Status, cols.status), s.Muted.Render(pad(since(c.spread.At, srv.CreatedAt), 5))}
 	return "    " + mark + strings.Join(fields, " ") + c.findingMarks(srv.ID, c.findingKinds())
+}
+
+// petRole is what the pets section calls a pet's role: its role, or "no role".
+func petRole(role string) string {
+	if role == fleet.NoRole {
+		return "no role"
+	}
+	return role
 }
 
 // statusView renders a droplet status with a glyph (● active, ◌ new, ○ off), padded
