@@ -95,10 +95,12 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 		return Refreshed{}, fmt.Errorf("read the action feed: %w", err)
 	}
 	cur := inv.cursor()
+	stale := inv.staleIDs()
 	var ids []int
 	if why == "" {
 		var reached bool
 		ids, reached = changedSince(page, cur, opt.FeedPage)
+		ids = union(ids, stale)
 		switch {
 		case !reached:
 			why = fmt.Sprintf("more than %d actions since the last read", len(page))
@@ -108,7 +110,11 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 	}
 	next := cursorOf(page, cur)
 	if why != "" {
-		return inv.fullRefresh(ctx, next, why, progress)
+		r, err := inv.fullRefresh(ctx, next, why, progress)
+		if err == nil {
+			inv.freshen(stale)
+		}
+		return r, err
 	}
 	servers := inv.snapshotServers()
 	if len(ids) > 0 {
@@ -120,8 +126,38 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 		return Refreshed{}, err
 	}
 	inv.setCursor(next)
+	inv.freshen(stale)
 	_, fullAt = inv.Snapshot()
 	return Refreshed{Servers: servers, Changed: len(ids), FullAt: fullAt}, nil
+}
+
+// Stale says that droplets changed in a way the action feed does not show (a rollout
+// tagging or untagging them, say): the next Refresh reads them again, one by one, or
+// in its full read when they are many.
+func (inv *Inventory) Stale(ids ...int) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.stale = union(inv.stale, ids)
+}
+
+func (inv *Inventory) staleIDs() []int {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return slices.Clone(inv.stale)
+}
+
+// freshen forgets the stale droplets a refresh has read; those said stale meanwhile stay.
+func (inv *Inventory) freshen(read []int) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.stale = slices.DeleteFunc(inv.stale, func(id int) bool { _, ok := slices.BinarySearch(read, id); return ok })
+}
+
+// union is the sorted IDs of a and b, each once.
+func union(a, b []int) []int {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (inv *Inventory) fullRefresh(ctx context.Context, next feedCursor, why string, progress func(done, total int)) (Refreshed, error) {

@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -162,5 +163,45 @@ func TestRefreshFallsBackToAFullRead(t *testing.T) {
 	n := requests(env, func() { r, err = inv.Refresh(ctx, fleet.RefreshOptions{FullEvery: time.Nanosecond}, nil) })
 	if err != nil || !r.Full || n != 1+2 {
 		t.Fatalf("an old full read: %v, full %v (%q), %d requests; want the feed and 2 pages", err, r.Full, r.Why, n)
+	}
+}
+
+// TestRefreshReadsWhatItIsToldIsStale: a tag put on droplets makes no action, so the
+// feed cannot see it; told the droplets are stale, the next refresh reads them (and only
+// them), and the one after forgets them.
+func TestRefreshReadsWhatItIsToldIsStale(t *testing.T) {
+	env, c, inv := feedWorld(t, 300, 0)
+	ctx := t.Context()
+	servers, _ := inv.Snapshot()
+	ids := []int{servers[5].ID, servers[7].ID}
+	if _, err := c.Tags.TagResources(ctx, "molt:r-test", &godo.TagResourcesRequest{Resources: []godo.Resource{
+		{ID: strconv.Itoa(ids[0]), Type: godo.DropletResourceType}, {ID: strconv.Itoa(ids[1]), Type: godo.DropletResourceType}}}); err != nil {
+		t.Fatal(err)
+	}
+	tagged := func(r fleet.Refreshed) int {
+		n := 0
+		for _, s := range r.Servers {
+			if s.HasTag("molt:r-test") {
+				n++
+			}
+		}
+		return n
+	}
+	r, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil)
+	if err != nil || r.Full || tagged(r) != 0 {
+		t.Fatalf("untold: %v, full %v, %d tagged; want the feed only, which cannot see a tag", err, r.Full, tagged(r))
+	}
+	inv.Stale(ids...)
+	n := requests(env, func() { r, err = inv.Refresh(ctx, fleet.RefreshOptions{}, nil) })
+	if err != nil || r.Full || r.Changed != 2 || n != 1+2 || tagged(r) != 2 {
+		t.Fatalf("told 2 are stale: %v, full %v, %d read, %d requests, %d tagged; want the feed and the 2, both tagged", err, r.Full, r.Changed, n, tagged(r))
+	}
+	n = requests(env, func() { r, err = inv.Refresh(ctx, fleet.RefreshOptions{}, nil) })
+	if err != nil || r.Changed != 0 || n != 1 || tagged(r) != 2 {
+		t.Fatalf("after: %v, %d read, %d requests, %d tagged; want the feed alone", err, r.Changed, n, tagged(r))
+	}
+	inv.Stale(servers[0].ID, servers[1].ID, servers[2].ID, servers[3].ID)
+	if r, err = inv.Refresh(ctx, fleet.RefreshOptions{MaxChanged: 3}, nil); err != nil || !r.Full || r.Why != "4 droplets changed" {
+		t.Fatalf("4 stale with 3 allowed: %v, full %v (%q); want a full read", err, r.Full, r.Why)
 	}
 }

@@ -31,6 +31,9 @@ type Inventory struct {
 	updatedAt time.Time
 	// feed is where the inventory stands in the account's action feed (see Refresh).
 	feed feedCursor
+	// stale are droplets changed without an action (see Stale), read again by the next
+	// refresh.
+	stale []int
 	// refreshing makes refreshes take turns: each moves the feed cursor.
 	refreshing sync.Mutex
 	// pools are the autoscale pools as last read (with LoadOptions.Pools), and

@@ -62,6 +62,10 @@ type Deps struct {
 	// ended. The header shows it, and the automatic refresh keeps its period at any
 	// fleet size, since a refresh costs a request or two. Nil: every load reads it all.
 	FullReadAt func() time.Time
+	// Stale, for such a Load, is told the droplets a rollout changed without an action in
+	// the feed (its lock tag, put on when it starts and taken off when it ends), so that
+	// the next load reads them again. Nil: loads read everything anyway.
+	Stale func(ids []int)
 	// Markdown renders the spread and its audit (nil: none run) as markdown, as `molt
 	// status -o markdown` does, for the audit export; nil exports JSON only.
 	Markdown func(*fleet.Spread, *fleet.Audit) ([]byte, error)

@@ -44,6 +44,22 @@ type live struct {
 	// is when the journal was last read for it (cost.go).
 	spend      *actions.Spend
 	spendAsked time.Time
+	// locked says the run's first wave has started, so its lock tag is on its servers.
+	locked bool
+}
+
+// lockChanged tells stale (when set) that the run's servers had their lock tag put on or
+// taken off, which the action feed does not show.
+func (l *live) lockChanged(stale func([]int)) {
+	if stale == nil {
+		return
+	}
+	reps := l.run.Plan().Replacements()
+	ids := make([]int, 0, len(reps))
+	for _, r := range reps {
+		ids = append(ids, r.Old.ID)
+	}
+	stale(ids)
 }
 
 // logLine is one line of the event log: when, what, and whether it went wrong. A quiet

@@ -400,8 +400,15 @@ func (m Model) onRunEvent(msg runEventMsg) tea.Cmd {
 			c.notice = notice{text: doneWords(e), bad: c.live.doneBad(e)}
 			// The journal as the run ended it (what it keeps), and the fleet.
 			cmds = append(cmds, loadRollouts(c.deps.JournalDir, false))
+			c.live.lockChanged(c.deps.Stale)
 			refresh = true
-		case actions.WaveStarted, actions.CheckpointReached:
+		case actions.WaveStarted:
+			if !c.live.locked {
+				c.live.locked = true // the lock went on before the first wave
+				c.live.lockChanged(c.deps.Stale)
+			}
+			refresh = true
+		case actions.CheckpointReached:
 			// At a checkpoint the operator looks at the fleet: show it as the wave left it.
 			refresh = true
 		}

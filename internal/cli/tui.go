@@ -174,6 +174,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 			return r.Servers, nil
 		},
 		FullReadAt: func() time.Time { _, at := inv.Snapshot(); return at },
+		Stale:      func(ids []int) { inv.Stale(ids...) },
 		Images:     func(ctx context.Context) ([]fleet.Version, error) { return privateImages(ctx, s) },
 		History:    func(ctx context.Context, since time.Time) (fleet.Trend, error) { return s.spreadTrend(ctx, since) },
 		Engine:     eng.Local(),
