@@ -48,16 +48,22 @@ type live struct {
 	locked bool
 }
 
-// lockChanged tells stale (when set) that the run's servers had their lock tag put on or
-// taken off, which the action feed does not show.
+// lockChanged tells stale (when set) that the run's droplets had their lock tag put on
+// or taken off, which the action feed does not show: the old droplets, and the new ones
+// made so far (born with the tag, which the end of the run takes off).
 func (l *live) lockChanged(stale func([]int)) {
 	if stale == nil {
 		return
 	}
 	reps := l.run.Plan().Replacements()
-	ids := make([]int, 0, len(reps))
+	ids := make([]int, 0, 2*len(reps))
 	for _, r := range reps {
 		ids = append(ids, r.Old.ID)
+	}
+	for _, s := range l.status.Slots {
+		if s.NewID != 0 {
+			ids = append(ids, s.NewID)
+		}
 	}
 	stale(ids)
 }

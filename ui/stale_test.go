@@ -21,13 +21,25 @@ func TestRunTellsTheLoaderItsServersTagsChanged(t *testing.T) {
 	})
 	m, _ = liveAt(t, m, plan, midRollout(plan)) // two waves started
 	m = send(t, m, runEventMsg{id: fixedID, ev: actions.Done{At: fixedNow, State: actions.StateDone, Replaced: 19}})
-	var want []int
+	var old, made []int
 	for _, r := range plan.Replacements() {
-		want = append(want, r.Old.ID)
+		old = append(old, r.Old.ID)
+	}
+	for _, s := range m.live.status.Slots {
+		if s.NewID != 0 {
+			made = append(made, s.NewID)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(told) != 2 || !slices.Equal(told[0], want) || !slices.Equal(told[1], want) {
-		t.Fatalf("told stale %v; want the plan's %d old droplets twice (the first wave, the end)", told, len(want))
+	switch {
+	case len(made) == 0:
+		t.Fatal("the run made no droplet by its events; the test needs some")
+	case len(told) != 2:
+		t.Fatalf("told stale %d times; want twice (the first wave, the end)", len(told))
+	case !slices.Equal(told[0], old):
+		t.Errorf("at the first wave, told %v; want the plan's %d old droplets", told[0], len(old))
+	case !slices.Equal(told[1], append(old, made...)):
+		t.Errorf("at the end, told %v; want the old droplets and the %d made", told[1], len(made))
 	}
 }
