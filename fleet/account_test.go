@@ -59,3 +59,21 @@ func TestReadingLeavesOutDropletsKeptByARollout(t *testing.T) {
 		t.Fatalf("versions %v, whole %v", r.Versions, r.Whole)
 	}
 }
+
+// An old droplet drained out of a load balancer on its role tag has lost that tag while
+// its rollout retires it: it is neither a server of no role in the history nor a pet.
+func TestDropletLeavingItsRoleIsNoRoleAndNoPet(t *testing.T) {
+	v1, v2 := image(1, "web-1.0.0", 10), image(2, "web-1.1.0", 1)
+	draining := server(3, "web-c", "nyc3", v1, "env:prod", "molt:20261101-120000-ab12")
+	untagged := server(4, "scratch", "nyc3", v1, "env:prod")
+	r := NewReading([]Server{server(1, "web-a", "nyc3", v2, "role:web", "molt:20261101-120000-ab12:g1"), draining, untagged}, Options{}, now)
+	if r.Roles["web"]["image:2"] != 1 || r.Roles[NoRole]["image:1"] != 1 {
+		t.Fatalf("reading = %v: want web's new droplet and the untagged one, not the one leaving", r.Roles)
+	}
+	if why := PetReason(draining, DefaultRolePrefix); why != "" {
+		t.Errorf("the droplet leaving is a pet: %s", why)
+	}
+	if why := PetReason(untagged, DefaultRolePrefix); why != "no role tag" {
+		t.Errorf("the untagged droplet: pet reason %q, want no role tag", why)
+	}
+}

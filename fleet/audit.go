@@ -277,9 +277,13 @@ func (a *Audit) Count(k FindingKind) int {
 
 // PetReason says why srv is a pet, or "" when it is not: it runs a public distribution
 // image (type "base") and was never replaced by molt (a droplet molt creates carries its
-// create's tag, molt:<rollout>:g<n>, from birth), or it has no role tag.
+// create's tag, molt:<rollout>:g<n>, from birth), or it has no role tag (unless a
+// rollout is replacing it: see leaving).
 func PetReason(srv Server, rolePrefix string) string {
 	if _, ok := tagValue(srv.Tags, rolePrefix); !ok {
+		if lockedByRollout(srv.Tags) {
+			return "" // being replaced (drained out of a load balancer on its role tag)
+		}
 		return "no role tag"
 	}
 	if IsDistribution(srv.Image) && !MadeByMolt(srv.Tags) {

@@ -66,7 +66,7 @@ func NewReading(servers []Server, opt Options, at time.Time) Reading {
 	keys := map[int]string{}
 	for i := range servers {
 		s := &servers[i]
-		if keptByRollout(s) {
+		if keptByRollout(s) || leaving(s, opt.RolePrefix) {
 			continue
 		}
 		key, ok := keys[s.Image.ImageID]
@@ -97,15 +97,26 @@ func (r Reading) OnlyRole(role string) Reading {
 // keptByRollout reports an old droplet kept by a rollout: off, with a lock tag molt:<id>
 // (the rollout's own tags, molt:<id>:g<n>, have a second colon).
 func keptByRollout(s *Server) bool {
-	if s.Status != "off" {
-		return false
-	}
-	for _, t := range s.Tags {
+	return s.Status == "off" && lockedByRollout(s.Tags)
+}
+
+// lockedByRollout reports whether tags carry a rollout's lock tag (molt:<rollout>): the
+// droplet is being replaced, or kept off by a rollout that replaced it.
+func lockedByRollout(tags []string) bool {
+	for _, t := range tags {
 		if id, ok := strings.CutPrefix(t, "molt:"); ok && id != "" && !strings.Contains(id, ":") {
 			return true
 		}
 	}
 	return false
+}
+
+// leaving reports whether s is an old droplet a rollout is draining out of a tag-based
+// load balancer: locked, and without its role tag, which was the balancer's tag. Its
+// replacement is counted in its role; it would count as a server of no role.
+func leaving(s *Server, rolePrefix string) bool {
+	_, ok := tagValue(s.Tags, rolePrefix)
+	return !ok && lockedByRollout(s.Tags)
 }
 
 // HistoryOptions tune a History.
