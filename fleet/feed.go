@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -20,9 +21,9 @@ import (
 
 // RefreshOptions tune Inventory.Refresh.
 type RefreshOptions struct {
-	// FullEvery is the longest time between two full reads (default DefaultFullEvery):
-	// what the feed cannot see (tags, by-hand edits of names through other tools) is
-	// at most this old.
+	// FullEvery is the longest time between two full reads (default FullEveryFor the
+	// fleet's size): what the feed cannot see (tags, by-hand edits of names through other
+	// tools) is at most this old.
 	FullEvery time.Duration
 	// MaxChanged is the most droplets read one by one; more mean a full read (default
 	// DefaultMaxChanged).
@@ -35,12 +36,23 @@ type RefreshOptions struct {
 const (
 	DefaultFullEvery  = 10 * time.Minute
 	DefaultMaxChanged = 20
+	// FullReadShare is the most of the API's hourly budget (DigitalOcean's 5,000
+	// requests) that the periodic full reads may take: a big fleet is read whole less
+	// often, so that they leave the rest to rollouts and other tools.
+	FullReadShare = 0.10
+	hourlyBudget  = 5000
 )
 
+// FullEveryFor is the period of full reads for a fleet of n droplets: DefaultFullEvery,
+// or longer when reading the fleet's pages that often would take more than FullReadShare
+// of the hourly budget (10,000 droplets: 10 minutes; 50,000: 30; 100,000: an hour).
+func FullEveryFor(n int) time.Duration {
+	pages := (n + MaxPerPage - 1) / MaxPerPage
+	perHour := FullReadShare * hourlyBudget
+	return max(DefaultFullEvery, time.Duration(math.Ceil(float64(pages)/perHour*3600))*time.Second)
+}
+
 func (o RefreshOptions) withDefaults() RefreshOptions {
-	if o.FullEvery <= 0 {
-		o.FullEvery = DefaultFullEvery
-	}
 	if o.MaxChanged <= 0 {
 		o.MaxChanged = DefaultMaxChanged
 	}
@@ -82,7 +94,10 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 	ctx = WithPriority(ctx, PriorityRead)
 	inv.refreshing.Lock()
 	defer inv.refreshing.Unlock()
-	_, fullAt := inv.Snapshot()
+	known, fullAt := inv.Snapshot()
+	if opt.FullEvery <= 0 {
+		opt.FullEvery = FullEveryFor(len(known))
+	}
 	why := ""
 	switch {
 	case fullAt.IsZero():

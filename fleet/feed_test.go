@@ -205,3 +205,27 @@ func TestRefreshReadsWhatItIsToldIsStale(t *testing.T) {
 		t.Fatalf("4 stale with 3 allowed: %v, full %v (%q); want a full read", err, r.Full, r.Why)
 	}
 }
+
+func TestFullEveryForKeepsFullReadsToATenthOfTheHour(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want time.Duration
+	}{
+		{0, 10 * time.Minute},
+		{200, 10 * time.Minute},
+		{10000, 10 * time.Minute}, // 50 pages: 6 minutes would do, the floor is 10
+		{20000, 12 * time.Minute}, // 100 pages
+		{50000, 30 * time.Minute}, // 250 pages
+		{50001, 30*time.Minute + 8*time.Second},
+		{100000, time.Hour},
+	} {
+		if got := fleet.FullEveryFor(tc.n); got != tc.want {
+			t.Errorf("FullEveryFor(%d) = %s, want %s", tc.n, got, tc.want)
+		}
+		// The full reads of an hour stay within a tenth of DigitalOcean's 5,000 requests.
+		pages := (tc.n + 199) / 200
+		if perHour := float64(pages) * float64(time.Hour) / float64(fleet.FullEveryFor(tc.n)); perHour > 500 {
+			t.Errorf("%d droplets: full reads take %.0f requests an hour", tc.n, perHour)
+		}
+	}
+}
