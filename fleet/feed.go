@@ -137,7 +137,7 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 			return Refreshed{}, err
 		}
 	}
-	if servers, err = inv.refreshPools(ctx, servers); err != nil {
+	if servers, err = inv.refreshPools(ctx, servers, len(ids) > 0); err != nil {
 		return Refreshed{}, err
 	}
 	inv.setCursor(next)

@@ -40,6 +40,7 @@ type Inventory struct {
 	// templates their template images by reference (pool_inventory.go).
 	pools     []Pool
 	templates map[string]Version
+	members   memberCache
 }
 
 // NewInventory reads through c with opt (Tag keeps the inventory to one tag, as in Load).
@@ -57,7 +58,7 @@ func (inv *Inventory) Reload(ctx context.Context) ([]Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pools, err := inv.readPools(ctx, true)
+	pools, err := inv.readPools(ctx, true, false)
 	if err != nil {
 		return nil, err
 	}

@@ -134,12 +134,57 @@ func markOne(s *Server, of map[int]*Pool) bool {
 // each template's image (one request per distinct image). It is a read (PriorityRead);
 // a 429 is waited out as the loader does.
 func ReadPools(ctx context.Context, c *godo.Client) ([]Pool, error) {
-	return readPools(ctx, c, map[string]Version{})
+	return readPools(ctx, c, map[string]Version{}, nil)
+}
+
+// memberCache is the pools' members as last read, by pool ID, and whether they may be
+// kept: not after a droplet changed (a member made or destroyed is in the action feed),
+// not when the pool changed (its updated_at), and not past MembersEvery (the pool's word
+// on its members' health changes with no action).
+type memberCache struct {
+	lists map[string]memberList
+	// reuse says the refresh found no droplet changed.
+	reuse bool
+}
+
+// MembersEvery is the longest a refresh keeps a pool's members without reading them.
+const MembersEvery = time.Minute
+
+func (m *memberCache) get(id string, updated time.Time) ([]PoolMember, bool) {
+	if m == nil || !m.reuse {
+		return nil, false
+	}
+	l, ok := m.lists[id]
+	if !ok || !l.updated.Equal(updated) || time.Since(l.at) >= MembersEvery {
+		return nil, false
+	}
+	return slices.Clone(l.members), true
+}
+
+func (m *memberCache) put(id string, l memberList) {
+	if m == nil {
+		return
+	}
+	if m.lists == nil {
+		m.lists = map[string]memberList{}
+	}
+	m.lists[id] = l
+}
+
+// memberList is a pool's members as read, and when: a refresh may keep them (see
+// Inventory.refreshPools).
+type memberList struct {
+	members []PoolMember
+	// updated is the pool's updated_at when they were read; at when they were.
+	updated, at time.Time
 }
 
 // readPools is ReadPools with template images already resolved in images, which it adds
 // to.
-func readPools(ctx context.Context, c *godo.Client, images map[string]Version) ([]Pool, error) {
+//
+// keep, when not nil, says whether the members known from an earlier read of a pool
+// (by its ID) still hold; members read here are recorded in it.
+func readPools(ctx context.Context, c *godo.Client, images map[string]Version, keep *memberCache) ([]Pool, error) {
 	ctx = WithPriority(ctx, PriorityRead)
 	var raw []*godo.DropletAutoscalePool
 	err := eachPage(ctx, func(opt *godo.ListOptions) (*godo.Response, error) {
@@ -153,8 +198,12 @@ func readPools(ctx context.Context, c *godo.Client, images map[string]Version) (
 	pools := make([]Pool, 0, len(raw))
 	for _, dp := range raw {
 		p := poolFromAPI(dp)
-		if p.Members, err = readMembers(ctx, c, p.ID); err != nil {
+		if m, ok := keep.get(p.ID, dp.UpdatedAt); ok {
+			p.Members = m
+		} else if p.Members, err = readMembers(ctx, c, p.ID); err != nil {
 			return nil, fmt.Errorf("list the members of autoscale pool %s: %w", p.Name, err)
+		} else {
+			keep.put(p.ID, memberList{members: p.Members, updated: dp.UpdatedAt, at: time.Now()})
 		}
 		if p.Template, err = templateImage(ctx, c, p.TemplateImage, images); err != nil {
 			return nil, fmt.Errorf("read the template image of autoscale pool %s: %w", p.Name, err)

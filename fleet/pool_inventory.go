@@ -5,9 +5,10 @@ import (
 	"maps"
 )
 
-// The inventory's pools (with LoadOptions.Pools): read at every full read and every
-// refresh (the list, each pool's members, and template images not seen before), so
-// that a member the pool made since, or a template changed by hand, shows at once.
+// The inventory's pools (with LoadOptions.Pools): the list read at every full read and
+// every refresh, so that a template changed by hand shows at once; each pool's members
+// at every full read, and at a refresh when a droplet changed, the pool changed, or
+// they are a minute old (memberCache); template images once each.
 
 // Pools returns the autoscale pools as last read (none without LoadOptions.Pools).
 func (inv *Inventory) Pools() []Pool {
@@ -18,7 +19,7 @@ func (inv *Inventory) Pools() []Pool {
 
 // readPools reads the pools when the inventory reads them; fresh forgets the template
 // images resolved before (a full read).
-func (inv *Inventory) readPools(ctx context.Context, fresh bool) ([]Pool, error) {
+func (inv *Inventory) readPools(ctx context.Context, fresh, reuse bool) ([]Pool, error) {
 	if !inv.opt.Pools {
 		return nil, nil
 	}
@@ -27,13 +28,15 @@ func (inv *Inventory) readPools(ctx context.Context, fresh bool) ([]Pool, error)
 		inv.templates = map[string]Version{}
 	}
 	images := maps.Clone(inv.templates)
+	keep := &memberCache{lists: maps.Clone(inv.members.lists), reuse: reuse && !fresh}
 	inv.mu.Unlock()
-	pools, err := readPools(ctx, inv.c, images)
+	pools, err := readPools(ctx, inv.c, images, keep)
 	if err != nil {
 		return nil, err
 	}
 	inv.mu.Lock()
 	inv.templates = images
+	inv.members.lists = keep.lists
 	inv.mu.Unlock()
 	return pools, nil
 }
@@ -47,24 +50,26 @@ func (inv *Inventory) markChanged(changed []Server) {
 
 // refreshPools reads the pools again and applies what changed in membership to the
 // snapshot, which it returns (servers itself when nothing changed).
-func (inv *Inventory) refreshPools(ctx context.Context, servers []Server) ([]Server, error) {
-	pools, err := inv.readPools(ctx, false)
+// changed says whether the refresh found droplets changed: a pool's members are read
+// again then (a member made or destroyed is a droplet changed).
+func (inv *Inventory) refreshPools(ctx context.Context, servers []Server, changed bool) ([]Server, error) {
+	pools, err := inv.readPools(ctx, false, !changed)
 	if err != nil || !inv.opt.Pools {
 		return servers, err
 	}
 	of := membership(pools)
-	var changed []Server
+	var marked []Server
 	for i := range servers {
 		s := servers[i] // a copy: snapshots are never changed
 		if markOne(&s, of) {
-			changed = append(changed, s)
+			marked = append(marked, s)
 		}
 	}
 	inv.mu.Lock()
 	inv.pools = pools
 	inv.mu.Unlock()
-	if len(changed) == 0 {
+	if len(marked) == 0 {
 		return servers, nil
 	}
-	return inv.Apply(changed, nil), nil
+	return inv.Apply(marked, nil), nil
 }

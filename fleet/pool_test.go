@@ -132,3 +132,52 @@ func imageNamed(t *testing.T, c *godo.Client, name string) int {
 	t.Fatalf("no image %s", name)
 	return 0
 }
+
+// A refresh with nothing changed reads the feed and the pools' list, not every pool's
+// members; a droplet changed, or the pool changed, has them read again.
+func TestRefreshKeepsPoolMembersWhenNothingChanged(t *testing.T) {
+	t.Parallel()
+	env := demoWithPool(t, time.Hour) // the pool changes nothing by itself meanwhile
+	ctx := t.Context()
+	inv := fleet.NewInventory(env.Client, fleet.LoadOptions{Pools: true})
+	if _, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	byRoute := func(f func()) map[string]int {
+		before := env.Sim.Stats().ByRoute
+		f()
+		out := map[string]int{}
+		for k, v := range env.Sim.Stats().ByRoute {
+			if d := v - before[k]; d > 0 {
+				out[k] = d
+			}
+		}
+		return out
+	}
+	refresh := func() {
+		if _, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const members = "GET /v2/droplets/autoscale/{id}/members"
+	if got := byRoute(refresh); len(got) != 2 || got[members] != 0 {
+		t.Errorf("nothing changed: %v; want the feed and the pools' list", got)
+	}
+	servers, _ := inv.Snapshot()
+	a, _, err := env.Client.DropletActions.PowerOff(ctx, servers[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := byRoute(refresh); got[members] != 1 {
+		t.Errorf("a droplet changed: %v; want the pool's members read again", got)
+	}
+	waitAction(t, env.Client, a.ID)
+	refresh() // reads the droplet whose action was under way
+	if got := byRoute(refresh); got[members] != 0 {
+		t.Fatalf("nothing changed since: %v; want no members read", got)
+	}
+	retemplate(t, env.Client, inv.Pools()[0], imageNamed(t, env.Client, "api-1.1.0"))
+	if got := byRoute(refresh); got[members] != 1 {
+		t.Errorf("the pool changed: %v; want its members read again", got)
+	}
+}
