@@ -23,6 +23,9 @@ type common struct {
 	width, height int
 
 	spread *fleet.Spread
+	// trendRole is the role the spread over time opens on: the one under the fleet
+	// list's cursor when t was pressed ("" for the first).
+	trendRole string
 	// images are the account's private images, read at start and on r.
 	images []fleet.Version
 	// servers is the fleet as last read, kept droplets included; kept are those.

@@ -125,6 +125,10 @@ func (f *fleetScreen) runKey(c *common, msg tea.KeyPressMsg) (action, tea.Cmd) {
 	case key.Matches(msg, k.History):
 		return show{to: ScreenHistory}, nil
 	case key.Matches(msg, k.Trend):
+		c.trendRole = ""
+		if cur, ok := f.list.current(); ok && !(cur.pet && cur.kind == rowRole) {
+			c.trendRole = cur.role
+		}
 		return show{to: ScreenTrend}, nil
 	case key.Matches(msg, k.Live) && c.live == nil:
 		c.say("no rollout has run in this session; h lists past ones")

@@ -22,8 +22,10 @@ type trendScreen struct {
 	// loading says a read is under way; gen drops the answers of older reads.
 	loading bool
 	gen     int
-	// first is the first role shown, when they do not all fit.
+	// first is the first role shown, when they do not all fit; focus is the role to show
+	// first once the history is read ("" keeps first).
 	first int
+	focus string
 }
 
 // trendWindows are the windows the screen offers, shortest first.
@@ -51,6 +53,7 @@ func loadTrend(ctx context.Context, read func(context.Context, time.Time) (fleet
 
 // open reads the history and the journal again each time the screen is shown.
 func (t *trendScreen) open(c *common) tea.Cmd {
+	t.focus = c.trendRole
 	return tea.Batch(t.reload(c), loadRollouts(c.deps.JournalDir, false))
 }
 
@@ -86,6 +89,11 @@ func (t *trendScreen) update(c *common, msg tea.Msg) (action, tea.Cmd) {
 			t.loading, t.err = false, msg.err
 			if msg.err == nil {
 				t.trend = &msg.trend
+				if i := slices.Index(t.roles(), t.focus); i >= 0 {
+					// The role asked for, with the roles after it filling the page.
+					t.first = max(0, min(i, len(t.roles())-t.perPage(c)))
+				}
+				t.focus = ""
 				t.first = min(t.first, max(len(t.roles())-1, 0))
 			}
 		}

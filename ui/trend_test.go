@@ -119,6 +119,13 @@ func TestFlowTrendScreen(t *testing.T) {
 	tm.waitText("web  6 servers now", "roles 2–2 of 3")
 	tm.keys("esc")
 	tm.waitText("newest 1.2.0")
+	// t on a server of web opens on web.
+	tm.keys("/")
+	tm.typeText("role:web")
+	tm.keys("enter", "j")
+	tm.waitText("filter: role:web")
+	tm.keys("t")
+	tm.waitText("Spread over time", "web  6 servers now", "roles 2–2 of 3")
 }
 
 func TestStackCells(t *testing.T) {
@@ -247,9 +254,8 @@ func TestFlowTwoRolloutsOnTheTrend(t *testing.T) {
 	waitFor(t, tm, "finished: done")
 	keys(tm, "esc")
 	waitFor(t, tm, "2.2.0 13 81%") // three with volumes stay: the strategy does not move volumes
-	keys(tm, "t")
+	keys(tm, "t") // on worker: the page shows it, and web before it to fill the page
 	tm.waitText("Spread over time")
-	tm.waitText("web  21 servers now", "web → web-1.6.0  done, 19/19 replaced", "server-days")
-	keys(tm, "j") // the next roles: web and worker
-	tm.waitText("roles 2–3 of 3", "worker  16 servers now", "worker → worker-2.2.0  done", "server-days")
+	tm.waitText("roles 2–3 of 3", "web  21 servers now", "web → web-1.6.0  done, 19/19 replaced",
+		"worker  16 servers now", "worker → worker-2.2.0  done", "server-days")
 }
