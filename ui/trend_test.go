@@ -254,7 +254,7 @@ func TestFlowTwoRolloutsOnTheTrend(t *testing.T) {
 	waitFor(t, tm, "finished: done")
 	keys(tm, "esc")
 	waitFor(t, tm, "2.2.0 13 81%") // three with volumes stay: the strategy does not move volumes
-	keys(tm, "t") // on worker: the page shows it, and web before it to fill the page
+	keys(tm, "t")                  // on worker: the page shows it, and web before it to fill the page
 	tm.waitText("Spread over time")
 	tm.waitText("roles 2–3 of 3", "web  21 servers now", "web → web-1.6.0  done, 19/19 replaced",
 		"worker  16 servers now", "worker → worker-2.2.0  done", "server-days")
