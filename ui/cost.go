@@ -57,6 +57,24 @@ func planCostLine(p actions.Plan) string {
 	return out
 }
 
+// confirmCostLine is the plan's extra cost in a line short enough for the confirm
+// dialog: the new droplets beside the old and, kept, the old ones off; "" with no price.
+func confirmCostLine(p actions.Plan) string {
+	c := p.Cost
+	if c == nil || len(p.Waves) == 0 {
+		return ""
+	}
+	total, what := c.SurgeUSD, ""
+	if p.Strategy.Retire.Mode == actions.RetireKeep {
+		total += c.KeepUSD
+		what = " with the old kept off until finalised"
+		if ttl := p.Strategy.Retire.TTL.D(); ttl > 0 {
+			what = " with the old kept off for " + formatAge(ttl)
+		}
+	}
+	return "extra cost ≈ " + fleet.Dollars(total, 4) + what + " · at most " + fleet.Dollars(c.HourlyUSD, 4) + "/h more"
+}
+
 // spendWords is what the rollout's extra droplets have cost so far and cost an hour now.
 func spendWords(s actions.Spend) string {
 	out := "extra " + fleet.Dollars(s.SoFarUSD, 4) + " so far"

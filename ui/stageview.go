@@ -286,6 +286,9 @@ func (st *stageScreen) confirmDialog(c *common) *confirmDialog {
 		fmt.Sprintf("%s · about %s · %s", plural(len(p.Waves), "wave"), roughDuration(p.Estimate.Duration.D()), retire),
 		fmt.Sprintf("on failure: %s", p.Strategy.OnFailure) + prefixed(" · as ", c.deps.Operator),
 	}
+	if cost := confirmCostLine(p); cost != "" {
+		lines = append(lines, cost)
+	}
 	lines = append(append(lines, overrideNote(p)...), "")
 	title := fmt.Sprintf("Replace %s of %s with %s?", plural(len(p.Replacements()), "server"), st.name, p.Target.Name)
 	ctx, engine := c.deps.Context, c.deps.Engine
