@@ -35,6 +35,10 @@ func RolloutTag(id string) string { return tagPrefix + id }
 // it identifies a replacement's new droplet (its idempotency key).
 func GroupTag(id string, group int) string { return fmt.Sprintf("%s%s:g%d", tagPrefix, id, group) }
 
+// WaveTag marks the droplets a wave creates, from birth, so that one listing waits for
+// the whole wave however many create requests made it: molt:<id>:w<wave>.
+func WaveTag(id string, wave int) string { return fmt.Sprintf("%s%s:w%d", tagPrefix, id, wave) }
+
 // RollbackGroupTag marks droplets re-created from the previous image during a rollback.
 func RollbackGroupTag(id string, slot int) string {
 	return fmt.Sprintf("%s%s:b%d", tagPrefix, id, slot)
