@@ -111,6 +111,9 @@ type Executor struct {
 	orphansOnly bool
 	// swept counts the droplets this run destroyed as untracked or duplicates.
 	swept int
+	// retireTags are the retire tags this rollout's journal shows put on droplets (or
+	// about to be): none is used for a second try (retire.go).
+	retireTags map[string]bool
 	// recoveredVolumeTags are the tags moves of volumes left on them, as a journal
 	// rebuilt from the cloud found them: removed as the rollout ends.
 	recoveredVolumeTags []string
@@ -196,7 +199,8 @@ func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Opti
 	st := NewStatus(id, plan)
 	st.Journal, st.Started = j.Path(), started
 	e := &Executor{id: id, plan: plan, j: j, opt: opt, health: opt.HealthClient, atCheckpoint: -1,
-		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning}
+		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning,
+		retireTags: map[string]bool{}}
 	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed,
 		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
 	e.lease = &lease{id: id, api: e.api, me: thisDriver(&opt), ttl: opt.Timing.Lease}

@@ -39,6 +39,15 @@ func GroupTag(id string, group int) string { return fmt.Sprintf("%s%s:g%d", tagP
 // the whole wave however many create requests made it: molt:<id>:w<wave>.
 func WaveTag(id string, wave int) string { return fmt.Sprintf("%s%s:w%d", tagPrefix, id, wave) }
 
+// RetireTag is put on a wave's old droplets once they passed their identity check, for
+// the one delete by tag that retires them: molt:<id>:r<wave>-<try>. A try that was cut
+// short (a crash, an error) is never deleted by again: the next try of the wave tags
+// only what it checked again, under a tag of its own, so a delete by tag reaches only
+// droplets checked just before it.
+func RetireTag(id string, wave, try int) string {
+	return fmt.Sprintf("%s%s:r%d-%d", tagPrefix, id, wave, try)
+}
+
 // RollbackGroupTag marks droplets re-created from the previous image during a rollback.
 func RollbackGroupTag(id string, slot int) string {
 	return fmt.Sprintf("%s%s:b%d", tagPrefix, id, slot)
