@@ -199,8 +199,7 @@ func newExecutor(client *godo.Client, id string, plan Plan, j *Journal, opt Opti
 	st := NewStatus(id, plan)
 	st.Journal, st.Started = j.Path(), started
 	e := &Executor{id: id, plan: plan, j: j, opt: opt, health: opt.HealthClient, atCheckpoint: -1,
-		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning,
-		retireTags: map[string]bool{}}
+		b: NewBroadcaster(st), budget: plan.Strategy.MaxFailures, state: StateRunning, base: StateRunning}
 	e.api = &api{c: client, timing: opt.Timing, publish: e.publish, halted: j.Crashed,
 		stop: func(ctx context.Context) (context.Context, context.CancelFunc) { return e.stopCtx(ctx, false) }}
 	e.lease = &lease{id: id, api: e.api, me: thisDriver(&opt), ttl: opt.Timing.Lease}

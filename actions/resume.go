@@ -177,7 +177,7 @@ func (e *Executor) replayIntent(r Record) {
 			}
 		}
 	case OpRetireTag:
-		e.retireTags[r.Target] = true // never deleted by again: retire.go
+		e.noteRetireTag(r.Target) // never deleted by again: retire.go
 	case OpVolumeDetach:
 		for _, n := range r.Slots {
 			if s := e.slot(n); s != nil && slices.Contains(r.Droplets, s.r.Old.ID) {

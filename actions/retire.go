@@ -129,7 +129,7 @@ func (e *Executor) freshRetireTag(ctx context.Context, wave int) (string, error)
 		if e.retireTags[tag] {
 			continue
 		}
-		e.retireTags[tag] = true
+		e.noteRetireTag(tag)
 		if !e.rebuilt() {
 			return tag, nil
 		}
@@ -141,6 +141,15 @@ func (e *Executor) freshRetireTag(ctx context.Context, wave int) (string, error)
 			return tag, nil
 		}
 	}
+}
+
+// noteRetireTag notes a retire tag as taken (executors that only replay a journal, such
+// as a rollback's preview, are made without the map).
+func (e *Executor) noteRetireTag(tag string) {
+	if e.retireTags == nil {
+		e.retireTags = map[string]bool{}
+	}
+	e.retireTags[tag] = true
 }
 
 // rebuilt reports whether the journal was rebuilt from the cloud (molt recover).

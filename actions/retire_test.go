@@ -124,6 +124,9 @@ func TestCrashAroundTheDeleteByTag(t *testing.T) {
 			if tc.cut {
 				cutLastRecord(t, path)
 			}
+			if _, err := PreviewRollback(path); err != nil { // replays the journal as `molt rollback` shows it
+				t.Errorf("preview the rollback: %v", err)
+			}
 			before := c.env.Sim.Stats().ByRoute
 			c.resume(t, path)
 			calls := routeDelta(before, c.env.Sim.Stats().ByRoute)
