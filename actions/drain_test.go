@@ -39,7 +39,9 @@ func drainRecords(t *testing.T, path string) map[int]*drained {
 				}
 			}
 		case r.Kind == KindIntent && (r.Op == OpRetire || r.Op == OpPowerOff):
-			byID[r.Droplets[0]].retired = r.At
+			for _, id := range r.Droplets { // a wave's delete by tag names every droplet
+				byID[id].retired = r.At
+			}
 		}
 	}
 	return byID

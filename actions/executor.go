@@ -111,6 +111,9 @@ type Executor struct {
 	orphansOnly bool
 	// swept counts the droplets this run destroyed as untracked or duplicates.
 	swept int
+	// retireTags are the retire tags this rollout's journal shows put on droplets (or
+	// about to be): none is used for a second try (retire.go).
+	retireTags map[string]bool
 	// recoveredVolumeTags are the tags moves of volumes left on them, as a journal
 	// rebuilt from the cloud found them: removed as the rollout ends.
 	recoveredVolumeTags []string

@@ -33,6 +33,9 @@ type slotSafety struct {
 	// oldLeft and newLeft are when the old (new) droplet left its load balancers or
 	// reserved IP, which its drain runs from.
 	oldLeft, newLeft time.Time
+	// oldGone: the last identity check found the old droplet gone (destroyed), so
+	// retiring it takes no call.
+	oldGone bool
 }
 
 // side says which droplet of a replacement a check is about.
@@ -78,9 +81,15 @@ func judge(w want, d godo.Droplet) string {
 	return ""
 }
 
-// identify reads the wanted droplets and returns, by ID, why each is not the one the
-// journal names ("" when it is, or when it is gone).
-func (e *Executor) identify(ctx context.Context, wants []want) (map[int]string, error) {
+// identity is what an identity check found of one droplet: why it is not the one the
+// journal names ("" when it is), or that it is gone.
+type identity struct {
+	why  string
+	gone bool
+}
+
+// identify reads the wanted droplets and returns, by ID, what the check found.
+func (e *Executor) identify(ctx context.Context, wants []want) (map[int]identity, error) {
 	byTag := map[string][]want{}
 	var tags []string
 	for _, w := range wants {
@@ -89,7 +98,7 @@ func (e *Executor) identify(ctx context.Context, wants []want) (map[int]string, 
 		}
 		byTag[w.tag] = append(byTag[w.tag], w)
 	}
-	out := map[int]string{}
+	out := map[int]identity{}
 	for _, tag := range tags {
 		if err := e.identifyByTag(ctx, tag, byTag[tag], out); err != nil {
 			return nil, fmt.Errorf("check the droplets carrying %s are still the rollout's: %w", tag, err)
@@ -100,7 +109,7 @@ func (e *Executor) identify(ctx context.Context, wants []want) (map[int]string, 
 
 // identifyByTag lists tag when that takes fewer requests than reading each droplet,
 // and reads the ones the listing lacks, to tell a droplet gone from one changed.
-func (e *Executor) identifyByTag(ctx context.Context, tag string, wants []want, out map[int]string) error {
+func (e *Executor) identifyByTag(ctx context.Context, tag string, wants []want, out map[int]identity) error {
 	listed := map[int]godo.Droplet{}
 	if e.pages(tag) <= len(wants) {
 		found, err := e.api.listByTag(ctx, tag)
@@ -119,12 +128,12 @@ func (e *Executor) identifyByTag(ctx context.Context, tag string, wants []want, 
 				return err
 			}
 			if !exists {
-				out[w.id] = "" // gone: nothing left to change
+				out[w.id] = identity{gone: true} // nothing left to change
 				continue
 			}
 			d = *got
 		}
-		out[w.id] = judge(w, d)
+		out[w.id] = identity{why: judge(w, d)}
 	}
 	return nil
 }
@@ -187,7 +196,10 @@ func (e *Executor) confirm(ctx context.Context, slots []*slot, sd side) ([]*slot
 		}
 		var reasons []string
 		for _, w := range wants {
-			if why := verdicts[w.id]; why != "" {
+			if w.side == oldSide {
+				w.s.safe.oldGone = verdicts[w.id].gone
+			}
+			if why := verdicts[w.id].why; why != "" {
 				if err := e.leaveAlone(w, why); err != nil {
 					return nil, err
 				}

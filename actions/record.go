@@ -70,7 +70,8 @@ const (
 	OpDestroyNew       Op = "destroy_new"       // destroy a new droplet that failed or is rolled back
 	OpDestroyDuplicate Op = "destroy_duplicate" // destroy a second droplet made for one replacement
 	OpDestroyStray     Op = "destroy_stray"     // destroy a droplet of the rollout's creates that nothing tracks
-	OpRetire           Op = "retire"            // destroy an old droplet
+	OpRetire           Op = "retire"            // destroy old droplets: by ID, or by their retire tag (Target)
+	OpRetireTag        Op = "retire_tag"        // tag old droplets that passed their check for one delete by tag
 	OpFinalise         Op = "finalise"          // destroy an old droplet kept for a fast rollback
 	OpLBAdd            Op = "lb_add"            // add droplets to a load balancer
 	OpLBRemove         Op = "lb_remove"         // remove droplets from a load balancer

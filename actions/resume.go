@@ -176,6 +176,8 @@ func (e *Executor) replayIntent(r Record) {
 				s.untagged = true
 			}
 		}
+	case OpRetireTag:
+		e.noteRetireTag(r.Target) // never deleted by again: retire.go
 	case OpVolumeDetach:
 		for _, n := range r.Slots {
 			if s := e.slot(n); s != nil && slices.Contains(r.Droplets, s.r.Old.ID) {

@@ -64,17 +64,22 @@ func TestResumedRollbackKeepsItsReason(t *testing.T) {
 	}
 }
 
-// The destroys of a wave are journaled as each ends: one that keeps failing holds up no
-// other's record (case 9: done destroys were journaled only after a two-minute retry
-// streak of another).
+// The destroys of a wave by ID are journaled as each ends: one that keeps failing holds
+// up no other's record (case 9: done destroys were journaled only after a two-minute
+// retry streak of another). A wave retires by ID when its retire tag is refused.
 func TestDestroysAreJournaledAsTheyEnd(t *testing.T) {
 	t.Parallel()
 	env := startSim(t, dosim.Config{})
 	p := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 4), "role:web", "env:prod")
 	p.Waves = p.Waves[:1]
 	slow := p.Waves[0].Replacements[0].Old.ID
-	if _, err := env.Sim.AddFault(dosim.Fault{Method: "DELETE", Path: fmt.Sprintf("/v2/droplets/%d", slow), Status: 503, Count: 4}); err != nil {
-		t.Fatal(err)
+	for _, f := range []dosim.Fault{
+		{Method: "POST", Path: "/v2/tags/molt:*:r0-1/resources", Status: 422, Count: 1},
+		{Method: "DELETE", Path: fmt.Sprintf("/v2/droplets/%d", slow), Status: 503, Count: 4},
+	} {
+		if _, err := env.Sim.AddFault(f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	opt := testOptions(t)
 	opt.Timing.RetryBase, opt.Timing.RetryMax = 40*time.Millisecond, 40*time.Millisecond

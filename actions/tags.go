@@ -35,6 +35,19 @@ func RolloutTag(id string) string { return tagPrefix + id }
 // it identifies a replacement's new droplet (its idempotency key).
 func GroupTag(id string, group int) string { return fmt.Sprintf("%s%s:g%d", tagPrefix, id, group) }
 
+// WaveTag marks the droplets a wave creates, from birth, so that one listing waits for
+// the whole wave however many create requests made it: molt:<id>:w<wave>.
+func WaveTag(id string, wave int) string { return fmt.Sprintf("%s%s:w%d", tagPrefix, id, wave) }
+
+// RetireTag is put on a wave's old droplets once they passed their identity check, for
+// the one delete by tag that retires them: molt:<id>:r<wave>-<try>. A try that was cut
+// short (a crash, an error) is never deleted by again: the next try of the wave tags
+// only what it checked again, under a tag of its own, so a delete by tag reaches only
+// droplets checked just before it.
+func RetireTag(id string, wave, try int) string {
+	return fmt.Sprintf("%s%s:r%d-%d", tagPrefix, id, wave, try)
+}
+
 // RollbackGroupTag marks droplets re-created from the previous image during a rollback.
 func RollbackGroupTag(id string, slot int) string {
 	return fmt.Sprintf("%s%s:b%d", tagPrefix, id, slot)

@@ -152,6 +152,22 @@ func byGroup(slots []*slot) [][]*slot {
 	return out
 }
 
+// byWave splits slots by wave, in the order the waves first appear.
+func byWave(slots []*slot) [][]*slot {
+	var out [][]*slot
+	index := map[int]int{}
+	for _, s := range slots {
+		i, ok := index[s.wave]
+		if !ok {
+			i = len(out)
+			index[s.wave] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], s)
+	}
+	return out
+}
+
 // maxCreateTries bounds the creates of one group after results that were unclear.
 const maxCreateTries = 6
 
@@ -205,6 +221,7 @@ func (e *Executor) createCall(ctx context.Context, slots []*slot) ([]godo.Drople
 		if image := oldImage(slots); image != 0 {
 			req.Tags = append(req.Tags, ImageTag(e.id, image))
 		}
+		req.Tags = append(req.Tags, WaveTag(e.id, slots[0].wave))
 		if len(slots) == 1 {
 			d, resp, err := e.api.c.Droplets.Create(c, req)
 			if d != nil {
@@ -336,51 +353,52 @@ func (e *Executor) destroy(ctx context.Context, s *slot, op Op, id int) error {
 	return nil
 }
 
-// groupPoll is the polling state of one create group.
-type groupPoll struct {
+// wavePoll is the polling state of one wave's new droplets.
+type wavePoll struct {
 	slots   []*slot
-	created time.Time
+	created time.Time // when the last of them was created
 	polls   int
 	last    time.Time
 }
 
-// due is when the group should be polled next.
-func (g *groupPoll) due(c *provisionClock) time.Time {
+// due is when the wave should be polled next.
+func (g *wavePoll) due(c *provisionClock) time.Time {
 	if g.polls == 0 {
 		return g.created.Add(c.first())
 	}
 	return g.last.Add(c.next(g.last.Sub(g.created)))
 }
 
-// waitActive polls each create group by its tag (one call per group, not per droplet)
-// until every new droplet is active, failing those still new past the deadline.
+// waitActive polls each wave's new droplets by its tag (one call per wave, however many
+// create requests made it) until every one is active, failing those still new past the
+// deadline. A wave is first polled when its last create's droplets should be active.
 func (e *Executor) waitActive(ctx context.Context, slots []*slot) error {
-	var groups []*groupPoll
-	for _, g := range byGroup(slots) {
-		gp := &groupPoll{slots: g, created: g[0].created}
-		for _, s := range g {
-			if s.created.Before(gp.created) {
-				gp.created = s.created
+	var waves []*wavePoll
+	for _, w := range byWave(slots) {
+		wp := &wavePoll{slots: w, created: w[0].created}
+		for _, s := range w {
+			if s.created.After(wp.created) {
+				wp.created = s.created
 			}
 		}
-		groups = append(groups, gp)
+		waves = append(waves, wp)
 	}
 	for {
 		next, pending := time.Time{}, false
-		for _, g := range groups {
-			if g.slots = inPhase(g.slots, PhaseCreated); len(g.slots) == 0 {
+		for _, w := range waves {
+			if w.slots = inPhase(w.slots, PhaseCreated); len(w.slots) == 0 {
 				continue
 			}
 			pending = true
-			if due := g.due(&e.clock); time.Now().Before(due) {
+			if due := w.due(&e.clock); time.Now().Before(due) {
 				if next.IsZero() || due.Before(next) {
 					next = due
 				}
 				continue
 			}
-			g.polls++
-			g.last = time.Now()
-			if err := e.pollGroup(ctx, g.slots, g.polls == 1); err != nil {
+			w.polls++
+			w.last = time.Now()
+			if err := e.pollWave(ctx, w.slots, w.polls == 1); err != nil {
 				return err
 			}
 		}
@@ -393,8 +411,9 @@ func (e *Executor) waitActive(ctx context.Context, slots []*slot) error {
 	}
 }
 
-func (e *Executor) pollGroup(ctx context.Context, g []*slot, first bool) error {
-	found, err := e.api.listByTag(ctx, GroupTag(e.id, g[0].r.Group))
+// pollWave lists a wave's new droplets by the wave's tag and moves on those active.
+func (e *Executor) pollWave(ctx context.Context, slots []*slot, first bool) error {
+	found, err := e.api.listByTag(ctx, WaveTag(e.id, slots[0].wave))
 	if err != nil {
 		return err
 	}
@@ -402,8 +421,11 @@ func (e *Executor) pollGroup(ctx context.Context, g []*slot, first bool) error {
 	for _, d := range found {
 		byID[d.ID] = d
 	}
+	if err := e.listGroupsOfMissing(ctx, slots, byID); err != nil {
+		return err
+	}
 	var active []*slot
-	for _, s := range g {
+	for _, s := range slots {
 		ok, err := e.pollSlot(ctx, s, byID, first)
 		if err != nil {
 			return err
@@ -425,6 +447,24 @@ func (e *Executor) pollGroup(ctx context.Context, g []*slot, first bool) error {
 	}
 	// The reason keeps such a wait out of what the next rollout learns from this one.
 	return e.setPhases(unmeasured, PhaseActive, unmeasuredReason)
+}
+
+// listGroupsOfMissing lists, by their create group's tag, the new droplets the wave's
+// listing lacks, before any is taken for gone: a droplet made by a molt before the wave
+// tag, or in another wave than the one a journal rebuilt from the cloud gives it
+// (Recover), carries only its group's tag.
+func (e *Executor) listGroupsOfMissing(ctx context.Context, slots []*slot, byID map[int]godo.Droplet) error {
+	missing := slices.DeleteFunc(slices.Clone(slots), func(s *slot) bool { _, ok := byID[s.newID]; return ok })
+	for _, g := range byGroup(missing) {
+		found, err := e.api.listByTag(ctx, GroupTag(e.id, g[0].r.Group))
+		if err != nil {
+			return err
+		}
+		for _, d := range found {
+			byID[d.ID] = d
+		}
+	}
+	return nil
 }
 
 // unmeasuredReason marks a droplet that turned active after a wait an API error or an
