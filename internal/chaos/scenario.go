@@ -287,7 +287,7 @@ func pickTrigger(rng *rand.Rand, sc *Scenario, n int, first bool) Trigger {
 		phases := []string{"created", "active", "healthy", "handed_over", "soaked", "done"}
 		return Trigger{Kind: AtPhase, Phase: phases[rng.IntN(len(phases))], N: 1 + rng.IntN(n)}
 	case k < 8:
-		ops := append([]string{"lock", "create", "retire", "release"}, sc.ops...)
+		ops := append([]string{"lock", "create", "retire_tag", "retire", "release"}, sc.ops...)
 		op := ops[rng.IntN(len(ops))]
 		most := min(n, 3)
 		if op == "lock" || op == "release" || op == "create" {
