@@ -165,7 +165,8 @@ func NewPlan(in PlanInput) (Plan, error) {
 }
 
 // sortedTodo splits the selection into servers to replace and skips, ordered by region,
-// name and ID so that neighbours in a wave usually share a create call.
+// image, name and ID so that neighbours in a wave usually share a create call (a create
+// is for one region, and records the one image its droplets' old servers ran).
 func sortedTodo(in PlanInput, p *Plan) []fleet.Server {
 	var todo []fleet.Server
 	for _, s := range in.Servers {
@@ -176,7 +177,8 @@ func sortedTodo(in PlanInput, p *Plan) []fleet.Server {
 		todo = append(todo, s)
 	}
 	slices.SortStableFunc(todo, func(a, b fleet.Server) int {
-		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Image.ImageID, b.Image.ImageID), cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.ID, b.ID))
 	})
 	return todo
 }
