@@ -149,12 +149,14 @@ func liveWave(c *common) string {
 	var parts []string
 	if l.kind == "rollback" {
 		parts = append(parts, "wave by wave, newest first")
-	} else if st.Wave >= 0 && st.Wave < len(st.Waves) {
+	} else if st.Wave >= 0 && st.Wave < len(st.Waves) && pausable(l.run) {
 		w := fmt.Sprintf("wave %d of %d", st.Wave+1, len(st.Waves))
 		if st.Waves[st.Wave].Canary {
 			w += " (canary)"
 		}
 		parts = append(parts, w)
+	} else if !pausable(l.run) {
+		parts = append(parts, "the pool replaces its members, one at a time") // a pool rollout: no waves of molt's
 	} else {
 		parts = append(parts, fmt.Sprintf("%s planned", plural(len(st.Waves), "wave")))
 	}

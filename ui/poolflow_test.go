@@ -120,6 +120,9 @@ func TestFlowPoolRolloutFinishes(t *testing.T) {
 	if log := strings.Join(logTexts(m.live), "\n"); !strings.Contains(log, "pool api: 4 of 4 on api-1.1.0, 0 behind") {
 		t.Fatalf("the log does not show the pool on its new image:\n%s", log)
 	}
+	if s := screen(m); !strings.Contains(s, "the pool replaces its members") || strings.Contains(s, "waves planned") {
+		t.Errorf("the summary should say the pool replaces its members, not count waves:\n%s", s)
+	}
 }
 
 // A pool rollout aborted with a rollback puts the template back and says so; the live
