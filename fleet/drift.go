@@ -60,6 +60,10 @@ type DriftOptions struct {
 	Now time.Time
 	// PerPage is the size of the feed's pages (default and at most MaxPerPage).
 	PerPage int
+	// FirstPage, when set, is the feed's newest page of PerPage actions as another
+	// reader read it just now (a refresh of the inventory: Refreshed.Feed); the read
+	// takes it instead of asking for page 1 again.
+	FirstPage []godo.Action
 	// Logf, when set, is told when the kept changes could not be used.
 	Logf func(format string, a ...any)
 }
@@ -82,8 +86,10 @@ func (o DriftOptions) withDefaults() DriftOptions {
 
 // DriftRead says what ReadDrift read.
 type DriftRead struct {
-	// Pages and Actions are the feed's pages and actions read.
+	// Pages and Actions are the feed's pages read and the actions looked at; Shared
+	// says the newest page was DriftOptions.FirstPage, read by another reader.
 	Pages, Actions int
+	Shared         bool
 	// Fresh says the feed was read back over the whole window: the first audit of the
 	// account, or one that could not use what was kept; Why says why.
 	Fresh bool
@@ -170,16 +176,23 @@ func (l *DriftLog) read(ctx context.Context, c *godo.Client, opt DriftOptions, f
 	var oldest time.Time // the oldest action read
 	for page := 1; ; page++ {
 		var actions []godo.Action
-		resp, err := retryRateLimited(ctx, func() (*godo.Response, error) {
-			var resp *godo.Response
+		var resp *godo.Response
+		if page == 1 && opt.FirstPage != nil {
+			actions = opt.FirstPage
+			r.Shared = true
+		} else {
 			var err error
-			actions, resp, err = c.Actions.List(ctx, &godo.ListOptions{Page: page, PerPage: opt.PerPage})
-			return resp, err
-		})
-		if err != nil {
-			return err
+			resp, err = retryRateLimited(ctx, func() (*godo.Response, error) {
+				var resp *godo.Response
+				var err error
+				actions, resp, err = c.Actions.List(ctx, &godo.ListOptions{Page: page, PerPage: opt.PerPage})
+				return resp, err
+			})
+			if err != nil {
+				return err
+			}
+			r.Pages++
 		}
-		r.Pages++
 		r.Actions += len(actions)
 		reached := false
 		for i := range actions {
@@ -196,7 +209,7 @@ func (l *DriftLog) read(ctx context.Context, c *godo.Client, opt DriftOptions, f
 			}
 			pass.apply(a)
 		}
-		last := resp == nil || resp.Links == nil || resp.Links.IsLastPage() || len(actions) < opt.PerPage
+		last := len(actions) < opt.PerPage || resp != nil && (resp.Links == nil || resp.Links.IsLastPage())
 		if r.Fresh {
 			l.From, l.Complete = cmp.Or(oldest, from), last
 		}

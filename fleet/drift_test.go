@@ -145,6 +145,31 @@ func TestDriftReadsOnlyWhatIsNew(t *testing.T) {
 		t.Errorf("after enabling IPv6 on %d: %v", ds[0].ID, log.Droplets)
 	}
 	t.Logf("first audit %d pages (%d actions), then 1", first.Pages, first.Actions)
+
+	// A refresh of the inventory reads the feed's newest page; the audit after it takes
+	// that page and reads nothing, and still sees the change made before the refresh.
+	inv := fleet.NewInventory(c, fleet.LoadOptions{})
+	if _, err := inv.Refresh(t.Context(), fleet.RefreshOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := c.DropletActions.PasswordReset(t.Context(), ds[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAction(t, c, b.ID)
+	r, err := inv.Refresh(t.Context(), fleet.RefreshOptions{}, nil)
+	if err != nil || len(r.Feed) == 0 {
+		t.Fatalf("refresh: %v, a feed page of %d actions", err, len(r.Feed))
+	}
+	var shared fleet.DriftRead
+	if n := requests(env, func() {
+		log, shared, err = fleet.ReadDrift(t.Context(), c, fleet.DriftOptions{Dir: dir, FirstPage: r.Feed})
+	}); err != nil || n != 0 || !shared.Shared {
+		t.Fatalf("audit with the refresh's page: %d requests, %+v, %v; want none", n, shared, err)
+	}
+	if got := log.Droplets[ds[0].ID]; len(got) != 2 || got[1].Type != "password_reset" {
+		t.Errorf("after a password reset on %d: %v", ds[0].ID, got)
+	}
 }
 
 // A drift log that was torn (the process died while writing it, or the disk filled) is

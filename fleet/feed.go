@@ -74,6 +74,10 @@ type Refreshed struct {
 	Changed int
 	// FullAt is when the last full read ended.
 	FullAt time.Time
+	// Feed is the action feed's newest page as the refresh read it (of FeedPage
+	// actions), for the drift audit to take rather than read again
+	// (DriftOptions.FirstPage).
+	Feed []godo.Action
 }
 
 // feedCursor is where the inventory stands in the action feed: the newest action seen,
@@ -128,6 +132,7 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 		r, err := inv.fullRefresh(ctx, next, why, progress)
 		if err == nil {
 			inv.freshen(stale)
+			r.Feed = page
 		}
 		return r, err
 	}
@@ -143,7 +148,7 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 	inv.setCursor(next)
 	inv.freshen(stale)
 	_, fullAt = inv.Snapshot()
-	return Refreshed{Servers: servers, Changed: len(ids), FullAt: fullAt}, nil
+	return Refreshed{Servers: servers, Changed: len(ids), FullAt: fullAt, Feed: page}, nil
 }
 
 // Stale says that droplets changed in a way the action feed does not show (a rollout

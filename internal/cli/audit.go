@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/actions"
 	"github.com/molt-sh/molt/fleet"
 	"github.com/spf13/pflag"
@@ -168,24 +169,28 @@ func readDrift(ctx context.Context, s *session, window time.Duration) (*fleet.Dr
 	ctx = fleet.WithWaitNotice(ctx, func(d time.Duration) {
 		fmt.Fprintf(s.stderr, "molt: rate limited by the API; waiting %s before reading more of the action feed\n", d.Round(time.Second))
 	})
-	return readDriftQuietly(ctx, s, window)
+	return readDriftQuietly(ctx, s, window, nil)
 }
 
 // readDriftQuietly is readDrift without the notice on stderr, for the cockpit, which
-// owns the terminal.
-func readDriftQuietly(ctx context.Context, s *session, window time.Duration) (*fleet.DriftLog, error) {
+// owns the terminal; first, when set, is the feed's newest page as the cockpit's fleet
+// read just read it.
+func readDriftQuietly(ctx context.Context, s *session, window time.Duration, first []godo.Action) (*fleet.DriftLog, error) {
 	dir, err := s.accountDir(ctx)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	log, r, err := fleet.ReadDrift(ctx, s.Client, fleet.DriftOptions{Dir: dir, Window: window, Logf: s.logf})
+	log, r, err := fleet.ReadDrift(ctx, s.Client, fleet.DriftOptions{Dir: dir, Window: window, Logf: s.logf, FirstPage: first})
 	if err != nil {
 		return nil, fmt.Errorf("%w (--drift-window 0 skips the drift audit)", s.explain(err))
 	}
 	how := "the actions since the last audit"
 	if r.Fresh {
 		how = "the first audit of this account, back " + fleet.FormatAge(window)
+	}
+	if r.Shared {
+		how += ", the newest page as the fleet read read it"
 	}
 	s.logf("drift: read %d actions in %d pages of the action feed (%s) in %s", r.Actions, r.Pages, how, time.Since(start).Round(time.Millisecond))
 	return log, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/digitalocean/godo"
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // historyJSON is the history part of the -o json contract.
@@ -182,5 +183,47 @@ func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
 	h := statusAt(t, env, "--since", "1h").History
 	if len(h.Samples) != 2 || h.Samples[1].Roles["worker"]["image:"+strconv.Itoa(img)] != h.Samples[0].Roles["worker"]["image:"+strconv.Itoa(img)]+1 {
 		t.Fatalf("history after two refreshes: %+v; want the fleet, then one more worker on worker-2.2.0", h.Samples)
+	}
+}
+
+// A cockpit refresh and the audit after it read the action feed once between them.
+func TestCockpitRefreshAndAuditShareTheFeed(t *testing.T) {
+	env, _ := engineSim(t, dosim.Config{HealthPort: -1})
+	ctx := t.Context()
+	a := &app{build: testBuild}
+	root := a.rootCmd()
+	for flag, v := range map[string]string{flagAPIURL: env.URL, flagAccessToken: env.Token} {
+		if err := root.PersistentFlags().Set(flag, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := a.connect(ctx, root, connectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	eng, err := newEngine(ctx, s, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close(context.Background())
+	deps := tuiDeps(ctx, root, s, eng)
+	feedReads := func(f func()) int {
+		before := env.Sim.Stats().ByRoute["GET /v2/actions"]
+		f()
+		return env.Sim.Stats().ByRoute["GET /v2/actions"] - before
+	}
+	cycle := func() {
+		servers, err := deps.Load(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := deps.Audit(ctx, fleet.NewSpread(servers, fleet.Options{}), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cycle() // the first read and the first audit (which reads the drift window back)
+	if n := feedReads(cycle); n != 1 {
+		t.Fatalf("a refresh and its audit read the feed %d times; want once", n)
 	}
 }

@@ -159,6 +159,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 		}
 	}})
 	record := s.historyRecorder()
+	feed := &sharedFeed{}
 	deps := ui.Deps{
 		Context: ctx,
 		Load: func(ctx context.Context, progress func(int, int)) ([]fleet.Server, error) {
@@ -170,6 +171,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 				return nil, s.explain(err)
 			}
 			s.logf("fleet read: %s", refreshWords(r))
+			feed.put(r.Feed)
 			record(ctx, r.Servers) // the spread history (history.go)
 			return r.Servers, nil
 		},
@@ -192,7 +194,7 @@ func tuiDeps(ctx context.Context, cmd *cobra.Command, s *session, eng *engine.En
 		Demo:      s.Sim != nil,
 		Readonly:  boolFlag(cmd, flagReadonly) || envTrue("MOLT_READONLY") || cfg.Readonly,
 		NoMouse:   boolFlag(cmd, flagNoMouse) || cfg.Mouse != nil && !*cfg.Mouse,
-		Audit:     cockpitAudit(s),
+		Audit:     cockpitAudit(s, feed),
 		Markdown: func(sp *fleet.Spread, a *fleet.Audit) ([]byte, error) {
 			var b bytes.Buffer
 			err := writeMarkdown(&b, statusView{spread: sp, audit: a, by: fleet.ByVersion, target: s.Target, molt: s.version})
