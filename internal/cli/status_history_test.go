@@ -186,7 +186,8 @@ func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
 	}
 }
 
-// A cockpit refresh and the audit after it read the action feed once between them.
+// A cockpit refresh and the two audits after it (the marks, then health) read the action
+// feed once between them.
 func TestCockpitRefreshAndAuditShareTheFeed(t *testing.T) {
 	env, _ := engineSim(t, dosim.Config{HealthPort: -1})
 	ctx := t.Context()
@@ -218,8 +219,11 @@ func TestCockpitRefreshAndAuditShareTheFeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := deps.Audit(ctx, fleet.NewSpread(servers, fleet.Options{}), false); err != nil {
-			t.Fatal(err)
+		sp := fleet.NewSpread(servers, fleet.Options{})
+		for _, probe := range []bool{false, true} { // as the cockpit runs them: marks, then health
+			if _, err := deps.Audit(ctx, sp, probe); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	cycle() // the first read and the first audit (which reads the drift window back)

@@ -46,10 +46,14 @@ func (f *sharedFeed) take() []godo.Action {
 // time, as the drift log in the account's directory is read and written by each.
 //
 // feed, when set, holds the newest page of the action feed as the fleet read before the
-// audit read it.
+// audit read it. The probing audit that follows an audit at once (the cockpit probes
+// after the marks of drift, age and pets are shown) takes that audit's drift log, read
+// moments before, rather than read the feed again.
 func cockpitAudit(s *session, feed *sharedFeed) func(ctx context.Context, sp *fleet.Spread, probe bool) (*fleet.Audit, error) {
 	var one sync.Mutex
 	o := auditFlags{}
+	var last *fleet.DriftLog
+	var lastAt time.Time
 	return func(ctx context.Context, sp *fleet.Spread, probe bool) (*fleet.Audit, error) {
 		one.Lock()
 		defer one.Unlock()
@@ -57,13 +61,16 @@ func cockpitAudit(s *session, feed *sharedFeed) func(ctx context.Context, sp *fl
 		if err != nil {
 			return nil, err
 		}
-		var first []godo.Action
-		if feed != nil {
-			first = feed.take()
-		}
-		drift, err := readDriftQuietly(ctx, s, fleet.DefaultDriftWindow, first)
-		if err != nil {
-			return nil, err
+		drift := last
+		if !probe || last == nil || time.Since(lastAt) > sharedFeedAge {
+			var first []godo.Action
+			if feed != nil {
+				first = feed.take()
+			}
+			if drift, err = readDriftQuietly(ctx, s, fleet.DefaultDriftWindow, first); err != nil {
+				return nil, err
+			}
+			last, lastAt = drift, time.Now()
 		}
 		// audit says on stderr when there is nothing to probe: here there is then no
 		// probe, and the cockpit says health is not checked.
