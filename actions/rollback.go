@@ -306,6 +306,7 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 	deadline := time.Now().Add(e.plan.Strategy.ActiveTimeout.D())
 	ips := map[int]string{}
 	poweredOn := map[int]bool{}
+	missed := map[int]int{}
 	for {
 		present, err := e.rolloutDroplets(ctx)
 		if err != nil {
@@ -314,6 +315,24 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 		waiting := 0
 		for _, s := range slots {
 			d, ok := present[s.restored]
+			if !ok {
+				// Not listed by the rollout's tag: someone destroyed it, or took the tag off.
+				// Twice in a row (a listing can lag a create), it is read by ID: gone ends
+				// the wait at once rather than at the active timeout.
+				if missed[s.restored]++; missed[s.restored] >= 2 {
+					got, err := e.api.getDroplet(ctx, s.restored)
+					if err != nil {
+						return nil, err
+					}
+					if got == nil {
+						return nil, fmt.Errorf("roll back: the restored droplet %d of %s is gone: it was destroyed while it started",
+							s.restored, s.r.Old.Name)
+					}
+					d, ok = *got, true
+				}
+			} else {
+				missed[s.restored] = 0
+			}
 			switch {
 			case ok && d.Locked:
 				// An action still runs on it (a power off sent before a crash or an
