@@ -230,59 +230,41 @@ const petsKey = "(pets)"
 // petRows adds the pets section: its header and, unless folded, the pets' groups
 // from..to of the groups shown, each under its role and release.
 func (l *fleetList) petRows(rows *rowList, from, to int) {
-	head := listRow{kind: rowRole, role: petsKey, pet: true, groups: [2]int{from, to}}
-	var body []rowSeg
-	for g := from; g < to; g++ {
-		gr := l.shown.list[g]
-		if len(gr.members) == 0 {
-			continue
-		}
-		vh := listRow{kind: rowVersion, role: gr.role, release: gr.release, rank: gr.rank, pet: true,
-			runs: [][]*fleet.Server{gr.members}, count: len(gr.members), groups: [2]int{g, g + 1}}
-		head.runs = append(head.runs, gr.members)
-		head.count += len(gr.members)
-		head.versions++
-		body = append(body, rowSeg{row: vh})
-		if !l.collapsed[vh.key()] {
-			body = append(body, rowSeg{row: listRow{kind: rowServer, role: gr.role, release: gr.release, rank: gr.rank, pet: true},
-				members: gr.members, group: g})
-		}
-	}
-	if head.count == 0 {
-		return
-	}
-	rows.add(rowSeg{row: head})
-	if l.collapsed[head.key()] {
-		return
-	}
-	for _, s := range body {
-		rows.add(s)
-	}
+	l.sectionRows(rows, listRow{kind: rowRole, role: petsKey, pet: true}, from, to, nil, nil)
 }
 
-// roleRows adds a role's header and, unless folded, its groups from..to of the groups
-// shown and its kept droplets.
+// roleRows adds a role's header and, unless folded, its pools, its groups from..to of
+// the groups shown and its kept droplets.
 func (l *fleetList) roleRows(rows *rowList, role string, from, to int, kept []keptServer) {
-	head := listRow{kind: rowRole, role: role, groups: [2]int{from, to}, nKept: len(kept)}
-	body := l.poolRows(role)
+	head := listRow{kind: rowRole, role: role, nKept: len(kept)}
+	l.sectionRows(rows, head, from, to, l.poolRows(role), l.keptRows(role, kept))
+}
+
+// sectionRows adds a section of the list: head, and unless it is folded, the rows
+// before, a version header and the servers (unless folded) of each of the groups
+// from..to shown, then the rows after. A section with no server and nothing kept is
+// left out.
+func (l *fleetList) sectionRows(rows *rowList, head listRow, from, to int, before, after []rowSeg) {
+	head.groups = [2]int{from, to}
+	body := before
 	for g := from; g < to; g++ {
 		gr := l.shown.list[g]
 		if len(gr.members) == 0 {
 			continue
 		}
-		vh := listRow{kind: rowVersion, role: role, release: gr.release, rank: gr.rank, straggler: gr.straggler,
-			runs: [][]*fleet.Server{gr.members}, count: len(gr.members), groups: [2]int{g, g + 1}}
+		row := listRow{kind: rowServer, role: gr.role, release: gr.release, rank: gr.rank, straggler: gr.straggler, pet: gr.pet}
+		vh := row
+		vh.kind, vh.runs, vh.count, vh.groups = rowVersion, [][]*fleet.Server{gr.members}, len(gr.members), [2]int{g, g + 1}
 		head.runs = append(head.runs, gr.members)
 		head.count += len(gr.members)
 		head.versions++
 		body = append(body, rowSeg{row: vh})
 		if !l.collapsed[vh.key()] {
-			body = append(body, rowSeg{row: listRow{kind: rowServer, role: role, release: gr.release, rank: gr.rank,
-				straggler: gr.straggler}, members: gr.members, group: g})
+			body = append(body, rowSeg{row: row, members: gr.members, group: g})
 		}
 	}
-	body = append(body, l.keptRows(role, kept)...)
-	if head.count == 0 && len(kept) == 0 {
+	body = append(body, after...)
+	if head.count == 0 && head.nKept == 0 {
 		return
 	}
 	rows.add(rowSeg{row: head})

@@ -14,6 +14,7 @@ import (
 	"github.com/molt-sh/molt/dosim"
 	"github.com/molt-sh/molt/dosim/dosimtest"
 	"github.com/molt-sh/molt/fleet"
+	"github.com/molt-sh/molt/ui"
 )
 
 // historyJSON is the history part of the -o json contract.
@@ -147,9 +148,9 @@ func TestStatusSinceText(t *testing.T) {
 	}
 }
 
-// The cockpit's refreshes (the TUI's and molt serve's loads) keep the spread history.
-func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
-	env, _ := engineSim(t, dosim.Config{HealthPort: -1})
+// cockpitDeps are the cockpit's dependencies on env, as `molt` makes them.
+func cockpitDeps(t *testing.T, env *dosimtest.Env) ui.Deps {
+	t.Helper()
 	ctx := t.Context()
 	a := &app{build: testBuild}
 	root := a.rootCmd()
@@ -162,13 +163,20 @@ func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(s.Close)
 	eng, err := newEngine(ctx, s, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close(context.Background())
-	deps := tuiDeps(ctx, root, s, eng)
+	t.Cleanup(func() { eng.Close(context.Background()) })
+	return tuiDeps(ctx, root, s, eng)
+}
+
+// The cockpit's refreshes (the TUI's and molt serve's loads) keep the spread history.
+func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
+	env, _ := engineSim(t, dosim.Config{HealthPort: -1})
+	ctx := t.Context()
+	deps := cockpitDeps(t, env)
 	if _, err := deps.Load(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -191,24 +199,7 @@ func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
 func TestCockpitRefreshAndAuditShareTheFeed(t *testing.T) {
 	env, _ := engineSim(t, dosim.Config{HealthPort: -1})
 	ctx := t.Context()
-	a := &app{build: testBuild}
-	root := a.rootCmd()
-	for flag, v := range map[string]string{flagAPIURL: env.URL, flagAccessToken: env.Token} {
-		if err := root.PersistentFlags().Set(flag, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s, err := a.connect(ctx, root, connectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	eng, err := newEngine(ctx, s, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close(context.Background())
-	deps := tuiDeps(ctx, root, s, eng)
+	deps := cockpitDeps(t, env)
 	feedReads := func(f func()) int {
 		before := env.Sim.Stats().ByRoute["GET /v2/actions"]
 		f()
