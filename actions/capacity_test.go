@@ -91,6 +91,7 @@ func probeListed(ctx context.Context, env *dosimtest.Env, c *godo.Client, listed
 // one whose image turns bad and is rolled back) and checks that it never serves with
 // fewer healthy servers than it started with.
 func TestCapacityNeverDrops(t *testing.T) {
+	t.Parallel()
 	for _, target := range []string{"web-1.6.0", "web-1.6.0-broken"} {
 		t.Run(target, func(t *testing.T) {
 			env := startSim(t, dosim.Config{RatePerMinute: 5000, Provision: 80 * time.Millisecond})

@@ -107,6 +107,7 @@ func TestAbortDuringALongHealthWaitIsPrompt(t *testing.T) {
 // being made: nothing starts (not even a poll) while paused, the fleet never serves with
 // fewer healthy servers than at the start, and Resume takes the rollout to its end.
 func TestPauseMidWaveHoldsThenResumeGoesOn(t *testing.T) {
+	t.Parallel()
 	env := startSim(t, dosim.Config{RatePerMinute: 5000, Provision: 300 * time.Millisecond})
 	sampler := env.NewClient(t, env.Token, false)
 	initial, err := healthyInService(context.Background(), env, sampler)
@@ -273,6 +274,7 @@ func TestPauseHoldsATimedCheckpoint(t *testing.T) {
 // rollout stops and waits; Continue goes on (accepting the failures), an abort with
 // rollback puts the fleet back as it was.
 func TestOnFailurePauseWaitsForTheOperator(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		decide func(t *testing.T, e *Executor, env *dosimtest.Env, p Plan)

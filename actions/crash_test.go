@@ -200,6 +200,7 @@ func boundaries(t *testing.T, retire string, rollback bool) int {
 }
 
 func TestCrashAtEveryJournalBoundary(t *testing.T) {
+	t.Parallel()
 	for _, retire := range []string{"destroy", "keep"} {
 		t.Run(retire, func(t *testing.T) {
 			n := boundaries(t, retire, false)
@@ -221,6 +222,7 @@ func TestCrashAtEveryJournalBoundary(t *testing.T) {
 }
 
 func TestCrashDuringRollbackAtEveryBoundary(t *testing.T) {
+	t.Parallel()
 	for _, retire := range []string{"destroy", "keep"} {
 		t.Run(retire, func(t *testing.T) {
 			applied := boundaries(t, retire, false)

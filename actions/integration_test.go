@@ -130,6 +130,7 @@ func TestBrokenImageFailsItsCanary(t *testing.T) {
 }
 
 func TestFaultsAreSurvived(t *testing.T) {
+	t.Parallel()
 	faults := map[string][]dosim.Fault{
 		"5xx bursts": {
 			{Path: "/v2/*", Status: 503, Count: 4},

@@ -42,6 +42,7 @@ func TestReservedIPMoveCommittedButAnsweredWithAnError(t *testing.T) {
 // A new droplet kept with --keep-failed never passed its health check: it must not
 // stay in a tag-based load balancer, which it joined at birth by its tags.
 func TestKeptFailedDropletLeavesTagLoadBalancers(t *testing.T) {
+	t.Parallel()
 	env := startSim(t, dosim.Config{})
 	target := image(t, env.Client, "worker-2.2.0")
 	if err := env.Sim.SetImageFlags(target.ImageID, true, false); err != nil {
@@ -177,6 +178,7 @@ func TestHealthProbeDoesNotFollowRedirects(t *testing.T) {
 // journal record and then rolled back, leaves every old droplet on, with its tags, in
 // its load balancer and holding its address.
 func TestCrashThenRollbackRestoresHandover(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ role, target string }{{"worker", "worker-2.2.0"}, {"edge", "edge-1.1.0"}} {
 		t.Run(tc.role, func(t *testing.T) { crashThenRollback(t, tc.role, tc.target) })
 	}

@@ -77,6 +77,7 @@ func TestSameImagePlan(t *testing.T) {
 // and at the last record; TestCrashAtEveryJournalBoundary crashes a common target's
 // rollout at every record.
 func TestSameImageCrashAroundEveryCreate(t *testing.T) {
+	t.Parallel()
 	c := newCrashCaseOnto(t, "destroy", "")
 	path, _ := c.crashAt(t, 0, "")
 	recs, err := ReadJournal(path)

@@ -124,6 +124,7 @@ func TestLateCommittedCreateIsSwept(t *testing.T) {
 // after creating again, at every record around that point) leaves them for the resume,
 // which finds them by the rollout's tag and destroys the ones nothing tracks.
 func TestLateCommittedCreateIsSweptOnResume(t *testing.T) {
+	t.Parallel()
 	for k := 6; k <= 12; k++ {
 		t.Run(fmt.Sprint("record ", k), func(t *testing.T) {
 			c := newCrashCase(t, "destroy")

@@ -35,6 +35,7 @@ func volumeHolders(t *testing.T, c *godo.Client) map[string]string {
 // --move-volumes those are skipped; with it each volume ends on its new droplet, moved
 // only once the old one is out of service, and a rollback moves it back.
 func TestMoveVolumes(t *testing.T) {
+	t.Parallel()
 	for _, retire := range []string{"destroy", "keep"} {
 		t.Run(retire, func(t *testing.T) {
 			// The rollout, its rollback and the test's own reads (which do not wait out a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +23,10 @@ import (
 // ReadAttempts bounds the tries of one read, as the engine bounds its own (with 30% of
 // reads failing, one in 15,000 still fails; the backoffs add up to 15.75 s at most).
 const ReadAttempts = 8
+
+// refusedAttempts bounds the tries of a read whose connection is refused (0.75 s of
+// backoff in all).
+const refusedAttempts = 3
 
 // Backoff between two tries of a read: doubling from readBackoff, at most readBackoffMax.
 const (
@@ -77,6 +82,10 @@ func (t *readRetry) retry(resp *http.Response, err error, attempt int) (time.Dur
 	}
 	wait := min(t.backoff<<(attempt-1), t.most)
 	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		// Nothing listens there: most likely a wrong --api-url, which the operator should
+		// hear of in a second, not after 16; a restart of what listens gets two more tries.
+		return wait, attempt < refusedAttempts
 	case err != nil:
 		return wait, !errors.Is(err, context.Canceled)
 	case resp.StatusCode >= 500:

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -81,3 +82,31 @@ func TestReadRetryIsBounded(t *testing.T) {
 		t.Error("a 429 is retried by the transport; the loader waits it out and says so")
 	}
 }
+
+// A refused connection (nothing listens: a wrong --api-url, most likely) is tried three
+// times, not eight: the operator hears of it in under a second of backoff.
+func TestRefusedConnectionGivesUpSoon(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/v2/account"
+	ln.Close()
+	tries := 0
+	rt := retryReads(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		tries++
+		return http.DefaultTransport.RoundTrip(r)
+	}))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if _, err := rt.RoundTrip(req); err == nil {
+		t.Fatal("a closed port answered")
+	}
+	if tries != refusedAttempts {
+		t.Errorf("a refused read was tried %d times, want %d", tries, refusedAttempts)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
