@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"github.com/molt-sh/molt/fleet"
 )
 
 // A plan refused by a guard is overridden only by typing the guard's word: ! alone, or
@@ -83,9 +85,29 @@ func TestThePickerMarksOtherRolesAndDowngrades(t *testing.T) {
 	m, _ := stagedWeb(t, 80, 24)
 	s := screen(m)
 	for _, want := range []string{"›   web-1.6.0 ", "  ↓ web-1.5.0 ", "  ! edge-1.2.0 ", "  ! worker-2.2.0 ",
-		"! another role's image  ↓ older than some of them run"} {
+		"! another role's  ↓ a downgrade (older than some run)  ? named for no role"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %q in the picker:\n%s", want, s)
+		}
+	}
+}
+
+// Images are ranked the selection's roles' first, then other roles', then those whose
+// name says no role (a snapshot named by hand), which are marked ?.
+func TestThePickerPutsImagesOfNoRoleLastAndMarksThem(t *testing.T) {
+	st := &stageScreen{roles: []string{"web"}}
+	for _, tc := range []struct {
+		v    fleet.Version
+		rank int
+		mark string
+	}{
+		{fleet.Version{Name: "web-1.6.0"}, 0, " "},
+		{fleet.Version{Name: "golden", Tags: []string{"role:web"}}, 0, " "},
+		{fleet.Version{Name: "edge-1.2.0"}, 1, "!"},
+		{fleet.Version{Name: "bastion-nyc3 2026-11-29"}, 2, "?"},
+	} {
+		if r, m := st.rank(tc.v), st.imageMark(tc.v); r != tc.rank || m != tc.mark {
+			t.Errorf("%s: rank %d, mark %q; want %d, %q", tc.v.Name, r, m, tc.rank, tc.mark)
 		}
 	}
 }

@@ -13,15 +13,18 @@ import (
 // (a downgrade). The guards decide (actions.Plan.Guards); these marks only warn early.
 
 // imageMarksLegend explains the picker's marks.
-const imageMarksLegend = "! another role's image  ↓ older than some of them run (a downgrade)"
+const imageMarksLegend = "! another role's  ↓ a downgrade (older than some run)  ? named for no role"
 
-// imageMark is the mark of v in the picker: "!", "↓" or " ".
+// imageMark is the mark of v in the picker: "!", "↓", "?" (a name that says no role: the
+// plan warns that molt cannot tell whether it is meant for them) or " ".
 func (st *stageScreen) imageMark(v fleet.Version) string {
 	switch {
 	case st.otherRole(v):
 		return "!"
 	case st.downgrade(v):
 		return "↓"
+	case st.rank(v) == 2:
+		return "?"
 	}
 	return " "
 }

@@ -144,14 +144,19 @@ func (s *stageScreen) setImages(images []fleet.Version) {
 	s.imageCursor = 0
 }
 
-// rank is 0 for an image made for one of the selection's roles (by its role tag or name).
+// rank is 0 for an image made for one of the selection's roles (by its role tag or name),
+// 1 for one made for another role, 2 for one whose name says no role (a snapshot named
+// by hand, say).
 func (s *stageScreen) rank(v fleet.Version) int {
 	for _, r := range s.roles {
 		if slices.Contains(v.Tags, fleet.DefaultRolePrefix+r) || strings.HasPrefix(v.Name, r+"-") {
 			return 0
 		}
 	}
-	return 1
+	if _, ok := actions.ImageRole(v); ok {
+		return 1
+	}
+	return 2
 }
 
 // onImage counts the selected servers already running image id.

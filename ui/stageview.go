@@ -54,17 +54,20 @@ func (st *stageScreen) imagePicker(c *common, width, height int) []string {
 		return append(head, s.Muted.Render("The account has no private images to move to."))
 	}
 	for i := first; i < len(st.images) && len(head) < height; i++ {
-		if i > 0 && st.rank(st.images[i]) > st.rank(st.images[i-1]) {
-			head = append(head, s.Muted.Render("  images of other roles"))
+		if r := st.rank(st.images[i]); i > 0 && r > st.rank(st.images[i-1]) {
+			head = append(head, s.Muted.Render("  "+rankHeadings[r]))
 		}
 		head = append(head, st.imageRow(c, st.images[i], i == st.imageCursor))
 	}
 	return head
 }
 
-// imageRows is how many images the picker shows in height lines (one line is kept for
-// the line between the roles' images and the others').
-func (st *stageScreen) imageRows(height int) int { return height - 3 }
+// rankHeadings head the picker's images of other roles and of no role (stageScreen.rank).
+var rankHeadings = [...]string{1: "images of other roles", 2: "images named for no role"}
+
+// imageRows is how many images the picker shows in height lines (two lines are kept for
+// the headings between the roles' images, the other roles' and those of no role).
+func (st *stageScreen) imageRows(height int) int { return height - 4 }
 
 func (st *stageScreen) imageRow(c *common, v fleet.Version, cursor bool) string {
 	s := c.styles
