@@ -2,11 +2,13 @@ package actions
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/molt-sh/molt/dosim"
+	"github.com/molt-sh/molt/fleet"
 )
 
 // A rollback re-creates an old droplet that was destroyed; someone destroys the
@@ -59,5 +61,18 @@ func TestRollbackSaysARestoredDropletIsGone(t *testing.T) {
 	}
 	if took := time.Since(begun); took > 10*time.Second {
 		t.Errorf("the rollback took %s to notice; the active timeout is 20s", took)
+	}
+	// Rolling back again makes the lost droplet anew, and ends.
+	again, err := Rollback(env.Client, e.JournalPath(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustErr(t, run(t, again), ErrRolledBack)
+	for _, r := range p.Replacements() {
+		if got := servers(t, env.Client, "role:worker"); !slices.ContainsFunc(got, func(s fleet.Server) bool {
+			return s.Name == r.Old.Name && s.Image.ImageID == r.Old.Image.ImageID && s.Status == "active"
+		}) {
+			t.Errorf("after rolling back again, %s is not back on its image", r.Old.Name)
+		}
 	}
 }

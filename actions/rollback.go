@@ -216,6 +216,17 @@ func (e *Executor) rolloutDroplets(ctx context.Context) (map[int]godo.Droplet, e
 // restore brings back the old droplet of a slot: it is still there (powered on if it
 // was kept), or it is re-created from its previous image.
 func (e *Executor) restore(ctx context.Context, s *slot, present map[int]godo.Droplet) error {
+	if _, ok := present[s.restored]; s.restored != 0 && !ok {
+		// Restored before, by the journal, and no longer listed by the rollout's tag: if
+		// it is gone (destroyed while it started), it is made again.
+		d, err := e.api.getDroplet(ctx, s.restored)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			s.restored = 0
+		}
+	}
 	if s.restored == 0 {
 		if _, ok := present[s.r.Old.ID]; ok {
 			s.restored = s.r.Old.ID
@@ -325,8 +336,8 @@ func (e *Executor) awaitRestored(ctx context.Context, slots []*slot) (map[int]st
 						return nil, err
 					}
 					if got == nil {
-						return nil, fmt.Errorf("roll back: the restored droplet %d of %s is gone: it was destroyed while it started",
-							s.restored, s.r.Old.Name)
+						return nil, fmt.Errorf("roll back: the restored droplet %d of %s is gone: it was destroyed while it started "+
+							"(rolling back again makes it anew)", s.restored, s.r.Old.Name)
 					}
 					d, ok = *got, true
 				}
