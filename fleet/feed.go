@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -119,7 +120,7 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 	if why == "" {
 		var reached bool
 		ids, reached = changedSince(page, cur, opt.FeedPage)
-		ids = union(ids, stale)
+		ids = union(ids, stale.ids)
 		switch {
 		case !reached:
 			why = fmt.Sprintf("more than %d actions since the last read", len(page))
@@ -157,20 +158,37 @@ func (inv *Inventory) Refresh(ctx context.Context, opt RefreshOptions, progress 
 func (inv *Inventory) Stale(ids ...int) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	inv.stale = union(inv.stale, ids)
+	if inv.stale == nil {
+		inv.stale = map[int]uint64{}
+	}
+	inv.staleGen++
+	for _, id := range ids {
+		inv.stale[id] = inv.staleGen
+	}
 }
 
-func (inv *Inventory) staleIDs() []int {
-	inv.mu.Lock()
-	defer inv.mu.Unlock()
-	return slices.Clone(inv.stale)
+// staleSet is the stale droplets as a refresh took them: sorted, and the generation then.
+type staleSet struct {
+	ids []int
+	gen uint64
 }
 
-// freshen forgets the stale droplets a refresh has read; those said stale meanwhile stay.
-func (inv *Inventory) freshen(read []int) {
+func (inv *Inventory) staleIDs() staleSet {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	inv.stale = slices.DeleteFunc(inv.stale, func(id int) bool { _, ok := slices.BinarySearch(read, id); return ok })
+	return staleSet{ids: slices.Sorted(maps.Keys(inv.stale)), gen: inv.staleGen}
+}
+
+// freshen forgets the stale droplets a refresh has read; those said stale (again) since
+// it took them stay for the next.
+func (inv *Inventory) freshen(read staleSet) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	for _, id := range read.ids {
+		if inv.stale[id] <= read.gen {
+			delete(inv.stale, id)
+		}
+	}
 }
 
 // union is the sorted IDs of a and b, each once.

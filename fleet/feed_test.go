@@ -2,8 +2,11 @@ package fleet_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,6 +229,61 @@ func TestFullEveryForKeepsFullReadsToATenthOfTheHour(t *testing.T) {
 		pages := (tc.n + 199) / 200
 		if perHour := float64(pages) * float64(time.Hour) / float64(fleet.FullEveryFor(tc.n)); perHour > 500 {
 			t.Errorf("%d droplets: full reads take %.0f requests an hour", tc.n, perHour)
+		}
+	}
+}
+
+// hookRT calls its hook after each request it sends.
+type hookRT struct {
+	base http.RoundTripper
+	hook atomic.Pointer[func(*http.Request)]
+}
+
+func (h *hookRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := h.base.RoundTrip(r)
+	if f := h.hook.Load(); f != nil {
+		(*f)(r)
+	}
+	return resp, err
+}
+
+// A droplet said stale again while a refresh reads it (after its GET answered) is read
+// again by the next refresh.
+func TestStaleAgainDuringARefreshIsReadNextTime(t *testing.T) {
+	_, c, inv := feedWorld(t, 50, 0)
+	ctx := t.Context()
+	servers, _ := inv.Snapshot()
+	id := servers[3].ID
+	rt := &hookRT{base: c.HTTPClient.Transport}
+	if rt.base == nil {
+		rt.base = http.DefaultTransport
+	}
+	c.HTTPClient.Transport = rt
+	inv.Stale(id)
+	once := false
+	f := func(r *http.Request) {
+		if !once && r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/droplets/"+strconv.Itoa(id)) {
+			once = true
+			// The droplet changes again (a tag comes off) after the read answered.
+			if _, err := c.Tags.TagResources(ctx, "molt:r-late", &godo.TagResourcesRequest{Resources: []godo.Resource{
+				{ID: strconv.Itoa(id), Type: godo.DropletResourceType}}}); err != nil {
+				t.Error(err)
+			}
+			inv.Stale(id)
+		}
+	}
+	rt.hook.Store(&f)
+	if _, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rt.hook.Store(nil)
+	r, err := inv.Refresh(ctx, fleet.RefreshOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Servers {
+		if s.ID == id && !s.HasTag("molt:r-late") {
+			t.Errorf("droplet %d was said stale again mid-refresh, but the next refresh did not read it (changed %d)", id, r.Changed)
 		}
 	}
 }

@@ -32,8 +32,9 @@ type Inventory struct {
 	// feed is where the inventory stands in the account's action feed (see Refresh).
 	feed feedCursor
 	// stale are droplets changed without an action (see Stale), read again by the next
-	// refresh.
-	stale []int
+	// refresh, each with the generation it was last said stale in (staleGen counts).
+	stale    map[int]uint64
+	staleGen uint64
 	// refreshing makes refreshes take turns: each moves the feed cursor.
 	refreshing sync.Mutex
 	// pools are the autoscale pools as last read (with LoadOptions.Pools), and

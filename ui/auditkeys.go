@@ -48,10 +48,20 @@ func (f *fleetScreen) selectFinding(c *common, k fleet.FindingKind) {
 		return
 	}
 	role, where := cur.role, cur.role
-	if cur.pet && cur.kind == rowRole {
-		role, where = "", "the pets" // the pets section spans roles
+	var scope map[int]bool // the pets section's servers, on one of its rows
+	if cur.pet {
+		where = "the pets of " + petRole(cur.role)
+		if cur.kind == rowRole {
+			role, where = "", "the pets" // the pets section spans roles
+		}
+		scope = map[int]bool{}
+		if i := f.list.rows.header("role:" + petsKey); i >= 0 {
+			for _, id := range f.list.rows.At(i).ids() {
+				scope[id] = true
+			}
+		}
 	}
-	ids := f.findingIDs(c, k, role)
+	ids := f.findingIDs(c, k, role, scope)
 	if len(ids) == 0 {
 		c.say("no server of %s is %s", orDash(where), findingWords[k])
 		return
@@ -65,13 +75,14 @@ func (f *fleetScreen) selectFinding(c *common, k fleet.FindingKind) {
 	c.say("selected %d %s in %s · S: onto their own image", len(ids), findingWords[k], where)
 }
 
-// findingIDs are the servers of role ("": of every role) with a finding of kind k that
-// the filter shows.
-func (f *fleetScreen) findingIDs(c *common, k fleet.FindingKind, role string) []int {
+// findingIDs are the servers of role ("": of every role), and of scope when it is set,
+// with a finding of kind k that the filter shows.
+func (f *fleetScreen) findingIDs(c *common, k fleet.FindingKind, role string, scope map[int]bool) []int {
 	shown := f.list.visibleIDs()
 	var out []int
 	for _, fd := range c.audit.result.Findings {
-		if fd.Kind == k && (role == "" || fd.Role == role) && slices.Contains(shown, fd.Server.ID) {
+		if fd.Kind == k && (role == "" || fd.Role == role) && (scope == nil || scope[fd.Server.ID]) &&
+			slices.Contains(shown, fd.Server.ID) {
 			out = append(out, fd.Server.ID)
 		}
 	}

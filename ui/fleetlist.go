@@ -242,8 +242,8 @@ func (l *fleetList) roleRows(rows *rowList, role string, from, to int, kept []ke
 
 // sectionRows adds a section of the list: head, and unless it is folded, the rows
 // before, a version header and the servers (unless folded) of each of the groups
-// from..to shown, then the rows after. A section with no server and nothing kept is
-// left out.
+// from..to shown, then the rows after. A section with no server, nothing kept and no
+// rows before (a role's pools) is left out.
 func (l *fleetList) sectionRows(rows *rowList, head listRow, from, to int, before, after []rowSeg) {
 	head.groups = [2]int{from, to}
 	body := before
@@ -264,7 +264,7 @@ func (l *fleetList) sectionRows(rows *rowList, head listRow, from, to int, befor
 		}
 	}
 	body = append(body, after...)
-	if head.count == 0 && head.nKept == 0 {
+	if head.count == 0 && head.nKept == 0 && len(before) == 0 {
 		return
 	}
 	rows.add(rowSeg{row: head})

@@ -80,3 +80,59 @@ func TestPetsAreASectionOfTheirOwn(t *testing.T) {
 		}
 	}
 }
+
+// A pool whose members run a distribution image (a template of a base image and user
+// data) keeps its members and its rows: they are the pool's, not pets.
+func TestPoolMembersOnADistributionImageStayWithTheirPool(t *testing.T) {
+	t.Parallel()
+	servers, pools := poolDemoFleet(t)
+	ubuntu := fleet.Version{ImageID: 999, Name: "24.04 (LTS) x64", Type: "base", Distribution: "Ubuntu", CreatedAt: clock()}
+	members := 0
+	for i := range servers {
+		if servers[i].Pool != "" {
+			servers[i].Image = ubuntu
+			members++
+		}
+	}
+	if members == 0 {
+		t.Fatal("the pool demo has no members")
+	}
+	m := loaded(t, servers, 120, 60, func(d *Deps) { d.Pools = func() []fleet.Pool { return pools } })
+	if m.fleet.list.rows.header("pool:api:0") < 0 {
+		t.Fatal("the pool's rows are gone from the fleet list")
+	}
+	if head := m.fleet.list.rows.header("role:" + petsKey); head >= 0 {
+		for _, id := range m.fleet.list.rows.At(head).ids() {
+			if srv := m.fleet.list.servers[id]; srv.Pool != "" {
+				t.Errorf("pool member %s is listed as a pet", srv.Name)
+			}
+		}
+	}
+}
+
+// On the pets header, E selects the pets past their role's max age, and only them.
+func TestSelectingAFindingOnThePetsHeaderSelectsPets(t *testing.T) {
+	t.Parallel()
+	m := audited(t, 120, 40)
+	head := m.fleet.list.rows.header("role:" + petsKey)
+	if head < 0 {
+		t.Fatal("no pets section")
+	}
+	m.fleet.list.cursor = head
+	pets := map[int]bool{}
+	for _, id := range m.fleet.list.rows.At(head).ids() {
+		pets[id] = true
+	}
+	m = press(t, m, "E")
+	if len(m.fleet.list.selected) == 0 {
+		t.Fatalf("E on the pets header selected nothing (%q); the demo's pets are past 60d", m.common.notice.text)
+	}
+	for id := range m.fleet.list.selected {
+		if !pets[id] {
+			t.Errorf("E on the pets header selected %s, which is no pet", m.fleet.list.servers[id].Name)
+		}
+	}
+	if !strings.Contains(m.common.notice.text, "in the pets") {
+		t.Errorf("the notice says %q; want it to name the pets", m.common.notice.text)
+	}
+}
