@@ -80,8 +80,19 @@ func (e *Executor) destroyOld(ctx context.Context, slots []*slot, op Op) error {
 	if err != nil {
 		return err
 	}
-	return e.deleteByTag(ctx, slots, op, tag)
+	err = e.deleteByTag(ctx, slots, op, tag)
+	if errors.Is(err, errRetireTagGone) {
+		// The tag went between the two calls (someone deleted it): nothing says the
+		// droplets went with it. They passed their check just now; they go by ID, and
+		// those gone already count as destroyed.
+		return e.destroyMany(ctx, slots, op)
+	}
+	return err
 }
+
+// errRetireTagGone is a delete by a retire tag answered 404: the tag is gone, and what
+// carried it may not be.
+var errRetireTagGone = errors.New("the retire tag is gone")
 
 func oldIDs(slots []*slot) []int {
 	ids := make([]int, len(slots))
@@ -104,7 +115,7 @@ func (e *Executor) deleteByTag(ctx context.Context, slots []*slot, op Op, tag st
 	}
 	err := e.do(ctx, rec, mutate, func(c context.Context) (*godo.Response, error) { return e.api.c.Droplets.DeleteByTag(c, tag) })
 	if isStatus(err, 404) {
-		err = nil // the tag is gone: so is what carried it
+		err = errRetireTagGone
 	}
 	for _, s := range slots {
 		fin := StepFinished{At: time.Now(), Slot: s.r.Slot, Step: "retire", Droplet: s.r.Old.ID, Took: Duration(time.Since(start))}

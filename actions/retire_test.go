@@ -251,3 +251,29 @@ func TestDropletFailingItsCheckIsNotTaggedForRetirement(t *testing.T) {
 		t.Errorf("the second wave was retired with %d deletes by tag, want one", byTag)
 	}
 }
+
+// A delete by a retire tag answered 404 (the tag went between the tag request and the
+// delete) does not count the wave's old droplets destroyed: they go by ID.
+func TestDeleteByAGoneRetireTagFallsBackToIDs(t *testing.T) {
+	t.Parallel()
+	env := startSim(t, dosim.Config{Seed: "scale", Droplets: 60, Provision: 20 * time.Millisecond})
+	if _, err := env.Sim.AddFault(dosim.Fault{Method: "DELETE", Path: "/v2/droplets", Status: 404, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p := plan(t, env.Client, "web-1.6.0", sturdyStrategy(env, 10), "role:web")
+	before := env.Sim.Stats().ByRoute
+	if _, err := apply(t, env.Client, p, testOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	calls := routeDelta(before, env.Sim.Stats().ByRoute)
+	if calls["DELETE /v2/droplets/{id}"] != len(p.Waves[0].Replacements) {
+		t.Errorf("deletes by route: %v; want the first wave's %d by ID after its delete by tag was answered 404",
+			calls, len(p.Waves[0].Replacements))
+	}
+	after := snapshot(t, env.Client)
+	for _, r := range p.Replacements() {
+		if _, ok := after.byID[r.Old.ID]; ok {
+			t.Errorf("old droplet %d (%s) is still there", r.Old.ID, r.Old.Name)
+		}
+	}
+}
