@@ -25,32 +25,17 @@ func (s sessionEngine) Gather(ctx context.Context, req ui.PlanRequest) (actions.
 
 // Start begins plan in the server, not in the session: ctx only bounds the call.
 func (s sessionEngine) Start(_ context.Context, plan actions.Plan) (ui.Run, error) {
-	if s.id.Role != RoleOperator {
-		return nil, errViewer
-	}
-	op := s.id.Operator()
-	r, err := serving(s.e.Start(plan, &op, s.id.User))
-	return s.steer(r), err
+	return s.drive(func(op *actions.Operator, by string) (*engine.Run, error) { return s.e.Start(plan, op, by) })
 }
 
 // Resume continues the unfinished rollout id, or joins it when it runs already.
 func (s sessionEngine) Resume(_ context.Context, id string) (ui.Run, error) {
-	if s.id.Role != RoleOperator {
-		return nil, errViewer
-	}
-	op := s.id.Operator()
-	r, err := serving(s.e.Resume(id, &op, s.id.User))
-	return s.steer(r), err
+	return s.drive(func(op *actions.Operator, by string) (*engine.Run, error) { return s.e.Resume(id, op, by) })
 }
 
 // Rollback rolls rollout id back.
 func (s sessionEngine) Rollback(_ context.Context, id string) (ui.Run, error) {
-	if s.id.Role != RoleOperator {
-		return nil, errViewer
-	}
-	op := s.id.Operator()
-	r, err := serving(s.e.Rollback(id, &op, s.id.User))
-	return s.steer(r), err
+	return s.drive(func(op *actions.Operator, by string) (*engine.Run, error) { return s.e.Rollback(id, op, by) })
 }
 
 // GatherPool reads what planning a pool rollout needs; the session plans from it.
@@ -65,11 +50,17 @@ func (s sessionEngine) PlanPool(ctx context.Context, req actions.PoolRequest) (a
 
 // StartPool begins a pool rollout in the server, as Start does a droplet rollout.
 func (s sessionEngine) StartPool(_ context.Context, plan actions.PoolPlan) (ui.Run, error) {
+	return s.drive(func(op *actions.Operator, by string) (*engine.Run, error) { return s.e.StartPool(plan, op, by) })
+}
+
+// drive starts a run for an operator's session (a viewer's is refused), as this session's
+// operator, and wraps it for the session.
+func (s sessionEngine) drive(run func(op *actions.Operator, by string) (*engine.Run, error)) (ui.Run, error) {
 	if s.id.Role != RoleOperator {
 		return nil, errViewer
 	}
 	op := s.id.Operator()
-	r, err := serving(s.e.StartPool(plan, &op, s.id.User))
+	r, err := serving(run(&op, s.id.User))
 	return s.steer(r), err
 }
 
