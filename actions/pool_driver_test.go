@@ -87,13 +87,7 @@ func TestPoolSecondDriverOnTheSameMachineIsRefused(t *testing.T) {
 			t.Errorf("%s while another run drives the pool rollout: %v, want it refused naming pid %d", name, err, os.Getpid())
 		}
 	}
-	cancel()
-	if err := <-done; !errors.Is(err, ErrInterrupted) {
-		t.Fatalf("the driver's run: %v, want interrupted", err)
-	}
-	if l := leases(t, c.client); len(l) != 0 {
-		t.Errorf("leases left after the driver stopped: %v", l)
-	}
+	stopDriver(t, cancel, done, c.client)
 }
 
 // A second machine cannot drive a pool rollout whose lease a live driver holds: its run
@@ -132,13 +126,7 @@ func TestPoolSecondMachineIsRefusedByTheLease(t *testing.T) {
 	if n := intents(t, copied) - before; n != 0 {
 		t.Errorf("the refused runs journaled %d changes", n)
 	}
-	cancel()
-	if err := <-done; !errors.Is(err, ErrInterrupted) {
-		t.Fatalf("the driver's run: %v, want interrupted", err)
-	}
-	if l := leases(t, c.client); len(l) != 0 {
-		t.Errorf("leases left after the driver stopped: %v", l)
-	}
+	stopDriver(t, cancel, done, c.client)
 }
 
 // A driver of a pool rollout that died leaves its lease: another machine takes the
@@ -299,5 +287,18 @@ func TestResumedPoolRolloutYieldsToAnotherLock(t *testing.T) {
 				t.Errorf("droplet %s still carries %s", d.Name, tag)
 			}
 		}
+	}
+}
+
+// stopDriver interrupts the pool rollout running in done and checks that it stopped as
+// interrupted, leaving no lease behind.
+func stopDriver(t *testing.T, cancel context.CancelFunc, done <-chan error, c *godo.Client) {
+	t.Helper()
+	cancel()
+	if err := <-done; !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("the driver's run: %v, want interrupted", err)
+	}
+	if l := leases(t, c); len(l) != 0 {
+		t.Errorf("leases left after the driver stopped: %v", l)
 	}
 }

@@ -83,12 +83,9 @@ func mutationCount(s *dosim.Sim) int {
 // rollouts lists a damaged journal beside readable ones, with where it is damaged, and
 // exits 1; resume without an ID names it (case 5 of issue 11).
 func TestDamagedJournalsAreNamed(t *testing.T) {
-	env, conn := engineSim(t, dosim.Config{})
-	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--region", "nyc3",
-		"--to", "web-1.6.0", "--surge", "5"})...)
-	if code != 0 {
-		t.Fatalf("apply: exit %d: %s", code, errOut)
-	}
+	_, conn, out := appliedNYC3Web(t)
+	var code int
+	var errOut string
 	good := rolloutID.FindString(out)
 	dir, _ := actions.DefaultDir()
 	bad := "20250101-120000-abcd"
@@ -237,12 +234,9 @@ func TestRolloutsSweepsDropletsCommittedAfterTheEnd(t *testing.T) {
 // (D3 of the chaos findings: recover found nothing to recover, and every command went on
 // pointing at it).
 func TestRecoverEndsADamagedJournalThatHoldsNoLock(t *testing.T) {
-	env, conn := engineSim(t, dosim.Config{})
-	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--region", "nyc3",
-		"--to", "web-1.6.0", "--surge", "5"})...)
-	if code != 0 {
-		t.Fatalf("apply: exit %d: %s", code, errOut)
-	}
+	env, conn, out := appliedNYC3Web(t)
+	var code int
+	var errOut string
 	id := rolloutID.FindString(out)
 	dir, _ := actions.DefaultDir()
 	path := actions.JournalPath(dir, id)
@@ -265,4 +259,17 @@ func TestRecoverEndsADamagedJournalThatHoldsNoLock(t *testing.T) {
 	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "aborted") {
 		t.Errorf("rollouts after recover: exit %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// appliedNYC3Web rolls nyc3's web servers onto web-1.6.0 to the end on a fresh
+// simulator, and returns the simulator, the flags reaching it and what apply printed.
+func appliedNYC3Web(t *testing.T) (*dosimtest.Env, []string, string) {
+	t.Helper()
+	env, conn := engineSim(t, dosim.Config{})
+	code, out, errOut := molt(t, args(conn, fastFlags(env), []string{"apply", "--yes", "--tag", "role:web", "--region", "nyc3",
+		"--to", "web-1.6.0", "--surge", "5"})...)
+	if code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, errOut)
+	}
+	return env, conn, out
 }
