@@ -1,7 +1,6 @@
 package fleet_test
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"testing"
@@ -67,7 +66,7 @@ func TestReadPoolsMarksMembersAndCountsThemByImage(t *testing.T) {
 	if len(c.Images) != 1 || !c.Images[0].Template || c.Images[0].Count != 4 || c.Behind != 0 || c.Unread != 0 {
 		t.Errorf("census before: %+v", c)
 	}
-	newer := imageNamed(t, env.Client, "api-1.1.0")
+	newer := env.ImageID(t, "api-1.1.0")
 	retemplate(t, env.Client, p, newer)
 	if pools, err = fleet.ReadPools(ctx, env.Client); err != nil {
 		t.Fatal(err)
@@ -94,7 +93,7 @@ func TestInventoryMarksNewPoolMembers(t *testing.T) {
 	if len(pools) != 1 {
 		t.Fatalf("%d pools", len(pools))
 	}
-	newer := imageNamed(t, env.Client, "api-1.1.0")
+	newer := env.ImageID(t, "api-1.1.0")
 	retemplate(t, env.Client, pools[0], newer)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -116,21 +115,6 @@ func TestInventoryMarksNewPoolMembers(t *testing.T) {
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
-}
-
-func imageNamed(t *testing.T, c *godo.Client, name string) int {
-	t.Helper()
-	ims, _, err := c.Images.ListUser(context.Background(), &godo.ListOptions{PerPage: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, im := range ims {
-		if im.Name == name {
-			return im.ID
-		}
-	}
-	t.Fatalf("no image %s", name)
-	return 0
 }
 
 // A refresh with nothing changed reads the feed and the pools' list, not every pool's
@@ -176,7 +160,7 @@ func TestRefreshKeepsPoolMembersWhenNothingChanged(t *testing.T) {
 	if got := byRoute(refresh); got[members] != 0 {
 		t.Fatalf("nothing changed since: %v; want no members read", got)
 	}
-	retemplate(t, env.Client, inv.Pools()[0], imageNamed(t, env.Client, "api-1.1.0"))
+	retemplate(t, env.Client, inv.Pools()[0], env.ImageID(t, "api-1.1.0"))
 	if got := byRoute(refresh); got[members] != 1 {
 		t.Errorf("the pool changed: %v; want its members read again", got)
 	}

@@ -330,3 +330,20 @@ func isKnownDifference(err error) bool {
 	}
 	return false
 }
+
+// ImageID is the ID of the account's private image called name; the test fails when
+// there is none.
+func (e *Env) ImageID(t testing.TB, name string) int {
+	t.Helper()
+	ims, _, err := e.Client.Images.ListUser(context.Background(), &godo.ListOptions{PerPage: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range ims {
+		if im.Name == name {
+			return im.ID
+		}
+	}
+	t.Fatalf("no image %s", name)
+	return 0
+}

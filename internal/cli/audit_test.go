@@ -233,7 +233,7 @@ func writeConfig(t *testing.T, content string) {
 func TestStatusProbe(t *testing.T) {
 	env, conn := engineSim(t, dosim.Config{})
 	writeConfig(t, fmt.Sprintf("health:\n  web: http:%d/healthz\n", env.Sim.HealthPort()))
-	im := namedImage(t, env, "web-1.5.0")
+	im := env.ImageID(t, "web-1.5.0")
 	if err := env.Sim.SetImageFlags(im, true, false); err != nil {
 		t.Fatal(err)
 	}
@@ -250,21 +250,6 @@ func TestStatusProbe(t *testing.T) {
 			t.Errorf("finding %+v", f)
 		}
 	}
-}
-
-func namedImage(t *testing.T, env *dosimtest.Env, name string) int {
-	t.Helper()
-	ims, _, err := env.Client.Images.ListUser(t.Context(), &godo.ListOptions{PerPage: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, im := range ims {
-		if im.Name == name {
-			return im.ID
-		}
-	}
-	t.Fatalf("no image %s", name)
-	return 0
 }
 
 // Bad audit input is one sentence and exit 2.

@@ -90,7 +90,7 @@ func TestApplyShowsTheCostAndKeepsTheHistory(t *testing.T) {
 	if len(h.Samples) != 3 {
 		t.Fatalf("%d samples; want the fleet before, then after each of the rollout's two waves: %+v", len(h.Samples), h.Samples)
 	}
-	target := "image:" + strconv.Itoa(namedImage(t, env, "web-1.6.0"))
+	target := "image:" + strconv.Itoa(env.ImageID(t, "web-1.6.0"))
 	before, mid, after := h.Samples[0].Roles["web"][target], h.Samples[1].Roles["web"][target], h.Samples[2].Roles["web"][target]
 	if mid != before+2 || after != before+4 {
 		t.Fatalf("web-1.6.0 on %d, %d, then %d web servers; want 2 more after each wave", before, mid, after)

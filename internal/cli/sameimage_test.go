@@ -168,7 +168,7 @@ func TestPickUsageErrors(t *testing.T) {
 // Each rule picks what the audit finds, and the plan says so per server.
 func TestPlanPicks(t *testing.T) {
 	env, conn := engineSim(t, dosim.Config{DemoExtras: true})
-	if err := env.Sim.SetImageFlags(namedImage(t, env, "web-1.5.0"), true, false); err != nil {
+	if err := env.Sim.SetImageFlags(env.ImageID(t, "web-1.5.0"), true, false); err != nil {
 		t.Fatal(err)
 	}
 	health := fmt.Sprintf("http:%d/healthz", env.Sim.HealthPort())

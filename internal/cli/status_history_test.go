@@ -81,7 +81,7 @@ func TestStatusSinceShowsTheAccountsHistory(t *testing.T) {
 	statusAt(t, b)
 	statusAt(t, a) // unchanged: no new sample
 	// A new web droplet on web-1.6.0 joins account a.
-	img := namedImage(t, a, "web-1.6.0")
+	img := a.ImageID(t, "web-1.6.0")
 	if _, _, err := a.Client.Droplets.Create(t.Context(), &godo.DropletCreateRequest{Name: "web-extra", Region: "nyc3",
 		Size: "s-2vcpu-4gb", Image: godo.DropletCreateImage{ID: img}, Tags: []string{"role:web"}, SSHKeys: []godo.DropletCreateSSHKey{{ID: 1234}}}); err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestTUILoadsKeepTheSpreadHistory(t *testing.T) {
 	if _, err := deps.Load(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	img := namedImage(t, env, "worker-2.2.0")
+	img := env.ImageID(t, "worker-2.2.0")
 	if _, _, err := env.Client.Droplets.Create(ctx, &godo.DropletCreateRequest{Name: "worker-extra", Region: "nyc3",
 		Size: "s-4vcpu-8gb", Image: godo.DropletCreateImage{ID: img}, Tags: []string{"role:worker"}, SSHKeys: []godo.DropletCreateSSHKey{{ID: 1234}}}); err != nil {
 		t.Fatal(err)
