@@ -278,8 +278,11 @@ func (a *Audit) Count(k FindingKind) int {
 // PetReason says why srv is a pet, or "" when it is not: it runs a public distribution
 // image (type "base") and was never replaced by molt (a droplet molt creates carries its
 // create's tag, molt:<rollout>:g<n>, from birth), or it has no role tag (unless a
-// rollout is replacing it: see leaving).
+// rollout is replacing it: see leaving). A member of an autoscale pool is never a pet.
 func PetReason(srv Server, rolePrefix string) string {
+	if srv.Pool != "" {
+		return "" // its pool makes and replaces it from the pool's template
+	}
 	if _, ok := tagValue(srv.Tags, rolePrefix); !ok {
 		if lockedByRollout(srv.Tags) {
 			return "" // being replaced (drained out of a load balancer on its role tag)

@@ -67,7 +67,7 @@ func sortedGroups(sp *fleet.Spread, order sortOrder, reverse bool, newer map[str
 		k, ok := index[at{rel, sp.Options.Role(*s)}]
 		switch {
 		case !ok:
-		case s.Pool == "" && fleet.PetReason(*s, sp.Options.RolePrefix) != "": // a pool's members stay with their pool
+		case fleet.PetReason(*s, sp.Options.RolePrefix) != "":
 			pets[k[1]].members = append(pets[k[1]].members, s)
 		default:
 			roles[k[0]].members = append(roles[k[0]].members, s)
